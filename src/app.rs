@@ -1,0 +1,150 @@
+//! Assembles the application: shared state, the router with its layers, and the server loop.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::http::{ApiRouter, JSON_LIMIT};
+use crate::mail::Mailer;
+use crate::tenancy::store::DomainCache;
+
+/// Everything handlers share.
+pub struct Inner {
+    /// Database.
+    pub db: Db,
+    /// Configuration.
+    pub config: Config,
+    /// Custom-domain map.
+    pub domains: DomainCache,
+    /// Outgoing mail.
+    pub mailer: Mailer,
+    /// Prometheus renderer.
+    pub metrics: PrometheusHandle,
+}
+
+/// Cheaply clonable handle to the shared state.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    if let Some(h) = HANDLE.get() {
+        return Ok(h.clone());
+    }
+    // The recorder is process-global; tests build many apps in one process.
+    let h = PrometheusBuilder::new()
+        .install_recorder()
+        .or_else(|e| HANDLE.get().cloned().ok_or(e))?;
+    Ok(HANDLE.get_or_init(|| h).clone())
+}
+
+impl AppState {
+    /// Connects, migrates and builds the state.
+    pub async fn build(config: Config) -> anyhow::Result<AppState> {
+        let db = Db::connect(&config.database_url).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the database {}: {e}",
+                crate::config::redact_url(&config.database_url)
+            )
+        })?;
+        db.migrate().await?;
+        let mailer = Mailer::from_config(&config)?;
+        Ok(AppState(Arc::new(Inner {
+            db,
+            config,
+            domains: DomainCache::default(),
+            mailer,
+            metrics: metrics_handle()?,
+        })))
+    }
+}
+
+fn api() -> ApiRouter {
+    crate::auth::routes::api()
+        .merge(crate::branding::routes::api())
+        .merge(crate::companies::routes::api())
+        .merge(crate::users::routes::api())
+}
+
+/// Every `(path, method)` of the JSON API and operations endpoints.
+pub fn documented_routes() -> BTreeSet<(String, String)> {
+    let (_, mut routes) = api().into_parts();
+    routes.extend(crate::ops::routes().into_parts().1);
+    routes
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// The full router.
+pub fn router(state: AppState) -> Router {
+    let (api_router, _) = api().into_parts();
+    let (ops_router, _) = crate::ops::routes().into_parts();
+    let app_routes = Router::new()
+        .merge(crate::auth::routes::pages())
+        .merge(crate::portal::pages())
+        .merge(crate::admin::pages())
+        .merge(crate::companies::routes::pages())
+        .merge(crate::users::routes::pages())
+        .merge(crate::branding::routes::pages())
+        .merge(api_router)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(from_fn_with_state(state.clone(), crate::http::context::resolve));
+    let public = Router::new()
+        .route("/assets/portico.css", get(crate::web::stylesheet))
+        .route("/assets/portico.js", get(crate::web::script))
+        .merge(crate::branding::routes::stylesheets())
+        .merge(ops_router);
+    Router::new()
+        .merge(app_routes)
+        .merge(public)
+        .layer(from_fn(crate::http::track_metrics))
+        .layer(from_fn_with_state(state.clone(), crate::http::security_headers))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                // The path only: query strings can carry reset and invitation tokens.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves until the future `shutdown` completes.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = router(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Opaque sessions: random tokens handed to the browser, only their hashes stored.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::{Audience, Principal, Role, UserId};
+use crate::companies::CompanyId;
+use crate::db::{Db, DbResult, Row, now_ms};
+use crate::tenancy::TenantScope;
+use crate::tenancy::store::{TENANT_COLUMNS, tenant_from_row};
+
+/// A session ends after this long without use.
+pub const IDLE_MS: i64 = 12 * 3600 * 1000;
+/// A session ends this long after sign-in, whatever happens.
+pub const ABSOLUTE_MS: i64 = 14 * 24 * 3600 * 1000;
+/// Last-seen is written at most this often, to keep reads free of writes.
+const TOUCH_MS: i64 = 60 * 1000;
+
+/// A fresh random token (URL-safe).
+pub fn random_token() -> String {
+    let mut raw = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut raw);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Starts a session and returns the token for the cookie.
+pub async fn create(
+    db: &Db,
+    scope: &TenantScope,
+    user: &UserId,
+    audience: Audience,
+) -> DbResult<String> {
+    let token = random_token();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, tenant_id, user_id, audience, created_at, last_seen_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6)",
+    )
+    .bind(token_hash(&token))
+    .bind(scope.tenant_id().as_str())
+    .bind(user.as_str())
+    .bind(audience.as_str())
+    .bind(now)
+    .bind(now + ABSOLUTE_MS)
+    .execute(db.pool())
+    .await?;
+    Ok(token)
+}
+
+/// Resolves a session token into its principal in one indexed query (session, user, company
+/// and tenant together), ending it when expired or when the user or company is inactive.
+pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option<Arc<Principal>>> {
+    let hash = token_hash(token);
+    let sql = format!(
+        "SELECT s.last_seen_at, s.expires_at, u.id AS u_id, u.email, u.name, u.kind, u.role, \
+         u.status, u.company_id, c.name AS company_name, c.status AS company_status, {TENANT_COLUMNS} \
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id \
+         LEFT JOIN companies c ON c.id = u.company_id \
+         WHERE s.token_hash = $1 AND s.audience = $2"
+    );
+    let Some(row) = sqlx::query(&sql)
+        .bind(&hash)
+        .bind(audience.as_str())
+        .fetch_optional(db.pool())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let now = now_ms();
+    let last_seen: i64 = row.try_get("last_seen_at")?;
+    let expires: i64 = row.try_get("expires_at")?;
+    let status: String = row.try_get("status")?;
+    let company_status: Option<String> = row.try_get("company_status")?;
+    let kind: String = row.try_get("kind")?;
+    let role: String = row.try_get("role")?;
+    let role = Role::from_stored(&kind, &role);
+    if now > expires
+        || now - last_seen > IDLE_MS
+        || status != "active"
+        || company_status.as_deref().is_some_and(|s| s != "active")
+        || role.is_none_or(|r| r.kind().audience() != audience)
+    {
+        end(db, token).await?;
+        return Ok(None);
+    }
+    if now - last_seen > TOUCH_MS {
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(&hash)
+            .bind(now)
+            .execute(db.pool())
+            .await?;
+    }
+    let Some(role) = role else { return Ok(None) };
+    Ok(Some(Arc::new(Principal {
+        user_id: UserId(row.try_get("u_id")?),
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role,
+        company_id: row.try_get::<Option<String>, _>("company_id")?.map(CompanyId),
+        company_name: row.try_get("company_name")?,
+        tenant: tenant_from_row(&row)?,
+        audience,
+        session_hash: hash,
+    })))
+}
+
+/// Ends the session with this token.
+pub async fn end(db: &Db, token: &str) -> DbResult<()> {
+    end_by_hash(db, &token_hash(token)).await
+}
+
+/// Ends the session with this stored hash.
+pub async fn end_by_hash(db: &Db, hash: &str) -> DbResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user, except `keep` (a session hash) when given.
+pub async fn end_all_for_user(
+    db: &Db,
+    scope: &TenantScope,
+    user: &UserId,
+    keep: Option<&str>,
+) -> DbResult<u64> {
+    let r = sqlx::query(
+        "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND token_hash <> $3",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(user.as_str())
+    .bind(keep.unwrap_or(""))
+    .execute(db.pool())
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -1,0 +1,92 @@
+//! Single-use tokens for password reset and invitations.
+
+use super::UserId;
+use super::sessions::{random_token, token_hash};
+use crate::db::{Db, DbResult, Row, now_ms};
+use crate::tenancy::{TenantId, TenantScope};
+
+/// What a token is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Reset a forgotten password (1 hour).
+    Reset,
+    /// Accept an invitation (7 days).
+    Invite,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Reset => "reset",
+            Purpose::Invite => "invite",
+        }
+    }
+
+    /// How long a token stays valid.
+    pub fn ttl_ms(self) -> i64 {
+        match self {
+            Purpose::Reset => 3600 * 1000,
+            Purpose::Invite => 7 * 24 * 3600 * 1000,
+        }
+    }
+}
+
+/// Issues a token, retiring older unused ones of the same purpose for the user.
+pub async fn issue(db: &Db, scope: &TenantScope, user: &UserId, purpose: Purpose) -> DbResult<String> {
+    let token = random_token();
+    let now = now_ms();
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "UPDATE one_time_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+    )
+    .bind(user.as_str())
+    .bind(purpose.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO one_time_tokens (token_hash, tenant_id, user_id, purpose, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token_hash(&token))
+    .bind(scope.tenant_id().as_str())
+    .bind(user.as_str())
+    .bind(purpose.as_str())
+    .bind(now)
+    .bind(now + purpose.ttl_ms())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The tenant and user of a still-valid token, without using it up.
+pub async fn peek(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<(TenantId, UserId)>> {
+    let row = sqlx::query(
+        "SELECT tenant_id, user_id FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 \
+         AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .bind(now_ms())
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Ok((TenantId(r.try_get("tenant_id")?), UserId(r.try_get("user_id")?))))
+        .transpose()
+}
+
+/// Uses a token up; only the first caller gets the user back.
+pub async fn consume(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<(TenantId, UserId)>> {
+    let now = now_ms();
+    let row = sqlx::query(
+        "UPDATE one_time_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 \
+         AND used_at IS NULL AND expires_at > $3 RETURNING tenant_id, user_id",
+    )
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Ok((TenantId(r.try_get("tenant_id")?), UserId(r.try_get("user_id")?))))
+        .transpose()
+}

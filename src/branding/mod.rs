@@ -1,0 +1,393 @@
+//! Per-tenant branding: the fields, their validation, and the theme stylesheet.
+
+pub mod css;
+pub mod routes;
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Db, DbResult, Row, now_ms};
+use crate::error::{AppError, FieldError};
+use crate::tenancy::{DEFAULT_MSP_ACCENT, MISSION_ACCENT, OrgType, Tenant, TenantScope};
+
+/// Branding as stored (custom CSS itself is loaded only where needed).
+#[derive(Clone, Debug, Default)]
+pub struct Branding {
+    /// Browser tab and header when no logo.
+    pub portal_name: String,
+    /// Header logo (https).
+    pub logo_url: Option<String>,
+    /// Tab icon (https).
+    pub favicon_url: Option<String>,
+    /// Primary colour `#rrggbb`.
+    pub primary_color: Option<String>,
+    /// Accent colour `#rrggbb`; falls back to primary.
+    pub accent_color: Option<String>,
+    /// Shown under the user's name on the dashboard.
+    pub welcome_text: Option<String>,
+    /// Login page background (https).
+    pub login_background_url: Option<String>,
+    /// Show "Powered by Portico".
+    pub powered_by_visible: bool,
+    /// Whether custom CSS is set.
+    pub has_custom_css: bool,
+    /// Support contact address.
+    pub support_email: Option<String>,
+}
+
+/// Effective colours after the mode and fallbacks are applied.
+pub fn colors(t: &Tenant) -> (String, String) {
+    match t.org_type {
+        OrgType::Mission => (MISSION_ACCENT.into(), MISSION_ACCENT.into()),
+        OrgType::Msp => {
+            let p = t
+                .branding
+                .primary_color
+                .clone()
+                .unwrap_or_else(|| DEFAULT_MSP_ACCENT.into());
+            let a = t.branding.accent_color.clone().unwrap_or_else(|| p.clone());
+            (p, a)
+        }
+    }
+}
+
+/// Public branding, as `GET /api/portal/branding` returns it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PublicBranding {
+    /// Tenant slug.
+    pub tenant: String,
+    /// msp or mission.
+    pub org_type: OrgType,
+    /// Portal name.
+    pub portal_name: String,
+    /// Logo URL.
+    pub logo_url: Option<String>,
+    /// Favicon URL.
+    pub favicon_url: Option<String>,
+    /// Effective primary colour.
+    pub primary_color: String,
+    /// Effective accent colour.
+    pub accent_color: String,
+    /// Welcome text.
+    pub welcome_text: Option<String>,
+    /// Login background URL.
+    pub login_background_url: Option<String>,
+    /// Show the powered-by footer.
+    pub powered_by_visible: bool,
+    /// Support email.
+    pub support_email: Option<String>,
+    /// The tenant's custom stylesheet, when set.
+    pub custom_css_url: Option<String>,
+    /// The theme stylesheet.
+    pub theme_css_url: String,
+}
+
+impl PublicBranding {
+    /// Builds the public view of a tenant's branding.
+    pub fn of(t: &Tenant) -> PublicBranding {
+        let (primary, accent) = colors(t);
+        let b = &t.branding;
+        PublicBranding {
+            tenant: t.slug.clone(),
+            org_type: t.org_type,
+            portal_name: b.portal_name.clone(),
+            logo_url: b.logo_url.clone(),
+            favicon_url: b.favicon_url.clone(),
+            primary_color: primary,
+            accent_color: accent,
+            welcome_text: b.welcome_text.clone(),
+            login_background_url: b.login_background_url.clone(),
+            powered_by_visible: b.powered_by_visible,
+            support_email: b.support_email.clone(),
+            custom_css_url: b
+                .has_custom_css
+                .then(|| format!("/branding/{}/custom.css?v={}", t.slug, t.updated_at)),
+            theme_css_url: format!("/branding/{}/theme.css?v={}", t.slug, t.updated_at),
+        }
+    }
+}
+
+/// Branding as a staff admin submits it (form or JSON); every field is text until checked.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct BrandingInput {
+    /// Portal name.
+    pub portal_name: String,
+    /// Logo URL.
+    pub logo_url: String,
+    /// Favicon URL.
+    pub favicon_url: String,
+    /// Primary colour.
+    pub primary_color: String,
+    /// Accent colour.
+    pub accent_color: String,
+    /// Welcome text.
+    pub welcome_text: String,
+    /// Login background URL.
+    pub login_background_url: String,
+    /// Checkbox: present ("on"/"true") when checked.
+    pub powered_by_visible: Option<String>,
+    /// Custom CSS.
+    pub custom_css: String,
+    /// Support email.
+    pub support_email: String,
+}
+
+/// Branding that passed validation; only this can be stored.
+#[derive(Clone, Debug)]
+pub struct ValidBranding {
+    portal_name: String,
+    logo_url: Option<String>,
+    favicon_url: Option<String>,
+    primary_color: Option<String>,
+    accent_color: Option<String>,
+    welcome_text: Option<String>,
+    login_background_url: Option<String>,
+    powered_by_visible: bool,
+    custom_css: Option<String>,
+    support_email: Option<String>,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// Parses `#rgb` or `#rrggbb` into lowercase `#rrggbb`.
+pub fn parse_color(s: &str) -> Option<String> {
+    let hex = s.trim().strip_prefix('#')?;
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    match hex.len() {
+        6 => Some(format!("#{}", hex.to_ascii_lowercase())),
+        3 => Some(format!(
+            "#{}",
+            hex.chars()
+                .flat_map(|c| [c, c])
+                .collect::<String>()
+                .to_ascii_lowercase()
+        )),
+        _ => None,
+    }
+}
+
+/// Checks an image URL: https, no characters that could break out of `url("…")` or an attribute.
+pub fn parse_https_url(s: &str) -> Result<String, &'static str> {
+    let s = s.trim();
+    if s.len() > 2048 {
+        return Err("Use an address shorter than 2,048 characters.");
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control() || "\"'()\\<>`".contains(c)) {
+        return Err("The address contains characters that are not allowed (spaces, quotes, brackets or backslashes).");
+    }
+    match url::Url::parse(s) {
+        Ok(u) if u.scheme() == "https" && u.host_str().is_some() => Ok(s.to_string()),
+        Ok(_) => Err("Use an https:// address."),
+        Err(_) => Err("Enter a full address starting with https://."),
+    }
+}
+
+impl BrandingInput {
+    /// Validates every field, collecting one message per field.
+    pub fn validate(&self, custom_css_allowed: bool) -> Result<ValidBranding, AppError> {
+        let mut errs = Vec::new();
+        let mut err = |f: &str, m: &str| {
+            errs.push(FieldError {
+                field: f.into(),
+                message: m.into(),
+            })
+        };
+        let portal_name = self.portal_name.trim().to_string();
+        if portal_name.is_empty() {
+            err("portal_name", "Enter the portal name.");
+        } else if portal_name.chars().count() > 80 {
+            err("portal_name", "Use at most 80 characters.");
+        }
+        let mut url_field = |name: &str, value: &str| -> Option<String> {
+            let v = opt(value)?;
+            match parse_https_url(&v) {
+                Ok(u) => Some(u),
+                Err(m) => {
+                    err(name, m);
+                    None
+                }
+            }
+        };
+        let logo_url = url_field("logo_url", &self.logo_url);
+        let favicon_url = url_field("favicon_url", &self.favicon_url);
+        let login_background_url = url_field("login_background_url", &self.login_background_url);
+        let mut color_field = |name: &str, value: &str| -> Option<String> {
+            let v = opt(value)?;
+            match parse_color(&v) {
+                Some(c) => Some(c),
+                None => {
+                    err(name, "Use a hex colour such as #0ea5e9.");
+                    None
+                }
+            }
+        };
+        let primary_color = color_field("primary_color", &self.primary_color);
+        let accent_color = color_field("accent_color", &self.accent_color);
+        let welcome_text = opt(&self.welcome_text);
+        if welcome_text.as_ref().is_some_and(|w| w.chars().count() > 500) {
+            err("welcome_text", "Use at most 500 characters.");
+        }
+        let custom_css = opt(&self.custom_css);
+        if let Some(c) = &custom_css {
+            if !custom_css_allowed {
+                err("custom_css", "Your plan does not include custom CSS.");
+            } else if let Err(m) = css::check(c) {
+                err("custom_css", &m);
+            }
+        }
+        let support_email = opt(&self.support_email);
+        if let Some(e) = &support_email {
+            if e.len() > 254 || e.parse::<lettre::Address>().is_err() {
+                err("support_email", "Enter an email address such as support@example.com.");
+            }
+        }
+        let powered_by_visible = self
+            .powered_by_visible
+            .as_deref()
+            .is_some_and(|v| matches!(v, "on" | "true" | "1" | "yes"));
+        if !errs.is_empty() {
+            return Err(AppError::fields(errs));
+        }
+        Ok(ValidBranding {
+            portal_name,
+            logo_url,
+            favicon_url,
+            primary_color,
+            accent_color,
+            welcome_text,
+            login_background_url,
+            powered_by_visible,
+            custom_css,
+            support_email,
+        })
+    }
+
+    /// The current branding as form input.
+    pub fn from_stored(b: &Branding, custom_css: Option<String>) -> BrandingInput {
+        BrandingInput {
+            portal_name: b.portal_name.clone(),
+            logo_url: b.logo_url.clone().unwrap_or_default(),
+            favicon_url: b.favicon_url.clone().unwrap_or_default(),
+            primary_color: b.primary_color.clone().unwrap_or_default(),
+            accent_color: b.accent_color.clone().unwrap_or_default(),
+            welcome_text: b.welcome_text.clone().unwrap_or_default(),
+            login_background_url: b.login_background_url.clone().unwrap_or_default(),
+            powered_by_visible: b.powered_by_visible.then(|| "on".into()),
+            custom_css: custom_css.unwrap_or_default(),
+            support_email: b.support_email.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// Stores validated branding.
+pub async fn save(db: &Db, scope: &TenantScope, b: &ValidBranding) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE tenants SET portal_name = $2, logo_url = $3, favicon_url = $4, primary_color = $5, \
+         accent_color = $6, welcome_text = $7, login_background_url = $8, powered_by_visible = $9, \
+         custom_css = $10, support_email = $11, updated_at = $12 WHERE id = $1",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(&b.portal_name)
+    .bind(&b.logo_url)
+    .bind(&b.favicon_url)
+    .bind(&b.primary_color)
+    .bind(&b.accent_color)
+    .bind(&b.welcome_text)
+    .bind(&b.login_background_url)
+    .bind(b.powered_by_visible as i64)
+    .bind(&b.custom_css)
+    .bind(&b.support_email)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The tenant's custom CSS.
+pub async fn custom_css(db: &Db, scope: &TenantScope) -> DbResult<Option<String>> {
+    let row = sqlx::query("SELECT custom_css FROM tenants WHERE id = $1")
+        .bind(scope.tenant_id().as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("custom_css")?,
+        None => None,
+    })
+}
+
+/// Whether the tenant's plan includes custom CSS.
+pub async fn custom_css_allowed(db: &Db, scope: &TenantScope) -> DbResult<bool> {
+    let row = sqlx::query(
+        "SELECT p.feature_custom_css FROM tenants t JOIN plans p ON p.name = t.plan WHERE t.id = $1",
+    )
+    .bind(scope.tenant_id().as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(match row {
+        Some(r) => r.try_get::<i64, _>("feature_custom_css")? != 0,
+        None => false,
+    })
+}
+
+fn contrast_for(hex: &str) -> &'static str {
+    let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap_or(0);
+    let (r, g, b) = ((v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+    // Relative luminance, roughly; dark text on light brand colours.
+    let lum = 0.2126 * r as f64 + 0.7152 * g as f64 + 0.0722 * b as f64;
+    if lum > 186.0 { "#111827" } else { "#ffffff" }
+}
+
+/// The theme stylesheet: brand colours as custom properties and the login background.
+pub fn theme_css(t: &Tenant) -> String {
+    let (primary, accent) = colors(t);
+    let mut css = format!(
+        ":root, body.msp, body.mission {{\n  --brand-primary: {primary};\n  --brand-accent: {accent};\n  --brand-contrast: {};\n}}\n",
+        contrast_for(&primary)
+    );
+    if let Some(bg) = &t.branding.login_background_url {
+        // Validated on save: https and free of quotes, brackets and backslashes.
+        css.push_str(&format!(
+            "body.auth-page .plain {{ background-image: url(\"{bg}\"); }}\n"
+        ));
+    }
+    css
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_and_urls() {
+        assert_eq!(parse_color("#0EA5E9").as_deref(), Some("#0ea5e9"));
+        assert_eq!(parse_color("#abc").as_deref(), Some("#aabbcc"));
+        assert_eq!(parse_color("red"), None);
+        assert_eq!(parse_color("#12345g"), None);
+        assert!(parse_https_url("https://cdn.example.com/logo.png").is_ok());
+        assert!(parse_https_url("http://cdn.example.com/logo.png").is_err());
+        assert!(parse_https_url("javascript:alert(1)").is_err());
+        assert!(parse_https_url("https://x.example/a\").png").is_err());
+    }
+
+    #[test]
+    fn every_bad_field_gets_its_own_message() {
+        let input = BrandingInput {
+            portal_name: " ".into(),
+            primary_color: "blue".into(),
+            logo_url: "http://x.example/l.png".into(),
+            support_email: "nope".into(),
+            custom_css: "@import 'x';".into(),
+            ..Default::default()
+        };
+        let AppError::Validation { fields, .. } = input.validate(true).unwrap_err() else {
+            panic!("expected validation error")
+        };
+        let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["portal_name", "logo_url", "primary_color", "custom_css", "support_email"]);
+    }
+}

@@ -1,0 +1,170 @@
+//! Branding: the admin editor, its JSON API, the public branding endpoint and stylesheets.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{BrandingInput, PublicBranding};
+use crate::app::AppState;
+use crate::audit::{self, Entry};
+use crate::auth::{Actor, Permission, StaffUser};
+use crate::error::{AppError, AppResult};
+use crate::http::ApiRouter;
+use crate::http::context::{Ctx, RequestContext};
+use crate::tenancy::{OrgType, Tenant, store, valid_slug};
+use crate::web::{FormErrors, PageCtx, notice, render};
+
+/// Pages and stylesheets.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/admin/branding", get(edit_page).post(edit_form))
+}
+
+/// Stylesheets (no session needed; they are public).
+pub fn stylesheets() -> Router<AppState> {
+    Router::new()
+        .route("/branding/{slug}/theme.css", get(theme_css))
+        .route("/branding/{slug}/custom.css", get(custom_css))
+}
+
+/// JSON API.
+pub fn api() -> ApiRouter {
+    ApiRouter::default()
+        .route("/api/portal/branding", &["get"], get(public_branding))
+        .route("/api/v1/admin/branding", &["get", "put"], get(api_get).put(api_put))
+}
+
+struct TextField {
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    hint: &'static str,
+    value: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "branding/templates/edit.html")]
+struct EditPage {
+    page: PageCtx,
+    form: BrandingInput,
+    text_fields: Vec<TextField>,
+    errors: FormErrors,
+    notice: Option<&'static str>,
+    mission: bool,
+}
+
+fn text_fields(f: &BrandingInput) -> Vec<TextField> {
+    let t = |name, label, kind, hint, value: &String| TextField { name, label, kind, hint, value: value.clone() };
+    vec![
+        t("portal_name", "Portal name", "text", "Browser tab and header when there is no logo.", &f.portal_name),
+        t("support_email", "Support email", "email", "Shown in the footer and used as the contact address.", &f.support_email),
+        t("primary_color", "Primary colour", "text", "Active navigation, buttons and accents, e.g. #0ea5e9.", &f.primary_color),
+        t("accent_color", "Accent colour", "text", "Secondary accent; empty means the primary colour.", &f.accent_color),
+        t("logo_url", "Logo URL", "url", "https:// image shown in the header instead of the name.", &f.logo_url),
+        t("favicon_url", "Favicon URL", "url", "https:// icon for the browser tab.", &f.favicon_url),
+        t("login_background_url", "Login background URL", "url", "Optional https:// image behind the sign-in form.", &f.login_background_url),
+    ]
+}
+
+fn edit_view(ctx: &RequestContext, tenant: &Tenant, form: BrandingInput, err: Option<&AppError>, notice_key: Option<&str>) -> AppResult<Response> {
+    let mut r = render(&EditPage {
+        page: PageCtx::new(ctx),
+        text_fields: text_fields(&form),
+        form,
+        errors: err.map(FormErrors::from).unwrap_or_default(),
+        notice: notice(notice_key),
+        mission: tenant.org_type == OrgType::Mission,
+    })?;
+    if let Some(e) = err {
+        *r.status_mut() = e.status();
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn current_input(app: &AppState, actor: &Actor, tenant: &Tenant) -> AppResult<BrandingInput> {
+    let css = super::custom_css(&app.db, &actor.scope).await?;
+    Ok(BrandingInput::from_stored(&tenant.branding, css))
+}
+
+async fn edit_page(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageBranding)?;
+    let form = current_input(&app, &actor, &staff.tenant).await?;
+    edit_view(&ctx, &staff.tenant, form, None, q.notice.as_deref())
+}
+
+async fn save(app: &AppState, actor: &Actor, ip: &str, input: &BrandingInput) -> AppResult<()> {
+    let allowed = super::custom_css_allowed(&app.db, &actor.scope).await?;
+    let valid = input.validate(allowed)?;
+    super::save(&app.db, &actor.scope, &valid).await?;
+    let changed: Vec<&str> = ["portal_name", "logo_url", "favicon_url", "primary_color", "accent_color", "welcome_text", "login_background_url", "powered_by_visible", "custom_css", "support_email"].to_vec();
+    audit::record(&app.db, &actor.scope, Entry { ip: Some(ip), detail: json!({ "fields": changed }), ..Entry::new("branding.updated").by(actor).target("tenant", actor.scope.tenant_id().as_str()) }).await?;
+    Ok(())
+}
+
+async fn edit_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, axum::Form(f): axum::Form<BrandingInput>) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageBranding)?;
+    match save(&app, &actor, &ctx.ip, &f).await {
+        Ok(()) => Ok(Redirect::to("/admin/branding?notice=saved").into_response()),
+        Err(e @ AppError::Validation { .. }) => edit_view(&ctx, &staff.tenant, f, Some(&e), None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn api_get(State(app): State<AppState>, staff: StaffUser) -> AppResult<Json<BrandingInput>> {
+    let actor = staff.require(Permission::ManageBranding)?;
+    Ok(Json(current_input(&app, &actor, &staff.tenant).await?))
+}
+
+async fn api_put(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Json(b): Json<BrandingInput>) -> AppResult<Json<PublicBranding>> {
+    let actor = staff.require(Permission::ManageBranding)?;
+    save(&app, &actor, &ctx.ip, &b).await?;
+    let tenant = store::by_id(&app.db, actor.scope.tenant_id()).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(PublicBranding::of(&tenant)))
+}
+
+async fn public_branding(Ctx(ctx): Ctx) -> AppResult<Json<PublicBranding>> {
+    let tenant = ctx.tenant.as_ref().ok_or(AppError::NotFound)?;
+    Ok(Json(PublicBranding::of(tenant)))
+}
+
+#[derive(Deserialize)]
+struct VersionQuery {
+    v: Option<i64>,
+}
+
+fn css_response(body: String, tenant: &Tenant, v: Option<i64>) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    // Versioned URLs change whenever branding changes, so they can be cached for good.
+    let cache = if v == Some(tenant.updated_at) { "public, max-age=31536000, immutable" } else { "no-cache" };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    r
+}
+
+async fn tenant_by_slug(app: &AppState, slug: &str) -> AppResult<Tenant> {
+    if !valid_slug(slug) {
+        return Err(AppError::NotFound);
+    }
+    store::by_slug(&app.db, slug).await?.ok_or(AppError::NotFound)
+}
+
+async fn theme_css(State(app): State<AppState>, Path(slug): Path<String>, Query(q): Query<VersionQuery>) -> AppResult<Response> {
+    let tenant = tenant_by_slug(&app, &slug).await?;
+    Ok(css_response(super::theme_css(&tenant), &tenant, q.v))
+}
+
+async fn custom_css(State(app): State<AppState>, Path(slug): Path<String>, Query(q): Query<VersionQuery>) -> AppResult<Response> {
+    let tenant = tenant_by_slug(&app, &slug).await?;
+    let css = super::custom_css(&app.db, &tenant.scope()).await?.unwrap_or_default();
+    Ok(css_response(css, &tenant, q.v))
+}

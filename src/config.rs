@@ -1,0 +1,231 @@
+//! Start-up configuration from `PORTICO_*` environment variables, validated in one pass.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Validated settings for a Portico process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address `serve` listens on.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite file, the secret key, mail and uploads.
+    pub data_dir: PathBuf,
+    /// Database URL (`sqlite:` or `postgres://`).
+    pub database_url: String,
+    /// Public base URL used in emailed links, without a trailing slash.
+    pub base_url: String,
+    /// Key for HMACs (CSRF tokens) and later for encrypting integration secrets.
+    pub secret_key: Vec<u8>,
+    /// Hosts that always show the Mission style before sign-in.
+    pub mission_domains: Vec<String>,
+    /// Tenant slug used when nothing else identifies one (single-tenant installs).
+    pub default_tenant: Option<String>,
+    /// SMTP URL (`smtp://user:pass@host:port`); without it mail is written to `data_dir/mail`.
+    pub smtp_url: Option<String>,
+    /// Sender address on outgoing mail.
+    pub mail_from: String,
+    /// Whether cookies carry `Secure` and responses HSTS (base URL is https).
+    pub secure_cookies: bool,
+}
+
+/// Minimum length of `PORTICO_SECRET_KEY`.
+pub const MIN_SECRET_LEN: usize = 32;
+
+impl Config {
+    /// Reads the environment; returns every problem found, one line each.
+    pub fn from_env() -> Result<Config, Vec<String>> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get`, so tests can pass their own values.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Vec<String>> {
+        let mut problems = Vec::new();
+        let val = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+
+        let listen_raw = val("PORTICO_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = match listen_raw.parse::<SocketAddr>() {
+            Ok(a) => a,
+            Err(_) => {
+                problems.push(format!(
+                    "PORTICO_LISTEN: '{listen_raw}' is not an address:port such as 127.0.0.1:8080"
+                ));
+                SocketAddr::from(([127, 0, 0, 1], 8080))
+            }
+        };
+        let data_dir = PathBuf::from(val("PORTICO_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match val("PORTICO_DATABASE_URL") {
+            Some(u)
+                if u.starts_with("sqlite:")
+                    || u.starts_with("postgres://")
+                    || u.starts_with("postgresql://") =>
+            {
+                u
+            }
+            Some(u) => {
+                problems.push(format!(
+                    "PORTICO_DATABASE_URL: '{}' must start with sqlite: or postgres://",
+                    redact_url(&u)
+                ));
+                String::new()
+            }
+            None => format!("sqlite://{}", data_dir.join("portico.db").display()),
+        };
+        let base_url = match val("PORTICO_BASE_URL") {
+            Some(u) => match url::Url::parse(&u) {
+                Ok(p) if p.scheme() == "http" || p.scheme() == "https" => {
+                    u.trim_end_matches('/').to_string()
+                }
+                _ => {
+                    problems.push(format!(
+                        "PORTICO_BASE_URL: '{u}' must be an http(s) URL such as https://portal.example.com"
+                    ));
+                    String::new()
+                }
+            },
+            None => {
+                let host = if listen.ip().is_unspecified() {
+                    "localhost".to_string()
+                } else {
+                    listen.ip().to_string()
+                };
+                format!("http://{host}:{}", listen.port())
+            }
+        };
+        let secret_key = match val("PORTICO_SECRET_KEY") {
+            Some(k) if k.len() >= MIN_SECRET_LEN => k.into_bytes(),
+            Some(k) => {
+                problems.push(format!(
+                    "PORTICO_SECRET_KEY: is {} characters; use at least {MIN_SECRET_LEN} random characters (or unset it to generate one)",
+                    k.len()
+                ));
+                Vec::new()
+            }
+            None => Vec::new(), // filled from the data dir by `load_or_create_secret`
+        };
+        let mission_domains = val("PORTICO_MISSION_DOMAINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|d| d.trim().to_ascii_lowercase())
+                    .filter(|d| !d.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let default_tenant = val("PORTICO_DEFAULT_TENANT");
+        if let Some(t) = &default_tenant {
+            if !crate::tenancy::valid_slug(t) {
+                problems.push(format!(
+                    "PORTICO_DEFAULT_TENANT: '{t}' is not a tenant slug (lowercase letters, digits and '-')"
+                ));
+            }
+        }
+        let smtp_url = val("PORTICO_SMTP_URL");
+        if let Some(u) = &smtp_url {
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                problems.push(
+                    "PORTICO_SMTP_URL: must start with smtp:// or smtps://".to_string(),
+                );
+            }
+        }
+        let mail_from =
+            val("PORTICO_MAIL_FROM").unwrap_or_else(|| "Portico <no-reply@portico.localhost>".into());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            problems.push(format!(
+                "PORTICO_MAIL_FROM: '{mail_from}' is not a mailbox such as 'Portico <no-reply@example.com>'"
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let secure_cookies = base_url.starts_with("https://");
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            base_url,
+            secret_key,
+            mission_domains,
+            default_tenant,
+            smtp_url,
+            mail_from,
+            secure_cookies,
+        })
+    }
+
+    /// Ensures the data dir exists and a secret key is set, generating one on first start.
+    pub fn prepare_data_dir(&mut self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "PORTICO_DATA_DIR: cannot create {}: {e}",
+                self.data_dir.display()
+            )
+        })?;
+        if self.secret_key.is_empty() {
+            self.secret_key = load_or_create_secret(&self.data_dir.join("secret.key"))?;
+        }
+        Ok(())
+    }
+}
+
+fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use rand::RngCore;
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let k = existing.trim();
+        if k.len() >= MIN_SECRET_LEN {
+            return Ok(k.as_bytes().to_vec());
+        }
+        anyhow::bail!(
+            "{}: the stored secret key is shorter than {MIN_SECRET_LEN} characters",
+            path.display()
+        );
+    }
+    let mut raw = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let key = hex::encode(raw);
+    std::fs::write(path, &key)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(key.into_bytes())
+}
+
+/// Hides the password part of a database URL for messages and logs.
+pub fn redact_url(u: &str) -> String {
+    match url::Url::parse(u) {
+        Ok(mut p) if p.password().is_some() => {
+            let _ = p.set_password(Some("***"));
+            p.to_string()
+        }
+        _ => u.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_is_reported_on_its_own_line() {
+        let env = |k: &str| match k {
+            "PORTICO_LISTEN" => Some("nowhere".to_string()),
+            "PORTICO_SECRET_KEY" => Some("short".to_string()),
+            "PORTICO_DATABASE_URL" => Some("mysql://x:secret@h/db".to_string()),
+            _ => None,
+        };
+        let problems = Config::from_lookup(env).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("PORTICO_LISTEN")));
+        assert!(problems.iter().any(|p| p.starts_with("PORTICO_SECRET_KEY")));
+        assert!(problems.iter().all(|p| !p.contains("secret@")), "password leaked: {problems:?}");
+    }
+
+    #[test]
+    fn defaults_are_sqlite_in_the_data_dir() {
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert!(c.database_url.starts_with("sqlite://./data/portico.db"));
+        assert_eq!(c.base_url, "http://127.0.0.1:8080");
+    }
+}

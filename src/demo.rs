@@ -1,0 +1,222 @@
+//! Operator provisioning and the demo data set of `serve --demo` (idempotent).
+
+use serde_json::json;
+
+use crate::audit::{self, Entry};
+use crate::auth::{Role, UserId, password};
+use crate::db::{Db, Row};
+use crate::tenancy::store::{self, NewTenant};
+use crate::tenancy::{OrgType, TenantId, TenantScope};
+use crate::users::{self, NewUser, UserStatus};
+
+/// Password of every demo account.
+pub const DEMO_PASSWORD: &str = "portico-demo";
+
+/// Creates a tenant and its first staff admin.
+pub async fn provision_tenant(
+    db: &Db,
+    t: &NewTenant,
+    admin_email: &str,
+    admin_name: &str,
+    password_hash: Option<&str>,
+) -> anyhow::Result<(TenantId, UserId)> {
+    if !crate::tenancy::valid_slug(&t.slug) {
+        anyhow::bail!("--slug: use 2-48 lowercase letters, digits and '-'");
+    }
+    if !store::plan_exists(db, &t.plan).await? {
+        anyhow::bail!("--plan: no plan named '{}' (try team or enterprise)", t.plan);
+    }
+    let email = users::normalize_email(admin_email);
+    if !users::valid_email(&email) {
+        anyhow::bail!("--admin-email: '{admin_email}' is not an email address");
+    }
+    let id = store::create(db, t).await.map_err(|e| match e {
+        crate::db::DbError::Conflict(_) => anyhow::anyhow!("a tenant with slug '{}' already exists", t.slug),
+        other => other.into(),
+    })?;
+    let scope = TenantScope::operator(id.clone());
+    let user = users::create(
+        db,
+        &scope,
+        &NewUser {
+            email: &email,
+            name: admin_name,
+            role: Role::StaffAdmin,
+            company_id: None,
+            status: if password_hash.is_some() { UserStatus::Active } else { UserStatus::Invited },
+            password_hash,
+        },
+    )
+    .await?;
+    audit::record(
+        db,
+        &scope,
+        Entry::new("tenant.created")
+            .target("tenant", id.as_str())
+            .detail(json!({ "slug": t.slug, "org_type": t.org_type.as_str(), "plan": t.plan, "admin": email })),
+    )
+    .await?;
+    Ok((id, user))
+}
+
+/// The scope of a tenant looked up by slug, for operator commands.
+pub async fn operator_scope(db: &Db, slug: &str) -> anyhow::Result<TenantScope> {
+    let t = store::by_slug(db, slug)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no tenant with slug '{slug}'"))?;
+    Ok(TenantScope::operator(t.id))
+}
+
+struct DemoUser {
+    email: &'static str,
+    name: &'static str,
+    role: Role,
+    company: Option<&'static str>,
+}
+
+struct DemoTenant {
+    slug: &'static str,
+    name: &'static str,
+    org_type: OrgType,
+    plan: &'static str,
+    portal_name: &'static str,
+    primary: Option<&'static str>,
+    welcome: &'static str,
+    support: &'static str,
+    domain: &'static str,
+    companies: &'static [&'static str],
+    users: &'static [DemoUser],
+}
+
+const DEMO: &[DemoTenant] = &[
+    DemoTenant {
+        slug: "acme",
+        name: "Acme IT Services",
+        org_type: OrgType::Msp,
+        plan: "enterprise",
+        portal_name: "Acme IT",
+        primary: Some("#0ea5e9"),
+        welcome: "Welcome to Acme IT. Raise a ticket, check an invoice or sign a policy, all in one place.",
+        support: "support@acme.example",
+        domain: "acme.localhost",
+        companies: &["Globex", "Initech"],
+        users: &[
+            DemoUser { email: "staff@acme.example", name: "Sam Staff", role: Role::StaffAdmin, company: None },
+            DemoUser { email: "tech@acme.example", name: "Terry Tech", role: Role::Technician, company: None },
+            DemoUser { email: "alice@globex.example", name: "Alice Admin", role: Role::ClientAdmin, company: Some("Globex") },
+            DemoUser { email: "bob@globex.example", name: "Bob User", role: Role::ClientUser, company: Some("Globex") },
+            DemoUser { email: "vera@globex.example", name: "Vera Viewer", role: Role::ClientViewer, company: Some("Globex") },
+            DemoUser { email: "ian@initech.example", name: "Ian Initech", role: Role::ClientAdmin, company: Some("Initech") },
+        ],
+    },
+    DemoTenant {
+        slug: "grace",
+        name: "Grace Church",
+        org_type: OrgType::Mission,
+        plan: "team",
+        portal_name: "Grace Church",
+        primary: None,
+        welcome: "Welcome home. See your giving, find an event and pray with us.",
+        support: "office@grace.example",
+        domain: "grace.localhost",
+        companies: &[],
+        users: &[
+            DemoUser { email: "pastor@grace.example", name: "Pastor Paul", role: Role::StaffAdmin, company: None },
+            DemoUser { email: "mary@grace.example", name: "Mary Member", role: Role::Member, company: None },
+        ],
+    },
+];
+
+/// One line of the start-up listing.
+pub struct DemoLogin {
+    /// Tenant slug.
+    pub tenant: &'static str,
+    /// Account email.
+    pub email: &'static str,
+    /// Role label.
+    pub role: &'static str,
+    /// Where to sign in.
+    pub login_path: &'static str,
+}
+
+/// Creates whatever part of the demo data is missing; never changes what exists.
+pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
+    let hash = password::hash(DEMO_PASSWORD).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut logins = Vec::new();
+    for t in DEMO {
+        let scope = match store::by_slug(db, t.slug).await? {
+            Some(existing) => TenantScope::operator(existing.id),
+            None => {
+                let admin = &t.users[0];
+                let (id, _) = provision_tenant(
+                    db,
+                    &NewTenant { slug: t.slug.into(), name: t.name.into(), org_type: t.org_type, plan: t.plan.into() },
+                    admin.email,
+                    admin.name,
+                    Some(&hash),
+                )
+                .await?;
+                sqlx::query(
+                    "UPDATE tenants SET portal_name = $2, primary_color = $3, welcome_text = $4, support_email = $5 WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .bind(t.portal_name)
+                .bind(t.primary)
+                .bind(t.welcome)
+                .bind(t.support)
+                .execute(db.pool())
+                .await?;
+                let scope = TenantScope::operator(id);
+                if let Err(e) = store::add_domain(db, &scope, t.domain).await {
+                    tracing::warn!(domain = t.domain, error = %e, "demo domain not added");
+                }
+                scope
+            }
+        };
+        for c in t.companies {
+            let exists = sqlx::query("SELECT id FROM companies WHERE tenant_id = $1 AND name = $2")
+                .bind(scope.tenant_id().as_str())
+                .bind(*c)
+                .fetch_optional(db.pool())
+                .await?;
+            if exists.is_none() {
+                crate::companies::create(db, &scope, c).await?;
+            }
+        }
+        for u in t.users {
+            let company_id = match u.company {
+                Some(name) => {
+                    let r = sqlx::query("SELECT id FROM companies WHERE tenant_id = $1 AND name = $2")
+                        .bind(scope.tenant_id().as_str())
+                        .bind(name)
+                        .fetch_one(db.pool())
+                        .await?;
+                    Some(r.try_get::<String, _>("id")?)
+                }
+                None => None,
+            };
+            if users::find_for_login(db, &scope, u.email).await?.is_none() {
+                users::create(
+                    db,
+                    &scope,
+                    &NewUser {
+                        email: u.email,
+                        name: u.name,
+                        role: u.role,
+                        company_id: company_id.as_deref(),
+                        status: UserStatus::Active,
+                        password_hash: Some(&hash),
+                    },
+                )
+                .await?;
+            }
+            logins.push(DemoLogin {
+                tenant: t.slug,
+                email: u.email,
+                role: u.role.label(),
+                login_path: u.role.kind().audience().login_path(),
+            });
+        }
+    }
+    Ok(logins)
+}

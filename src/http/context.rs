@@ -1,0 +1,305 @@
+//! The per-request context: tenant resolution, the session, and the CSRF check.
+//!
+//! Every application route runs behind `resolve`, so no handler can skip tenant resolution,
+//! session validation or CSRF. Signed-in requests cost one indexed query (session, user,
+//! company and tenant joined); anonymous ones one tenant lookup; custom domains come from an
+//! in-memory map.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::app::AppState;
+use crate::auth::{Audience, Principal, sessions};
+use crate::error::AppError;
+use crate::tenancy::{Tenant, normalize_host, store, valid_slug};
+
+/// Cookie remembering the tenant chosen with `?tenant=`.
+pub const TENANT_COOKIE: &str = "portal_tenant";
+/// Cookie carrying the pre-session CSRF secret for sign-in forms.
+pub const PRE_COOKIE: &str = "portico_pre";
+/// Form field carrying the CSRF token.
+pub const CSRF_FIELD: &str = "_csrf";
+/// Header carrying the CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// What the middleware learned about the request; handlers read it through [`Ctx`].
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    /// The resolved tenant (the session's tenant when signed in).
+    pub tenant: Option<Tenant>,
+    /// The signed-in principal for this path's audience.
+    pub principal: Option<Arc<Principal>>,
+    /// Token to embed in forms and send as `X-CSRF-Token`.
+    pub csrf_token: String,
+    /// Client address (for throttling and audit).
+    pub ip: String,
+    /// The Host is one of the configured Mission domains.
+    pub mission_host: bool,
+    /// A `?tenant=` slug was given that matches no tenant.
+    pub unknown_tenant: bool,
+    /// Request path.
+    pub path: String,
+}
+
+impl RequestContext {
+    /// Whether the page should use the Mission style.
+    pub fn is_mission(&self) -> bool {
+        match &self.tenant {
+            Some(t) => t.org_type == crate::tenancy::OrgType::Mission,
+            None => self.mission_host,
+        }
+    }
+}
+
+/// Extractor for the request context.
+#[derive(Clone, Debug)]
+pub struct Ctx(pub RequestContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .map(Ctx)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request context missing")))
+    }
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = RequestContext;
+    fn deref(&self) -> &RequestContext {
+        &self.0
+    }
+}
+
+/// Reads one cookie.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Builds a `Set-Cookie` value with the project's flags.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(a) = max_age {
+        c.push_str(&format!("; Max-Age={a}"));
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+fn hmac_token(secret: &[u8], purpose: &str, value: &str) -> String {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(purpose.as_bytes());
+    mac.update(b":");
+    mac.update(value.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The CSRF token of a session (derived, so nothing extra is stored).
+pub fn session_csrf(secret: &[u8], session_hash: &str) -> String {
+    hmac_token(secret, "csrf", session_hash)
+}
+
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    let q = query?;
+    serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The middleware itself.
+pub async fn resolve(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match resolve_inner(&app, peer, req, next).await {
+        Ok(r) => r,
+        Err((e, ctx)) => crate::http::errors::render(ctx.as_ref(), e.into_response()),
+    }
+}
+
+async fn resolve_inner(
+    app: &AppState,
+    peer: SocketAddr,
+    req: Request,
+    next: Next,
+) -> Result<Response, (AppError, Option<RequestContext>)> {
+    let (mut parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let audience = Audience::for_path(&path);
+    let db = &app.db;
+    let fail = |e: AppError| (e, None);
+
+    // Session first: when signed in, its tenant is authoritative.
+    let session_token = cookie(&parts.headers, audience.cookie()).map(str::to_string);
+    let principal = match &session_token {
+        Some(t) => sessions::lookup(db, t, audience).await.map_err(|e| fail(e.into()))?,
+        None => None,
+    };
+
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(normalize_host)
+        .unwrap_or_default();
+    let host_tenant = app.domains.lookup(db, &host).await.map_err(|e| fail(e.into()))?;
+    let query_slug = query_param(parts.uri.query(), "tenant").filter(|s| !s.is_empty());
+    let mission_host = app.config.mission_domains.iter().any(|d| *d == host);
+    let mut unknown_tenant = false;
+    let mut remember_slug = None;
+
+    let tenant = if let Some(p) = &principal {
+        let conflict = host_tenant.as_ref().is_some_and(|id| *id != p.tenant.id)
+            || query_slug.as_ref().is_some_and(|s| *s != p.tenant.slug);
+        let is_logout = path == "/logout" || path == "/admin/logout" || path == "/api/v1/auth/logout";
+        if conflict && !is_logout {
+            return Err(fail(AppError::Forbidden(format!(
+                "You are signed in to {}. Sign out first to use another organisation's portal.",
+                p.tenant.branding.portal_name
+            ))));
+        }
+        Some(p.tenant.clone())
+    } else if let Some(id) = &host_tenant {
+        store::by_id(db, id).await.map_err(|e| fail(e.into()))?
+    } else if let Some(slug) = &query_slug {
+        let found = if valid_slug(slug) {
+            store::by_slug(db, slug).await.map_err(|e| fail(e.into()))?
+        } else {
+            None
+        };
+        unknown_tenant = found.is_none();
+        if found.is_some() {
+            remember_slug = Some(slug.clone());
+        }
+        found
+    } else if let Some(slug) = cookie(&parts.headers, TENANT_COOKIE).filter(|s| valid_slug(s)) {
+        store::by_slug(db, slug).await.map_err(|e| fail(e.into()))?
+    } else if let Some(slug) = &app.config.default_tenant {
+        store::by_slug(db, slug).await.map_err(|e| fail(e.into()))?
+    } else {
+        None
+    };
+
+    // CSRF: a signed-in session's derived token, or the pre-session cookie's for sign-in forms.
+    let pre_cookie = cookie(&parts.headers, PRE_COOKIE).map(str::to_string);
+    let new_pre = if principal.is_none() && pre_cookie.is_none() {
+        Some(sessions::random_token())
+    } else {
+        None
+    };
+    let csrf_token = match (&principal, pre_cookie.as_ref().or(new_pre.as_ref())) {
+        (Some(p), _) => session_csrf(&app.config.secret_key, &p.session_hash),
+        (None, Some(pre)) => hmac_token(&app.config.secret_key, "pre", pre),
+        (None, None) => String::new(),
+    };
+
+    let ctx = RequestContext {
+        tenant,
+        principal: principal.clone(),
+        csrf_token: csrf_token.clone(),
+        ip: peer.ip().to_string(),
+        mission_host,
+        unknown_tenant,
+        path,
+    };
+
+    let mut body = body;
+    if is_unsafe(&parts.method) {
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        // JSON without a session carries nothing ambient to abuse (and cross-site JSON needs a
+        // CORS preflight we never grant), so only sessions and forms are checked.
+        let needs_check = principal.is_some() || is_form;
+        if needs_check {
+            let mut presented = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            if presented.is_none() && is_form {
+                let bytes = axum::body::to_bytes(body, crate::http::FORM_LIMIT)
+                    .await
+                    .map_err(|_| (AppError::TooLarge, Some(ctx.clone())))?;
+                presented = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                    .ok()
+                    .and_then(|v| v.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
+                body = Body::from(bytes);
+            }
+            let expected = if principal.is_some() || pre_cookie.is_some() {
+                csrf_token.as_str()
+            } else {
+                "" // a form post with no cookie at all can never match
+            };
+            let ok = presented.is_some_and(|p| {
+                !expected.is_empty() && bool::from(p.as_bytes().ct_eq(expected.as_bytes()))
+            });
+            if !ok {
+                return Err((
+                    AppError::Forbidden(
+                        "This form has expired or did not come from this site. Reload the page and try again."
+                            .into(),
+                    ),
+                    Some(ctx),
+                ));
+            }
+        }
+    }
+
+    parts.extensions.insert(ctx.clone());
+    let req = Request::from_parts(parts, body);
+    let resp = next.run(req).await;
+    let mut resp = crate::http::errors::render(Some(&ctx), resp);
+    let secure = app.config.secure_cookies;
+    if let Some(slug) = remember_slug {
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(TENANT_COOKIE, &slug, Some(365 * 24 * 3600), secure),
+        );
+    }
+    if let Some(pre) = new_pre {
+        resp.headers_mut()
+            .append(header::SET_COOKIE, set_cookie(PRE_COOKIE, &pre, None, secure));
+    }
+    // A stale session cookie is cleared so the browser stops sending it.
+    if session_token.is_some() && principal.is_none() && !resp.headers().contains_key(header::SET_COOKIE) {
+        resp.headers_mut()
+            .append(header::SET_COOKIE, set_cookie(audience.cookie(), "", Some(0), secure));
+    }
+    Ok(resp)
+}

@@ -1,0 +1,22 @@
+//! Portico: a white-label, multi-tenant client portal for MSPs and missions.
+//!
+//! Features live in their own modules (`auth`, `branding`, `companies`, `users`, `portal`,
+//! `admin`); shared machinery beside them (`db`, `http`, `tenancy`, `audit`, `mail`, `web`).
+
+pub mod admin;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod branding;
+pub mod companies;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod mail;
+pub mod ops;
+pub mod portal;
+pub mod tenancy;
+pub mod users;
+pub mod web;

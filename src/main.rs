@@ -1,0 +1,200 @@
+//! The `portico` command: serve, migrate, and operator commands.
+
+use std::io::BufRead;
+
+use clap::{Parser, Subcommand};
+use portico::app::AppState;
+use portico::config::Config;
+use portico::tenancy::OrgType;
+use portico::tenancy::store::{self, NewTenant};
+
+#[derive(Parser)]
+#[command(name = "portico", version, about = "White-label client portal for MSPs and missions")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve {
+        /// Create the demo tenants and accounts (idempotent) and list them.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and its first staff admin.
+    Create {
+        /// URL slug, e.g. acme.
+        #[arg(long)]
+        slug: String,
+        /// Organisation name.
+        #[arg(long)]
+        name: String,
+        /// msp or mission.
+        #[arg(long, value_parser = ["msp", "mission"])]
+        org_type: String,
+        /// Plan name (team, enterprise).
+        #[arg(long, default_value = "team")]
+        plan: String,
+        /// Email of the first staff admin.
+        #[arg(long)]
+        admin_email: String,
+        /// Name of the first staff admin.
+        #[arg(long, default_value = "Administrator")]
+        admin_name: String,
+        /// Read the admin's password from standard input instead of printing a one-time link.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List tenants and their domains.
+    List,
+    /// Register a custom domain for a tenant.
+    AddDomain {
+        /// Tenant slug.
+        slug: String,
+        /// Domain, e.g. portal.acme.com.
+        domain: String,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let json = std::env::var("PORTICO_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn load_config() -> Config {
+    match Config::from_env() {
+        Ok(mut c) => {
+            if let Err(e) = c.prepare_data_dir() {
+                eprintln!("configuration error: {e}");
+                std::process::exit(2);
+            }
+            c
+        }
+        Err(problems) => {
+            for p in problems {
+                eprintln!("configuration error: {p}");
+            }
+            std::process::exit(2);
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    init_tracing();
+    let cli = Cli::parse();
+    let config = load_config();
+    if let Err(e) = run(cli, config).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    let base_url = config.base_url.clone();
+    let listen = config.listen;
+    let state = AppState::build(config).await?;
+    match cli.command {
+        Command::Migrate => {
+            println!("migrations applied ({:?})", state.db.backend());
+        }
+        Command::Serve { demo } => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("PORTICO_LISTEN: cannot listen on {listen}: {e}"))?;
+            if demo {
+                let logins = portico::demo::seed(&state.db).await?;
+                println!("Demo data ready. Every account's password is '{}'.", portico::demo::DEMO_PASSWORD);
+                for l in &logins {
+                    println!(
+                        "  {:<6} {:<24} {:<20} {}{}?tenant={}",
+                        l.tenant, l.email, l.role, base_url, l.login_path, l.tenant
+                    );
+                }
+            }
+            println!("Portico is listening on {base_url} (bound to {listen})");
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            portico::app::serve(state, listener, shutdown).await?;
+        }
+        Command::Tenant { command } => tenant_command(&state, &base_url, command).await?,
+    }
+    Ok(())
+}
+
+async fn tenant_command(state: &AppState, base_url: &str, command: TenantCommand) -> anyhow::Result<()> {
+    let db = &state.db;
+    match command {
+        TenantCommand::Create { slug, name, org_type, plan, admin_email, admin_name, password_stdin } => {
+            let org_type = OrgType::parse(&org_type).ok_or_else(|| anyhow::anyhow!("--org-type: use msp or mission"))?;
+            let hash = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                let pw = line.trim_end_matches(['\r', '\n']);
+                portico::auth::password::check_new(pw, pw, &admin_email).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+                Some(portico::auth::password::hash(pw).await.map_err(|e| anyhow::anyhow!("{e}"))?)
+            } else {
+                None
+            };
+            let t = NewTenant { slug: slug.clone(), name, org_type, plan };
+            let (id, user) = portico::demo::provision_tenant(db, &t, &admin_email, &admin_name, hash.as_deref()).await?;
+            println!("created tenant {slug} ({id})");
+            if hash.is_some() {
+                println!("{admin_email} can sign in at {base_url}/admin/login?tenant={slug}");
+            } else {
+                let scope = portico::demo::operator_scope(db, &slug).await?;
+                let token = portico::auth::tokens::issue(db, &scope, &user, portico::auth::tokens::Purpose::Invite).await?;
+                println!("one-time link for {admin_email} (valid 7 days):");
+                println!("{base_url}/invite/accept?tenant={slug}&token={token}");
+            }
+        }
+        TenantCommand::List => {
+            let tenants = store::list(db).await?;
+            if tenants.is_empty() {
+                println!("no tenants yet; create one with `portico tenant create`");
+            }
+            for t in tenants {
+                println!("{:<20} {:<8} {:<11} {:<30} {}", t.slug, t.org_type, t.plan, t.name, t.domains.join(","));
+            }
+        }
+        TenantCommand::AddDomain { slug, domain } => {
+            let domain = domain.trim().to_ascii_lowercase();
+            if !portico::tenancy::valid_domain(&domain) {
+                anyhow::bail!("'{domain}' is not a domain name such as portal.acme.com");
+            }
+            let scope = portico::demo::operator_scope(db, &slug).await?;
+            store::add_domain(db, &scope, &domain).await?;
+            portico::audit::record(
+                db,
+                &scope,
+                portico::audit::Entry::new("domain.added")
+                    .target("domain", &domain)
+                    .detail(serde_json::json!({ "domain": domain })),
+            )
+            .await?;
+            println!("{domain} now serves tenant {slug}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! Users of a tenant: staff, client users and members; invitations, roles, deactivation.
+
+pub mod routes;
+
+use serde::Serialize;
+
+use crate::auth::{Actor, Role, UserId};
+use crate::companies::CompanyId;
+use crate::db::{AnyRow, Db, DbResult, Row, new_id, now_ms};
+use crate::tenancy::TenantScope;
+
+/// Account state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    /// Invited, has not set a password yet.
+    Invited,
+    /// Can sign in.
+    Active,
+    /// Cannot sign in.
+    Deactivated,
+}
+
+impl UserStatus {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Invited => "invited",
+            UserStatus::Active => "active",
+            UserStatus::Deactivated => "deactivated",
+        }
+    }
+
+    fn parse(s: &str) -> UserStatus {
+        match s {
+            "active" => UserStatus::Active,
+            "invited" => UserStatus::Invited,
+            _ => UserStatus::Deactivated,
+        }
+    }
+}
+
+/// A user as lists and detail views show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Status.
+    pub status: UserStatus,
+    /// Company (client users).
+    pub company_id: Option<CompanyId>,
+    /// Company name.
+    pub company_name: Option<String>,
+    /// Last sign-in (Unix ms).
+    pub last_login_at: Option<i64>,
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.kind, u.role, u.status, u.company_id, \
+    c.name AS company_name, u.last_login_at";
+
+fn user_from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
+    let kind: String = r.try_get("kind")?;
+    let role: String = r.try_get("role")?;
+    let status: String = r.try_get("status")?;
+    Ok(User {
+        id: UserId(r.try_get("id")?),
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        role: Role::from_stored(&kind, &role).unwrap_or(Role::ClientViewer),
+        status: UserStatus::parse(&status),
+        company_id: r.try_get::<Option<String>, _>("company_id")?.map(CompanyId),
+        company_name: r.try_get("company_name")?,
+        last_login_at: r.try_get("last_login_at")?,
+    })
+}
+
+/// What sign-in needs to know about an account.
+pub struct LoginRecord {
+    /// The user.
+    pub user: User,
+    /// Stored hash.
+    pub password_hash: Option<String>,
+    /// Company status for client users.
+    pub company_active: bool,
+}
+
+/// Normalises an email for storage and lookup.
+pub fn normalize_email(s: &str) -> String {
+    s.trim().to_ascii_lowercase()
+}
+
+/// True when `s` is an email address we can send to.
+pub fn valid_email(s: &str) -> bool {
+    s.len() <= 254 && s.parse::<lettre::Address>().is_ok()
+}
+
+/// Finds an account for sign-in or reset.
+pub async fn find_for_login(db: &Db, scope: &TenantScope, email: &str) -> DbResult<Option<LoginRecord>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, u.password_hash, c.status AS company_status FROM users u \
+         LEFT JOIN companies c ON c.id = u.company_id WHERE u.tenant_id = $1 AND u.email = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(scope.tenant_id().as_str())
+        .bind(email)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let company_status: Option<String> = r.try_get("company_status")?;
+    Ok(Some(LoginRecord {
+        user: user_from_row(&r)?,
+        password_hash: r.try_get("password_hash")?,
+        company_active: company_status.is_none_or(|s| s == "active"),
+    }))
+}
+
+/// One user of the tenant.
+pub async fn get(db: &Db, scope: &TenantScope, id: &str) -> DbResult<Option<User>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN companies c ON c.id = u.company_id \
+         WHERE u.tenant_id = $1 AND u.id = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(scope.tenant_id().as_str())
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| user_from_row(&r)).transpose()?)
+}
+
+/// Users of the tenant ordered by email, after `cursor` (an email), optionally one company's.
+pub async fn list(
+    db: &Db,
+    scope: &TenantScope,
+    company: Option<&str>,
+    cursor: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<User>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN companies c ON c.id = u.company_id \
+         WHERE u.tenant_id = $1 AND ($2 = '' OR u.company_id = $2) AND u.email > $3 \
+         ORDER BY u.email LIMIT $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(scope.tenant_id().as_str())
+        .bind(company.unwrap_or(""))
+        .bind(cursor.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(|r| Ok(user_from_row(r)?)).collect()
+}
+
+/// A user to create.
+pub struct NewUser<'a> {
+    /// Email (normalised).
+    pub email: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Company for client users.
+    pub company_id: Option<&'a str>,
+    /// Initial status.
+    pub status: UserStatus,
+    /// Password hash when the password is set at once (CLI, demo).
+    pub password_hash: Option<&'a str>,
+}
+
+/// Creates a user; an email already used in the tenant is a conflict.
+pub async fn create(db: &Db, scope: &TenantScope, u: &NewUser<'_>) -> DbResult<UserId> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, kind, company_id, email, name, role, status, password_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(scope.tenant_id().as_str())
+    .bind(u.role.kind().as_str())
+    .bind(u.company_id)
+    .bind(u.email)
+    .bind(u.name)
+    .bind(u.role.stored_role())
+    .bind(u.status.as_str())
+    .bind(u.password_hash)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(UserId(id))
+}
+
+/// Changes a user's role.
+pub async fn set_role(db: &Db, actor: &Actor, id: &UserId, role: Role) -> DbResult<()> {
+    sqlx::query("UPDATE users SET role = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
+        .bind(actor.scope.tenant_id().as_str())
+        .bind(id.as_str())
+        .bind(role.stored_role())
+        .bind(now_ms())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Changes a user's status.
+pub async fn set_status(db: &Db, scope: &TenantScope, id: &UserId, status: UserStatus) -> DbResult<()> {
+    sqlx::query("UPDATE users SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
+        .bind(scope.tenant_id().as_str())
+        .bind(id.as_str())
+        .bind(status.as_str())
+        .bind(now_ms())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Sets a password hash (and activates an invited account when `activate`).
+pub async fn set_password(
+    db: &Db,
+    scope: &TenantScope,
+    id: &UserId,
+    hash: &str,
+    name: Option<&str>,
+) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $3, name = COALESCE($4, name), \
+         status = CASE WHEN status = 'invited' THEN 'active' ELSE status END, updated_at = $5 \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(id.as_str())
+    .bind(hash)
+    .bind(name)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records a successful sign-in.
+pub async fn record_login(db: &Db, scope: &TenantScope, id: &UserId) -> DbResult<()> {
+    sqlx::query("UPDATE users SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(scope.tenant_id().as_str())
+        .bind(id.as_str())
+        .bind(now_ms())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Number of active staff admins (a tenant must keep one).
+pub async fn active_staff_admins(db: &Db, scope: &TenantScope) -> DbResult<i64> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND kind = 'staff' AND role = 'admin' AND status = 'active'",
+    )
+    .bind(scope.tenant_id().as_str())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(r.try_get("n")?)
+}

@@ -1,0 +1,358 @@
+//! Admin pages and JSON API for users: list, invite, change role, deactivate.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{NewUser, User, UserStatus, normalize_email, valid_email};
+use crate::app::AppState;
+use crate::audit::{self, Entry};
+use crate::auth::tokens::{self, Purpose};
+use crate::auth::{ALL_ROLES, Actor, Permission, Role, StaffUser, UserKind, sessions};
+use crate::companies::{self, Company};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::ApiRouter;
+use crate::http::context::{Ctx, RequestContext};
+use crate::mail::Email;
+use crate::tenancy::Tenant;
+use crate::web::{FormErrors, PageCtx, notice, render};
+
+const PAGE_SIZE: i64 = 50;
+
+/// Admin pages.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list_page))
+        .route("/admin/users/invite", post(invite_form))
+        .route("/admin/users/{id}/role", post(role_form))
+        .route("/admin/users/{id}/deactivate", post(deactivate_form))
+        .route("/admin/users/{id}/activate", post(activate_form))
+}
+
+/// JSON API.
+pub fn api() -> ApiRouter {
+    ApiRouter::default()
+        .route("/api/v1/admin/users", &["get", "post"], get(api_list).post(api_invite))
+        .route("/api/v1/admin/users/{id}", &["get", "patch"], get(api_get).patch(api_update))
+}
+
+/// A role choice for forms.
+pub struct RoleOption {
+    key: &'static str,
+    label: &'static str,
+    kind: UserKind,
+}
+
+fn role_options(tenant: &Tenant) -> Vec<RoleOption> {
+    ALL_ROLES
+        .into_iter()
+        .filter(|r| r.fits(tenant.org_type))
+        .map(|r| RoleOption { key: r.key(), label: r.label(), kind: r.kind() })
+        .collect()
+}
+
+#[derive(askama::Template)]
+#[template(path = "users/templates/list.html")]
+struct ListPage {
+    page: PageCtx,
+    users: Vec<User>,
+    companies: Vec<Company>,
+    roles: Vec<RoleOption>,
+    company_filter: String,
+    next_cursor: Option<String>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    errors: FormErrors,
+    form: InviteInput,
+    is_msp: bool,
+    me: String,
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    company: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+    notice: Option<String>,
+}
+
+async fn list_view(app: &AppState, ctx: &RequestContext, staff: &StaffUser, actor: &Actor, q: &ListQuery, error: Option<&AppError>, form: InviteInput) -> AppResult<Response> {
+    let company = q.company.as_deref().filter(|c| !c.is_empty());
+    let users = super::list(&app.db, &actor.scope, company, q.cursor.as_deref(), PAGE_SIZE).await?;
+    let next_cursor = (users.len() as i64 == PAGE_SIZE).then(|| users.last().map(|u| u.email.clone())).flatten();
+    let companies = companies::list(&app.db, &actor.scope, None, 500).await?;
+    let mut r = render(&ListPage {
+        page: PageCtx::new(ctx),
+        users,
+        companies,
+        roles: role_options(&staff.tenant),
+        company_filter: company.unwrap_or("").to_string(),
+        next_cursor,
+        notice: notice(q.notice.as_deref()),
+        error: error.filter(|e| !matches!(e, AppError::Validation { .. })).map(|e| e.to_string()),
+        errors: error.map(FormErrors::from).unwrap_or_default(),
+        form,
+        is_msp: staff.tenant.org_type == crate::tenancy::OrgType::Msp,
+        me: staff.user_id.to_string(),
+    })?;
+    if let Some(e) = error {
+        *r.status_mut() = e.status();
+    }
+    Ok(r)
+}
+
+async fn list_page(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    list_view(&app, &ctx, &staff, &actor, &q, None, InviteInput::default()).await
+}
+
+/// An invitation as submitted.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InviteInput {
+    email: String,
+    name: String,
+    role: String,
+    company_id: String,
+}
+
+async fn invite(app: &AppState, staff: &StaffUser, actor: &Actor, ip: &str, input: &InviteInput) -> AppResult<User> {
+    let tenant = &staff.tenant;
+    let mut errs = Vec::new();
+    let email = normalize_email(&input.email);
+    if !valid_email(&email) {
+        errs.push(FieldError { field: "email".into(), message: "Enter an email address such as name@example.com.".into() });
+    }
+    let name = input.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 120 {
+        errs.push(FieldError { field: "name".into(), message: "Enter a name (at most 120 characters).".into() });
+    }
+    let role = Role::from_key(&input.role).filter(|r| r.fits(tenant.org_type));
+    if role.is_none() {
+        errs.push(FieldError { field: "role".into(), message: "Choose a role.".into() });
+    }
+    let mut company = None;
+    if role.is_some_and(|r| r.kind() == UserKind::Client) {
+        match companies::get(&app.db, &actor.scope, input.company_id.trim()).await? {
+            Some(c) if c.status == "active" => company = Some(c),
+            Some(_) => errs.push(FieldError { field: "company_id".into(), message: "That company is deactivated; reactivate it first.".into() }),
+            None => errs.push(FieldError { field: "company_id".into(), message: "Choose the company this person belongs to.".into() }),
+        }
+    }
+    let Some(role) = role.filter(|_| errs.is_empty()) else {
+        return Err(AppError::fields(errs));
+    };
+    let company_id = company.as_ref().map(|c| c.id.as_str());
+    let id = super::create(
+        &app.db,
+        &actor.scope,
+        &NewUser { email: &email, name: &name, role, company_id, status: UserStatus::Invited, password_hash: None },
+    )
+    .await
+    .map_err(|e| match e {
+        crate::db::DbError::Conflict(_) => AppError::field("email", "Someone with that email already has an account here."),
+        other => other.into(),
+    })?;
+    let token = tokens::issue(&app.db, &actor.scope, &id, Purpose::Invite).await?;
+    let link = format!("{}/invite/accept?tenant={}&token={token}", app.config.base_url, tenant.slug);
+    let intro = match &company {
+        Some(c) => format!("{} invited you to the {} portal for {}.", staff.name, tenant.branding.portal_name, c.name),
+        None => format!("{} invited you to the {} portal.", staff.name, tenant.branding.portal_name),
+    };
+    let sent = app
+        .mailer
+        .send(
+            &app.config.mail_from,
+            tenant,
+            Email {
+                to: &email,
+                subject: "You are invited",
+                lines: vec![format!("Hello {name},"), intro, "Choose a password with the link below within 7 days.".into()],
+                action: Some((&link, "Accept the invitation")),
+            },
+        )
+        .await;
+    if let Err(e) = sent {
+        tracing::error!(error = %e, "invitation email not sent");
+    }
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            company_id,
+            detail: json!({ "email": email, "role": role.key() }),
+            ..Entry::new("user.invited").by(actor).target("user", id.as_str())
+        },
+    )
+    .await?;
+    super::get(&app.db, &actor.scope, id.as_str()).await?.ok_or(AppError::NotFound)
+}
+
+async fn invite_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, axum::Form(f): axum::Form<InviteInput>) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    match invite(&app, &staff, &actor, &ctx.ip, &f).await {
+        Ok(_) => Ok(Redirect::to("/admin/users?notice=saved").into_response()),
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict(_))) => list_view(&app, &ctx, &staff, &actor, &ListQuery::default(), Some(&e), f).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn find(app: &AppState, actor: &Actor, id: &str) -> AppResult<User> {
+    super::get(&app.db, &actor.scope, id).await?.ok_or(AppError::NotFound)
+}
+
+async fn guard_last_admin(app: &AppState, actor: &Actor, user: &User) -> AppResult<()> {
+    if user.role == Role::StaffAdmin && user.status == UserStatus::Active && super::active_staff_admins(&app.db, &actor.scope).await? <= 1 {
+        return Err(AppError::Unprocessable("The organisation must keep at least one active staff admin.".into()));
+    }
+    Ok(())
+}
+
+async fn change_role(app: &AppState, actor: &Actor, ip: &str, id: &str, role_key: &str) -> AppResult<User> {
+    let user = find(app, actor, id).await?;
+    if user.id == actor.user_id {
+        return Err(AppError::Unprocessable("You cannot change your own role; ask another admin.".into()));
+    }
+    let Some(role) = Role::from_key(role_key).filter(|r| r.kind() == user.role.kind()) else {
+        return Err(AppError::field("role", "Choose a role of the same kind (staff, client or member)."));
+    };
+    if role == user.role {
+        return Ok(user);
+    }
+    guard_last_admin(app, actor, &user).await?;
+    super::set_role(&app.db, actor, &user.id, role).await?;
+    // Sessions carry the old permissions' trust; the user signs in again.
+    sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            company_id: user.company_id.as_ref().map(|c| c.as_str()),
+            detail: json!({ "from": user.role.key(), "to": role.key() }),
+            ..Entry::new("user.role_changed").by(actor).target("user", user.id.as_str())
+        },
+    )
+    .await?;
+    find(app, actor, id).await
+}
+
+async fn set_active(app: &AppState, actor: &Actor, ip: &str, id: &str, active: bool) -> AppResult<User> {
+    let user = find(app, actor, id).await?;
+    if !active {
+        if user.id == actor.user_id {
+            return Err(AppError::Unprocessable("You cannot deactivate yourself.".into()));
+        }
+        guard_last_admin(app, actor, &user).await?;
+    }
+    let status = match (active, user.status) {
+        (false, _) => UserStatus::Deactivated,
+        (true, UserStatus::Deactivated) => {
+            let rec = super::find_for_login(&app.db, &actor.scope, &user.email).await?;
+            if rec.is_some_and(|r| r.password_hash.is_some()) { UserStatus::Active } else { UserStatus::Invited }
+        }
+        (true, s) => s,
+    };
+    super::set_status(&app.db, &actor.scope, &user.id, status).await?;
+    if !active {
+        sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
+    }
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            company_id: user.company_id.as_ref().map(|c| c.as_str()),
+            ..Entry::new(if active { "user.activated" } else { "user.deactivated" }).by(actor).target("user", user.id.as_str())
+        },
+    )
+    .await?;
+    find(app, actor, id).await
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+async fn form_result(app: &AppState, ctx: &RequestContext, staff: &StaffUser, actor: &Actor, r: AppResult<User>) -> AppResult<Response> {
+    match r {
+        Ok(_) => Ok(Redirect::to("/admin/users?notice=saved").into_response()),
+        Err(e @ (AppError::Validation { .. } | AppError::Unprocessable(_))) => list_view(app, ctx, staff, actor, &ListQuery::default(), Some(&e), InviteInput::default()).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn role_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>, axum::Form(f): axum::Form<RoleForm>) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let r = change_role(&app, &actor, &ctx.ip, &id, &f.role).await;
+    form_result(&app, &ctx, &staff, &actor, r).await
+}
+
+async fn deactivate_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let r = set_active(&app, &actor, &ctx.ip, &id, false).await;
+    form_result(&app, &ctx, &staff, &actor, r).await
+}
+
+async fn activate_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let r = set_active(&app, &actor, &ctx.ip, &id, true).await;
+    form_result(&app, &ctx, &staff, &actor, r).await
+}
+
+#[derive(Serialize)]
+struct UserPage {
+    items: Vec<User>,
+    next_cursor: Option<String>,
+}
+
+async fn api_list(State(app): State<AppState>, staff: StaffUser, Query(q): Query<ListQuery>) -> AppResult<Json<UserPage>> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let limit = q.limit.unwrap_or(PAGE_SIZE).clamp(1, 200);
+    let items = super::list(&app.db, &actor.scope, q.company.as_deref().filter(|c| !c.is_empty()), q.cursor.as_deref(), limit).await?;
+    let next_cursor = (items.len() as i64 == limit).then(|| items.last().map(|u| u.email.clone())).flatten();
+    Ok(Json(UserPage { items, next_cursor }))
+}
+
+async fn api_invite(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Json(b): Json<InviteInput>) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let user = invite(&app, &staff, &actor, &ctx.ip, &b).await?;
+    Ok((StatusCode::CREATED, Json(user)).into_response())
+}
+
+async fn api_get(State(app): State<AppState>, staff: StaffUser, Path(id): Path<String>) -> AppResult<Json<User>> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    Ok(Json(find(&app, &actor, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    role: Option<String>,
+    status: Option<String>,
+}
+
+async fn api_update(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>, Json(b): Json<UpdateBody>) -> AppResult<Json<User>> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    find(&app, &actor, &id).await?;
+    let active = match b.status.as_deref() {
+        None => None,
+        Some("active") => Some(true),
+        Some("deactivated") => Some(false),
+        Some(_) => return Err(AppError::field("status", "Use \"active\" or \"deactivated\".")),
+    };
+    if let Some(role) = &b.role {
+        change_role(&app, &actor, &ctx.ip, &id, role).await?;
+    }
+    if let Some(active) = active {
+        set_active(&app, &actor, &ctx.ip, &id, active).await?;
+    }
+    Ok(Json(find(&app, &actor, &id).await?))
+}

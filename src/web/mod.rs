@@ -1,0 +1,301 @@
+//! What every page shares: the branded layout context, navigation per mode, static assets.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+use crate::auth::{Audience, Permission, Principal};
+use crate::error::AppResult;
+use crate::http::context::RequestContext;
+use crate::tenancy::OrgType;
+
+/// Cache-busting version for static assets.
+pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One navigation entry as shown.
+#[derive(Clone, Debug, Serialize)]
+pub struct NavItem {
+    /// Label.
+    pub label: &'static str,
+    /// Path.
+    pub path: &'static str,
+    /// Current page.
+    #[serde(skip)]
+    pub active: bool,
+}
+
+/// One navigation entry as defined.
+pub struct NavDef {
+    /// Label.
+    pub label: &'static str,
+    /// Path.
+    pub path: &'static str,
+    /// Permission needed to see it.
+    pub needs: Permission,
+    /// False while the feature is not built: the path shows a "coming soon" page.
+    pub built: bool,
+}
+
+const fn nav(label: &'static str, path: &'static str, needs: Permission, built: bool) -> NavDef {
+    NavDef { label, path, needs, built }
+}
+
+/// MSP portal navigation, exactly the spec's list.
+pub const MSP_NAV: &[NavDef] = &[
+    nav("Dashboard", "/portal/dashboard", Permission::PortalAccess, true),
+    nav("Tickets", "/portal/tickets", Permission::PortalAccess, false),
+    nav("Service Catalog", "/portal/catalog", Permission::PortalAccess, false),
+    nav("Invoices", "/portal/invoices", Permission::ViewInvoices, false),
+    nav("Documents", "/portal/documents", Permission::PortalAccess, false),
+    nav("Announcements", "/portal/announcements", Permission::PortalAccess, false),
+    nav("Team", "/portal/team", Permission::ManageTeam, false),
+    nav("Profile", "/portal/profile", Permission::ChangeOwnProfile, true),
+];
+
+/// Mission portal navigation, exactly the spec's list.
+pub const MISSION_NAV: &[NavDef] = &[
+    nav("Dashboard", "/portal/mission/dashboard", Permission::MissionAccess, true),
+    nav("Giving", "/portal/mission/giving", Permission::MissionAccess, false),
+    nav("Events", "/portal/mission/events", Permission::MissionAccess, false),
+    nav("Groups", "/portal/mission/groups", Permission::MissionAccess, false),
+    nav("Directory", "/portal/mission/directory", Permission::MissionAccess, false),
+    nav("Prayer Wall", "/portal/mission/prayer", Permission::MissionAccess, false),
+];
+
+/// Admin panel navigation for MSP tenants.
+pub const ADMIN_MSP_NAV: &[NavDef] = &[
+    nav("Dashboard", "/admin", Permission::AdminAccess, true),
+    nav("Tickets", "/admin/tickets", Permission::ManageTickets, false),
+    nav("Companies", "/admin/companies", Permission::ManageCompanies, true),
+    nav("Users", "/admin/users", Permission::ManageUsers, true),
+    nav("Branding", "/admin/branding", Permission::ManageBranding, true),
+    nav("Announcements", "/admin/announcements", Permission::ManageAnnouncements, false),
+    nav("Documents", "/admin/documents", Permission::ManageDocuments, false),
+    nav("Catalog", "/admin/catalog", Permission::ManageCatalog, false),
+    nav("Knowledge base", "/admin/kb", Permission::ManageKnowledgeBase, false),
+    nav("Invoices", "/admin/invoices", Permission::ManageInvoices, false),
+    nav("Integrations", "/admin/integrations", Permission::ManageIntegrations, false),
+    nav("Audit log", "/admin/audit", Permission::ViewTenantAudit, true),
+];
+
+/// Admin panel navigation for Mission tenants.
+pub const ADMIN_MISSION_NAV: &[NavDef] = &[
+    nav("Dashboard", "/admin", Permission::AdminAccess, true),
+    nav("Members", "/admin/users", Permission::ManageUsers, true),
+    nav("Branding", "/admin/branding", Permission::ManageBranding, true),
+    nav("Announcements", "/admin/announcements", Permission::ManageAnnouncements, false),
+    nav("Audit log", "/admin/audit", Permission::ViewTenantAudit, true),
+];
+
+/// The navigation definitions for a principal.
+pub fn nav_defs(p: &Principal) -> &'static [NavDef] {
+    match (p.audience, p.tenant.org_type) {
+        (Audience::Portal, OrgType::Msp) => MSP_NAV,
+        (Audience::Portal, OrgType::Mission) => MISSION_NAV,
+        (Audience::Admin, OrgType::Msp) => ADMIN_MSP_NAV,
+        (Audience::Admin, OrgType::Mission) => ADMIN_MISSION_NAV,
+    }
+}
+
+/// The navigation a principal sees on `path`, filtered by permission.
+pub fn navigation(p: &Principal, path: &str) -> Vec<NavItem> {
+    nav_defs(p)
+        .iter()
+        .filter(|d| p.can(d.needs))
+        .map(|d| NavItem {
+            label: d.label,
+            path: d.path,
+            active: path == d.path
+                || (path.starts_with(d.path)
+                    && path.as_bytes().get(d.path.len()) == Some(&b'/')
+                    && d.path != "/admin"),
+        })
+        .collect()
+}
+
+/// Everything the base layout needs.
+#[derive(Clone, Debug)]
+pub struct PageCtx {
+    /// Portal name (title, header).
+    pub portal_name: String,
+    /// Header logo.
+    pub logo_url: Option<String>,
+    /// Tab icon.
+    pub favicon_url: Option<String>,
+    /// Tenant theme stylesheet.
+    pub theme_css: Option<String>,
+    /// Tenant custom stylesheet.
+    pub custom_css: Option<String>,
+    /// Tenant slug (mirrored to localStorage by the page script).
+    pub tenant_slug: String,
+    /// Classes on `<body>`.
+    pub body_class: String,
+    /// Signed-in user's name.
+    pub user_name: Option<String>,
+    /// Signed-in user's role label.
+    pub role_label: String,
+    /// Navigation entries.
+    pub nav: Vec<NavItem>,
+    /// CSRF token for forms.
+    pub csrf: String,
+    /// Show "Powered by Portico".
+    pub powered_by: bool,
+    /// Sign-out form target.
+    pub logout_action: &'static str,
+    /// Profile link.
+    pub profile_path: &'static str,
+    /// Support contact.
+    pub support_email: Option<String>,
+    /// Asset version.
+    pub asset_version: &'static str,
+}
+
+impl PageCtx {
+    /// Builds the layout context for a request.
+    pub fn new(ctx: &RequestContext) -> PageCtx {
+        let mission = ctx.is_mission();
+        let mut body_class = String::from(if mission { "mission" } else { "msp" });
+        let (portal_name, logo_url, favicon_url, theme_css, custom_css, slug, powered_by, support) =
+            match &ctx.tenant {
+                Some(t) => {
+                    let b = &t.branding;
+                    (
+                        b.portal_name.clone(),
+                        b.logo_url.clone(),
+                        b.favicon_url.clone(),
+                        Some(format!("/branding/{}/theme.css?v={}", t.slug, t.updated_at)),
+                        b.has_custom_css
+                            .then(|| format!("/branding/{}/custom.css?v={}", t.slug, t.updated_at)),
+                        t.slug.clone(),
+                        b.powered_by_visible,
+                        b.support_email.clone(),
+                    )
+                }
+                None => ("Portico".into(), None, None, None, None, String::new(), true, None),
+            };
+        let (user_name, role_label, nav, logout_action, profile_path) = match &ctx.principal {
+            Some(p) => {
+                body_class.push_str(match p.audience {
+                    Audience::Admin => " area-admin",
+                    Audience::Portal => " area-portal",
+                });
+                (
+                    Some(p.name.clone()),
+                    p.role.label().to_string(),
+                    navigation(p, &ctx.path),
+                    match p.audience {
+                        Audience::Admin => "/admin/logout",
+                        Audience::Portal => "/logout",
+                    },
+                    match p.audience {
+                        Audience::Admin => "/admin/profile",
+                        Audience::Portal => "/portal/profile",
+                    },
+                )
+            }
+            None => (None, String::new(), Vec::new(), "/logout", "/portal/profile"),
+        };
+        PageCtx {
+            portal_name,
+            logo_url,
+            favicon_url,
+            theme_css,
+            custom_css,
+            tenant_slug: slug,
+            body_class,
+            user_name,
+            role_label,
+            nav,
+            csrf: ctx.csrf_token.clone(),
+            powered_by,
+            logout_action,
+            profile_path,
+            support_email: support,
+            asset_version: ASSET_VERSION,
+        }
+    }
+
+    /// Adds a class to `<body>`.
+    pub fn with_class(mut self, class: &str) -> PageCtx {
+        self.body_class.push(' ');
+        self.body_class.push_str(class);
+        self
+    }
+}
+
+/// Renders a template into an HTML response.
+pub fn render<T: askama::Template>(t: &T) -> AppResult<Response> {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// A message shown above a form, chosen by a fixed key so nothing user-supplied is reflected.
+pub fn notice(key: Option<&str>) -> Option<&'static str> {
+    Some(match key? {
+        "signed_out" => "You have signed out.",
+        "password_reset" => "Your password has been changed. Sign in with the new one.",
+        "invite_accepted" => "Your account is ready. Sign in with your new password.",
+        "reset_sent" => "If an account exists for that address, we have emailed a link to reset the password. It works once, within an hour.",
+        "password_changed" => "Your password has been changed. Your other sessions have been signed out.",
+        "saved" => "Your changes have been saved.",
+        "session_ended" => "Your session has ended. Please sign in again.",
+        _ => return None,
+    })
+}
+
+/// Field errors keyed by field name, for templates.
+#[derive(Clone, Debug, Default)]
+pub struct FormErrors(pub Vec<crate::error::FieldError>);
+
+impl FormErrors {
+    /// The message for `field`, if any.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|f| f.field == field)
+            .map(|f| f.message.as_str())
+    }
+
+    /// `aria-invalid` value for `field`.
+    pub fn invalid(&self, field: &str) -> &'static str {
+        if self.get(field).is_some() { "true" } else { "false" }
+    }
+
+    /// True when there are no errors.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&crate::error::AppError> for FormErrors {
+    fn from(e: &crate::error::AppError) -> Self {
+        match e {
+            crate::error::AppError::Validation { fields, .. } => FormErrors(fields.clone()),
+            _ => FormErrors::default(),
+        }
+    }
+}
+
+/// Serves the compiled-in stylesheet.
+pub async fn stylesheet() -> Response {
+    static_asset(include_str!("static/portico.css"), "text/css; charset=utf-8")
+}
+
+/// Serves the compiled-in page script.
+pub async fn script() -> Response {
+    static_asset(include_str!("static/portico.js"), "text/javascript; charset=utf-8")
+}
+
+fn static_asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r
+}
+
+/// Formats Unix milliseconds as a UTC date and time for pages.
+pub fn datetime(ms: &i64) -> String {
+    chrono::DateTime::from_timestamp_millis(*ms)
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
