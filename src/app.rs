@@ -45,15 +45,16 @@ impl std::ops::Deref for AppState {
 }
 
 fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    if let Some(h) = HANDLE.get() {
-        return Ok(h.clone());
-    }
-    // The recorder is process-global; tests build many apps in one process.
-    let h = PrometheusBuilder::new()
-        .install_recorder()
-        .or_else(|e| HANDLE.get().cloned().ok_or(e))?;
-    Ok(HANDLE.get_or_init(|| h).clone())
+    // The recorder is process-global and tests build many apps in one process: install once.
+    static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .install_recorder()
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(anyhow::Error::msg)
 }
 
 impl AppState {
@@ -109,7 +110,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api_router)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
-        .layer(from_fn_with_state(state.clone(), crate::http::context::resolve));
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::http::context::resolve,
+        ));
     let public = Router::new()
         .route("/assets/portico.css", get(crate::web::stylesheet))
         .route("/assets/portico.js", get(crate::web::script))
@@ -143,8 +147,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     Ok(())
 }

@@ -40,7 +40,11 @@ impl Config {
     /// Reads settings through `get`, so tests can pass their own values.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Vec<String>> {
         let mut problems = Vec::new();
-        let val = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let val = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
 
         let listen_raw = val("PORTICO_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen = match listen_raw.parse::<SocketAddr>() {
@@ -111,23 +115,21 @@ impl Config {
             })
             .unwrap_or_default();
         let default_tenant = val("PORTICO_DEFAULT_TENANT");
-        if let Some(t) = &default_tenant {
-            if !crate::tenancy::valid_slug(t) {
-                problems.push(format!(
+        if let Some(t) = &default_tenant
+            && !crate::tenancy::valid_slug(t)
+        {
+            problems.push(format!(
                     "PORTICO_DEFAULT_TENANT: '{t}' is not a tenant slug (lowercase letters, digits and '-')"
                 ));
-            }
         }
         let smtp_url = val("PORTICO_SMTP_URL");
-        if let Some(u) = &smtp_url {
-            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
-                problems.push(
-                    "PORTICO_SMTP_URL: must start with smtp:// or smtps://".to_string(),
-                );
-            }
+        if let Some(u) = &smtp_url
+            && !(u.starts_with("smtp://") || u.starts_with("smtps://"))
+        {
+            problems.push("PORTICO_SMTP_URL: must start with smtp:// or smtps://".to_string());
         }
-        let mail_from =
-            val("PORTICO_MAIL_FROM").unwrap_or_else(|| "Portico <no-reply@portico.localhost>".into());
+        let mail_from = val("PORTICO_MAIL_FROM")
+            .unwrap_or_else(|| "Portico <no-reply@portico.localhost>".into());
         if mail_from.parse::<lettre::message::Mailbox>().is_err() {
             problems.push(format!(
                 "PORTICO_MAIL_FROM: '{mail_from}' is not a mailbox such as 'Portico <no-reply@example.com>'"
@@ -218,7 +220,10 @@ mod tests {
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems.iter().any(|p| p.starts_with("PORTICO_LISTEN")));
         assert!(problems.iter().any(|p| p.starts_with("PORTICO_SECRET_KEY")));
-        assert!(problems.iter().all(|p| !p.contains("secret@")), "password leaked: {problems:?}");
+        assert!(
+            problems.iter().all(|p| !p.contains("secret@")),
+            "password leaked: {problems:?}"
+        );
     }
 
     #[test]

@@ -24,14 +24,19 @@ pub async fn provision_tenant(
         anyhow::bail!("--slug: use 2-48 lowercase letters, digits and '-'");
     }
     if !store::plan_exists(db, &t.plan).await? {
-        anyhow::bail!("--plan: no plan named '{}' (try team or enterprise)", t.plan);
+        anyhow::bail!(
+            "--plan: no plan named '{}' (try team or enterprise)",
+            t.plan
+        );
     }
     let email = users::normalize_email(admin_email);
     if !users::valid_email(&email) {
         anyhow::bail!("--admin-email: '{admin_email}' is not an email address");
     }
     let id = store::create(db, t).await.map_err(|e| match e {
-        crate::db::DbError::Conflict(_) => anyhow::anyhow!("a tenant with slug '{}' already exists", t.slug),
+        crate::db::DbError::Conflict(_) => {
+            anyhow::anyhow!("a tenant with slug '{}' already exists", t.slug)
+        }
         other => other.into(),
     })?;
     let scope = TenantScope::operator(id.clone());
@@ -43,7 +48,11 @@ pub async fn provision_tenant(
             name: admin_name,
             role: Role::StaffAdmin,
             company_id: None,
-            status: if password_hash.is_some() { UserStatus::Active } else { UserStatus::Invited },
+            status: if password_hash.is_some() {
+                UserStatus::Active
+            } else {
+                UserStatus::Invited
+            },
             password_hash,
         },
     )
@@ -101,12 +110,42 @@ const DEMO: &[DemoTenant] = &[
         domain: "acme.localhost",
         companies: &["Globex", "Initech"],
         users: &[
-            DemoUser { email: "staff@acme.example", name: "Sam Staff", role: Role::StaffAdmin, company: None },
-            DemoUser { email: "tech@acme.example", name: "Terry Tech", role: Role::Technician, company: None },
-            DemoUser { email: "alice@globex.example", name: "Alice Admin", role: Role::ClientAdmin, company: Some("Globex") },
-            DemoUser { email: "bob@globex.example", name: "Bob User", role: Role::ClientUser, company: Some("Globex") },
-            DemoUser { email: "vera@globex.example", name: "Vera Viewer", role: Role::ClientViewer, company: Some("Globex") },
-            DemoUser { email: "ian@initech.example", name: "Ian Initech", role: Role::ClientAdmin, company: Some("Initech") },
+            DemoUser {
+                email: "staff@acme.example",
+                name: "Sam Staff",
+                role: Role::StaffAdmin,
+                company: None,
+            },
+            DemoUser {
+                email: "tech@acme.example",
+                name: "Terry Tech",
+                role: Role::Technician,
+                company: None,
+            },
+            DemoUser {
+                email: "alice@globex.example",
+                name: "Alice Admin",
+                role: Role::ClientAdmin,
+                company: Some("Globex"),
+            },
+            DemoUser {
+                email: "bob@globex.example",
+                name: "Bob User",
+                role: Role::ClientUser,
+                company: Some("Globex"),
+            },
+            DemoUser {
+                email: "vera@globex.example",
+                name: "Vera Viewer",
+                role: Role::ClientViewer,
+                company: Some("Globex"),
+            },
+            DemoUser {
+                email: "ian@initech.example",
+                name: "Ian Initech",
+                role: Role::ClientAdmin,
+                company: Some("Initech"),
+            },
         ],
     },
     DemoTenant {
@@ -121,8 +160,18 @@ const DEMO: &[DemoTenant] = &[
         domain: "grace.localhost",
         companies: &[],
         users: &[
-            DemoUser { email: "pastor@grace.example", name: "Pastor Paul", role: Role::StaffAdmin, company: None },
-            DemoUser { email: "mary@grace.example", name: "Mary Member", role: Role::Member, company: None },
+            DemoUser {
+                email: "pastor@grace.example",
+                name: "Pastor Paul",
+                role: Role::StaffAdmin,
+                company: None,
+            },
+            DemoUser {
+                email: "mary@grace.example",
+                name: "Mary Member",
+                role: Role::Member,
+                company: None,
+            },
         ],
     },
 ];
@@ -141,7 +190,9 @@ pub struct DemoLogin {
 
 /// Creates whatever part of the demo data is missing; never changes what exists.
 pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
-    let hash = password::hash(DEMO_PASSWORD).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = password::hash(DEMO_PASSWORD)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut logins = Vec::new();
     for t in DEMO {
         let scope = match store::by_slug(db, t.slug).await? {
@@ -150,7 +201,12 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
                 let admin = &t.users[0];
                 let (id, _) = provision_tenant(
                     db,
-                    &NewTenant { slug: t.slug.into(), name: t.name.into(), org_type: t.org_type, plan: t.plan.into() },
+                    &NewTenant {
+                        slug: t.slug.into(),
+                        name: t.name.into(),
+                        org_type: t.org_type,
+                        plan: t.plan.into(),
+                    },
                     admin.email,
                     admin.name,
                     Some(&hash),
@@ -186,11 +242,12 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
         for u in t.users {
             let company_id = match u.company {
                 Some(name) => {
-                    let r = sqlx::query("SELECT id FROM companies WHERE tenant_id = $1 AND name = $2")
-                        .bind(scope.tenant_id().as_str())
-                        .bind(name)
-                        .fetch_one(db.pool())
-                        .await?;
+                    let r =
+                        sqlx::query("SELECT id FROM companies WHERE tenant_id = $1 AND name = $2")
+                            .bind(scope.tenant_id().as_str())
+                            .bind(name)
+                            .fetch_one(db.pool())
+                            .await?;
                     Some(r.try_get::<String, _>("id")?)
                 }
                 None => None,

@@ -9,7 +9,11 @@ use portico::tenancy::OrgType;
 use portico::tenancy::store::{self, NewTenant};
 
 #[derive(Parser)]
-#[command(name = "portico", version, about = "White-label client portal for MSPs and missions")]
+#[command(
+    name = "portico",
+    version,
+    about = "White-label client portal for MSPs and missions"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -73,7 +77,9 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let json = std::env::var("PORTICO_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     if json {
         builder.json().init();
     } else {
@@ -124,7 +130,10 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("PORTICO_LISTEN: cannot listen on {listen}: {e}"))?;
             if demo {
                 let logins = portico::demo::seed(&state.db).await?;
-                println!("Demo data ready. Every account's password is '{}'.", portico::demo::DEMO_PASSWORD);
+                println!(
+                    "Demo data ready. Every account's password is '{}'.",
+                    portico::demo::DEMO_PASSWORD
+                );
                 for l in &logins {
                     println!(
                         "  {:<6} {:<24} {:<20} {}{}?tenant={}",
@@ -143,28 +152,59 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn tenant_command(state: &AppState, base_url: &str, command: TenantCommand) -> anyhow::Result<()> {
+async fn tenant_command(
+    state: &AppState,
+    base_url: &str,
+    command: TenantCommand,
+) -> anyhow::Result<()> {
     let db = &state.db;
     match command {
-        TenantCommand::Create { slug, name, org_type, plan, admin_email, admin_name, password_stdin } => {
-            let org_type = OrgType::parse(&org_type).ok_or_else(|| anyhow::anyhow!("--org-type: use msp or mission"))?;
+        TenantCommand::Create {
+            slug,
+            name,
+            org_type,
+            plan,
+            admin_email,
+            admin_name,
+            password_stdin,
+        } => {
+            let org_type = OrgType::parse(&org_type)
+                .ok_or_else(|| anyhow::anyhow!("--org-type: use msp or mission"))?;
             let hash = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().lock().read_line(&mut line)?;
                 let pw = line.trim_end_matches(['\r', '\n']);
-                portico::auth::password::check_new(pw, pw, &admin_email).map_err(|e| anyhow::anyhow!("password: {e}"))?;
-                Some(portico::auth::password::hash(pw).await.map_err(|e| anyhow::anyhow!("{e}"))?)
+                portico::auth::password::check_new(pw, pw, &admin_email)
+                    .map_err(|e| anyhow::anyhow!("password: {e}"))?;
+                Some(
+                    portico::auth::password::hash(pw)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                )
             } else {
                 None
             };
-            let t = NewTenant { slug: slug.clone(), name, org_type, plan };
-            let (id, user) = portico::demo::provision_tenant(db, &t, &admin_email, &admin_name, hash.as_deref()).await?;
+            let t = NewTenant {
+                slug: slug.clone(),
+                name,
+                org_type,
+                plan,
+            };
+            let (id, user) =
+                portico::demo::provision_tenant(db, &t, &admin_email, &admin_name, hash.as_deref())
+                    .await?;
             println!("created tenant {slug} ({id})");
             if hash.is_some() {
                 println!("{admin_email} can sign in at {base_url}/admin/login?tenant={slug}");
             } else {
                 let scope = portico::demo::operator_scope(db, &slug).await?;
-                let token = portico::auth::tokens::issue(db, &scope, &user, portico::auth::tokens::Purpose::Invite).await?;
+                let token = portico::auth::tokens::issue(
+                    db,
+                    &scope,
+                    &user,
+                    portico::auth::tokens::Purpose::Invite,
+                )
+                .await?;
                 println!("one-time link for {admin_email} (valid 7 days):");
                 println!("{base_url}/invite/accept?tenant={slug}&token={token}");
             }
@@ -175,7 +215,14 @@ async fn tenant_command(state: &AppState, base_url: &str, command: TenantCommand
                 println!("no tenants yet; create one with `portico tenant create`");
             }
             for t in tenants {
-                println!("{:<20} {:<8} {:<11} {:<30} {}", t.slug, t.org_type, t.plan, t.name, t.domains.join(","));
+                println!(
+                    "{:<20} {:<8} {:<11} {:<30} {}",
+                    t.slug,
+                    t.org_type,
+                    t.plan,
+                    t.name,
+                    t.domains.join(",")
+                );
             }
         }
         TenantCommand::AddDomain { slug, domain } => {

@@ -18,7 +18,11 @@ pub fn pages() -> Router<AppState> {
         .route("/admin", get(dashboard))
         .route("/admin/audit", get(audit_page));
     let mut seen = std::collections::HashSet::new();
-    for def in crate::web::ADMIN_MSP_NAV.iter().chain(crate::web::ADMIN_MISSION_NAV).filter(|d| !d.built) {
+    for def in crate::web::ADMIN_MSP_NAV
+        .iter()
+        .chain(crate::web::ADMIN_MISSION_NAV)
+        .filter(|d| !d.built)
+    {
         if seen.insert(def.path) {
             r = r.route(def.path, get(coming_soon));
         }
@@ -34,7 +38,11 @@ struct DashboardPage {
     recent: Vec<AuditRow>,
 }
 
-async fn dashboard(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx) -> AppResult<Response> {
+async fn dashboard(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+) -> AppResult<Response> {
     let page = PageCtx::new(&ctx);
     let tiles = page
         .nav
@@ -47,7 +55,11 @@ async fn dashboard(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx)
     } else {
         Vec::new()
     };
-    render(&DashboardPage { page, tiles, recent })
+    render(&DashboardPage {
+        page,
+        tiles,
+        recent,
+    })
 }
 
 #[derive(askama::Template)]
@@ -59,11 +71,20 @@ struct AuditPage {
     broken_at: i64,
 }
 
-async fn audit_page(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx) -> AppResult<Response> {
+async fn audit_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ViewTenantAudit)?;
     let recent = audit::recent(&app.db, &actor.scope, 100).await?;
     let broken = audit::verify(&app.db, &actor.scope).await?;
-    render(&AuditPage { page: PageCtx::new(&ctx), recent, chain_ok: broken.is_none(), broken_at: broken.unwrap_or(0) })
+    render(&AuditPage {
+        page: PageCtx::new(&ctx),
+        recent,
+        chain_ok: broken.is_none(),
+        broken_at: broken.unwrap_or(0),
+    })
 }
 
 async fn coming_soon(staff: StaffUser, Ctx(ctx): Ctx) -> AppResult<Response> {

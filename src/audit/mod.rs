@@ -188,8 +188,7 @@ pub async fn verify(db: &Db, scope: &TenantScope) -> DbResult<Option<i64>> {
     .fetch_all(db.pool())
     .await?;
     let mut prev = String::new();
-    let mut expected_seq = 1;
-    for r in &rows {
+    for (expected_seq, r) in (1_i64..).zip(rows.iter()) {
         let seq: i64 = r.try_get("seq")?;
         let actor_id: Option<String> = r.try_get("actor_id")?;
         let actor_email: Option<String> = r.try_get("actor_email")?;
@@ -212,11 +211,13 @@ pub async fn verify(db: &Db, scope: &TenantScope) -> DbResult<Option<i64>> {
             detail: Value::Null,
         };
         let at: i64 = r.try_get("at")?;
-        if seq != expected_seq || prev_hash != prev || chain_hash(&prev, seq, at, &e, &detail) != hash {
+        if seq != expected_seq
+            || prev_hash != prev
+            || chain_hash(&prev, seq, at, &e, &detail) != hash
+        {
             return Ok(Some(seq));
         }
         prev = hash;
-        expected_seq += 1;
     }
     Ok(None)
 }

@@ -59,10 +59,7 @@ impl Audience {
 
     /// The audience a request path belongs to.
     pub fn for_path(path: &str) -> Audience {
-        if path == "/admin"
-            || path.starts_with("/admin/")
-            || path.starts_with("/api/v1/admin/")
-        {
+        if path == "/admin" || path.starts_with("/admin/") || path.starts_with("/api/v1/admin/") {
             Audience::Admin
         } else {
             Audience::Portal
@@ -244,7 +241,12 @@ impl Role {
                 ChangeOwnProfile,
             ],
             Role::ClientUser => &[PortalAccess, CreateTickets, ChangeOwnProfile],
-            Role::ClientViewer => &[PortalAccess, ViewCompanyTickets, ViewInvoices, ChangeOwnProfile],
+            Role::ClientViewer => &[
+                PortalAccess,
+                ViewCompanyTickets,
+                ViewInvoices,
+                ChangeOwnProfile,
+            ],
             Role::Member | Role::Leader => &[PortalAccess, MissionAccess, ChangeOwnProfile],
         }
     }
@@ -431,7 +433,10 @@ mod tests {
     fn roles_round_trip_and_viewers_cannot_write() {
         for r in ALL_ROLES {
             assert_eq!(Role::from_key(r.key()), Some(r));
-            assert_eq!(Role::from_stored(r.kind().as_str(), r.stored_role()), Some(r));
+            assert_eq!(
+                Role::from_stored(r.kind().as_str(), r.stored_role()),
+                Some(r)
+            );
         }
         assert!(!Role::ClientViewer.has(Permission::CreateTickets));
         assert!(!Role::ClientUser.has(Permission::ManageTeam));

@@ -51,7 +51,11 @@ struct NeutralPage {
 }
 
 fn neutral(ctx: &RequestContext) -> AppResult<Response> {
-    let status = if ctx.unknown_tenant { StatusCode::NOT_FOUND } else { StatusCode::OK };
+    let status = if ctx.unknown_tenant {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
     let mut r = render(&NeutralPage {
         page: PageCtx::new(ctx),
         unknown: ctx.unknown_tenant,
@@ -119,14 +123,28 @@ async fn login_page(Ctx(ctx): Ctx, Query(q): Query<LoginQuery>) -> AppResult<Res
     if let Some(p) = &ctx.principal {
         return Ok(Redirect::to(p.tenant.org_type.home()).into_response());
     }
-    login_view(&ctx, Audience::Portal, String::new(), q.next.unwrap_or_default(), q.notice.as_deref(), None)
+    login_view(
+        &ctx,
+        Audience::Portal,
+        String::new(),
+        q.next.unwrap_or_default(),
+        q.notice.as_deref(),
+        None,
+    )
 }
 
 async fn admin_login_page(Ctx(ctx): Ctx, Query(q): Query<LoginQuery>) -> AppResult<Response> {
     if ctx.principal.is_some() {
         return Ok(Redirect::to("/admin").into_response());
     }
-    login_view(&ctx, Audience::Admin, String::new(), q.next.unwrap_or_default(), q.notice.as_deref(), None)
+    login_view(
+        &ctx,
+        Audience::Admin,
+        String::new(),
+        q.next.unwrap_or_default(),
+        q.notice.as_deref(),
+        None,
+    )
 }
 
 #[derive(Deserialize)]
@@ -155,7 +173,10 @@ async fn authenticate(
     let email = normalize_email(email);
     let acct_key = format!("login:acct:{}:{email}", tenant.id);
     let ip_key = format!("login:ip:{}", ctx.ip);
-    for (key, limit) in [(&acct_key, throttle::LOGIN_PER_ACCOUNT), (&ip_key, throttle::LOGIN_PER_IP)] {
+    for (key, limit) in [
+        (&acct_key, throttle::LOGIN_PER_ACCOUNT),
+        (&ip_key, throttle::LOGIN_PER_IP),
+    ] {
         if let Some(wait) = throttle::blocked_for(&app.db, key, limit).await? {
             audit::record(
                 &app.db,
@@ -222,11 +243,20 @@ fn safe_next(next: &str, audience: Audience) -> Option<String> {
         Audience::Portal => "/portal",
         Audience::Admin => "/admin",
     };
-    (next.starts_with(prefix) && !next.starts_with("//") && !next.contains('\\') && !next.contains("://"))
-        .then(|| next.to_string())
+    (next.starts_with(prefix)
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://"))
+    .then(|| next.to_string())
 }
 
-async fn login_form_for(app: AppState, ctx: RequestContext, headers: HeaderMap, f: LoginForm, audience: Audience) -> AppResult<Response> {
+async fn login_form_for(
+    app: AppState,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    f: LoginForm,
+    audience: Audience,
+) -> AppResult<Response> {
     let Some(tenant) = ctx.tenant.clone() else {
         return neutral(&ctx);
     };
@@ -257,11 +287,21 @@ async fn login_form_for(app: AppState, ctx: RequestContext, headers: HeaderMap, 
     }
 }
 
-async fn login_form(State(app): State<AppState>, Ctx(ctx): Ctx, headers: HeaderMap, axum::Form(f): axum::Form<LoginForm>) -> AppResult<Response> {
+async fn login_form(
+    State(app): State<AppState>,
+    Ctx(ctx): Ctx,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<LoginForm>,
+) -> AppResult<Response> {
     login_form_for(app, ctx, headers, f, Audience::Portal).await
 }
 
-async fn admin_login_form(State(app): State<AppState>, Ctx(ctx): Ctx, headers: HeaderMap, axum::Form(f): axum::Form<LoginForm>) -> AppResult<Response> {
+async fn admin_login_form(
+    State(app): State<AppState>,
+    Ctx(ctx): Ctx,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<LoginForm>,
+) -> AppResult<Response> {
     login_form_for(app, ctx, headers, f, Audience::Admin).await
 }
 
@@ -287,7 +327,8 @@ async fn logout_form(State(app): State<AppState>, Ctx(ctx): Ctx) -> AppResult<Re
     if let Some(p) = &ctx.principal {
         end_session(&app, p, &ctx.ip).await?;
     }
-    let mut r = Redirect::to(&format!("{}?notice=signed_out", audience.login_path())).into_response();
+    let mut r =
+        Redirect::to(&format!("{}?notice=signed_out", audience.login_path())).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(audience.cookie(), "", Some(0), app.config.secure_cookies),
@@ -324,7 +365,11 @@ struct ForgotForm {
     email: String,
 }
 
-async fn forgot_form(State(app): State<AppState>, Ctx(ctx): Ctx, axum::Form(f): axum::Form<ForgotForm>) -> AppResult<Response> {
+async fn forgot_form(
+    State(app): State<AppState>,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<ForgotForm>,
+) -> AppResult<Response> {
     let Some(tenant) = ctx.tenant.clone() else {
         return neutral(&ctx);
     };
@@ -347,7 +392,10 @@ async fn forgot_form(State(app): State<AppState>, Ctx(ctx): Ctx, axum::Form(f): 
     throttle::hit(&app.db, &ip_key, throttle::RESET_PER_IP).await?;
     let acct_key = format!("reset:acct:{}:{email}", tenant.id);
     // Over the per-account limit the answer is the same as ever, so it reveals nothing.
-    if throttle::blocked_for(&app.db, &acct_key, throttle::RESET_PER_ACCOUNT).await?.is_none() {
+    if throttle::blocked_for(&app.db, &acct_key, throttle::RESET_PER_ACCOUNT)
+        .await?
+        .is_none()
+    {
         throttle::hit(&app.db, &acct_key, throttle::RESET_PER_ACCOUNT).await?;
         send_reset(&app, &ctx, &tenant, &email).await?;
     }
@@ -359,7 +407,12 @@ async fn forgot_form(State(app): State<AppState>, Ctx(ctx): Ctx, axum::Form(f): 
     })
 }
 
-async fn send_reset(app: &AppState, ctx: &RequestContext, tenant: &Tenant, email: &str) -> AppResult<()> {
+async fn send_reset(
+    app: &AppState,
+    ctx: &RequestContext,
+    tenant: &Tenant,
+    email: &str,
+) -> AppResult<()> {
     let scope = tenant.scope();
     let Some(rec) = users::find_for_login(&app.db, &scope, email).await? else {
         return Ok(());
@@ -368,7 +421,10 @@ async fn send_reset(app: &AppState, ctx: &RequestContext, tenant: &Tenant, email
         return Ok(());
     }
     let token = tokens::issue(&app.db, &scope, &rec.user.id, Purpose::Reset).await?;
-    let link = format!("{}/reset-password?tenant={}&token={token}", app.config.base_url, tenant.slug);
+    let link = format!(
+        "{}/reset-password?tenant={}&token={token}",
+        app.config.base_url, tenant.slug
+    );
     let sent = app
         .mailer
         .send(
@@ -461,15 +517,31 @@ const INVITE_FLOW: TokenFlow = TokenFlow {
 };
 
 /// The token's user, when the token is valid for the resolved tenant.
-async fn token_user(app: &AppState, ctx: &RequestContext, token: &str, purpose: Purpose) -> AppResult<Option<users::User>> {
-    let Some(tenant) = &ctx.tenant else { return Ok(None) };
+async fn token_user(
+    app: &AppState,
+    ctx: &RequestContext,
+    token: &str,
+    purpose: Purpose,
+) -> AppResult<Option<users::User>> {
+    let Some(tenant) = &ctx.tenant else {
+        return Ok(None);
+    };
     match tokens::peek(&app.db, token, purpose).await? {
-        Some((tid, uid)) if tid == tenant.id => Ok(users::get(&app.db, &tenant.scope(), uid.as_str()).await?),
+        Some((tid, uid)) if tid == tenant.id => {
+            Ok(users::get(&app.db, &tenant.scope(), uid.as_str()).await?)
+        }
         _ => Ok(None),
     }
 }
 
-fn token_view(ctx: &RequestContext, flow: &TokenFlow, token: String, user: Option<&users::User>, name: String, err: Option<&AppError>) -> AppResult<Response> {
+fn token_view(
+    ctx: &RequestContext,
+    flow: &TokenFlow,
+    token: String,
+    user: Option<&users::User>,
+    name: String,
+    err: Option<&AppError>,
+) -> AppResult<Response> {
     let mut r = render(&SetPasswordPage {
         page: PageCtx::new(ctx).with_class("auth-page"),
         heading: flow.heading,
@@ -477,7 +549,11 @@ fn token_view(ctx: &RequestContext, flow: &TokenFlow, token: String, user: Optio
         button: flow.button,
         valid: user.is_some(),
         ask_name: flow.ask_name,
-        name: if name.is_empty() { user.map(|u| u.name.clone()).unwrap_or_default() } else { name },
+        name: if name.is_empty() {
+            user.map(|u| u.name.clone()).unwrap_or_default()
+        } else {
+            name
+        },
         token,
         error: err.map(|e| e.to_string()),
         errors: err.map(FormErrors::from).unwrap_or_default(),
@@ -490,7 +566,12 @@ fn token_view(ctx: &RequestContext, flow: &TokenFlow, token: String, user: Optio
     Ok(r)
 }
 
-async fn token_page(app: AppState, ctx: RequestContext, token: String, flow: &TokenFlow) -> AppResult<Response> {
+async fn token_page(
+    app: AppState,
+    ctx: RequestContext,
+    token: String,
+    flow: &TokenFlow,
+) -> AppResult<Response> {
     if ctx.tenant.is_none() {
         return neutral(&ctx);
     }
@@ -498,7 +579,12 @@ async fn token_page(app: AppState, ctx: RequestContext, token: String, flow: &To
     token_view(&ctx, flow, token, user.as_ref(), String::new(), None)
 }
 
-async fn token_submit(app: AppState, ctx: RequestContext, f: SetPasswordForm, flow: &TokenFlow) -> AppResult<Response> {
+async fn token_submit(
+    app: AppState,
+    ctx: RequestContext,
+    f: SetPasswordForm,
+    flow: &TokenFlow,
+) -> AppResult<Response> {
     let Some(tenant) = ctx.tenant.clone() else {
         return neutral(&ctx);
     };
@@ -512,7 +598,13 @@ async fn token_submit(app: AppState, ctx: RequestContext, f: SetPasswordForm, fl
             Err(AppError::Validation { fields, .. }) => fields,
             _ => Vec::new(),
         };
-        fields.insert(0, crate::error::FieldError { field: "name".into(), message: "Enter your name (at most 120 characters).".into() });
+        fields.insert(
+            0,
+            crate::error::FieldError {
+                field: "name".into(),
+                message: "Enter your name (at most 120 characters).".into(),
+            },
+        );
         check = Err(AppError::fields(fields));
     }
     if let Err(e) = check {
@@ -521,10 +613,20 @@ async fn token_submit(app: AppState, ctx: RequestContext, f: SetPasswordForm, fl
     let hash = password::hash(&f.password).await?;
     let scope = tenant.scope();
     // Consuming is atomic: of two submissions of the same link only one gets through.
-    if tokens::consume(&app.db, &f.token, flow.purpose).await?.is_none() {
+    if tokens::consume(&app.db, &f.token, flow.purpose)
+        .await?
+        .is_none()
+    {
         return token_view(&ctx, flow, f.token, None, f.name, None);
     }
-    users::set_password(&app.db, &scope, &user.id, &hash, flow.ask_name.then_some(name.as_str())).await?;
+    users::set_password(
+        &app.db,
+        &scope,
+        &user.id,
+        &hash,
+        flow.ask_name.then_some(name.as_str()),
+    )
+    .await?;
     sessions::end_all_for_user(&app.db, &scope, &user.id, None).await?;
     let action = match flow.purpose {
         Purpose::Reset => "auth.password_reset",
@@ -546,22 +648,42 @@ async fn token_submit(app: AppState, ctx: RequestContext, f: SetPasswordForm, fl
         Purpose::Reset => "password_reset",
         Purpose::Invite => "invite_accepted",
     };
-    Ok(Redirect::to(&format!("{}?notice={notice}", user.role.kind().audience().login_path())).into_response())
+    Ok(Redirect::to(&format!(
+        "{}?notice={notice}",
+        user.role.kind().audience().login_path()
+    ))
+    .into_response())
 }
 
-async fn reset_page(State(app): State<AppState>, Ctx(ctx): Ctx, Query(q): Query<TokenQuery>) -> AppResult<Response> {
+async fn reset_page(
+    State(app): State<AppState>,
+    Ctx(ctx): Ctx,
+    Query(q): Query<TokenQuery>,
+) -> AppResult<Response> {
     token_page(app, ctx, q.token, &RESET_FLOW).await
 }
 
-async fn reset_form(State(app): State<AppState>, Ctx(ctx): Ctx, axum::Form(f): axum::Form<SetPasswordForm>) -> AppResult<Response> {
+async fn reset_form(
+    State(app): State<AppState>,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<SetPasswordForm>,
+) -> AppResult<Response> {
     token_submit(app, ctx, f, &RESET_FLOW).await
 }
 
-async fn invite_page(State(app): State<AppState>, Ctx(ctx): Ctx, Query(q): Query<TokenQuery>) -> AppResult<Response> {
+async fn invite_page(
+    State(app): State<AppState>,
+    Ctx(ctx): Ctx,
+    Query(q): Query<TokenQuery>,
+) -> AppResult<Response> {
     token_page(app, ctx, q.token, &INVITE_FLOW).await
 }
 
-async fn invite_form(State(app): State<AppState>, Ctx(ctx): Ctx, axum::Form(f): axum::Form<SetPasswordForm>) -> AppResult<Response> {
+async fn invite_form(
+    State(app): State<AppState>,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<SetPasswordForm>,
+) -> AppResult<Response> {
     token_submit(app, ctx, f, &INVITE_FLOW).await
 }
 
@@ -627,7 +749,11 @@ fn me_of(p: &Principal, csrf: String) -> Me {
     }
 }
 
-async fn api_login(State(app): State<AppState>, Ctx(ctx): Ctx, Json(body): Json<ApiLogin>) -> AppResult<Response> {
+async fn api_login(
+    State(app): State<AppState>,
+    Ctx(ctx): Ctx,
+    Json(body): Json<ApiLogin>,
+) -> AppResult<Response> {
     let tenant = ctx.tenant.clone().ok_or(AppError::NotFound)?;
     let audience = match body.audience.as_deref() {
         None | Some("portal") => Audience::Portal,

@@ -104,7 +104,9 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
         email: row.try_get("email")?,
         name: row.try_get("name")?,
         role,
-        company_id: row.try_get::<Option<String>, _>("company_id")?.map(CompanyId),
+        company_id: row
+            .try_get::<Option<String>, _>("company_id")?
+            .map(CompanyId),
         company_name: row.try_get("company_name")?,
         tenant: tenant_from_row(&row)?,
         audience,

@@ -12,13 +12,25 @@ pub struct Limit {
 }
 
 /// Failed sign-ins per account.
-pub const LOGIN_PER_ACCOUNT: Limit = Limit { max: 5, window_ms: 15 * 60 * 1000 };
+pub const LOGIN_PER_ACCOUNT: Limit = Limit {
+    max: 5,
+    window_ms: 15 * 60 * 1000,
+};
 /// Failed sign-ins per client IP.
-pub const LOGIN_PER_IP: Limit = Limit { max: 20, window_ms: 15 * 60 * 1000 };
+pub const LOGIN_PER_IP: Limit = Limit {
+    max: 20,
+    window_ms: 15 * 60 * 1000,
+};
 /// Reset or invitation emails per account.
-pub const RESET_PER_ACCOUNT: Limit = Limit { max: 3, window_ms: 60 * 60 * 1000 };
+pub const RESET_PER_ACCOUNT: Limit = Limit {
+    max: 3,
+    window_ms: 60 * 60 * 1000,
+};
 /// Reset requests per client IP.
-pub const RESET_PER_IP: Limit = Limit { max: 10, window_ms: 60 * 60 * 1000 };
+pub const RESET_PER_IP: Limit = Limit {
+    max: 10,
+    window_ms: 60 * 60 * 1000,
+};
 
 /// Seconds to wait when `key` is over `limit`, or `None` when it may proceed.
 pub async fn blocked_for(db: &Db, key: &str, limit: Limit) -> DbResult<Option<u64>> {

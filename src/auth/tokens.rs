@@ -32,7 +32,12 @@ impl Purpose {
 }
 
 /// Issues a token, retiring older unused ones of the same purpose for the user.
-pub async fn issue(db: &Db, scope: &TenantScope, user: &UserId, purpose: Purpose) -> DbResult<String> {
+pub async fn issue(
+    db: &Db,
+    scope: &TenantScope,
+    user: &UserId,
+    purpose: Purpose,
+) -> DbResult<String> {
     let token = random_token();
     let now = now_ms();
     let mut tx = db.pool().begin().await?;
@@ -71,12 +76,21 @@ pub async fn peek(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<(Te
     .bind(now_ms())
     .fetch_optional(db.pool())
     .await?;
-    row.map(|r| Ok((TenantId(r.try_get("tenant_id")?), UserId(r.try_get("user_id")?))))
-        .transpose()
+    row.map(|r| {
+        Ok((
+            TenantId(r.try_get("tenant_id")?),
+            UserId(r.try_get("user_id")?),
+        ))
+    })
+    .transpose()
 }
 
 /// Uses a token up; only the first caller gets the user back.
-pub async fn consume(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<(TenantId, UserId)>> {
+pub async fn consume(
+    db: &Db,
+    token: &str,
+    purpose: Purpose,
+) -> DbResult<Option<(TenantId, UserId)>> {
     let now = now_ms();
     let row = sqlx::query(
         "UPDATE one_time_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 \
@@ -87,6 +101,11 @@ pub async fn consume(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<
     .bind(now)
     .fetch_optional(db.pool())
     .await?;
-    row.map(|r| Ok((TenantId(r.try_get("tenant_id")?), UserId(r.try_get("user_id")?))))
-        .transpose()
+    row.map(|r| {
+        Ok((
+            TenantId(r.try_get("tenant_id")?),
+            UserId(r.try_get("user_id")?),
+        ))
+    })
+    .transpose()
 }

@@ -5,7 +5,14 @@ use cssparser::{Parser, ParserInput, Token};
 /// Largest custom stylesheet accepted.
 pub const MAX_CSS_BYTES: usize = 64 * 1024;
 
-const URL_FUNCTIONS: &[&str] = &["url", "src", "image", "image-set", "-webkit-image-set", "cross-fade"];
+const URL_FUNCTIONS: &[&str] = &[
+    "url",
+    "src",
+    "image",
+    "image-set",
+    "-webkit-image-set",
+    "cross-fade",
+];
 const FORBIDDEN_FUNCTIONS: &[&str] = &["expression", "javascript", "-moz-binding"];
 const FORBIDDEN_IDENTS: &[&str] = &["behavior", "-moz-binding", "behaviour"];
 
@@ -55,41 +62,61 @@ fn walk<'i>(p: &mut Parser<'i, '_>, function: Option<&str>, src: &str) -> Result
                     "Line {line}: @import is not allowed; paste the rules themselves instead."
                 ));
             }
-            Token::AtKeyword(name) if name.eq_ignore_ascii_case("charset") || name.eq_ignore_ascii_case("namespace") => {
-                return Err(format!("Line {line}: @{name} is not allowed in custom CSS."));
+            Token::AtKeyword(name)
+                if name.eq_ignore_ascii_case("charset")
+                    || name.eq_ignore_ascii_case("namespace") =>
+            {
+                return Err(format!(
+                    "Line {line}: @{name} is not allowed in custom CSS."
+                ));
             }
             Token::UnquotedUrl(u) => https_only(u, line)?,
             Token::BadUrl(_) | Token::BadString(_) => {
-                return Err(format!("Line {line}: a url() or string is not closed properly."));
+                return Err(format!(
+                    "Line {line}: a url() or string is not closed properly."
+                ));
             }
             Token::QuotedString(s) => {
-                if function.is_some_and(|f| URL_FUNCTIONS.iter().any(|u| f.eq_ignore_ascii_case(u))) {
+                if function.is_some_and(|f| URL_FUNCTIONS.iter().any(|u| f.eq_ignore_ascii_case(u)))
+                {
                     https_only(s, line)?;
                 }
                 let lower = s.to_ascii_lowercase();
-                if lower.contains("javascript:") || lower.contains("</style") || lower.contains('<') {
-                    return Err(format!("Line {line}: this string contains markup or a script address."));
+                if lower.contains("javascript:") || lower.contains("</style") || lower.contains('<')
+                {
+                    return Err(format!(
+                        "Line {line}: this string contains markup or a script address."
+                    ));
                 }
             }
             Token::Ident(i) if FORBIDDEN_IDENTS.iter().any(|f| i.eq_ignore_ascii_case(f)) => {
                 return Err(format!("Line {line}: the '{i}' property is not allowed."));
             }
             Token::Delim('<') | Token::CDO | Token::CDC => {
-                return Err(format!("Line {line}: '<' and HTML comment markers are not allowed in CSS."));
+                return Err(format!(
+                    "Line {line}: '<' and HTML comment markers are not allowed in CSS."
+                ));
             }
             Token::CloseCurlyBracket | Token::CloseParenthesis | Token::CloseSquareBracket => {
-                return Err(format!("Line {line}: there is a closing bracket without an opening one."));
+                return Err(format!(
+                    "Line {line}: there is a closing bracket without an opening one."
+                ));
             }
             _ => {}
         }
         let nested_fn = match &token {
             Token::Function(name) => {
-                if FORBIDDEN_FUNCTIONS.iter().any(|f| name.eq_ignore_ascii_case(f)) {
+                if FORBIDDEN_FUNCTIONS
+                    .iter()
+                    .any(|f| name.eq_ignore_ascii_case(f))
+                {
                     return Err(format!("Line {line}: {name}() is not allowed."));
                 }
                 Some(Some(name.to_string()))
             }
-            Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => Some(None),
+            Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => {
+                Some(None)
+            }
             _ => None,
         };
         if let Some(name) = nested_fn {
@@ -124,10 +151,15 @@ mod tests {
     #[test]
     fn ordinary_css_passes() {
         assert_eq!(
-            check(".btn { border-radius: 0; background: url(https://cdn.example.com/a.png); }\n@media (max-width: 600px) { h1 { font-size: 1rem } }\n.x::after { content: \"hi\" }"),
+            check(
+                ".btn { border-radius: 0; background: url(https://cdn.example.com/a.png); }\n@media (max-width: 600px) { h1 { font-size: 1rem } }\n.x::after { content: \"hi\" }"
+            ),
             Ok(())
         );
-        assert_eq!(check("h1{background:url(\"https://x.example/a.png\")}"), Ok(()));
+        assert_eq!(
+            check("h1{background:url(\"https://x.example/a.png\")}"),
+            Ok(())
+        );
         assert_eq!(check(""), Ok(()));
     }
 
@@ -136,9 +168,15 @@ mod tests {
         for (css, needle) in [
             ("@import url(https://evil.example/x.css);", "@import"),
             ("a{}\n@IMPORT 'x.css';", "Line 2"),
-            ("a { background: url(http://evil.example/x.png) }", "https://"),
+            (
+                "a { background: url(http://evil.example/x.png) }",
+                "https://",
+            ),
             ("a { background: url('javascript:alert(1)') }", "https://"),
-            ("a { background: url(data:image/png;base64,AAAA) }", "https://"),
+            (
+                "a { background: url(data:image/png;base64,AAAA) }",
+                "https://",
+            ),
             ("a { background: u\\72l(http://x.example) }", "https://"),
             ("a { width: expression(alert(1)) }", "expression"),
             ("a { behavior: url(https://x.example/x.htc) }", "behavior"),
@@ -146,7 +184,10 @@ mod tests {
             ("a { color: red } }", "closing bracket"),
             ("a { color: red ", "never closed"),
             ("a { content: \"</style>\" }", "markup"),
-            ("a { background: image-set('http://x.example/a.png' 1x) }", "https://"),
+            (
+                "a { background: image-set('http://x.example/a.png' 1x) }",
+                "https://",
+            ),
         ] {
             let err = check(css).expect_err(css);
             assert!(err.contains(needle), "{css}: {err}");

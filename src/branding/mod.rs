@@ -177,8 +177,12 @@ pub fn parse_https_url(s: &str) -> Result<String, &'static str> {
     if s.len() > 2048 {
         return Err("Use an address shorter than 2,048 characters.");
     }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control() || "\"'()\\<>`".contains(c)) {
-        return Err("The address contains characters that are not allowed (spaces, quotes, brackets or backslashes).");
+    if s.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "\"'()\\<>`".contains(c))
+    {
+        return Err(
+            "The address contains characters that are not allowed (spaces, quotes, brackets or backslashes).",
+        );
     }
     match url::Url::parse(s) {
         Ok(u) if u.scheme() == "https" && u.host_str().is_some() => Ok(s.to_string()),
@@ -229,7 +233,10 @@ impl BrandingInput {
         let primary_color = color_field("primary_color", &self.primary_color);
         let accent_color = color_field("accent_color", &self.accent_color);
         let welcome_text = opt(&self.welcome_text);
-        if welcome_text.as_ref().is_some_and(|w| w.chars().count() > 500) {
+        if welcome_text
+            .as_ref()
+            .is_some_and(|w| w.chars().count() > 500)
+        {
             err("welcome_text", "Use at most 500 characters.");
         }
         let custom_css = opt(&self.custom_css);
@@ -241,10 +248,13 @@ impl BrandingInput {
             }
         }
         let support_email = opt(&self.support_email);
-        if let Some(e) = &support_email {
-            if e.len() > 254 || e.parse::<lettre::Address>().is_err() {
-                err("support_email", "Enter an email address such as support@example.com.");
-            }
+        if let Some(e) = &support_email
+            && (e.len() > 254 || e.parse::<lettre::Address>().is_err())
+        {
+            err(
+                "support_email",
+                "Enter an email address such as support@example.com.",
+            );
         }
         let powered_by_visible = self
             .powered_by_visible
@@ -388,6 +398,15 @@ mod tests {
             panic!("expected validation error")
         };
         let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(names, ["portal_name", "logo_url", "primary_color", "custom_css", "support_email"]);
+        assert_eq!(
+            names,
+            [
+                "portal_name",
+                "logo_url",
+                "primary_color",
+                "custom_css",
+                "support_email"
+            ]
+        );
     }
 }

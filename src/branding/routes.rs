@@ -20,8 +20,7 @@ use crate::web::{FormErrors, PageCtx, notice, render};
 
 /// Pages and stylesheets.
 pub fn pages() -> Router<AppState> {
-    Router::new()
-        .route("/admin/branding", get(edit_page).post(edit_form))
+    Router::new().route("/admin/branding", get(edit_page).post(edit_form))
 }
 
 /// Stylesheets (no session needed; they are public).
@@ -35,7 +34,11 @@ pub fn stylesheets() -> Router<AppState> {
 pub fn api() -> ApiRouter {
     ApiRouter::default()
         .route("/api/portal/branding", &["get"], get(public_branding))
-        .route("/api/v1/admin/branding", &["get", "put"], get(api_get).put(api_put))
+        .route(
+            "/api/v1/admin/branding",
+            &["get", "put"],
+            get(api_get).put(api_put),
+        )
 }
 
 struct TextField {
@@ -58,19 +61,73 @@ struct EditPage {
 }
 
 fn text_fields(f: &BrandingInput) -> Vec<TextField> {
-    let t = |name, label, kind, hint, value: &String| TextField { name, label, kind, hint, value: value.clone() };
+    let t = |name, label, kind, hint, value: &String| TextField {
+        name,
+        label,
+        kind,
+        hint,
+        value: value.clone(),
+    };
     vec![
-        t("portal_name", "Portal name", "text", "Browser tab and header when there is no logo.", &f.portal_name),
-        t("support_email", "Support email", "email", "Shown in the footer and used as the contact address.", &f.support_email),
-        t("primary_color", "Primary colour", "text", "Active navigation, buttons and accents, e.g. #0ea5e9.", &f.primary_color),
-        t("accent_color", "Accent colour", "text", "Secondary accent; empty means the primary colour.", &f.accent_color),
-        t("logo_url", "Logo URL", "url", "https:// image shown in the header instead of the name.", &f.logo_url),
-        t("favicon_url", "Favicon URL", "url", "https:// icon for the browser tab.", &f.favicon_url),
-        t("login_background_url", "Login background URL", "url", "Optional https:// image behind the sign-in form.", &f.login_background_url),
+        t(
+            "portal_name",
+            "Portal name",
+            "text",
+            "Browser tab and header when there is no logo.",
+            &f.portal_name,
+        ),
+        t(
+            "support_email",
+            "Support email",
+            "email",
+            "Shown in the footer and used as the contact address.",
+            &f.support_email,
+        ),
+        t(
+            "primary_color",
+            "Primary colour",
+            "text",
+            "Active navigation, buttons and accents, e.g. #0ea5e9.",
+            &f.primary_color,
+        ),
+        t(
+            "accent_color",
+            "Accent colour",
+            "text",
+            "Secondary accent; empty means the primary colour.",
+            &f.accent_color,
+        ),
+        t(
+            "logo_url",
+            "Logo URL",
+            "url",
+            "https:// image shown in the header instead of the name.",
+            &f.logo_url,
+        ),
+        t(
+            "favicon_url",
+            "Favicon URL",
+            "url",
+            "https:// icon for the browser tab.",
+            &f.favicon_url,
+        ),
+        t(
+            "login_background_url",
+            "Login background URL",
+            "url",
+            "Optional https:// image behind the sign-in form.",
+            &f.login_background_url,
+        ),
     ]
 }
 
-fn edit_view(ctx: &RequestContext, tenant: &Tenant, form: BrandingInput, err: Option<&AppError>, notice_key: Option<&str>) -> AppResult<Response> {
+fn edit_view(
+    ctx: &RequestContext,
+    tenant: &Tenant,
+    form: BrandingInput,
+    err: Option<&AppError>,
+    notice_key: Option<&str>,
+) -> AppResult<Response> {
     let mut r = render(&EditPage {
         page: PageCtx::new(ctx),
         text_fields: text_fields(&form),
@@ -95,7 +152,12 @@ async fn current_input(app: &AppState, actor: &Actor, tenant: &Tenant) -> AppRes
     Ok(BrandingInput::from_stored(&tenant.branding, css))
 }
 
-async fn edit_page(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+async fn edit_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageBranding)?;
     let form = current_input(&app, &actor, &staff.tenant).await?;
     edit_view(&ctx, &staff.tenant, form, None, q.notice.as_deref())
@@ -105,12 +167,40 @@ async fn save(app: &AppState, actor: &Actor, ip: &str, input: &BrandingInput) ->
     let allowed = super::custom_css_allowed(&app.db, &actor.scope).await?;
     let valid = input.validate(allowed)?;
     super::save(&app.db, &actor.scope, &valid).await?;
-    let changed: Vec<&str> = ["portal_name", "logo_url", "favicon_url", "primary_color", "accent_color", "welcome_text", "login_background_url", "powered_by_visible", "custom_css", "support_email"].to_vec();
-    audit::record(&app.db, &actor.scope, Entry { ip: Some(ip), detail: json!({ "fields": changed }), ..Entry::new("branding.updated").by(actor).target("tenant", actor.scope.tenant_id().as_str()) }).await?;
+    let changed: Vec<&str> = [
+        "portal_name",
+        "logo_url",
+        "favicon_url",
+        "primary_color",
+        "accent_color",
+        "welcome_text",
+        "login_background_url",
+        "powered_by_visible",
+        "custom_css",
+        "support_email",
+    ]
+    .to_vec();
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            detail: json!({ "fields": changed }),
+            ..Entry::new("branding.updated")
+                .by(actor)
+                .target("tenant", actor.scope.tenant_id().as_str())
+        },
+    )
+    .await?;
     Ok(())
 }
 
-async fn edit_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, axum::Form(f): axum::Form<BrandingInput>) -> AppResult<Response> {
+async fn edit_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<BrandingInput>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageBranding)?;
     match save(&app, &actor, &ctx.ip, &f).await {
         Ok(()) => Ok(Redirect::to("/admin/branding?notice=saved").into_response()),
@@ -124,10 +214,17 @@ async fn api_get(State(app): State<AppState>, staff: StaffUser) -> AppResult<Jso
     Ok(Json(current_input(&app, &actor, &staff.tenant).await?))
 }
 
-async fn api_put(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Json(b): Json<BrandingInput>) -> AppResult<Json<PublicBranding>> {
+async fn api_put(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Json(b): Json<BrandingInput>,
+) -> AppResult<Json<PublicBranding>> {
     let actor = staff.require(Permission::ManageBranding)?;
     save(&app, &actor, &ctx.ip, &b).await?;
-    let tenant = store::by_id(&app.db, actor.scope.tenant_id()).await?.ok_or(AppError::NotFound)?;
+    let tenant = store::by_id(&app.db, actor.scope.tenant_id())
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(Json(PublicBranding::of(&tenant)))
 }
 
@@ -144,9 +241,16 @@ struct VersionQuery {
 fn css_response(body: String, tenant: &Tenant, v: Option<i64>) -> Response {
     let mut r = body.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
     // Versioned URLs change whenever branding changes, so they can be cached for good.
-    let cache = if v == Some(tenant.updated_at) { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let cache = if v == Some(tenant.updated_at) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     r
 }
@@ -155,16 +259,28 @@ async fn tenant_by_slug(app: &AppState, slug: &str) -> AppResult<Tenant> {
     if !valid_slug(slug) {
         return Err(AppError::NotFound);
     }
-    store::by_slug(&app.db, slug).await?.ok_or(AppError::NotFound)
+    store::by_slug(&app.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
-async fn theme_css(State(app): State<AppState>, Path(slug): Path<String>, Query(q): Query<VersionQuery>) -> AppResult<Response> {
+async fn theme_css(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> AppResult<Response> {
     let tenant = tenant_by_slug(&app, &slug).await?;
     Ok(css_response(super::theme_css(&tenant), &tenant, q.v))
 }
 
-async fn custom_css(State(app): State<AppState>, Path(slug): Path<String>, Query(q): Query<VersionQuery>) -> AppResult<Response> {
+async fn custom_css(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> AppResult<Response> {
     let tenant = tenant_by_slug(&app, &slug).await?;
-    let css = super::custom_css(&app.db, &tenant.scope()).await?.unwrap_or_default();
+    let css = super::custom_css(&app.db, &tenant.scope())
+        .await?
+        .unwrap_or_default();
     Ok(css_response(css, &tenant, q.v))
 }

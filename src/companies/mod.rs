@@ -42,7 +42,12 @@ const SELECT: &str = "SELECT c.id, c.name, c.status, c.created_at, \
     FROM companies c";
 
 /// Companies ordered by name, after `cursor` (a name).
-pub async fn list(db: &Db, scope: &TenantScope, cursor: Option<&str>, limit: i64) -> DbResult<Vec<Company>> {
+pub async fn list(
+    db: &Db,
+    scope: &TenantScope,
+    cursor: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<Company>> {
     let sql = format!("{SELECT} WHERE c.tenant_id = $1 AND c.name > $2 ORDER BY c.name LIMIT $3");
     let rows = sqlx::query(&sql)
         .bind(scope.tenant_id().as_str())
@@ -93,15 +98,22 @@ pub async fn rename(db: &Db, scope: &TenantScope, id: &CompanyId, name: &str) ->
 }
 
 /// Sets `active` or `deactivated`; deactivating also ends the company's sessions.
-pub async fn set_status(db: &Db, scope: &TenantScope, id: &CompanyId, active: bool) -> DbResult<()> {
+pub async fn set_status(
+    db: &Db,
+    scope: &TenantScope,
+    id: &CompanyId,
+    active: bool,
+) -> DbResult<()> {
     let mut tx = db.pool().begin().await?;
-    sqlx::query("UPDATE companies SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
-        .bind(scope.tenant_id().as_str())
-        .bind(id.as_str())
-        .bind(if active { "active" } else { "deactivated" })
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE companies SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(id.as_str())
+    .bind(if active { "active" } else { "deactivated" })
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
     if !active {
         sqlx::query(
             "DELETE FROM sessions WHERE tenant_id = $1 AND user_id IN \
@@ -120,10 +132,16 @@ pub async fn set_status(db: &Db, scope: &TenantScope, id: &CompanyId, active: bo
 pub fn check_name(name: &str) -> Result<String, crate::error::AppError> {
     let n = name.trim();
     if n.is_empty() {
-        return Err(crate::error::AppError::field("name", "Enter the company name."));
+        return Err(crate::error::AppError::field(
+            "name",
+            "Enter the company name.",
+        ));
     }
     if n.chars().count() > 120 {
-        return Err(crate::error::AppError::field("name", "Use at most 120 characters."));
+        return Err(crate::error::AppError::field(
+            "name",
+            "Use at most 120 characters.",
+        ));
     }
     Ok(n.to_string())
 }

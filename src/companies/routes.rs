@@ -31,8 +31,16 @@ pub fn pages() -> Router<AppState> {
 /// JSON API.
 pub fn api() -> ApiRouter {
     ApiRouter::default()
-        .route("/api/v1/admin/companies", &["get", "post"], get(api_list).post(api_create))
-        .route("/api/v1/admin/companies/{id}", &["get", "patch"], get(api_get).patch(api_update))
+        .route(
+            "/api/v1/admin/companies",
+            &["get", "post"],
+            get(api_list).post(api_create),
+        )
+        .route(
+            "/api/v1/admin/companies/{id}",
+            &["get", "patch"],
+            get(api_get).patch(api_update),
+        )
 }
 
 #[derive(askama::Template)]
@@ -54,21 +62,37 @@ struct ListQuery {
     notice: Option<String>,
 }
 
-async fn page_of(app: &AppState, actor: &Actor, cursor: Option<&str>, limit: i64) -> AppResult<(Vec<Company>, Option<String>)> {
+async fn page_of(
+    app: &AppState,
+    actor: &Actor,
+    cursor: Option<&str>,
+    limit: i64,
+) -> AppResult<(Vec<Company>, Option<String>)> {
     let limit = limit.clamp(1, 200);
     let items = super::list(&app.db, &actor.scope, cursor, limit).await?;
-    let next = (items.len() as i64 == limit).then(|| items.last().map(|c| c.name.clone())).flatten();
+    let next = (items.len() as i64 == limit)
+        .then(|| items.last().map(|c| c.name.clone()))
+        .flatten();
     Ok((items, next))
 }
 
-async fn list_view(app: &AppState, ctx: &crate::http::context::RequestContext, actor: &Actor, q: &ListQuery, error: Option<&AppError>, new_name: String) -> AppResult<Response> {
+async fn list_view(
+    app: &AppState,
+    ctx: &crate::http::context::RequestContext,
+    actor: &Actor,
+    q: &ListQuery,
+    error: Option<&AppError>,
+    new_name: String,
+) -> AppResult<Response> {
     let (companies, next_cursor) = page_of(app, actor, q.cursor.as_deref(), PAGE_SIZE).await?;
     let mut r = render(&ListPage {
         page: PageCtx::new(ctx),
         companies,
         next_cursor,
         notice: notice(q.notice.as_deref()),
-        error: error.filter(|e| !matches!(e, AppError::Validation { .. })).map(|e| e.to_string()),
+        error: error
+            .filter(|e| !matches!(e, AppError::Validation { .. }))
+            .map(|e| e.to_string()),
         errors: error.map(FormErrors::from).unwrap_or_default(),
         new_name,
     })?;
@@ -78,7 +102,12 @@ async fn list_view(app: &AppState, ctx: &crate::http::context::RequestContext, a
     Ok(r)
 }
 
-async fn list_page(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
+async fn list_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageCompanies)?;
     list_view(&app, &ctx, &actor, &q, None, String::new()).await
 }
@@ -91,15 +120,35 @@ struct NameForm {
 
 async fn create(app: &AppState, actor: &Actor, ip: &str, name: &str) -> AppResult<CompanyId> {
     let name = super::check_name(name)?;
-    let id = super::create(&app.db, &actor.scope, &name).await.map_err(|e| match e {
-        crate::db::DbError::Conflict(_) => AppError::field("name", "A company with that name already exists."),
-        other => other.into(),
-    })?;
-    audit::record(&app.db, &actor.scope, Entry { ip: Some(ip), detail: json!({ "name": name }), ..Entry::new("company.created").by(actor).target("company", id.as_str()) }).await?;
+    let id = super::create(&app.db, &actor.scope, &name)
+        .await
+        .map_err(|e| match e {
+            crate::db::DbError::Conflict(_) => {
+                AppError::field("name", "A company with that name already exists.")
+            }
+            other => other.into(),
+        })?;
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            detail: json!({ "name": name }),
+            ..Entry::new("company.created")
+                .by(actor)
+                .target("company", id.as_str())
+        },
+    )
+    .await?;
     Ok(id)
 }
 
-async fn create_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, axum::Form(f): axum::Form<NameForm>) -> AppResult<Response> {
+async fn create_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<NameForm>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageCompanies)?;
     match create(&app, &actor, &ctx.ip, &f.name).await {
         Ok(_) => Ok(Redirect::to("/admin/companies?notice=saved").into_response()),
@@ -111,44 +160,114 @@ async fn create_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ct
 }
 
 async fn find(app: &AppState, actor: &Actor, id: &str) -> AppResult<Company> {
-    super::get(&app.db, &actor.scope, id).await?.ok_or(AppError::NotFound)
+    super::get(&app.db, &actor.scope, id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
-async fn rename(app: &AppState, actor: &Actor, ip: &str, id: &str, name: &str) -> AppResult<Company> {
+async fn rename(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    id: &str,
+    name: &str,
+) -> AppResult<Company> {
     let company = find(app, actor, id).await?;
     let name = super::check_name(name)?;
-    super::rename(&app.db, &actor.scope, &company.id, &name).await.map_err(|e| match e {
-        crate::db::DbError::Conflict(_) => AppError::field("name", "A company with that name already exists."),
-        other => other.into(),
-    })?;
-    audit::record(&app.db, &actor.scope, Entry { ip: Some(ip), detail: json!({ "from": company.name, "to": name }), ..Entry::new("company.renamed").by(actor).target("company", company.id.as_str()) }).await?;
+    super::rename(&app.db, &actor.scope, &company.id, &name)
+        .await
+        .map_err(|e| match e {
+            crate::db::DbError::Conflict(_) => {
+                AppError::field("name", "A company with that name already exists.")
+            }
+            other => other.into(),
+        })?;
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            detail: json!({ "from": company.name, "to": name }),
+            ..Entry::new("company.renamed")
+                .by(actor)
+                .target("company", company.id.as_str())
+        },
+    )
+    .await?;
     Ok(company)
 }
 
-async fn set_active(app: &AppState, actor: &Actor, ip: &str, id: &str, active: bool) -> AppResult<()> {
+async fn set_active(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    id: &str,
+    active: bool,
+) -> AppResult<()> {
     let company = find(app, actor, id).await?;
     super::set_status(&app.db, &actor.scope, &company.id, active).await?;
-    let action = if active { "company.activated" } else { "company.deactivated" };
-    audit::record(&app.db, &actor.scope, Entry { ip: Some(ip), company_id: Some(company.id.as_str()), ..Entry::new(action).by(actor).target("company", company.id.as_str()) }).await?;
+    let action = if active {
+        "company.activated"
+    } else {
+        "company.deactivated"
+    };
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            company_id: Some(company.id.as_str()),
+            ..Entry::new(action)
+                .by(actor)
+                .target("company", company.id.as_str())
+        },
+    )
+    .await?;
     Ok(())
 }
 
-async fn rename_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>, axum::Form(f): axum::Form<NameForm>) -> AppResult<Response> {
+async fn rename_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<NameForm>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageCompanies)?;
     match rename(&app, &actor, &ctx.ip, &id, &f.name).await {
         Ok(_) => Ok(Redirect::to("/admin/companies?notice=saved").into_response()),
-        Err(e @ AppError::Validation { .. }) => list_view(&app, &ctx, &actor, &ListQuery::default(), Some(&e), String::new()).await,
+        Err(e @ AppError::Validation { .. }) => {
+            list_view(
+                &app,
+                &ctx,
+                &actor,
+                &ListQuery::default(),
+                Some(&e),
+                String::new(),
+            )
+            .await
+        }
         Err(e) => Err(e),
     }
 }
 
-async fn deactivate_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>) -> AppResult<Response> {
+async fn deactivate_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageCompanies)?;
     set_active(&app, &actor, &ctx.ip, &id, false).await?;
     Ok(Redirect::to("/admin/companies?notice=saved").into_response())
 }
 
-async fn activate_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>) -> AppResult<Response> {
+async fn activate_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageCompanies)?;
     set_active(&app, &actor, &ctx.ip, &id, true).await?;
     Ok(Redirect::to("/admin/companies?notice=saved").into_response())
@@ -161,9 +280,19 @@ struct CompanyPage {
     next_cursor: Option<String>,
 }
 
-async fn api_list(State(app): State<AppState>, staff: StaffUser, Query(q): Query<ListQuery>) -> AppResult<Json<CompanyPage>> {
+async fn api_list(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<CompanyPage>> {
     let actor = staff.require(Permission::ManageCompanies)?;
-    let (items, next_cursor) = page_of(&app, &actor, q.cursor.as_deref(), q.limit.unwrap_or(PAGE_SIZE)).await?;
+    let (items, next_cursor) = page_of(
+        &app,
+        &actor,
+        q.cursor.as_deref(),
+        q.limit.unwrap_or(PAGE_SIZE),
+    )
+    .await?;
     Ok(Json(CompanyPage { items, next_cursor }))
 }
 
@@ -172,14 +301,23 @@ struct CreateBody {
     name: String,
 }
 
-async fn api_create(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Json(b): Json<CreateBody>) -> AppResult<Response> {
+async fn api_create(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Json(b): Json<CreateBody>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageCompanies)?;
     let id = create(&app, &actor, &ctx.ip, &b.name).await?;
     let company = find(&app, &actor, id.as_str()).await?;
     Ok((StatusCode::CREATED, Json(company)).into_response())
 }
 
-async fn api_get(State(app): State<AppState>, staff: StaffUser, Path(id): Path<String>) -> AppResult<Json<Company>> {
+async fn api_get(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Company>> {
     let actor = staff.require(Permission::ManageCompanies)?;
     Ok(Json(find(&app, &actor, &id).await?))
 }
@@ -191,14 +329,25 @@ struct UpdateBody {
     status: Option<String>,
 }
 
-async fn api_update(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>, Json(b): Json<UpdateBody>) -> AppResult<Json<Company>> {
+async fn api_update(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    Json(b): Json<UpdateBody>,
+) -> AppResult<Json<Company>> {
     let actor = staff.require(Permission::ManageCompanies)?;
     find(&app, &actor, &id).await?;
     let active = match b.status.as_deref() {
         None => None,
         Some("active") => Some(true),
         Some("deactivated") => Some(false),
-        Some(_) => return Err(AppError::field("status", "Use \"active\" or \"deactivated\".")),
+        Some(_) => {
+            return Err(AppError::field(
+                "status",
+                "Use \"active\" or \"deactivated\".",
+            ));
+        }
     };
     if let Some(name) = &b.name {
         rename(&app, &actor, &ctx.ip, &id, name).await?;

@@ -37,10 +37,10 @@ pub enum DbError {
 
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
-                return DbError::Conflict(db.constraint().unwrap_or_default().to_string());
-            }
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            return DbError::Conflict(db.constraint().unwrap_or_default().to_string());
         }
         DbError::Sqlx(e)
     }

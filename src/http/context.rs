@@ -165,7 +165,9 @@ async fn resolve_inner(
     // Session first: when signed in, its tenant is authoritative.
     let session_token = cookie(&parts.headers, audience.cookie()).map(str::to_string);
     let principal = match &session_token {
-        Some(t) => sessions::lookup(db, t, audience).await.map_err(|e| fail(e.into()))?,
+        Some(t) => sessions::lookup(db, t, audience)
+            .await
+            .map_err(|e| fail(e.into()))?,
         None => None,
     };
 
@@ -175,16 +177,21 @@ async fn resolve_inner(
         .and_then(|h| h.to_str().ok())
         .map(normalize_host)
         .unwrap_or_default();
-    let host_tenant = app.domains.lookup(db, &host).await.map_err(|e| fail(e.into()))?;
+    let host_tenant = app
+        .domains
+        .lookup(db, &host)
+        .await
+        .map_err(|e| fail(e.into()))?;
     let query_slug = query_param(parts.uri.query(), "tenant").filter(|s| !s.is_empty());
-    let mission_host = app.config.mission_domains.iter().any(|d| *d == host);
+    let mission_host = app.config.mission_domains.contains(&host);
     let mut unknown_tenant = false;
     let mut remember_slug = None;
 
     let tenant = if let Some(p) = &principal {
         let conflict = host_tenant.as_ref().is_some_and(|id| *id != p.tenant.id)
             || query_slug.as_ref().is_some_and(|s| *s != p.tenant.slug);
-        let is_logout = path == "/logout" || path == "/admin/logout" || path == "/api/v1/auth/logout";
+        let is_logout =
+            path == "/logout" || path == "/admin/logout" || path == "/api/v1/auth/logout";
         if conflict && !is_logout {
             return Err(fail(AppError::Forbidden(format!(
                 "You are signed in to {}. Sign out first to use another organisation's portal.",
@@ -293,13 +300,20 @@ async fn resolve_inner(
         );
     }
     if let Some(pre) = new_pre {
-        resp.headers_mut()
-            .append(header::SET_COOKIE, set_cookie(PRE_COOKIE, &pre, None, secure));
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(PRE_COOKIE, &pre, None, secure),
+        );
     }
     // A stale session cookie is cleared so the browser stops sending it.
-    if session_token.is_some() && principal.is_none() && !resp.headers().contains_key(header::SET_COOKIE) {
-        resp.headers_mut()
-            .append(header::SET_COOKIE, set_cookie(audience.cookie(), "", Some(0), secure));
+    if session_token.is_some()
+        && principal.is_none()
+        && !resp.headers().contains_key(header::SET_COOKIE)
+    {
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(audience.cookie(), "", Some(0), secure),
+        );
     }
     Ok(resp)
 }

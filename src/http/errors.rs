@@ -44,9 +44,18 @@ fn default_detail(status: StatusCode) -> ErrorDetail {
         404 => ("not_found", "We could not find that page or record."),
         405 => ("method_not_allowed", "That action is not available here."),
         413 => ("payload_too_large", "That upload or form is too large."),
-        415 => ("unsupported_media_type", "Send JSON with Content-Type: application/json, or a form."),
-        429 => ("rate_limited", "Too many attempts. Please wait and try again."),
-        _ => ("internal_error", "Something went wrong on our side. Please try again."),
+        415 => (
+            "unsupported_media_type",
+            "Send JSON with Content-Type: application/json, or a form.",
+        ),
+        429 => (
+            "rate_limited",
+            "Too many attempts. Please wait and try again.",
+        ),
+        _ => (
+            "internal_error",
+            "Something went wrong on our side. Please try again.",
+        ),
     };
     ErrorDetail {
         code: code.into(),
@@ -68,14 +77,24 @@ pub fn render(ctx: Option<&RequestContext>, resp: Response) -> Response {
     }
     let path = ctx.map(|c| c.path.as_str()).unwrap_or("/");
     let rendered = resp.extensions().get::<RenderedError>().cloned();
+    // A page a handler rendered itself (a form shown again with its errors) stays as it is.
+    let is_page = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if rendered.is_none() && is_page {
+        return resp;
+    }
     let retry = resp.headers().get(header::RETRY_AFTER).cloned();
     // Framework rejections (bad JSON, wrong method, …) carry no detail; their 422 means the
     // body did not fit the expected shape, which for clients is a 400.
     let (status, detail) = match rendered {
         Some(RenderedError(d)) => (status, d),
-        None if status == StatusCode::UNPROCESSABLE_ENTITY => {
-            (StatusCode::BAD_REQUEST, default_detail(StatusCode::BAD_REQUEST))
-        }
+        None if status == StatusCode::UNPROCESSABLE_ENTITY => (
+            StatusCode::BAD_REQUEST,
+            default_detail(StatusCode::BAD_REQUEST),
+        ),
         None => (status, default_detail(status)),
     };
     let mut out = if is_api(path) {
@@ -105,9 +124,20 @@ pub fn render(ctx: Option<&RequestContext>, resp: Response) -> Response {
         let t = ErrorPage {
             title: title_for(status).to_string(),
             message: detail.message,
-            retry_after: retry.as_ref().and_then(|v| v.to_str().ok()).map(str::to_string),
-            back: if signed_in { "/".into() } else { "/login".into() },
-            back_label: if signed_in { "Back to the dashboard".into() } else { "Go to sign-in".into() },
+            retry_after: retry
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            back: if signed_in {
+                "/".into()
+            } else {
+                "/login".into()
+            },
+            back_label: if signed_in {
+                "Back to the dashboard".into()
+            } else {
+                "Go to sign-in".into()
+            },
             page,
         };
         match askama::Template::render(&t) {

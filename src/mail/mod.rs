@@ -67,7 +67,10 @@ impl Mailer {
         let msg = Message::builder()
             .from(from)
             .to(email.to.parse()?)
-            .subject(format!("{}: {}", tenant.branding.portal_name, email.subject))
+            .subject(format!(
+                "{}: {}",
+                tenant.branding.portal_name, email.subject
+            ))
             .multipart(MultiPart::alternative_plain_html(text, html))?;
         match self {
             Mailer::Files(t, _) => {
@@ -87,4 +90,3 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
-

@@ -45,7 +45,9 @@ async fn metrics(State(app): State<AppState>) -> Response {
 
 async fn openapi() -> Response {
     let mut r = OPENAPI.into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }

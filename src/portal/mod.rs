@@ -1,9 +1,9 @@
 //! The client and member portal shell: dashboards, profile, and pages still to come.
 
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -24,7 +24,11 @@ pub fn pages() -> Router<AppState> {
         .route("/portal/mission/dashboard", get(mission_dashboard))
         .route("/portal/profile", get(portal_profile).post(portal_password))
         .route("/admin/profile", get(admin_profile).post(admin_password));
-    for def in crate::web::MSP_NAV.iter().chain(crate::web::MISSION_NAV).filter(|d| !d.built) {
+    for def in crate::web::MSP_NAV
+        .iter()
+        .chain(crate::web::MISSION_NAV)
+        .filter(|d| !d.built)
+    {
         r = r.route(def.path, get(portal_coming_soon));
     }
     r
@@ -69,7 +73,11 @@ fn dashboard(p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
         .nav
         .iter()
         .filter(|n| !n.path.ends_with("/dashboard") && n.path != "/portal/profile")
-        .map(|n| Tile { label: n.label, path: n.path, blurb: blurb(n.path) })
+        .map(|n| Tile {
+            label: n.label,
+            path: n.path,
+            blurb: blurb(n.path),
+        })
         .collect();
     render(&DashboardPage {
         page,
@@ -105,9 +113,15 @@ struct ComingSoon {
 
 /// A "coming soon" page for a navigation entry whose feature is not built yet.
 pub fn coming_soon(p: &Principal, ctx: &RequestContext, defs: &[NavDef]) -> AppResult<Response> {
-    let def = defs.iter().find(|d| d.path == ctx.path).ok_or(AppError::NotFound)?;
+    let def = defs
+        .iter()
+        .find(|d| d.path == ctx.path)
+        .ok_or(AppError::NotFound)?;
     p.require(def.needs)?;
-    render(&ComingSoon { page: PageCtx::new(ctx), label: def.label })
+    render(&ComingSoon {
+        page: PageCtx::new(ctx),
+        label: def.label,
+    })
 }
 
 async fn portal_coming_soon(user: PortalUser, Ctx(ctx): Ctx) -> AppResult<Response> {
@@ -131,13 +145,22 @@ struct NoticeQuery {
     notice: Option<String>,
 }
 
-fn profile_view(p: &Principal, ctx: &RequestContext, notice_key: Option<&str>, err: Option<&AppError>) -> AppResult<Response> {
+fn profile_view(
+    p: &Principal,
+    ctx: &RequestContext,
+    notice_key: Option<&str>,
+    err: Option<&AppError>,
+) -> AppResult<Response> {
     let mut r = render(&ProfilePage {
         page: PageCtx::new(ctx),
         name: p.name.clone(),
         email: p.email.clone(),
         company: p.company_name.clone(),
-        action: if p.audience == crate::auth::Audience::Admin { "/admin/profile" } else { "/portal/profile" },
+        action: if p.audience == crate::auth::Audience::Admin {
+            "/admin/profile"
+        } else {
+            "/portal/profile"
+        },
         notice: notice(notice_key),
         errors: err.map(FormErrors::from).unwrap_or_default(),
     })?;
@@ -147,11 +170,19 @@ fn profile_view(p: &Principal, ctx: &RequestContext, notice_key: Option<&str>, e
     Ok(r)
 }
 
-async fn portal_profile(user: PortalUser, Ctx(ctx): Ctx, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+async fn portal_profile(
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
     profile_view(&user, &ctx, q.notice.as_deref(), None)
 }
 
-async fn admin_profile(user: StaffUser, Ctx(ctx): Ctx, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+async fn admin_profile(
+    user: StaffUser,
+    Ctx(ctx): Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
     profile_view(&user, &ctx, q.notice.as_deref(), None)
 }
 
@@ -166,16 +197,27 @@ struct PasswordForm {
 }
 
 /// Changes the signed-in user's password and ends their other sessions.
-async fn change_password(app: &AppState, p: &Principal, ctx: &RequestContext, f: &PasswordForm) -> AppResult<()> {
+async fn change_password(
+    app: &AppState,
+    p: &Principal,
+    ctx: &RequestContext,
+    f: &PasswordForm,
+) -> AppResult<()> {
     let scope = p.scope();
-    let rec = users::find_for_login(&app.db, &scope, &p.email).await?.ok_or(AppError::Unauthorized)?;
+    let rec = users::find_for_login(&app.db, &scope, &p.email)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     if !password::verify(&f.current_password, rec.password_hash).await {
-        return Err(AppError::fields(vec![FieldError { field: "current_password".into(), message: "That is not your current password.".into() }]));
+        return Err(AppError::fields(vec![FieldError {
+            field: "current_password".into(),
+            message: "That is not your current password.".into(),
+        }]));
     }
     password::check_new(&f.password, &f.password_confirm, &p.email)?;
     let hash = password::hash(&f.password).await?;
     users::set_password(&app.db, &scope, &p.user_id, &hash, None).await?;
-    let ended = sessions::end_all_for_user(&app.db, &scope, &p.user_id, Some(&p.session_hash)).await?;
+    let ended =
+        sessions::end_all_for_user(&app.db, &scope, &p.user_id, Some(&p.session_hash)).await?;
     audit::record(
         &app.db,
         &scope,
@@ -192,7 +234,13 @@ async fn change_password(app: &AppState, p: &Principal, ctx: &RequestContext, f:
     Ok(())
 }
 
-async fn password_submit(app: AppState, p: &Principal, ctx: RequestContext, f: PasswordForm, back: &str) -> AppResult<Response> {
+async fn password_submit(
+    app: AppState,
+    p: &Principal,
+    ctx: RequestContext,
+    f: PasswordForm,
+    back: &str,
+) -> AppResult<Response> {
     match change_password(&app, p, &ctx, &f).await {
         Ok(()) => Ok(Redirect::to(&format!("{back}?notice=password_changed")).into_response()),
         Err(e @ AppError::Validation { .. }) => profile_view(p, &ctx, None, Some(&e)),
@@ -200,12 +248,21 @@ async fn password_submit(app: AppState, p: &Principal, ctx: RequestContext, f: P
     }
 }
 
-async fn portal_password(State(app): State<AppState>, user: PortalUser, Ctx(ctx): Ctx, axum::Form(f): axum::Form<PasswordForm>) -> AppResult<Response> {
+async fn portal_password(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<PasswordForm>,
+) -> AppResult<Response> {
     user.require(Permission::ChangeOwnProfile)?;
     password_submit(app, &user, ctx, f, "/portal/profile").await
 }
 
-async fn admin_password(State(app): State<AppState>, user: StaffUser, Ctx(ctx): Ctx, axum::Form(f): axum::Form<PasswordForm>) -> AppResult<Response> {
+async fn admin_password(
+    State(app): State<AppState>,
+    user: StaffUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<PasswordForm>,
+) -> AppResult<Response> {
     password_submit(app, &user, ctx, f, "/admin/profile").await
 }
-

@@ -45,14 +45,20 @@ pub fn tenant_from_row(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
 /// Finds a tenant by slug.
 pub async fn by_slug(db: &Db, slug: &str) -> DbResult<Option<Tenant>> {
     let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.slug = $1");
-    let row = sqlx::query(&sql).bind(slug).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql)
+        .bind(slug)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(|r| tenant_from_row(&r)).transpose()?)
 }
 
 /// Finds a tenant by id.
 pub async fn by_id(db: &Db, id: &TenantId) -> DbResult<Option<Tenant>> {
     let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.id = $1");
-    let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql)
+        .bind(id.as_str())
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(|r| tenant_from_row(&r)).transpose()?)
 }
 
@@ -165,14 +171,12 @@ pub enum DomainError {
 pub async fn add_domain(db: &Db, scope: &TenantScope, domain: &str) -> Result<(), DomainError> {
     let mut tx = db.pool().begin().await.map_err(crate::db::DbError::from)?;
     // Touching the tenant row first serialises concurrent additions for the same tenant.
-    let row = sqlx::query(
-        "UPDATE tenants SET updated_at = $2 WHERE id = $1 RETURNING plan",
-    )
-    .bind(scope.tenant_id().as_str())
-    .bind(now_ms())
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(crate::db::DbError::from)?;
+    let row = sqlx::query("UPDATE tenants SET updated_at = $2 WHERE id = $1 RETURNING plan")
+        .bind(scope.tenant_id().as_str())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(crate::db::DbError::from)?;
     let plan: String = row.try_get("plan").map_err(crate::db::DbError::from)?;
     let limit = sqlx::query(
         "SELECT max_custom_domains, \
@@ -184,20 +188,24 @@ pub async fn add_domain(db: &Db, scope: &TenantScope, domain: &str) -> Result<()
     .fetch_one(&mut *tx)
     .await
     .map_err(crate::db::DbError::from)?;
-    let max: Option<i64> = limit.try_get("max_custom_domains").map_err(crate::db::DbError::from)?;
+    let max: Option<i64> = limit
+        .try_get("max_custom_domains")
+        .map_err(crate::db::DbError::from)?;
     let used: i64 = limit.try_get("used").map_err(crate::db::DbError::from)?;
-    if let Some(max) = max {
-        if used >= max {
-            return Err(DomainError::PlanLimit { plan, limit: max });
-        }
+    if let Some(max) = max
+        && used >= max
+    {
+        return Err(DomainError::PlanLimit { plan, limit: max });
     }
-    match sqlx::query("INSERT INTO tenant_domains (domain, tenant_id, created_at) VALUES ($1, $2, $3)")
-        .bind(domain)
-        .bind(scope.tenant_id().as_str())
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await
-        .map_err(crate::db::DbError::from)
+    match sqlx::query(
+        "INSERT INTO tenant_domains (domain, tenant_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(domain)
+    .bind(scope.tenant_id().as_str())
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await
+    .map_err(crate::db::DbError::from)
     {
         Ok(_) => {}
         Err(crate::db::DbError::Conflict(_)) => return Err(DomainError::Taken),

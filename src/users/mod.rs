@@ -101,7 +101,11 @@ pub fn valid_email(s: &str) -> bool {
 }
 
 /// Finds an account for sign-in or reset.
-pub async fn find_for_login(db: &Db, scope: &TenantScope, email: &str) -> DbResult<Option<LoginRecord>> {
+pub async fn find_for_login(
+    db: &Db,
+    scope: &TenantScope,
+    email: &str,
+) -> DbResult<Option<LoginRecord>> {
     let sql = format!(
         "SELECT {USER_COLUMNS}, u.password_hash, c.status AS company_status FROM users u \
          LEFT JOIN companies c ON c.id = u.company_id WHERE u.tenant_id = $1 AND u.email = $2"
@@ -209,7 +213,12 @@ pub async fn set_role(db: &Db, actor: &Actor, id: &UserId, role: Role) -> DbResu
 }
 
 /// Changes a user's status.
-pub async fn set_status(db: &Db, scope: &TenantScope, id: &UserId, status: UserStatus) -> DbResult<()> {
+pub async fn set_status(
+    db: &Db,
+    scope: &TenantScope,
+    id: &UserId,
+    status: UserStatus,
+) -> DbResult<()> {
     sqlx::query("UPDATE users SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
         .bind(scope.tenant_id().as_str())
         .bind(id.as_str())

@@ -36,8 +36,16 @@ pub fn pages() -> Router<AppState> {
 /// JSON API.
 pub fn api() -> ApiRouter {
     ApiRouter::default()
-        .route("/api/v1/admin/users", &["get", "post"], get(api_list).post(api_invite))
-        .route("/api/v1/admin/users/{id}", &["get", "patch"], get(api_get).patch(api_update))
+        .route(
+            "/api/v1/admin/users",
+            &["get", "post"],
+            get(api_list).post(api_invite),
+        )
+        .route(
+            "/api/v1/admin/users/{id}",
+            &["get", "patch"],
+            get(api_get).patch(api_update),
+        )
 }
 
 /// A role choice for forms.
@@ -51,7 +59,11 @@ fn role_options(tenant: &Tenant) -> Vec<RoleOption> {
     ALL_ROLES
         .into_iter()
         .filter(|r| r.fits(tenant.org_type))
-        .map(|r| RoleOption { key: r.key(), label: r.label(), kind: r.kind() })
+        .map(|r| RoleOption {
+            key: r.key(),
+            label: r.label(),
+            kind: r.kind(),
+        })
         .collect()
 }
 
@@ -80,10 +92,27 @@ struct ListQuery {
     notice: Option<String>,
 }
 
-async fn list_view(app: &AppState, ctx: &RequestContext, staff: &StaffUser, actor: &Actor, q: &ListQuery, error: Option<&AppError>, form: InviteInput) -> AppResult<Response> {
+async fn list_view(
+    app: &AppState,
+    ctx: &RequestContext,
+    staff: &StaffUser,
+    actor: &Actor,
+    q: &ListQuery,
+    error: Option<&AppError>,
+    form: InviteInput,
+) -> AppResult<Response> {
     let company = q.company.as_deref().filter(|c| !c.is_empty());
-    let users = super::list(&app.db, &actor.scope, company, q.cursor.as_deref(), PAGE_SIZE).await?;
-    let next_cursor = (users.len() as i64 == PAGE_SIZE).then(|| users.last().map(|u| u.email.clone())).flatten();
+    let users = super::list(
+        &app.db,
+        &actor.scope,
+        company,
+        q.cursor.as_deref(),
+        PAGE_SIZE,
+    )
+    .await?;
+    let next_cursor = (users.len() as i64 == PAGE_SIZE)
+        .then(|| users.last().map(|u| u.email.clone()))
+        .flatten();
     let companies = companies::list(&app.db, &actor.scope, None, 500).await?;
     let mut r = render(&ListPage {
         page: PageCtx::new(ctx),
@@ -93,7 +122,9 @@ async fn list_view(app: &AppState, ctx: &RequestContext, staff: &StaffUser, acto
         company_filter: company.unwrap_or("").to_string(),
         next_cursor,
         notice: notice(q.notice.as_deref()),
-        error: error.filter(|e| !matches!(e, AppError::Validation { .. })).map(|e| e.to_string()),
+        error: error
+            .filter(|e| !matches!(e, AppError::Validation { .. }))
+            .map(|e| e.to_string()),
         errors: error.map(FormErrors::from).unwrap_or_default(),
         form,
         is_msp: staff.tenant.org_type == crate::tenancy::OrgType::Msp,
@@ -105,7 +136,12 @@ async fn list_view(app: &AppState, ctx: &RequestContext, staff: &StaffUser, acto
     Ok(r)
 }
 
-async fn list_page(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
+async fn list_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
     list_view(&app, &ctx, &staff, &actor, &q, None, InviteInput::default()).await
 }
@@ -120,27 +156,48 @@ pub struct InviteInput {
     company_id: String,
 }
 
-async fn invite(app: &AppState, staff: &StaffUser, actor: &Actor, ip: &str, input: &InviteInput) -> AppResult<User> {
+async fn invite(
+    app: &AppState,
+    staff: &StaffUser,
+    actor: &Actor,
+    ip: &str,
+    input: &InviteInput,
+) -> AppResult<User> {
     let tenant = &staff.tenant;
     let mut errs = Vec::new();
     let email = normalize_email(&input.email);
     if !valid_email(&email) {
-        errs.push(FieldError { field: "email".into(), message: "Enter an email address such as name@example.com.".into() });
+        errs.push(FieldError {
+            field: "email".into(),
+            message: "Enter an email address such as name@example.com.".into(),
+        });
     }
     let name = input.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 120 {
-        errs.push(FieldError { field: "name".into(), message: "Enter a name (at most 120 characters).".into() });
+        errs.push(FieldError {
+            field: "name".into(),
+            message: "Enter a name (at most 120 characters).".into(),
+        });
     }
     let role = Role::from_key(&input.role).filter(|r| r.fits(tenant.org_type));
     if role.is_none() {
-        errs.push(FieldError { field: "role".into(), message: "Choose a role.".into() });
+        errs.push(FieldError {
+            field: "role".into(),
+            message: "Choose a role.".into(),
+        });
     }
     let mut company = None;
     if role.is_some_and(|r| r.kind() == UserKind::Client) {
         match companies::get(&app.db, &actor.scope, input.company_id.trim()).await? {
             Some(c) if c.status == "active" => company = Some(c),
-            Some(_) => errs.push(FieldError { field: "company_id".into(), message: "That company is deactivated; reactivate it first.".into() }),
-            None => errs.push(FieldError { field: "company_id".into(), message: "Choose the company this person belongs to.".into() }),
+            Some(_) => errs.push(FieldError {
+                field: "company_id".into(),
+                message: "That company is deactivated; reactivate it first.".into(),
+            }),
+            None => errs.push(FieldError {
+                field: "company_id".into(),
+                message: "Choose the company this person belongs to.".into(),
+            }),
         }
     }
     let Some(role) = role.filter(|_| errs.is_empty()) else {
@@ -150,18 +207,37 @@ async fn invite(app: &AppState, staff: &StaffUser, actor: &Actor, ip: &str, inpu
     let id = super::create(
         &app.db,
         &actor.scope,
-        &NewUser { email: &email, name: &name, role, company_id, status: UserStatus::Invited, password_hash: None },
+        &NewUser {
+            email: &email,
+            name: &name,
+            role,
+            company_id,
+            status: UserStatus::Invited,
+            password_hash: None,
+        },
     )
     .await
     .map_err(|e| match e {
-        crate::db::DbError::Conflict(_) => AppError::field("email", "Someone with that email already has an account here."),
+        crate::db::DbError::Conflict(_) => AppError::field(
+            "email",
+            "Someone with that email already has an account here.",
+        ),
         other => other.into(),
     })?;
     let token = tokens::issue(&app.db, &actor.scope, &id, Purpose::Invite).await?;
-    let link = format!("{}/invite/accept?tenant={}&token={token}", app.config.base_url, tenant.slug);
+    let link = format!(
+        "{}/invite/accept?tenant={}&token={token}",
+        app.config.base_url, tenant.slug
+    );
     let intro = match &company {
-        Some(c) => format!("{} invited you to the {} portal for {}.", staff.name, tenant.branding.portal_name, c.name),
-        None => format!("{} invited you to the {} portal.", staff.name, tenant.branding.portal_name),
+        Some(c) => format!(
+            "{} invited you to the {} portal for {}.",
+            staff.name, tenant.branding.portal_name, c.name
+        ),
+        None => format!(
+            "{} invited you to the {} portal.",
+            staff.name, tenant.branding.portal_name
+        ),
     };
     let sent = app
         .mailer
@@ -171,7 +247,11 @@ async fn invite(app: &AppState, staff: &StaffUser, actor: &Actor, ip: &str, inpu
             Email {
                 to: &email,
                 subject: "You are invited",
-                lines: vec![format!("Hello {name},"), intro, "Choose a password with the link below within 7 days.".into()],
+                lines: vec![
+                    format!("Hello {name},"),
+                    intro,
+                    "Choose a password with the link below within 7 days.".into(),
+                ],
                 action: Some((&link, "Accept the invitation")),
             },
         )
@@ -186,40 +266,78 @@ async fn invite(app: &AppState, staff: &StaffUser, actor: &Actor, ip: &str, inpu
             ip: Some(ip),
             company_id,
             detail: json!({ "email": email, "role": role.key() }),
-            ..Entry::new("user.invited").by(actor).target("user", id.as_str())
+            ..Entry::new("user.invited")
+                .by(actor)
+                .target("user", id.as_str())
         },
     )
     .await?;
-    super::get(&app.db, &actor.scope, id.as_str()).await?.ok_or(AppError::NotFound)
+    super::get(&app.db, &actor.scope, id.as_str())
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
-async fn invite_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, axum::Form(f): axum::Form<InviteInput>) -> AppResult<Response> {
+async fn invite_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<InviteInput>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
     match invite(&app, &staff, &actor, &ctx.ip, &f).await {
         Ok(_) => Ok(Redirect::to("/admin/users?notice=saved").into_response()),
-        Err(e @ (AppError::Validation { .. } | AppError::Conflict(_))) => list_view(&app, &ctx, &staff, &actor, &ListQuery::default(), Some(&e), f).await,
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict(_))) => {
+            list_view(
+                &app,
+                &ctx,
+                &staff,
+                &actor,
+                &ListQuery::default(),
+                Some(&e),
+                f,
+            )
+            .await
+        }
         Err(e) => Err(e),
     }
 }
 
 async fn find(app: &AppState, actor: &Actor, id: &str) -> AppResult<User> {
-    super::get(&app.db, &actor.scope, id).await?.ok_or(AppError::NotFound)
+    super::get(&app.db, &actor.scope, id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 async fn guard_last_admin(app: &AppState, actor: &Actor, user: &User) -> AppResult<()> {
-    if user.role == Role::StaffAdmin && user.status == UserStatus::Active && super::active_staff_admins(&app.db, &actor.scope).await? <= 1 {
-        return Err(AppError::Unprocessable("The organisation must keep at least one active staff admin.".into()));
+    if user.role == Role::StaffAdmin
+        && user.status == UserStatus::Active
+        && super::active_staff_admins(&app.db, &actor.scope).await? <= 1
+    {
+        return Err(AppError::Unprocessable(
+            "The organisation must keep at least one active staff admin.".into(),
+        ));
     }
     Ok(())
 }
 
-async fn change_role(app: &AppState, actor: &Actor, ip: &str, id: &str, role_key: &str) -> AppResult<User> {
+async fn change_role(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    id: &str,
+    role_key: &str,
+) -> AppResult<User> {
     let user = find(app, actor, id).await?;
     if user.id == actor.user_id {
-        return Err(AppError::Unprocessable("You cannot change your own role; ask another admin.".into()));
+        return Err(AppError::Unprocessable(
+            "You cannot change your own role; ask another admin.".into(),
+        ));
     }
     let Some(role) = Role::from_key(role_key).filter(|r| r.kind() == user.role.kind()) else {
-        return Err(AppError::field("role", "Choose a role of the same kind (staff, client or member)."));
+        return Err(AppError::field(
+            "role",
+            "Choose a role of the same kind (staff, client or member).",
+        ));
     };
     if role == user.role {
         return Ok(user);
@@ -235,18 +353,28 @@ async fn change_role(app: &AppState, actor: &Actor, ip: &str, id: &str, role_key
             ip: Some(ip),
             company_id: user.company_id.as_ref().map(|c| c.as_str()),
             detail: json!({ "from": user.role.key(), "to": role.key() }),
-            ..Entry::new("user.role_changed").by(actor).target("user", user.id.as_str())
+            ..Entry::new("user.role_changed")
+                .by(actor)
+                .target("user", user.id.as_str())
         },
     )
     .await?;
     find(app, actor, id).await
 }
 
-async fn set_active(app: &AppState, actor: &Actor, ip: &str, id: &str, active: bool) -> AppResult<User> {
+async fn set_active(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    id: &str,
+    active: bool,
+) -> AppResult<User> {
     let user = find(app, actor, id).await?;
     if !active {
         if user.id == actor.user_id {
-            return Err(AppError::Unprocessable("You cannot deactivate yourself.".into()));
+            return Err(AppError::Unprocessable(
+                "You cannot deactivate yourself.".into(),
+            ));
         }
         guard_last_admin(app, actor, &user).await?;
     }
@@ -254,7 +382,11 @@ async fn set_active(app: &AppState, actor: &Actor, ip: &str, id: &str, active: b
         (false, _) => UserStatus::Deactivated,
         (true, UserStatus::Deactivated) => {
             let rec = super::find_for_login(&app.db, &actor.scope, &user.email).await?;
-            if rec.is_some_and(|r| r.password_hash.is_some()) { UserStatus::Active } else { UserStatus::Invited }
+            if rec.is_some_and(|r| r.password_hash.is_some()) {
+                UserStatus::Active
+            } else {
+                UserStatus::Invited
+            }
         }
         (true, s) => s,
     };
@@ -268,7 +400,13 @@ async fn set_active(app: &AppState, actor: &Actor, ip: &str, id: &str, active: b
         Entry {
             ip: Some(ip),
             company_id: user.company_id.as_ref().map(|c| c.as_str()),
-            ..Entry::new(if active { "user.activated" } else { "user.deactivated" }).by(actor).target("user", user.id.as_str())
+            ..Entry::new(if active {
+                "user.activated"
+            } else {
+                "user.deactivated"
+            })
+            .by(actor)
+            .target("user", user.id.as_str())
         },
     )
     .await?;
@@ -281,27 +419,60 @@ struct RoleForm {
     role: String,
 }
 
-async fn form_result(app: &AppState, ctx: &RequestContext, staff: &StaffUser, actor: &Actor, r: AppResult<User>) -> AppResult<Response> {
+async fn form_result(
+    app: &AppState,
+    ctx: &RequestContext,
+    staff: &StaffUser,
+    actor: &Actor,
+    r: AppResult<User>,
+) -> AppResult<Response> {
     match r {
         Ok(_) => Ok(Redirect::to("/admin/users?notice=saved").into_response()),
-        Err(e @ (AppError::Validation { .. } | AppError::Unprocessable(_))) => list_view(app, ctx, staff, actor, &ListQuery::default(), Some(&e), InviteInput::default()).await,
+        Err(e @ (AppError::Validation { .. } | AppError::Unprocessable(_))) => {
+            list_view(
+                app,
+                ctx,
+                staff,
+                actor,
+                &ListQuery::default(),
+                Some(&e),
+                InviteInput::default(),
+            )
+            .await
+        }
         Err(e) => Err(e),
     }
 }
 
-async fn role_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>, axum::Form(f): axum::Form<RoleForm>) -> AppResult<Response> {
+async fn role_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<RoleForm>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
     let r = change_role(&app, &actor, &ctx.ip, &id, &f.role).await;
     form_result(&app, &ctx, &staff, &actor, r).await
 }
 
-async fn deactivate_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>) -> AppResult<Response> {
+async fn deactivate_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
     let r = set_active(&app, &actor, &ctx.ip, &id, false).await;
     form_result(&app, &ctx, &staff, &actor, r).await
 }
 
-async fn activate_form(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>) -> AppResult<Response> {
+async fn activate_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
     let r = set_active(&app, &actor, &ctx.ip, &id, true).await;
     form_result(&app, &ctx, &staff, &actor, r).await
@@ -313,21 +484,43 @@ struct UserPage {
     next_cursor: Option<String>,
 }
 
-async fn api_list(State(app): State<AppState>, staff: StaffUser, Query(q): Query<ListQuery>) -> AppResult<Json<UserPage>> {
+async fn api_list(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<UserPage>> {
     let actor = staff.require(Permission::ManageUsers)?;
     let limit = q.limit.unwrap_or(PAGE_SIZE).clamp(1, 200);
-    let items = super::list(&app.db, &actor.scope, q.company.as_deref().filter(|c| !c.is_empty()), q.cursor.as_deref(), limit).await?;
-    let next_cursor = (items.len() as i64 == limit).then(|| items.last().map(|u| u.email.clone())).flatten();
+    let items = super::list(
+        &app.db,
+        &actor.scope,
+        q.company.as_deref().filter(|c| !c.is_empty()),
+        q.cursor.as_deref(),
+        limit,
+    )
+    .await?;
+    let next_cursor = (items.len() as i64 == limit)
+        .then(|| items.last().map(|u| u.email.clone()))
+        .flatten();
     Ok(Json(UserPage { items, next_cursor }))
 }
 
-async fn api_invite(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Json(b): Json<InviteInput>) -> AppResult<Response> {
+async fn api_invite(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Json(b): Json<InviteInput>,
+) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
     let user = invite(&app, &staff, &actor, &ctx.ip, &b).await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
-async fn api_get(State(app): State<AppState>, staff: StaffUser, Path(id): Path<String>) -> AppResult<Json<User>> {
+async fn api_get(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<User>> {
     let actor = staff.require(Permission::ManageUsers)?;
     Ok(Json(find(&app, &actor, &id).await?))
 }
@@ -339,14 +532,25 @@ struct UpdateBody {
     status: Option<String>,
 }
 
-async fn api_update(State(app): State<AppState>, staff: StaffUser, Ctx(ctx): Ctx, Path(id): Path<String>, Json(b): Json<UpdateBody>) -> AppResult<Json<User>> {
+async fn api_update(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+    Json(b): Json<UpdateBody>,
+) -> AppResult<Json<User>> {
     let actor = staff.require(Permission::ManageUsers)?;
     find(&app, &actor, &id).await?;
     let active = match b.status.as_deref() {
         None => None,
         Some("active") => Some(true),
         Some("deactivated") => Some(false),
-        Some(_) => return Err(AppError::field("status", "Use \"active\" or \"deactivated\".")),
+        Some(_) => {
+            return Err(AppError::field(
+                "status",
+                "Use \"active\" or \"deactivated\".",
+            ));
+        }
     };
     if let Some(role) = &b.role {
         change_role(&app, &actor, &ctx.ip, &id, role).await?;

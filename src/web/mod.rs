@@ -37,54 +37,189 @@ pub struct NavDef {
 }
 
 const fn nav(label: &'static str, path: &'static str, needs: Permission, built: bool) -> NavDef {
-    NavDef { label, path, needs, built }
+    NavDef {
+        label,
+        path,
+        needs,
+        built,
+    }
 }
 
 /// MSP portal navigation, exactly the spec's list.
 pub const MSP_NAV: &[NavDef] = &[
-    nav("Dashboard", "/portal/dashboard", Permission::PortalAccess, true),
-    nav("Tickets", "/portal/tickets", Permission::PortalAccess, false),
-    nav("Service Catalog", "/portal/catalog", Permission::PortalAccess, false),
-    nav("Invoices", "/portal/invoices", Permission::ViewInvoices, false),
-    nav("Documents", "/portal/documents", Permission::PortalAccess, false),
-    nav("Announcements", "/portal/announcements", Permission::PortalAccess, false),
+    nav(
+        "Dashboard",
+        "/portal/dashboard",
+        Permission::PortalAccess,
+        true,
+    ),
+    nav(
+        "Tickets",
+        "/portal/tickets",
+        Permission::PortalAccess,
+        false,
+    ),
+    nav(
+        "Service Catalog",
+        "/portal/catalog",
+        Permission::PortalAccess,
+        false,
+    ),
+    nav(
+        "Invoices",
+        "/portal/invoices",
+        Permission::ViewInvoices,
+        false,
+    ),
+    nav(
+        "Documents",
+        "/portal/documents",
+        Permission::PortalAccess,
+        false,
+    ),
+    nav(
+        "Announcements",
+        "/portal/announcements",
+        Permission::PortalAccess,
+        false,
+    ),
     nav("Team", "/portal/team", Permission::ManageTeam, false),
-    nav("Profile", "/portal/profile", Permission::ChangeOwnProfile, true),
+    nav(
+        "Profile",
+        "/portal/profile",
+        Permission::ChangeOwnProfile,
+        true,
+    ),
 ];
 
 /// Mission portal navigation, exactly the spec's list.
 pub const MISSION_NAV: &[NavDef] = &[
-    nav("Dashboard", "/portal/mission/dashboard", Permission::MissionAccess, true),
-    nav("Giving", "/portal/mission/giving", Permission::MissionAccess, false),
-    nav("Events", "/portal/mission/events", Permission::MissionAccess, false),
-    nav("Groups", "/portal/mission/groups", Permission::MissionAccess, false),
-    nav("Directory", "/portal/mission/directory", Permission::MissionAccess, false),
-    nav("Prayer Wall", "/portal/mission/prayer", Permission::MissionAccess, false),
+    nav(
+        "Dashboard",
+        "/portal/mission/dashboard",
+        Permission::MissionAccess,
+        true,
+    ),
+    nav(
+        "Giving",
+        "/portal/mission/giving",
+        Permission::MissionAccess,
+        false,
+    ),
+    nav(
+        "Events",
+        "/portal/mission/events",
+        Permission::MissionAccess,
+        false,
+    ),
+    nav(
+        "Groups",
+        "/portal/mission/groups",
+        Permission::MissionAccess,
+        false,
+    ),
+    nav(
+        "Directory",
+        "/portal/mission/directory",
+        Permission::MissionAccess,
+        false,
+    ),
+    nav(
+        "Prayer Wall",
+        "/portal/mission/prayer",
+        Permission::MissionAccess,
+        false,
+    ),
 ];
 
 /// Admin panel navigation for MSP tenants.
 pub const ADMIN_MSP_NAV: &[NavDef] = &[
     nav("Dashboard", "/admin", Permission::AdminAccess, true),
-    nav("Tickets", "/admin/tickets", Permission::ManageTickets, false),
-    nav("Companies", "/admin/companies", Permission::ManageCompanies, true),
+    nav(
+        "Tickets",
+        "/admin/tickets",
+        Permission::ManageTickets,
+        false,
+    ),
+    nav(
+        "Companies",
+        "/admin/companies",
+        Permission::ManageCompanies,
+        true,
+    ),
     nav("Users", "/admin/users", Permission::ManageUsers, true),
-    nav("Branding", "/admin/branding", Permission::ManageBranding, true),
-    nav("Announcements", "/admin/announcements", Permission::ManageAnnouncements, false),
-    nav("Documents", "/admin/documents", Permission::ManageDocuments, false),
-    nav("Catalog", "/admin/catalog", Permission::ManageCatalog, false),
-    nav("Knowledge base", "/admin/kb", Permission::ManageKnowledgeBase, false),
-    nav("Invoices", "/admin/invoices", Permission::ManageInvoices, false),
-    nav("Integrations", "/admin/integrations", Permission::ManageIntegrations, false),
-    nav("Audit log", "/admin/audit", Permission::ViewTenantAudit, true),
+    nav(
+        "Branding",
+        "/admin/branding",
+        Permission::ManageBranding,
+        true,
+    ),
+    nav(
+        "Announcements",
+        "/admin/announcements",
+        Permission::ManageAnnouncements,
+        false,
+    ),
+    nav(
+        "Documents",
+        "/admin/documents",
+        Permission::ManageDocuments,
+        false,
+    ),
+    nav(
+        "Catalog",
+        "/admin/catalog",
+        Permission::ManageCatalog,
+        false,
+    ),
+    nav(
+        "Knowledge base",
+        "/admin/kb",
+        Permission::ManageKnowledgeBase,
+        false,
+    ),
+    nav(
+        "Invoices",
+        "/admin/invoices",
+        Permission::ManageInvoices,
+        false,
+    ),
+    nav(
+        "Integrations",
+        "/admin/integrations",
+        Permission::ManageIntegrations,
+        false,
+    ),
+    nav(
+        "Audit log",
+        "/admin/audit",
+        Permission::ViewTenantAudit,
+        true,
+    ),
 ];
 
 /// Admin panel navigation for Mission tenants.
 pub const ADMIN_MISSION_NAV: &[NavDef] = &[
     nav("Dashboard", "/admin", Permission::AdminAccess, true),
     nav("Members", "/admin/users", Permission::ManageUsers, true),
-    nav("Branding", "/admin/branding", Permission::ManageBranding, true),
-    nav("Announcements", "/admin/announcements", Permission::ManageAnnouncements, false),
-    nav("Audit log", "/admin/audit", Permission::ViewTenantAudit, true),
+    nav(
+        "Branding",
+        "/admin/branding",
+        Permission::ManageBranding,
+        true,
+    ),
+    nav(
+        "Announcements",
+        "/admin/announcements",
+        Permission::ManageAnnouncements,
+        false,
+    ),
+    nav(
+        "Audit log",
+        "/admin/audit",
+        Permission::ViewTenantAudit,
+        true,
+    ),
 ];
 
 /// The navigation definitions for a principal.
@@ -171,7 +306,16 @@ impl PageCtx {
                         b.support_email.clone(),
                     )
                 }
-                None => ("Portico".into(), None, None, None, None, String::new(), true, None),
+                None => (
+                    "Portico".into(),
+                    None,
+                    None,
+                    None,
+                    None,
+                    String::new(),
+                    true,
+                    None,
+                ),
             };
         let (user_name, role_label, nav, logout_action, profile_path) = match &ctx.principal {
             Some(p) => {
@@ -193,7 +337,13 @@ impl PageCtx {
                     },
                 )
             }
-            None => (None, String::new(), Vec::new(), "/logout", "/portal/profile"),
+            None => (
+                None,
+                String::new(),
+                Vec::new(),
+                "/logout",
+                "/portal/profile",
+            ),
         };
         PageCtx {
             portal_name,
@@ -234,8 +384,12 @@ pub fn notice(key: Option<&str>) -> Option<&'static str> {
         "signed_out" => "You have signed out.",
         "password_reset" => "Your password has been changed. Sign in with the new one.",
         "invite_accepted" => "Your account is ready. Sign in with your new password.",
-        "reset_sent" => "If an account exists for that address, we have emailed a link to reset the password. It works once, within an hour.",
-        "password_changed" => "Your password has been changed. Your other sessions have been signed out.",
+        "reset_sent" => {
+            "If an account exists for that address, we have emailed a link to reset the password. It works once, within an hour."
+        }
+        "password_changed" => {
+            "Your password has been changed. Your other sessions have been signed out."
+        }
         "saved" => "Your changes have been saved.",
         "session_ended" => "Your session has ended. Please sign in again.",
         _ => return None,
@@ -257,7 +411,11 @@ impl FormErrors {
 
     /// `aria-invalid` value for `field`.
     pub fn invalid(&self, field: &str) -> &'static str {
-        if self.get(field).is_some() { "true" } else { "false" }
+        if self.get(field).is_some() {
+            "true"
+        } else {
+            "false"
+        }
     }
 
     /// True when there are no errors.
@@ -277,19 +435,28 @@ impl From<&crate::error::AppError> for FormErrors {
 
 /// Serves the compiled-in stylesheet.
 pub async fn stylesheet() -> Response {
-    static_asset(include_str!("static/portico.css"), "text/css; charset=utf-8")
+    static_asset(
+        include_str!("static/portico.css"),
+        "text/css; charset=utf-8",
+    )
 }
 
 /// Serves the compiled-in page script.
 pub async fn script() -> Response {
-    static_asset(include_str!("static/portico.js"), "text/javascript; charset=utf-8")
+    static_asset(
+        include_str!("static/portico.js"),
+        "text/javascript; charset=utf-8",
+    )
 }
 
 fn static_asset(body: &'static str, content_type: &'static str) -> Response {
     let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     r
 }
 

@@ -1,0 +1,653 @@
+//! End-to-end browser tests: headless Chromium (driven through chromedriver and
+//! fantoccini) against `portico serve --demo`.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages
+//! `chromium` and `chromium-driver`). Without them the tests print a loud
+//! notice and pass, unless `PORTICO_REQUIRE_BROWSER=1` is set, in which case
+//! they fail. Screenshots are written to `target/screenshots/`.
+
+use std::fs::File;
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const SKIP_MESSAGE: &str = "BROWSER TESTS SKIPPED: chromium/chromedriver not installed";
+const DEMO_PASSWORD: &str = "portico-demo";
+
+/// How long a freshly spawned process (server, chromedriver, Chromium) may take to come up.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long to wait for a condition on a page (element present, navigation done, style applied).
+const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+const DESKTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (390, 844);
+
+const MAIN_NAV: &str = r#"nav.sidenav[aria-label="Main"]"#;
+const ACTIVE_NAV_LINK: &str =
+    r#"nav.sidenav[aria-label="Main"] a.nav-link.active[aria-current="page"]"#;
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msp_user_sees_brand_colour_and_welcome() {
+    check_dashboard(Scenario {
+        tenant: "acme",
+        email: "alice@globex.example",
+        dashboard_path: "/portal/dashboard",
+        mission: false,
+        primary_rgb: "rgb(14, 165, 233)",
+        welcome: Some("Welcome to Acme IT"),
+        nav_labels: &["Tickets", "Service Catalog", "Invoices"],
+        absent_nav_labels: &[],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mission_member_sees_rose_and_mission_nav() {
+    check_dashboard(Scenario {
+        tenant: "grace",
+        email: "mary@grace.example",
+        dashboard_path: "/portal/mission/dashboard",
+        mission: true,
+        primary_rgb: "rgb(225, 29, 72)",
+        welcome: None,
+        nav_labels: &[
+            "Dashboard",
+            "Giving",
+            "Events",
+            "Groups",
+            "Directory",
+            "Prayer Wall",
+        ],
+        absent_nav_labels: &["Invoices"],
+    })
+    .await;
+}
+
+/// What a signed-in user of one tenant should see on their dashboard.
+struct Scenario {
+    tenant: &'static str,
+    email: &'static str,
+    dashboard_path: &'static str,
+    /// Whether `<body>` carries the `mission` class.
+    mission: bool,
+    /// Expected computed `background-color` of the active nav link.
+    primary_rgb: &'static str,
+    /// Text the `.welcome` element must contain, if checked.
+    welcome: Option<&'static str>,
+    nav_labels: &'static [&'static str],
+    absent_nav_labels: &'static [&'static str],
+}
+
+async fn check_dashboard(s: Scenario) {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+
+    // Screenshots `<tenant>-login.png` on the way.
+    let landed = browser.sign_in(&server, s.tenant, s.email).await;
+    if landed != s.dashboard_path {
+        browser
+            .fail(&format!(
+                "{} on tenant {} landed on {landed}, expected {}",
+                s.email, s.tenant, s.dashboard_path
+            ))
+            .await;
+    }
+
+    // Desktop layout.
+    let body_classes = browser
+        .js_string("return document.body.className;", "")
+        .await;
+    let has_mission = body_classes.split_whitespace().any(|c| c == "mission");
+    if has_mission != s.mission {
+        browser
+            .fail(&format!(
+                "<body class=\"{body_classes}\">: expected class `mission` to be {}",
+                if s.mission { "present" } else { "absent" }
+            ))
+            .await;
+    }
+    browser
+        .wait_for_computed_style(ACTIVE_NAV_LINK, "background-color", s.primary_rgb)
+        .await;
+    if let Some(expected) = s.welcome {
+        let welcome = browser.wait_for(".welcome").await;
+        let text = welcome.text().await.expect("read .welcome text");
+        if !text.contains(expected) {
+            browser
+                .fail(&format!(
+                    ".welcome text {text:?} does not contain {expected:?}"
+                ))
+                .await;
+        }
+    }
+    let nav_links = browser.nav_link_labels().await;
+    for label in s.nav_labels {
+        if !nav_links.iter().any(|l| l.contains(label)) {
+            browser
+                .fail(&format!(
+                    "main nav lacks {label:?}; its links: {nav_links:?}"
+                ))
+                .await;
+        }
+    }
+    for label in s.absent_nav_labels {
+        if nav_links.iter().any(|l| l.contains(label)) {
+            browser
+                .fail(&format!(
+                    "main nav must not offer {label:?}; its links: {nav_links:?}"
+                ))
+                .await;
+        }
+    }
+    browser
+        .screenshot(&format!("{}-dashboard-desktop.png", s.tenant))
+        .await;
+
+    // Phone layout: the nav collapses into a strip but the active link stays on screen.
+    browser.resize(PHONE).await;
+    browser
+        .client
+        .refresh()
+        .await
+        .expect("reload dashboard at phone width");
+    browser
+        .wait_until_visible_in_viewport(ACTIVE_NAV_LINK)
+        .await;
+    browser
+        .screenshot(&format!("{}-dashboard-phone.png", s.tenant))
+        .await;
+
+    browser.close().await;
+}
+
+// ---------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------
+
+/// `true` if Chromium and chromedriver are installed. Otherwise prints a loud
+/// notice and returns `false`, or panics when `PORTICO_REQUIRE_BROWSER=1`.
+fn browser_available() -> bool {
+    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    if std::env::var("PORTICO_REQUIRE_BROWSER").as_deref() == Ok("1") {
+        panic!("{SKIP_MESSAGE} (PORTICO_REQUIRE_BROWSER=1 forbids skipping)");
+    }
+    // Straight to the process's stderr: eprintln! would be swallowed by the test
+    // harness's output capture for a passing test.
+    let _ = writeln!(std::io::stderr(), "\n======== {SKIP_MESSAGE} ========\n");
+    false
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0 to find a free port")
+        .port()
+}
+
+fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
+/// A child process whose stdout/stderr go to a log file, killed (with its whole
+/// process group) when dropped.
+struct Process {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    fn spawn(name: &'static str, cmd: &mut Command, log: PathBuf) -> Self {
+        let out = File::create(&log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        let err = out.try_clone().expect("clone log file handle");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            // Own process group, so Drop also takes down grandchildren (Chromium).
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {name} ({cmd:?}): {e}"));
+        Process { name, child, log }
+    }
+
+    /// Panics (with the log) if the process has already exited.
+    fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!(
+                "{} exited early with {status}\n{}",
+                self.name,
+                self.log_tail()
+            );
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        format!("--- last lines of {} output ---\n{tail}\n---", self.name)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.log_tail());
+        }
+        // Kill the whole group (the child's pid is its group id), then reap the child.
+        // Via sh because /bin/kill (procps) is not in minimal images.
+        let _ = Command::new("sh")
+            .args(["-c", &format!("kill -9 -{} 2>/dev/null", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `portico serve --demo` on a free port with a throwaway data directory.
+struct Server {
+    base_url: String,
+    // Field order matters: kill the process before deleting its directories.
+    _process: Process,
+    _data_dir: TempDir,
+    _log_dir: TempDir,
+}
+
+impl Server {
+    async fn start() -> Self {
+        let port = free_port();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let data_dir = TempDir::new().expect("create data dir");
+        let log_dir = TempDir::new().expect("create log dir");
+        let mut process = Process::spawn(
+            "portico",
+            Command::new(env!("CARGO_BIN_EXE_portico"))
+                .args(["serve", "--demo"])
+                .env("PORTICO_LISTEN", format!("127.0.0.1:{port}"))
+                .env("PORTICO_DATA_DIR", data_dir.path())
+                .env("PORTICO_BASE_URL", &base_url),
+            log_dir.path().join("portico.log"),
+        );
+        let health = format!("{base_url}/healthz");
+        wait_for_http_ok(&mut process, &health, |_| true).await;
+        Server {
+            base_url,
+            _process: process,
+            _data_dir: data_dir,
+            _log_dir: log_dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+/// Polls `url` until it answers 200 and `accept` likes the body; panics with the
+/// process log after `STARTUP_TIMEOUT` or if the process dies.
+async fn wait_for_http_ok(process: &mut Process, url: &str, accept: impl Fn(&str) -> bool) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("build HTTP client");
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    loop {
+        process.assert_running();
+        let last = match http.get(url).send().await {
+            Ok(resp) => {
+                let status = resp.status();
+                let body = resp.text().await.unwrap_or_default();
+                if status == reqwest::StatusCode::OK && accept(&body) {
+                    return;
+                }
+                format!("HTTP {status}: {}", snippet(&body, 300))
+            }
+            Err(e) => e.to_string(),
+        };
+        if Instant::now() > deadline {
+            panic!(
+                "{} not ready at {url} after {STARTUP_TIMEOUT:?} (last: {last})\n{}",
+                process.name,
+                process.log_tail()
+            );
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Headless Chromium behind a private chromedriver.
+struct Browser {
+    client: Client,
+    // Field order matters: kill chromedriver + Chromium before deleting the profile.
+    _driver: Process,
+    _dir: TempDir,
+}
+
+impl Browser {
+    async fn launch() -> Self {
+        // lettre (ring) and fantoccini (aws-lc-rs) both enable a rustls backend; pick one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = TempDir::new().expect("create browser temp dir");
+        let profile = dir.path().join("profile");
+        std::fs::create_dir(&profile).expect("create Chromium profile dir");
+        let port = free_port();
+        let mut driver = Process::spawn(
+            "chromedriver",
+            Command::new(CHROMEDRIVER).arg(format!("--port={port}")),
+            dir.path().join("chromedriver.log"),
+        );
+        let webdriver = format!("http://127.0.0.1:{port}");
+        wait_for_http_ok(&mut driver, &format!("{webdriver}/status"), |body| {
+            serde_json::from_str::<Value>(body)
+                .is_ok_and(|v| v["value"]["ready"].as_bool() != Some(false))
+        })
+        .await;
+
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    format!("--user-data-dir={}", profile.display()),
+                    format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
+                ],
+            },
+        });
+        let Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let connect = async {
+            ClientBuilder::rustls()
+                .expect("initialise rustls for the WebDriver client")
+                .capabilities(caps)
+                .connect(&webdriver)
+                .await
+        };
+        let client = match tokio::time::timeout(STARTUP_TIMEOUT, connect).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => panic!(
+                "could not start a Chromium session via chromedriver: {e}\n{}",
+                driver.log_tail()
+            ),
+            Err(_) => panic!(
+                "Chromium session did not start within {STARTUP_TIMEOUT:?}\n{}",
+                driver.log_tail()
+            ),
+        };
+        let browser = Browser {
+            client,
+            _driver: driver,
+            _dir: dir,
+        };
+        browser.resize(DESKTOP).await;
+        browser
+    }
+
+    /// Ends the WebDriver session cleanly; Drop then stops chromedriver.
+    async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+
+    /// Signs in through the tenant's login form (screenshotting it as
+    /// `<tenant>-login.png`) and returns the path of the page it lands on.
+    async fn sign_in(&self, server: &Server, tenant: &str, email: &str) -> String {
+        self.goto(&server.url(&format!("/login?tenant={tenant}")))
+            .await;
+        let form = r#"form[method="post"][action="/login"]"#;
+        let email_input = self
+            .wait_for(&format!(r#"{form} input[name="email"]"#))
+            .await;
+        let password_input = self
+            .wait_for(&format!(r#"{form} input[name="password"]"#))
+            .await;
+        let submit = self
+            .wait_for(&format!(r#"{form} button[type="submit"]"#))
+            .await;
+        self.screenshot(&format!("{tenant}-login.png")).await;
+
+        email_input.clear().await.expect("clear email field");
+        email_input.send_keys(email).await.expect("type email");
+        password_input.clear().await.expect("clear password field");
+        password_input
+            .send_keys(DEMO_PASSWORD)
+            .await
+            .expect("type password");
+        submit.click().await.expect("click sign-in button");
+
+        self.wait_until(
+            &format!("signing in as {email} to reach /portal/"),
+            async || {
+                let url = self.client.current_url().await.ok()?;
+                url.path()
+                    .starts_with("/portal/")
+                    .then(|| url.path().to_owned())
+            },
+        )
+        .await
+    }
+
+    async fn goto(&self, url: &str) {
+        if let Err(e) = self.client.goto(url).await {
+            self.fail(&format!("navigating to {url}: {e}")).await;
+        }
+    }
+
+    async fn resize(&self, (width, height): (u32, u32)) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|e| panic!("set window size {width}x{height}: {e}"));
+    }
+
+    /// Waits until an element matching `css` is present.
+    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        match self
+            .client
+            .wait()
+            .at_most(PAGE_TIMEOUT)
+            .every(POLL_INTERVAL)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => self.fail(&format!("no element matches `{css}`: {e}")).await,
+        }
+    }
+
+    /// Waits until the computed style `property` (as `getComputedStyle` reports it,
+    /// e.g. `rgb(14, 165, 233)`) of the element matching `css` equals `expected`.
+    /// Polls, so CSS transitions can finish.
+    async fn wait_for_computed_style(&self, css: &str, property: &str, expected: &str) {
+        const STYLE: &str = "const el = document.querySelector(arguments[0]); \
+                             return el && getComputedStyle(el).getPropertyValue(arguments[1]);";
+        self.wait_for(css).await;
+        let mut actual = Value::Null;
+        let matched = self
+            .try_wait_until(async || {
+                actual = self
+                    .client
+                    .execute(STYLE, vec![json!(css), json!(property)])
+                    .await
+                    .ok()?;
+                (actual == expected).then_some(())
+            })
+            .await;
+        if matched.is_none() {
+            self.fail(&format!(
+                "`{css}` has computed {property} {actual}, expected {expected:?}"
+            ))
+            .await;
+        }
+    }
+
+    /// Waits until the element matching `css` is displayed with a non-empty box
+    /// lying vertically inside the viewport.
+    async fn wait_until_visible_in_viewport(&self, css: &str) {
+        const GEOMETRY: &str = r#"
+            const el = document.querySelector(arguments[0]);
+            if (!el) return null;
+            const r = el.getBoundingClientRect();
+            const s = getComputedStyle(el);
+            return { width: r.width, height: r.height, top: r.top, bottom: r.bottom,
+                     left: r.left, right: r.right,
+                     viewportWidth: window.innerWidth, viewportHeight: window.innerHeight,
+                     display: s.display, visibility: s.visibility };
+        "#;
+        let mut last = Value::Null;
+        let visible = self
+            .try_wait_until(async || {
+                last = self.client.execute(GEOMETRY, vec![json!(css)]).await.ok()?;
+                let n = |k: &str| last[k].as_f64().unwrap_or(f64::NAN);
+                let in_view = n("width") > 0.0
+                    && n("height") > 0.0
+                    && n("top") >= 0.0
+                    && n("bottom") <= n("viewportHeight");
+                if !in_view {
+                    return None;
+                }
+                let element = self.client.find(Locator::Css(css)).await.ok()?;
+                element.is_displayed().await.ok()?.then_some(())
+            })
+            .await;
+        if visible.is_none() {
+            self.fail(&format!(
+                "`{css}` is not displayed inside the viewport; geometry: {last}"
+            ))
+            .await;
+        }
+    }
+
+    /// The whitespace-normalised text of every `.nav-link` in the main nav (textContent,
+    /// so links scrolled out of a narrow strip still count).
+    async fn nav_link_labels(&self) -> Vec<String> {
+        const LABELS: &str = "return Array.from(document.querySelectorAll(arguments[0])) \
+                              .map(a => a.textContent.replace(/\\s+/g, ' ').trim());";
+        self.wait_for(MAIN_NAV).await;
+        let css = format!("{MAIN_NAV} a.nav-link");
+        match self.client.execute(LABELS, vec![json!(css)]).await {
+            Ok(Value::Array(items)) if !items.is_empty() => items
+                .iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned())
+                .collect(),
+            Ok(other) => self.fail(&format!("no `{css}` links (got {other})")).await,
+            Err(e) => self.fail(&format!("reading `{css}` labels: {e}")).await,
+        }
+    }
+
+    /// Runs `script` with `arg` as `arguments[0]`; it must return a string.
+    async fn js_string(&self, script: &str, arg: &str) -> String {
+        match self.client.execute(script, vec![json!(arg)]).await {
+            Ok(Value::String(s)) => s,
+            Ok(other) => self.fail(&format!("`{script}` returned {other}")).await,
+            Err(e) => self.fail(&format!("`{script}` failed: {e}")).await,
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = match self.client.screenshot().await {
+            Ok(png) => png,
+            Err(e) => self.fail(&format!("screenshot {name}: {e}")).await,
+        };
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+        let path = dir.join(name);
+        std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    /// Polls `check` until it yields a value; fails the test after `PAGE_TIMEOUT`.
+    async fn wait_until<T>(&self, what: &str, check: impl AsyncFnMut() -> Option<T>) -> T {
+        match self.try_wait_until(check).await {
+            Some(value) => value,
+            None => {
+                self.fail(&format!("timed out after {PAGE_TIMEOUT:?} {what}"))
+                    .await
+            }
+        }
+    }
+
+    /// Polls `check` until it yields a value, or gives `None` after `PAGE_TIMEOUT`.
+    async fn try_wait_until<T>(&self, mut check: impl AsyncFnMut() -> Option<T>) -> Option<T> {
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            if let Some(value) = check().await {
+                return Some(value);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// Panics with `message`, the current URL and a snippet of the page's HTML,
+    /// after saving a `failure-*.png` screenshot.
+    async fn fail(&self, message: &str) -> ! {
+        let url = match self.client.current_url().await {
+            Ok(url) => url.to_string(),
+            Err(e) => format!("<unknown: {e}>"),
+        };
+        // The <body> is more telling than a <head> full of CSS.
+        const BODY: &str = "return document.body ? document.body.outerHTML : null;";
+        let source = match self.client.execute(BODY, vec![]).await {
+            Ok(Value::String(body)) => body,
+            _ => self
+                .client
+                .source()
+                .await
+                .unwrap_or_else(|e| format!("<unavailable: {e}>")),
+        };
+        let source = snippet(&source, 4000);
+        let mut shot = String::from("<none>");
+        if let Ok(png) = self.client.screenshot().await {
+            let path = screenshot_dir().join(format!(
+                "failure-{}.png",
+                std::thread::current()
+                    .name()
+                    .unwrap_or("test")
+                    .replace("::", "-")
+            ));
+            if std::fs::create_dir_all(screenshot_dir()).is_ok()
+                && std::fs::write(&path, png).is_ok()
+            {
+                shot = path.display().to_string();
+            }
+        }
+        panic!("{message}\n  current URL: {url}\n  screenshot: {shot}\n  page source:\n{source}");
+    }
+}
+
+/// The first `max` characters of `text`, marked if cut.
+fn snippet(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}… [{} more bytes]", &text[..cut], text.len() - cut),
+        None => text.to_owned(),
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests: HTTP against the real router, on SQLite and PostgreSQL.
+
+mod support;
+
+mod auth;
+mod isolation;
+mod ops;
+mod tenancy;
