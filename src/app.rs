@@ -31,6 +31,8 @@ pub struct Inner {
     pub mailer: Mailer,
     /// Prometheus renderer.
     pub metrics: PrometheusHandle,
+    /// Live events.
+    pub events: crate::events::EventBus,
 }
 
 /// Cheaply clonable handle to the shared state.
@@ -74,6 +76,7 @@ impl AppState {
             domains: DomainCache::default(),
             mailer,
             metrics: metrics_handle()?,
+            events: crate::events::EventBus::default(),
         })))
     }
 }
