@@ -194,6 +194,7 @@ async fn tenant_command(
                 portico::demo::provision_tenant(db, &t, &admin_email, &admin_name, hash.as_deref())
                     .await?;
             println!("created tenant {slug} ({id})");
+            let admin_email = portico::users::normalize_email(&admin_email);
             if hash.is_some() {
                 println!("{admin_email} can sign in at {base_url}/admin/login?tenant={slug}");
             } else {
