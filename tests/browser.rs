@@ -77,6 +77,109 @@ async fn mission_member_sees_rose_and_mission_nav() {
     .await;
 }
 
+/// Payloads stored through the API in user-writable and branding fields never run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_xss_payloads_never_execute() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("http client");
+    let me: Value = http
+        .post(server.url("/api/v1/auth/login?tenant=acme"))
+        .json(
+            &json!({"email": "staff@acme.example", "password": DEMO_PASSWORD, "audience": "admin"}),
+        )
+        .send()
+        .await
+        .expect("staff login")
+        .json()
+        .await
+        .expect("me");
+    let csrf = me["csrf_token"].as_str().expect("csrf").to_string();
+    let payloads = [
+        "<script>alert('company')</script>",
+        "\"><img src=x onerror=alert('attr')>",
+        "<svg onload=alert('svg')>",
+    ];
+    for p in payloads {
+        let r = http
+            .post(server.url("/api/v1/admin/companies"))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"name": format!("Evil {p}")}))
+            .send()
+            .await
+            .expect("create company");
+        assert_eq!(r.status().as_u16(), 201, "company with payload {p}");
+    }
+    let r = http
+        .put(server.url("/api/v1/admin/branding"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({
+            "portal_name": "Acme <img src=x onerror=alert('name')>",
+            "welcome_text": payloads.join(" "),
+            "primary_color": "#0ea5e9",
+        }))
+        .send()
+        .await
+        .expect("branding");
+    assert_eq!(r.status().as_u16(), 200);
+
+    let browser = Browser::launch().await;
+    browser
+        .sign_in(&server, "acme", "alice@globex.example")
+        .await;
+    browser.assert_no_alert("portal dashboard").await;
+    let welcome = browser
+        .js_string(
+            "return document.querySelector(arguments[0]).textContent",
+            ".welcome",
+        )
+        .await;
+    assert!(
+        welcome.contains("<script>alert('company')</script>"),
+        "payload shown as text: {welcome}"
+    );
+    browser.goto(&server.url("/admin/login?tenant=acme")).await;
+    browser.assert_no_alert("admin login").await;
+    let form = r#"form[method="post"][action="/admin/login"]"#;
+    let email = browser
+        .wait_for(&format!(r#"{form} input[name="email"]"#))
+        .await;
+    email
+        .send_keys("staff@acme.example")
+        .await
+        .expect("type email");
+    let password = browser
+        .wait_for(&format!(r#"{form} input[name="password"]"#))
+        .await;
+    password
+        .send_keys(DEMO_PASSWORD)
+        .await
+        .expect("type password");
+    browser
+        .wait_for(&format!(r#"{form} button[type="submit"]"#))
+        .await
+        .click()
+        .await
+        .expect("submit");
+    for path in [
+        "/admin",
+        "/admin/companies",
+        "/admin/branding",
+        "/admin/users",
+    ] {
+        browser.goto(&server.url(path)).await;
+        browser.wait_for("main#main").await;
+        browser.assert_no_alert(path).await;
+    }
+    browser.screenshot("xss-admin-users.png").await;
+    browser.close().await;
+}
+
 /// What a signed-in user of one tenant should see on their dashboard.
 struct Scenario {
     tenant: &'static str,
@@ -452,6 +555,13 @@ impl Browser {
             },
         )
         .await
+    }
+
+    /// Fails when a page script opened an alert (the XSS payloads call `alert`).
+    async fn assert_no_alert(&self, page: &str) {
+        if let Ok(text) = self.client.get_alert_text().await {
+            panic!("an injected script ran on {page}: alert({text:?})");
+        }
     }
 
     async fn goto(&self, url: &str) {
