@@ -5,6 +5,8 @@
 //! route is covered without anyone remembering; a new route with an object id and no fixture
 //! below fails `every_object_route_has_a_fixture`.
 
+// Shared with tests/it; this suite uses only part of it.
+#[allow(dead_code)]
 #[path = "../it/support.rs"]
 mod support;
 
