@@ -77,6 +77,51 @@ async fn mission_member_sees_rose_and_mission_nav() {
     .await;
 }
 
+/// Every admin and account page renders with its navigation at desktop and phone widths.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_and_account_pages_render() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser.goto(&server.url("/")).await;
+    browser.wait_for("input#tenant").await;
+    browser.screenshot("neutral-page.png").await;
+    browser
+        .goto(&server.url("/forgot-password?tenant=acme"))
+        .await;
+    browser.wait_for(r#"form[action="/forgot-password"]"#).await;
+    browser.screenshot("acme-forgot-password.png").await;
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    for (path, name) in [
+        ("/admin", "admin-dashboard"),
+        ("/admin/companies", "admin-companies"),
+        ("/admin/users", "admin-users"),
+        ("/admin/branding", "admin-branding"),
+        ("/admin/audit", "admin-audit"),
+        ("/admin/profile", "admin-profile"),
+        ("/admin/integrations", "admin-coming-soon"),
+    ] {
+        for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+            browser.resize(size).await;
+            browser.goto(&server.url(path)).await;
+            // The profile has no navigation entry of its own; every other page marks one.
+            if path == "/admin/profile" {
+                browser.wait_for(MAIN_NAV).await;
+            } else {
+                browser
+                    .wait_until_visible_in_viewport(ACTIVE_NAV_LINK)
+                    .await;
+            }
+            browser.screenshot(&format!("{name}-{suffix}.png")).await;
+        }
+    }
+    browser.close().await;
+}
+
 /// Payloads stored through the API in user-writable and branding fields never run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_xss_payloads_never_execute() {
@@ -143,29 +188,9 @@ async fn stored_xss_payloads_never_execute() {
         welcome.contains("<script>alert('company')</script>"),
         "payload shown as text: {welcome}"
     );
-    browser.goto(&server.url("/admin/login?tenant=acme")).await;
-    browser.assert_no_alert("admin login").await;
-    let form = r#"form[method="post"][action="/admin/login"]"#;
-    let email = browser
-        .wait_for(&format!(r#"{form} input[name="email"]"#))
-        .await;
-    email
-        .send_keys("staff@acme.example")
-        .await
-        .expect("type email");
-    let password = browser
-        .wait_for(&format!(r#"{form} input[name="password"]"#))
-        .await;
-    password
-        .send_keys(DEMO_PASSWORD)
-        .await
-        .expect("type password");
     browser
-        .wait_for(&format!(r#"{form} button[type="submit"]"#))
-        .await
-        .click()
-        .await
-        .expect("submit");
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
     for path in [
         "/admin",
         "/admin/companies",
@@ -555,6 +580,37 @@ impl Browser {
             },
         )
         .await
+    }
+
+    /// Signs in through the staff form and waits for the admin dashboard.
+    async fn sign_in_staff(&self, server: &Server, tenant: &str, email: &str) {
+        self.goto(&server.url(&format!("/admin/login?tenant={tenant}")))
+            .await;
+        let form = r#"form[method="post"][action="/admin/login"]"#;
+        let email_input = self
+            .wait_for(&format!(r#"{form} input[name="email"]"#))
+            .await;
+        email_input.send_keys(email).await.expect("type email");
+        let password = self
+            .wait_for(&format!(r#"{form} input[name="password"]"#))
+            .await;
+        password
+            .send_keys(DEMO_PASSWORD)
+            .await
+            .expect("type password");
+        self.wait_for(&format!(r#"{form} button[type="submit"]"#))
+            .await
+            .click()
+            .await
+            .expect("submit");
+        self.wait_until(
+            &format!("signing in as {email} to reach /admin"),
+            async || {
+                let url = self.client.current_url().await.ok()?;
+                (url.path() == "/admin").then_some(())
+            },
+        )
+        .await;
     }
 
     /// Fails when a page script opened an alert (the XSS payloads call `alert`).
