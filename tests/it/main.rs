@@ -2,7 +2,11 @@
 
 mod support;
 
+mod audit;
 mod auth;
 mod isolation;
+mod mfa;
 mod ops;
+mod profile;
+mod team;
 mod tenancy;
