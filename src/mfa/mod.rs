@@ -230,7 +230,8 @@ pub async fn new_recovery_codes(
     scope: &TenantScope,
     user: &UserId,
 ) -> DbResult<Vec<String>> {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    // 32 symbols (no 0/o, 1/l): a byte maps onto them without bias.
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
     // The thread-local generator is not Send: use it up before the first await.
     let codes: Vec<String> = {
         let mut rng = rand::thread_rng();

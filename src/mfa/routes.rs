@@ -144,6 +144,7 @@ struct ChallengePage {
     page: PageCtx,
     next: String,
     error: Option<String>,
+    restart: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -182,6 +183,7 @@ fn expired() -> Response {
 
 fn challenge_view(
     ctx: &RequestContext,
+    user: &User,
     next: String,
     error: Option<String>,
 ) -> AppResult<Response> {
@@ -189,6 +191,7 @@ fn challenge_view(
         page: PageCtx::new(ctx).with_class("auth-page"),
         next,
         error: error.clone(),
+        restart: user.role.kind().audience().login_path(),
     })?;
     if error.is_some() {
         *r.status_mut() = StatusCode::UNAUTHORIZED;
@@ -202,10 +205,10 @@ async fn challenge_page(
     headers: HeaderMap,
     Query(q): Query<ChallengeQuery>,
 ) -> AppResult<Response> {
-    if pending_user(&app, &ctx, &headers).await?.is_none() {
+    let Some((_, user)) = pending_user(&app, &ctx, &headers).await? else {
         return Ok(expired());
-    }
-    challenge_view(&ctx, q.next, None)
+    };
+    challenge_view(&ctx, &user, q.next, None)
 }
 
 #[derive(Deserialize, Default)]
@@ -227,7 +230,7 @@ async fn challenge_form(
     let how = match verify_sign_in_code(&app, &ctx.ip, &tenant, &user, &f.code).await {
         Ok(how) => how,
         Err(AppError::Validation { message, .. }) => {
-            return challenge_view(&ctx, f.next, Some(message));
+            return challenge_view(&ctx, &user, f.next, Some(message));
         }
         Err(e) => return Err(e),
     };

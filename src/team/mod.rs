@@ -9,6 +9,7 @@ use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::{Actor, Principal, Role, UserKind, sessions};
 use crate::companies::{self, Company};
+use crate::db::Row;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::users::{self, User, UserStatus, invitations};
 
@@ -47,6 +48,30 @@ pub async fn member(app: &AppState, actor: &Actor, id: &str) -> AppResult<User> 
         return Err(AppError::NotFound);
     }
     Ok(user)
+}
+
+/// When each pending invitation of the company stops working (user id → Unix ms); members
+/// whose link has expired or was retired are absent.
+pub async fn invitation_expiries(
+    app: &AppState,
+    actor: &Actor,
+) -> AppResult<std::collections::HashMap<String, i64>> {
+    let company = actor.company_id.as_ref().ok_or(AppError::NotFound)?;
+    let rows = sqlx::query(
+        "SELECT t.user_id, CAST(MAX(t.expires_at) AS BIGINT) AS expires_at FROM one_time_tokens t \
+         JOIN users u ON u.id = t.user_id AND u.tenant_id = t.tenant_id \
+         WHERE t.tenant_id = $1 AND u.company_id = $2 AND u.status = 'invited' \
+         AND t.purpose = 'invite' AND t.used_at IS NULL AND t.expires_at > $3 GROUP BY t.user_id",
+    )
+    .bind(actor.scope.tenant_id().as_str())
+    .bind(company.as_str())
+    .bind(crate::db::now_ms())
+    .fetch_all(app.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("user_id")?, r.try_get("expires_at")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(AppError::from)
 }
 
 fn team_role(key: &str) -> Option<Role> {

@@ -76,6 +76,8 @@ struct ListPage {
     form: InviteInput,
     me: String,
     can_audit: bool,
+    /// Pending invitation links still valid: user id → expiry (Unix ms).
+    expiries: std::collections::HashMap<String, i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -129,6 +131,7 @@ async fn list_view(
         },
         me: user.user_id.to_string(),
         can_audit: user.can(Permission::ViewCompanyAudit),
+        expiries: super::invitation_expiries(app, actor).await?,
     })?;
     if let Some(e) = error {
         *r.status_mut() = e.status();

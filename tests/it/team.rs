@@ -180,6 +180,55 @@ async fn invite_resend_revoke_and_roles(app: TestApp) {
         .await
         .unwrap();
     assert_ne!(old, new, "the old link must no longer work");
+    let team_page = |c: reqwest::Client| {
+        let u = app.url("/portal/team");
+        async move { c.get(u).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(
+        team_page(alice.client.clone())
+            .await
+            .contains("link valid until")
+    );
+    // After 7 days the link is dead and the page says so.
+    sqlx::query("UPDATE one_time_tokens SET expires_at = 1 WHERE user_id = $1")
+        .bind(&carol_id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        team_page(alice.client.clone())
+            .await
+            .contains("link expired: send it again")
+    );
+    let expired = anon
+        .get(&second)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(expired, old);
+    let r = send(
+        &alice,
+        &app,
+        "POST",
+        &format!("/api/v1/team/{carol_id}/resend"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let second = link_in(&app.last_mail_to("carol@globex.example"), "http://");
+    assert_ne!(
+        anon.get(&second)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        old
+    );
 
     // Revoke: the account disappears and the link dies.
     let r = send(
