@@ -60,10 +60,12 @@ pub struct User {
     pub company_name: Option<String>,
     /// Last sign-in (Unix ms).
     pub last_login_at: Option<i64>,
+    /// Two-step sign-in is on.
+    pub mfa_enabled: bool,
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.kind, u.role, u.status, u.company_id, \
-    c.name AS company_name, u.last_login_at";
+    c.name AS company_name, u.last_login_at, u.mfa_enabled_at";
 
 fn user_from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
     let kind: String = r.try_get("kind")?;
@@ -78,6 +80,7 @@ fn user_from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
         company_id: r.try_get::<Option<String>, _>("company_id")?.map(CompanyId),
         company_name: r.try_get("company_name")?,
         last_login_at: r.try_get("last_login_at")?,
+        mfa_enabled: r.try_get::<Option<i64>, _>("mfa_enabled_at")?.is_some(),
     })
 }
 

@@ -29,6 +29,7 @@ pub fn pages() -> Router<AppState> {
         .route("/admin/users/{id}/role", post(role_form))
         .route("/admin/users/{id}/deactivate", post(deactivate_form))
         .route("/admin/users/{id}/activate", post(activate_form))
+        .route("/admin/users/{id}/reset-mfa", post(reset_mfa_form))
 }
 
 /// JSON API.
@@ -404,6 +405,43 @@ async fn activate_form(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
     let r = set_active(&app, &actor, &ctx.ip, &id, true).await;
+    form_result(&app, &ctx, &staff, &actor, r).await
+}
+
+/// Turns off someone's two-step sign-in (lost device and recovery codes) and signs them out;
+/// at their next sign-in they can enrol again (and must, if the tenant requires it).
+async fn reset_mfa(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResult<User> {
+    let user = find(app, actor, id).await?;
+    if !user.mfa_enabled {
+        return Err(AppError::Unprocessable(
+            "Two-step sign-in is not on for this person.".into(),
+        ));
+    }
+    crate::mfa::disable(&app.db, &actor.scope, &user.id).await?;
+    sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            company_id: user.company_id.as_ref().map(|c| c.as_str()),
+            ..Entry::new("mfa.reset")
+                .by(actor)
+                .target("user", user.id.as_str())
+        },
+    )
+    .await?;
+    find(app, actor, id).await
+}
+
+async fn reset_mfa_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let r = reset_mfa(&app, &actor, &ctx.ip, &id).await;
     form_result(&app, &ctx, &staff, &actor, r).await
 }
 
