@@ -30,6 +30,8 @@ pub fn pages() -> Router<AppState> {
         .route("/admin/users/{id}/deactivate", post(deactivate_form))
         .route("/admin/users/{id}/activate", post(activate_form))
         .route("/admin/users/{id}/reset-mfa", post(reset_mfa_form))
+        .route("/admin/users/{id}/resend", post(resend_form))
+        .route("/admin/users/{id}/revoke", post(revoke_form))
 }
 
 /// JSON API.
@@ -405,6 +407,51 @@ async fn activate_form(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
     let r = set_active(&app, &actor, &ctx.ip, &id, true).await;
+    form_result(&app, &ctx, &staff, &actor, r).await
+}
+
+async fn resend_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let r = async {
+        let user = find(&app, &actor, &id).await?;
+        let company = match &user.company_id {
+            Some(c) => companies::get(&app.db, &actor.scope, c.as_str()).await?,
+            None => None,
+        };
+        invitations::resend(
+            &app,
+            &staff.tenant,
+            &actor,
+            &staff.name,
+            &ctx.ip,
+            &user,
+            company.as_ref(),
+        )
+        .await?;
+        Ok(user)
+    }
+    .await;
+    form_result(&app, &ctx, &staff, &actor, r).await
+}
+
+async fn revoke_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let r = async {
+        let user = find(&app, &actor, &id).await?;
+        invitations::revoke(&app, &actor, &ctx.ip, &user).await?;
+        Ok(user)
+    }
+    .await;
     form_result(&app, &ctx, &staff, &actor, r).await
 }
 

@@ -540,3 +540,70 @@ async fn concurrent_invitations_take_one_seat(app: TestApp) {
     }
 }
 crate::db_test!(team_cap_concurrency, concurrent_invitations_take_one_seat);
+
+async fn staff_share_the_invitation_flow(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let globex = app.company_id("acme", "Globex").await;
+    let r = send(
+        &staff,
+        &app,
+        "POST",
+        "/api/v1/admin/users",
+        Some(json!({"email": "dora@globex.example", "name": "Dora", "role": "client_user", "company_id": globex})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let dora: Value = r.json().await.unwrap();
+    let id = dora["id"].as_str().unwrap().to_string();
+    let first = link_in(&app.last_mail_to("dora@globex.example"), "http://");
+    let html = staff
+        .client
+        .get(app.url("/admin/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("/admin/users/{id}/resend")));
+    let csrf = form_csrf(&html);
+    let r = staff
+        .client
+        .post(app.url(&format!("/admin/users/{id}/resend")))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let second = link_in(&app.last_mail_to("dora@globex.example"), "http://");
+    assert_ne!(first, second);
+    assert!(app.last_mail_to("dora@globex.example").contains("Globex"));
+    let r = staff
+        .client
+        .post(app.url(&format!("/admin/users/{id}/revoke")))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = send(
+        &staff,
+        &app,
+        "GET",
+        &format!("/api/v1/admin/users/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Only pending invitations can be revoked.
+    let bob = app.user_id("acme", "bob@globex.example").await;
+    let r = staff
+        .client
+        .post(app.url(&format!("/admin/users/{bob}/revoke")))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+crate::db_test!(team_staff_invitations, staff_share_the_invitation_flow);
