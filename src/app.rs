@@ -86,6 +86,8 @@ fn api() -> ApiRouter {
         .merge(crate::branding::routes::api())
         .merge(crate::companies::routes::api())
         .merge(crate::users::routes::api())
+        .merge(crate::team::routes::api())
+        .merge(crate::audit::routes::api())
 }
 
 /// Every `(path, method)` of the JSON API and operations endpoints.
@@ -109,6 +111,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::admin::pages())
         .merge(crate::companies::routes::pages())
         .merge(crate::users::routes::pages())
+        .merge(crate::team::routes::pages())
+        .merge(crate::audit::routes::pages())
+        .merge(crate::profile::routes::pages())
+        .merge(crate::mfa::routes::pages())
         .merge(crate::branding::routes::pages())
         .merge(api_router)
         .fallback(not_found)

@@ -83,7 +83,7 @@ pub const MSP_NAV: &[NavDef] = &[
         Permission::PortalAccess,
         false,
     ),
-    nav("Team", "/portal/team", Permission::ManageTeam, false),
+    nav("Team", "/portal/team", Permission::ManageTeam, true),
     nav(
         "Profile",
         "/portal/profile",
@@ -196,6 +196,7 @@ pub const ADMIN_MSP_NAV: &[NavDef] = &[
         Permission::ViewTenantAudit,
         true,
     ),
+    nav("Security", "/admin/security", Permission::ManageUsers, true),
 ];
 
 /// Admin panel navigation for Mission tenants.
@@ -220,6 +221,7 @@ pub const ADMIN_MISSION_NAV: &[NavDef] = &[
         Permission::ViewTenantAudit,
         true,
     ),
+    nav("Security", "/admin/security", Permission::ManageUsers, true),
 ];
 
 /// The navigation definitions for a principal.
@@ -391,6 +393,9 @@ pub fn notice(key: Option<&str>) -> Option<&'static str> {
             "Your password has been changed. Your other sessions have been signed out."
         }
         "saved" => "Your changes have been saved.",
+        "sessions_ended" => "Signed out. Those sessions have ended.",
+        "mfa_enabled" => "Two-step sign-in is on. Keep your recovery codes somewhere safe.",
+        "mfa_disabled" => "Two-step sign-in is off.",
         "session_ended" => "Your session has ended. Please sign in again.",
         _ => return None,
     })
