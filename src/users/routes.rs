@@ -17,7 +17,7 @@ use crate::companies::{self, Company};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::ApiRouter;
 use crate::http::context::{Ctx, RequestContext};
-use crate::mail::Email;
+use crate::jobs::email::EmailJob;
 use crate::tenancy::Tenant;
 use crate::web::{FormErrors, PageCtx, notice, render};
 
@@ -239,25 +239,24 @@ async fn invite(
             staff.name, tenant.branding.portal_name
         ),
     };
-    let sent = app
-        .mailer
-        .send(
-            &app.config.mail_from,
-            tenant,
-            Email {
-                to: &email,
-                subject: "You are invited",
-                lines: vec![
-                    format!("Hello {name},"),
-                    intro,
-                    "Choose a password with the link below within 7 days.".into(),
-                ],
-                action: Some((&link, "Accept the invitation")),
-            },
-        )
-        .await;
-    if let Err(e) = sent {
-        tracing::error!(error = %e, "invitation email not sent");
+    let queued = crate::jobs::email::enqueue(
+        app,
+        &tenant.id,
+        &EmailJob {
+            to: email.clone(),
+            subject: "You are invited".into(),
+            lines: vec![
+                format!("Hello {name},"),
+                intro,
+                "Choose a password with the link below within 7 days.".into(),
+            ],
+            action_url: Some(link),
+            action_label: Some("Accept the invitation".into()),
+        },
+    )
+    .await;
+    if let Err(e) = queued {
+        tracing::error!(error = %e, "invitation email not queued");
     }
     audit::record(
         &app.db,

@@ -3,6 +3,9 @@
 mod support;
 
 mod auth;
+mod events;
 mod isolation;
+mod jobs;
 mod ops;
+mod smtp;
 mod tenancy;
