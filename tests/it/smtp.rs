@@ -287,3 +287,35 @@ async fn smtp_down_is_retried_later(db: Db) {
     );
 }
 crate::db_test_with!(smtp_down_job_is_retried_later, smtp_down_is_retried_later);
+
+async fn request_never_waits_for_smtp(db: Db) {
+    // A server that accepts connections and never answers.
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = l.accept().await {
+            held.push(sock);
+        }
+    });
+    let Some(app) = TestApp::spawn_with(db, |c| {
+        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))
+    })
+    .await
+    else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    request_reset(&app, "bob@globex.example").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the reset request took {:?}",
+        started.elapsed()
+    );
+    let (_, status, _, _) = newest_job(&app).await;
+    assert!(status == "queued" || status == "running", "{status}");
+}
+crate::db_test_with!(
+    reset_request_never_waits_for_smtp,
+    request_never_waits_for_smtp
+);
