@@ -33,6 +33,10 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     /// Live events.
     pub events: crate::events::EventBus,
+    /// Wakes this node's job worker when a job is enqueued.
+    pub job_wake: Arc<tokio::sync::Notify>,
+    /// Identifies this process in job claims (`locked_by`).
+    pub node_id: String,
 }
 
 /// Cheaply clonable handle to the shared state.
@@ -70,13 +74,21 @@ impl AppState {
         })?;
         db.migrate().await?;
         let mailer = Mailer::from_config(&config)?;
+        let events = crate::events::EventBus::for_db(&db, &config.database_url).await?;
+        let node_id = format!(
+            "{}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         Ok(AppState(Arc::new(Inner {
             db,
             config,
             domains: DomainCache::default(),
             mailer,
             metrics: metrics_handle()?,
-            events: crate::events::EventBus::default(),
+            events,
+            job_wake: Arc::new(tokio::sync::Notify::new()),
+            node_id,
         })))
     }
 }
@@ -88,6 +100,8 @@ fn api() -> ApiRouter {
         .merge(crate::users::routes::api())
         .merge(crate::team::routes::api())
         .merge(crate::audit::routes::api())
+        .merge(crate::jobs::routes::api())
+        .merge(crate::events::routes::api())
 }
 
 /// Every `(path, method)` of the JSON API and operations endpoints.
@@ -116,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::profile::routes::pages())
         .merge(crate::mfa::routes::pages())
         .merge(crate::branding::routes::pages())
+        .merge(crate::jobs::routes::pages())
         .merge(api_router)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
@@ -151,18 +166,22 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until the future `shutdown` completes.
+/// Serves until the future `shutdown` completes; runs this node's job worker meanwhile.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let worker = crate::jobs::spawn_worker(state.clone());
     let app = router(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await?;
+    .await;
+    // A job cut off here keeps its lease and is picked up again when the lease runs out.
+    worker.abort();
+    served?;
     Ok(())
 }

@@ -222,6 +222,7 @@ impl Role {
                 ManageKnowledgeBase,
                 ManageAnnouncements,
                 ManageDocuments,
+                ViewJobs,
             ],
             Role::Technician => &[
                 AdminAccess,
@@ -301,6 +302,8 @@ pub enum Permission {
     ManageAnnouncements,
     /// Upload and send documents.
     ManageDocuments,
+    /// See the tenant's background jobs (email delivery) and retry failed ones.
+    ViewJobs,
 }
 
 /// The signed-in user behind a request.

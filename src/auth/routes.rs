@@ -16,7 +16,7 @@ use crate::audit::{self, Entry};
 use crate::error::{AppError, AppResult};
 use crate::http::ApiRouter;
 use crate::http::context::{Ctx, RequestContext, set_cookie};
-use crate::mail::Email;
+use crate::jobs::email::EmailJob;
 use crate::tenancy::{OrgType, Tenant};
 use crate::users::{self, UserStatus, normalize_email};
 use crate::web::{FormErrors, NavItem, PageCtx, notice, render};
@@ -463,24 +463,24 @@ async fn send_reset(
         "{}/reset-password?tenant={}&token={token}",
         app.config.base_url, tenant.slug
     );
-    let sent = app
-        .mailer
-        .send(
-            &app.config.mail_from,
-            tenant,
-            Email {
-                to: email,
-                subject: "Reset your password",
-                lines: vec![
-                    format!("Hello {},", rec.user.name),
-                    "Someone asked to reset the password of your account. If it was you, use the link below within an hour. If not, ignore this email: your password stays as it is.".into(),
-                ],
-                action: Some((&link, "Choose a new password")),
-            },
-        )
-        .await;
-    if let Err(e) = sent {
-        tracing::error!(error = %e, "reset email not sent");
+    // Queued, not sent: the request never waits for SMTP (and its timing reveals nothing).
+    let queued = crate::jobs::email::enqueue(
+        app,
+        &tenant.id,
+        &EmailJob {
+            to: email.to_string(),
+            subject: "Reset your password".into(),
+            lines: vec![
+                format!("Hello {},", rec.user.name),
+                "Someone asked to reset the password of your account. If it was you, use the link below within an hour. If not, ignore this email: your password stays as it is.".into(),
+            ],
+            action_url: Some(link),
+            action_label: Some("Choose a new password".into()),
+        },
+    )
+    .await;
+    if let Err(e) = queued {
+        tracing::error!(error = %e, "reset email not queued");
     }
     audit::record(
         &app.db,

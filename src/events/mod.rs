@@ -1,11 +1,16 @@
 //! Live events: what happened, to whom it may be shown, and the bus that carries it.
 
+pub mod routes;
+
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
 use crate::auth::{Audience, Permission, Principal};
+use crate::db::{Backend, Db};
 
 /// Something that happened in a tenant, published to every node.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -46,34 +51,172 @@ impl Event {
     }
 }
 
-/// Fan-out of events to the SSE connections of this node.
+/// PostgreSQL channel every node listens on.
+pub const CHANNEL: &str = "portico_events";
+/// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; stay below with some margin.
+pub const MAX_NOTIFY_BYTES: usize = 7900;
+
+/// Fan-out of events to the SSE connections of every node.
+///
+/// On SQLite (one node) events go straight to this process's subscribers. On PostgreSQL
+/// `publish` sends `pg_notify`, and each node's listener task — including the publisher's —
+/// hands what it hears to `deliver_local`, so every node delivers each event exactly once.
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
+    pg: Option<Db>,
+    _listener: Option<Arc<ListenerTask>>,
+}
+
+/// Stops the listener task when the last handle to the bus goes.
+struct ListenerTask(tokio::task::JoinHandle<()>);
+
+impl Drop for ListenerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Default for EventBus {
     fn default() -> Self {
         let (tx, _) = broadcast::channel(1024);
-        EventBus { tx }
+        EventBus {
+            tx,
+            pg: None,
+            _listener: None,
+        }
+    }
+}
+
+/// The payload sent through NOTIFY: the event, with `data` dropped when it would not fit.
+pub fn notify_payload(e: &Event) -> anyhow::Result<String> {
+    let json = serde_json::to_string(e)?;
+    if json.len() < MAX_NOTIFY_BYTES {
+        return Ok(json);
+    }
+    // Receivers refetch the object; the event still says what changed and where.
+    let mut slim = e.clone();
+    slim.data = serde_json::json!({ "truncated": true });
+    let json = serde_json::to_string(&slim)?;
+    if json.len() < MAX_NOTIFY_BYTES {
+        Ok(json)
+    } else {
+        anyhow::bail!(
+            "event {} for {} is too large to publish ({} bytes)",
+            e.kind,
+            e.object_id,
+            json.len()
+        )
+    }
+}
+
+async fn listen(url: &str) -> Result<PgListener, sqlx::Error> {
+    let mut l = PgListener::connect(url).await?;
+    l.listen(CHANNEL).await?;
+    Ok(l)
+}
+
+/// Forwards notifications into the local bus forever, reconnecting after errors.
+async fn listen_loop(mut listener: PgListener, url: String, tx: broadcast::Sender<Arc<Event>>) {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match listener.recv().await {
+            Ok(n) => {
+                delay = Duration::from_millis(250);
+                match serde_json::from_str::<Event>(n.payload()) {
+                    Ok(e) => {
+                        let _ = tx.send(Arc::new(e));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "ignoring a malformed event notification"),
+                }
+            }
+            Err(e) => {
+                // Events published while disconnected are lost; clients refetch on reconnect.
+                tracing::warn!(error = %e, "event listener lost its connection; reconnecting");
+                loop {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                    match listen(&url).await {
+                        Ok(l) => {
+                            listener = l;
+                            break;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "event listener cannot reconnect"),
+                    }
+                }
+            }
+        }
     }
 }
 
 impl EventBus {
+    /// The bus for this database: in-process on SQLite; LISTEN/NOTIFY across nodes on
+    /// PostgreSQL, listening before it returns so no event published afterwards is missed.
+    pub async fn for_db(db: &Db, url: &str) -> anyhow::Result<EventBus> {
+        let bus = EventBus::default();
+        if db.backend() != Backend::Postgres {
+            return Ok(bus);
+        }
+        let listener = listen(url).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen for events on {}: {e}",
+                crate::config::redact_url(url)
+            )
+        })?;
+        let task = tokio::spawn(listen_loop(listener, url.to_string(), bus.tx.clone()));
+        Ok(EventBus {
+            pg: Some(db.clone()),
+            _listener: Some(Arc::new(ListenerTask(task))),
+            ..bus
+        })
+    }
+
     /// Delivers an event to this node's subscribers.
     pub fn deliver_local(&self, e: Arc<Event>) {
         // No receivers is normal (nobody connected).
         let _ = self.tx.send(e);
     }
 
-    /// Publishes an event to every node (in-process for now).
+    /// Publishes an event to every node.
     pub async fn publish(&self, e: Event) -> anyhow::Result<()> {
-        self.deliver_local(Arc::new(e));
+        match &self.pg {
+            Some(db) => {
+                let payload = notify_payload(&e)?;
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(payload)
+                    .execute(db.pool())
+                    .await?;
+            }
+            None => self.deliver_local(Arc::new(e)),
+        }
         Ok(())
     }
 
     /// A receiver of this node's events.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_data_is_dropped_from_notifications() {
+        let mut e = Event {
+            tenant_id: "t".into(),
+            kind: "ticket.updated".into(),
+            object_id: "42".into(),
+            company_id: None,
+            participants: vec![],
+            internal: false,
+            data: serde_json::json!({ "subject": "x".repeat(10_000) }),
+        };
+        let p = notify_payload(&e).unwrap();
+        assert!(p.len() < MAX_NOTIFY_BYTES && p.contains("truncated"));
+        e.data = serde_json::json!({ "subject": "short" });
+        assert!(notify_payload(&e).unwrap().contains("short"));
     }
 }

@@ -30,6 +30,12 @@ impl Mailer {
     /// Builds the transport from configuration.
     pub fn from_config(config: &Config) -> anyhow::Result<Mailer> {
         if let Some(url) = &config.smtp_url {
+            // lettre reads plain `smtp://` as "never encrypt": credentials would travel in clear.
+            if url.starts_with("smtp://") && url.contains('@') && !url.contains("tls=") {
+                tracing::warn!(
+                    "PORTICO_SMTP_URL has credentials but no TLS; add ?tls=required or use smtps://"
+                );
+            }
             let t = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                 .map_err(|e| anyhow::anyhow!("PORTICO_SMTP_URL: {e}"))?
                 .build();

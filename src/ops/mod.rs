@@ -17,6 +17,8 @@ const OPENAPI_FRAGMENTS: &[&str] = &[
     include_str!("openapi/team.json"),
     include_str!("openapi/audit.json"),
     include_str!("openapi/mfa.json"),
+    include_str!("openapi/events.json"),
+    include_str!("openapi/jobs.json"),
 ];
 
 /// The full OpenAPI document.

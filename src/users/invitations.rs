@@ -12,7 +12,6 @@ use crate::auth::{Actor, Role, UserId};
 use crate::companies::Company;
 use crate::db::{Db, DbError, Row, now_ms};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::mail::Email;
 use crate::tenancy::{Tenant, TenantScope};
 
 /// A person to invite, after the caller has chosen role and company.
@@ -200,26 +199,23 @@ async fn send(
             tenant.branding.portal_name
         ),
     };
-    let sent = app
-        .mailer
-        .send(
-            &app.config.mail_from,
-            tenant,
-            Email {
-                to: email,
-                subject: "You are invited",
-                lines: vec![
-                    format!("Hello {name},"),
-                    intro,
-                    "Choose a password with the link below within 7 days.".into(),
-                ],
-                action: Some((&link, "Accept the invitation")),
-            },
-        )
-        .await;
-    if let Err(e) = sent {
-        tracing::error!(error = %e, "invitation email not sent");
-    }
+    // Queued, so the request never waits for SMTP; the worker retries failures.
+    crate::jobs::email::enqueue(
+        app,
+        &tenant.id,
+        &crate::jobs::email::EmailJob {
+            to: email.to_string(),
+            subject: "You are invited".into(),
+            lines: vec![
+                format!("Hello {name},"),
+                intro,
+                "Choose a password with the link below within 7 days.".into(),
+            ],
+            action_url: Some(link),
+            action_label: Some("Accept the invitation".into()),
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -190,6 +190,7 @@ pub const ADMIN_MSP_NAV: &[NavDef] = &[
         Permission::ManageIntegrations,
         false,
     ),
+    nav("Delivery", "/admin/jobs", Permission::ViewJobs, true),
     nav(
         "Audit log",
         "/admin/audit",
@@ -215,6 +216,7 @@ pub const ADMIN_MISSION_NAV: &[NavDef] = &[
         Permission::ManageAnnouncements,
         false,
     ),
+    nav("Delivery", "/admin/jobs", Permission::ViewJobs, true),
     nav(
         "Audit log",
         "/admin/audit",

@@ -350,7 +350,7 @@ async fn forgot_and_reset_password(app: TestApp) {
         .unwrap();
     let msg = "If an account exists for that address";
     assert!(known.contains(msg) && unknown.contains(msg));
-    let mail = app.last_mail_to("bob@globex.example");
+    let mail = app.last_mail_to("bob@globex.example").await;
     assert!(mail.contains("Acme IT"), "mail is branded");
     let link = link_in(&mail, &app.url("/reset-password"));
     let token = link.split("token=").nth(1).unwrap().to_string();
@@ -508,7 +508,7 @@ async fn invitation_flow(app: TestApp) {
     let r = s.client.post(app.url("/api/v1/admin/users")).header("x-csrf-token", &s.csrf)
         .json(&json!({"email": "nina@globex.example", "name": "Nina", "role": "client_user", "company_id": globex})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let mail = app.last_mail_to("nina@globex.example");
+    let mail = app.last_mail_to("nina@globex.example").await;
     let link = link_in(&mail, &app.url("/invite/accept"));
     let c = app.client();
     let page = c.get(&link).send().await.unwrap().text().await.unwrap();

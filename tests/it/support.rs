@@ -69,6 +69,20 @@ impl TestApp {
             Db::Sqlite => format!("sqlite://{}", dir.path().join("portico.db").display()),
             Db::Postgres => postgres_url().await?,
         };
+        Some(Self::start(dir, url, tweak).await)
+    }
+
+    /// A second node on this app's database (its own port and data dir), as in a cluster.
+    pub async fn spawn_peer(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start(dir, self.state.config.database_url.clone(), |_| {}).await
+    }
+
+    async fn start(
+        dir: tempfile::TempDir,
+        url: String,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -95,13 +109,13 @@ impl TestApp {
             })
             .await;
         });
-        Some(TestApp {
+        TestApp {
             addr,
             state,
             data_dir,
             _dir: dir,
             shutdown: Some(tx),
-        })
+        }
     }
 
     /// Absolute URL for `path`.
@@ -180,8 +194,38 @@ impl TestApp {
             .collect()
     }
 
-    /// The newest mail to `to`, decoded enough to find links.
-    pub fn last_mail_to(&self, to: &str) -> String {
+    /// Runs the job queue until nothing is due or running (the app's own worker may hold a
+    /// job for a moment), so queued mail has been handed to the transport.
+    pub async fn drain_jobs(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            while portico::jobs::run_due(&self.state).await > 0 {}
+            let busy = self
+                .count(
+                    "SELECT COUNT(*) FROM jobs WHERE (status = 'queued' AND run_at <= $1) OR status = 'running'",
+                    portico::db::now_ms(),
+                )
+                .await;
+            if busy == 0 || std::time::Instant::now() > deadline {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn count(&self, sql: &str, bind: i64) -> i64 {
+        use sqlx::Row;
+        sqlx::query(sql)
+            .bind(bind)
+            .fetch_one(self.state.db.pool())
+            .await
+            .expect(sql)
+            .get::<i64, _>(0)
+    }
+
+    /// The newest mail to `to` (after running the job queue), decoded enough to find links.
+    pub async fn last_mail_to(&self, to: &str) -> String {
+        self.drain_jobs().await;
         self.sent_mail()
             .into_iter()
             .rev()

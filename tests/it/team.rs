@@ -154,7 +154,7 @@ async fn invite_resend_revoke_and_roles(app: TestApp) {
     assert_eq!(carol["status"], "invited");
     assert_eq!(carol["company_name"], "Globex");
     let carol_id = carol["id"].as_str().unwrap().to_string();
-    let first = link_in(&app.last_mail_to("carol@globex.example"), "http://");
+    let first = link_in(&app.last_mail_to("carol@globex.example").await, "http://");
     assert!(first.contains("/invite/accept?"), "{first}");
 
     // Resend: a new link, the old one retired.
@@ -167,7 +167,7 @@ async fn invite_resend_revoke_and_roles(app: TestApp) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let second = link_in(&app.last_mail_to("carol@globex.example"), "http://");
+    let second = link_in(&app.last_mail_to("carol@globex.example").await, "http://");
     assert_ne!(first, second);
     let anon = app.client();
     let old = anon.get(&first).send().await.unwrap().text().await.unwrap();
@@ -218,7 +218,7 @@ async fn invite_resend_revoke_and_roles(app: TestApp) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let second = link_in(&app.last_mail_to("carol@globex.example"), "http://");
+    let second = link_in(&app.last_mail_to("carol@globex.example").await, "http://");
     assert_ne!(
         anon.get(&second)
             .send()
@@ -555,7 +555,7 @@ async fn staff_share_the_invitation_flow(app: TestApp) {
     assert_eq!(r.status(), StatusCode::CREATED);
     let dora: Value = r.json().await.unwrap();
     let id = dora["id"].as_str().unwrap().to_string();
-    let first = link_in(&app.last_mail_to("dora@globex.example"), "http://");
+    let first = link_in(&app.last_mail_to("dora@globex.example").await, "http://");
     let html = staff
         .client
         .get(app.url("/admin/users"))
@@ -575,9 +575,13 @@ async fn staff_share_the_invitation_flow(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let second = link_in(&app.last_mail_to("dora@globex.example"), "http://");
+    let second = link_in(&app.last_mail_to("dora@globex.example").await, "http://");
     assert_ne!(first, second);
-    assert!(app.last_mail_to("dora@globex.example").contains("Globex"));
+    assert!(
+        app.last_mail_to("dora@globex.example")
+            .await
+            .contains("Globex")
+    );
     let r = staff
         .client
         .post(app.url(&format!("/admin/users/{id}/revoke")))

@@ -44,6 +44,31 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             marker: "vera@globex.example",
             lower_role: Some(("acme", "bob@globex.example", "portal", 403)),
         },
+        "/api/v1/admin/jobs/{id}/retry" => {
+            let tenant = portico::tenancy::store::by_slug(&app.state.db, "acme")
+                .await
+                .ok()??;
+            let job = portico::jobs::email::enqueue(
+                &app.state,
+                &tenant.id,
+                &portico::jobs::email::EmailJob {
+                    to: "not-an-address".into(),
+                    subject: "Victim job".into(),
+                    lines: vec![],
+                    action_url: None,
+                    action_label: None,
+                },
+            )
+            .await
+            .ok()?;
+            portico::jobs::run_due(&app.state).await;
+            Fixture {
+                path: format!("/api/v1/admin/jobs/{job}/retry"),
+                body: json!({}),
+                marker: "not-an-address",
+                lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
+            }
+        }
         _ => {
             let _ = write;
             return None;

@@ -1,0 +1,151 @@
+//! Server-sent event streams: `/api/v1/events` (portal) and `/api/v1/admin/events` (staff).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+use super::Event;
+use crate::app::AppState;
+use crate::auth::{Audience, PortalUser, Principal, StaffUser, sessions};
+use crate::http::ApiRouter;
+use crate::http::context::cookie;
+
+/// How often an idle stream checks that its session still exists.
+const RECHECK: Duration = Duration::from_secs(60);
+/// Comment lines keep proxies from closing a quiet stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// JSON API.
+pub fn api() -> ApiRouter {
+    ApiRouter::default()
+        .route("/api/v1/events", &["get"], get(portal_stream))
+        .route("/api/v1/admin/events", &["get"], get(admin_stream))
+}
+
+async fn portal_stream(
+    State(app): State<AppState>,
+    user: PortalUser,
+    headers: HeaderMap,
+) -> Response {
+    stream(app, user.0, &headers, Audience::Portal)
+}
+
+async fn admin_stream(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    headers: HeaderMap,
+) -> Response {
+    stream(app, staff.0, &headers, Audience::Admin)
+}
+
+struct Conn {
+    app: AppState,
+    rx: tokio::sync::broadcast::Receiver<Arc<Event>>,
+    principal: Arc<Principal>,
+    token: String,
+    audience: Audience,
+    next_check: Instant,
+    greeted: bool,
+}
+
+/// The session as it is now: `None` when it was revoked or expired (the stream ends).
+async fn recheck(c: &mut Conn) -> bool {
+    match sessions::lookup(&c.app.db, &c.token, c.audience).await {
+        Ok(Some(p)) => {
+            c.principal = p;
+            c.next_check = Instant::now() + RECHECK;
+            true
+        }
+        Ok(None) => false,
+        Err(e) => {
+            // A database hiccup should not drop every stream; try again soon.
+            tracing::warn!(error = %e, "cannot re-check an event stream's session");
+            c.next_check = Instant::now() + Duration::from_secs(5);
+            true
+        }
+    }
+}
+
+/// The SSE form of an event: `event: <kind>`, `data: <data with object_id>`.
+pub fn to_sse(e: &Event) -> SseEvent {
+    let mut data = match &e.data {
+        serde_json::Value::Object(o) => o.clone(),
+        serde_json::Value::Null => serde_json::Map::new(),
+        other => {
+            let mut m = serde_json::Map::new();
+            m.insert("value".into(), other.clone());
+            m
+        }
+    };
+    data.insert("object_id".into(), e.object_id.clone().into());
+    SseEvent::default()
+        .event(e.kind.as_str())
+        .data(serde_json::Value::Object(data).to_string())
+}
+
+async fn next(mut c: Conn) -> Option<(Result<SseEvent, Infallible>, Conn)> {
+    if !c.greeted {
+        // Tells the client the subscription is in place.
+        c.greeted = true;
+        return Some((Ok(SseEvent::default().comment("connected")), c));
+    }
+    loop {
+        tokio::select! {
+            r = c.rx.recv() => match r {
+                Ok(e) => {
+                    if !e.visible_to(&c.principal) {
+                        continue;
+                    }
+                    // Checked here, on the receiving node, with the session as it is now.
+                    if !recheck(&mut c).await {
+                        return None;
+                    }
+                    if e.visible_to(&c.principal) {
+                        return Some((Ok(to_sse(&e)), c));
+                    }
+                }
+                // A slow client missed some events; it carries on with the next ones.
+                Err(RecvError::Lagged(n)) => {
+                    tracing::debug!(skipped = n, "event stream lagged");
+                }
+                Err(RecvError::Closed) => return None,
+            },
+            _ = tokio::time::sleep_until(c.next_check) => {
+                if !recheck(&mut c).await {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+fn stream(app: AppState, p: Arc<Principal>, headers: &HeaderMap, audience: Audience) -> Response {
+    // The extractor already validated this cookie; the stream keeps it to re-check later.
+    let token = cookie(headers, audience.cookie())
+        .unwrap_or_default()
+        .to_string();
+    let conn = Conn {
+        rx: app.events.subscribe(),
+        app,
+        principal: p,
+        token,
+        audience,
+        next_check: Instant::now() + RECHECK,
+        greeted: false,
+    };
+    let mut resp = Sse::new(futures::stream::unfold(conn, next))
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response();
+    // Reverse proxies (nginx) must pass events through as they come.
+    resp.headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
+}
