@@ -216,3 +216,29 @@ async fn session_cookies_carry_their_flags() {
         "HSTS behind https"
     );
 }
+
+/// Failed sign-ins counted on one node block the account on another (PostgreSQL only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttle_holds_across_two_nodes() {
+    let Some(a) = TestApp::spawn(crate::support::Db::Postgres).await else {
+        return;
+    };
+    let b = a.spawn_peer().await;
+    for i in 0..5 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let (_, r) = node
+            .form_login("acme", "bob@globex.example", "wrong-password!", false)
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    for node in [&a, &b] {
+        let (_, r) = node
+            .form_login("acme", "bob@globex.example", "portico-demo", false)
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "a node let the throttled account in"
+        );
+    }
+}
