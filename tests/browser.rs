@@ -103,19 +103,51 @@ async fn admin_and_account_pages_render() {
         ("/admin/branding", "admin-branding"),
         ("/admin/audit", "admin-audit"),
         ("/admin/profile", "admin-profile"),
+        ("/admin/profile/mfa", "admin-mfa"),
+        ("/admin/jobs", "admin-delivery"),
+        ("/admin/security", "admin-security"),
         ("/admin/integrations", "admin-coming-soon"),
     ] {
         for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
             browser.resize(size).await;
             browser.goto(&server.url(path)).await;
-            // The profile has no navigation entry of its own; every other page marks one.
-            if path == "/admin/profile" {
+            // The profile pages have no navigation entry of their own; every other page marks one.
+            if path.starts_with("/admin/profile") {
                 browser.wait_for(MAIN_NAV).await;
             } else {
                 browser
                     .wait_until_visible_in_viewport(ACTIVE_NAV_LINK)
                     .await;
             }
+            browser.screenshot(&format!("{name}-{suffix}.png")).await;
+        }
+    }
+    browser.close().await;
+}
+
+/// The client admin's own pages render at desktop and phone widths.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_admin_pages_render() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser
+        .sign_in(&server, "acme", "alice@globex.example")
+        .await;
+    for (path, name) in [
+        ("/portal/team", "portal-team"),
+        ("/portal/profile", "portal-profile"),
+        ("/portal/profile/mfa", "portal-mfa"),
+        ("/portal/audit", "portal-audit"),
+        ("/portal/catalog", "portal-coming-soon"),
+    ] {
+        for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+            browser.resize(size).await;
+            browser.goto(&server.url(path)).await;
+            browser.wait_for("main#main h1").await;
+            browser.wait_for(MAIN_NAV).await;
             browser.screenshot(&format!("{name}-{suffix}.png")).await;
         }
     }
