@@ -146,6 +146,16 @@ async fn bad_bodies_and_parameters(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Invalid UTF-8 in a form is decoded lossily (replacement characters), never a crash.
+    let r = admin
+        .client
+        .post(app.url("/admin/companies"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("_csrf={csrf}&name=%FF%FE%FD"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().as_u16() < 500, "{}", r.status());
 }
 crate::db_test!(bad_input, bad_bodies_and_parameters);
 
@@ -204,6 +214,8 @@ async fn stored_payloads_are_escaped_everywhere(app: TestApp) {
         (&admin.client, "/admin"),
         (&alice.client, "/portal/dashboard"),
         (&alice.client, "/portal/profile"),
+        (&alice.client, "/portal/team"),
+        (&alice.client, "/portal/audit"),
     ];
     for (client, path) in pages {
         let html = client
