@@ -86,6 +86,8 @@ fn api() -> ApiRouter {
         .merge(crate::branding::routes::api())
         .merge(crate::companies::routes::api())
         .merge(crate::users::routes::api())
+        .merge(crate::tickets::routes::api())
+        .merge(crate::tickets::admin::api())
 }
 
 /// Every `(path, method)` of the JSON API and operations endpoints.
@@ -110,6 +112,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::companies::routes::pages())
         .merge(crate::users::routes::pages())
         .merge(crate::branding::routes::pages())
+        .merge(crate::tickets::routes::pages())
+        .merge(crate::tickets::admin::pages())
         .merge(api_router)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
@@ -120,6 +124,7 @@ pub fn router(state: AppState) -> Router {
     let public = Router::new()
         .route("/assets/portico.css", get(crate::web::stylesheet))
         .route("/assets/portico.js", get(crate::web::script))
+        .route("/assets/tickets.js", get(crate::tickets::routes::script))
         .merge(crate::branding::routes::stylesheets())
         .merge(ops_router);
     Router::new()

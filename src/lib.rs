@@ -20,5 +20,6 @@ pub mod mail;
 pub mod ops;
 pub mod portal;
 pub mod tenancy;
+pub mod tickets;
 pub mod users;
 pub mod web;
