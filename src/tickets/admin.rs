@@ -104,6 +104,15 @@ impl QueuePage {
     fn sel(&self, v: &Option<String>, want: &str) -> bool {
         v.as_deref().unwrap_or("") == want
     }
+
+    /// The filter value of a single status (`open` alone means every active status).
+    fn status_key(&self, s: &Status) -> &'static str {
+        if *s == Status::Open {
+            "open_only"
+        } else {
+            s.as_str()
+        }
+    }
 }
 
 async fn queue_page(

@@ -327,12 +327,13 @@ pub(crate) struct ListQuery {
 
 /// `open` (default), `closed` or `all`; a single status name also works.
 pub(crate) fn statuses(s: Option<&str>) -> Vec<Status> {
+    let active = vec![Status::New, Status::Open, Status::Pending, Status::OnHold];
     match s.unwrap_or("open") {
         "all" => Vec::new(),
+        "open" => active,
+        "open_only" => vec![Status::Open],
         "closed" => vec![Status::Resolved, Status::Closed],
-        other => Status::parse(other)
-            .map(|s| vec![s])
-            .unwrap_or_else(|| vec![Status::New, Status::Open, Status::Pending, Status::OnHold]),
+        other => Status::parse(other).map(|s| vec![s]).unwrap_or(active),
     }
 }
 

@@ -333,7 +333,7 @@ fn sla_filter(q: &mut Query, state: SlaState, now: i64) {
     let open = "t.status NOT IN ('resolved', 'closed')";
     let breached = format!(
         "((t.first_responded_at IS NULL AND t.first_response_due_at < {n}) OR t.resolution_due_at < {n} \
-         OR t.first_responded_at > t.first_response_due_at)"
+         OR COALESCE(t.first_responded_at, 0) > COALESCE(t.first_response_due_at, t.first_responded_at))"
     );
     let due_soon = format!(
         "((t.first_responded_at IS NULL AND t.first_response_due_at < {soon}) OR t.resolution_due_at < {soon})"

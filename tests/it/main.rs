@@ -6,3 +6,4 @@ mod auth;
 mod isolation;
 mod ops;
 mod tenancy;
+mod tickets;
