@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod mail;
 pub mod ops;
 pub mod portal;
+pub mod seed;
 pub mod tenancy;
 pub mod tickets;
 pub mod users;

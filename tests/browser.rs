@@ -77,6 +77,134 @@ async fn mission_member_sees_rose_and_mission_nav() {
     .await;
 }
 
+/// Every admin and account page renders with its navigation at desktop and phone widths.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_and_account_pages_render() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser.goto(&server.url("/")).await;
+    browser.wait_for("input#tenant").await;
+    browser.screenshot("neutral-page.png").await;
+    browser
+        .goto(&server.url("/forgot-password?tenant=acme"))
+        .await;
+    browser.wait_for(r#"form[action="/forgot-password"]"#).await;
+    browser.screenshot("acme-forgot-password.png").await;
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    for (path, name) in [
+        ("/admin", "admin-dashboard"),
+        ("/admin/companies", "admin-companies"),
+        ("/admin/users", "admin-users"),
+        ("/admin/branding", "admin-branding"),
+        ("/admin/audit", "admin-audit"),
+        ("/admin/profile", "admin-profile"),
+        ("/admin/integrations", "admin-coming-soon"),
+    ] {
+        for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+            browser.resize(size).await;
+            browser.goto(&server.url(path)).await;
+            // The profile has no navigation entry of its own; every other page marks one.
+            if path == "/admin/profile" {
+                browser.wait_for(MAIN_NAV).await;
+            } else {
+                browser
+                    .wait_until_visible_in_viewport(ACTIVE_NAV_LINK)
+                    .await;
+            }
+            browser.screenshot(&format!("{name}-{suffix}.png")).await;
+        }
+    }
+    browser.close().await;
+}
+
+/// Payloads stored through the API in user-writable and branding fields never run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_xss_payloads_never_execute() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("http client");
+    let me: Value = http
+        .post(server.url("/api/v1/auth/login?tenant=acme"))
+        .json(
+            &json!({"email": "staff@acme.example", "password": DEMO_PASSWORD, "audience": "admin"}),
+        )
+        .send()
+        .await
+        .expect("staff login")
+        .json()
+        .await
+        .expect("me");
+    let csrf = me["csrf_token"].as_str().expect("csrf").to_string();
+    let payloads = [
+        "<script>alert('company')</script>",
+        "\"><img src=x onerror=alert('attr')>",
+        "<svg onload=alert('svg')>",
+    ];
+    for p in payloads {
+        let r = http
+            .post(server.url("/api/v1/admin/companies"))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"name": format!("Evil {p}")}))
+            .send()
+            .await
+            .expect("create company");
+        assert_eq!(r.status().as_u16(), 201, "company with payload {p}");
+    }
+    let r = http
+        .put(server.url("/api/v1/admin/branding"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({
+            "portal_name": "Acme <img src=x onerror=alert('name')>",
+            "welcome_text": payloads.join(" "),
+            "primary_color": "#0ea5e9",
+        }))
+        .send()
+        .await
+        .expect("branding");
+    assert_eq!(r.status().as_u16(), 200);
+
+    let browser = Browser::launch().await;
+    browser
+        .sign_in(&server, "acme", "alice@globex.example")
+        .await;
+    browser.assert_no_alert("portal dashboard").await;
+    let welcome = browser
+        .js_string(
+            "return document.querySelector(arguments[0]).textContent",
+            ".welcome",
+        )
+        .await;
+    assert!(
+        welcome.contains("<script>alert('company')</script>"),
+        "payload shown as text: {welcome}"
+    );
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    for path in [
+        "/admin",
+        "/admin/companies",
+        "/admin/branding",
+        "/admin/users",
+    ] {
+        browser.goto(&server.url(path)).await;
+        browser.wait_for("main#main").await;
+        browser.assert_no_alert(path).await;
+    }
+    browser.screenshot("xss-admin-users.png").await;
+    browser.close().await;
+}
+
 /// What a signed-in user of one tenant should see on their dashboard.
 struct Scenario {
     tenant: &'static str,
@@ -452,6 +580,44 @@ impl Browser {
             },
         )
         .await
+    }
+
+    /// Signs in through the staff form and waits for the admin dashboard.
+    async fn sign_in_staff(&self, server: &Server, tenant: &str, email: &str) {
+        self.goto(&server.url(&format!("/admin/login?tenant={tenant}")))
+            .await;
+        let form = r#"form[method="post"][action="/admin/login"]"#;
+        let email_input = self
+            .wait_for(&format!(r#"{form} input[name="email"]"#))
+            .await;
+        email_input.send_keys(email).await.expect("type email");
+        let password = self
+            .wait_for(&format!(r#"{form} input[name="password"]"#))
+            .await;
+        password
+            .send_keys(DEMO_PASSWORD)
+            .await
+            .expect("type password");
+        self.wait_for(&format!(r#"{form} button[type="submit"]"#))
+            .await
+            .click()
+            .await
+            .expect("submit");
+        self.wait_until(
+            &format!("signing in as {email} to reach /admin"),
+            async || {
+                let url = self.client.current_url().await.ok()?;
+                (url.path() == "/admin").then_some(())
+            },
+        )
+        .await;
+    }
+
+    /// Fails when a page script opened an alert (the XSS payloads call `alert`).
+    async fn assert_no_alert(&self, page: &str) {
+        if let Ok(text) = self.client.get_alert_text().await {
+            panic!("an injected script ran on {page}: alert({text:?})");
+        }
     }
 
     async fn goto(&self, url: &str) {

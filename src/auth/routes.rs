@@ -39,6 +39,7 @@ pub fn api() -> ApiRouter {
     ApiRouter::default()
         .route("/api/v1/auth/login", &["post"], post(api_login))
         .route("/api/v1/auth/logout", &["post"], post(api_logout))
+        .route("/api/v1/admin/auth/logout", &["post"], post(api_logout))
         .route("/api/v1/me", &["get"], get(api_me))
         .route("/api/v1/admin/me", &["get"], get(api_admin_me))
 }

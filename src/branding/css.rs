@@ -14,7 +14,13 @@ const URL_FUNCTIONS: &[&str] = &[
     "cross-fade",
 ];
 const FORBIDDEN_FUNCTIONS: &[&str] = &["expression", "javascript", "-moz-binding"];
-const FORBIDDEN_IDENTS: &[&str] = &["behavior", "-moz-binding", "behaviour"];
+const FORBIDDEN_IDENTS: &[&str] = &[
+    "behavior",
+    "-moz-binding",
+    "behaviour",
+    "javascript",
+    "vbscript",
+];
 
 /// Returns `Err` with a message naming the line when `css` may not be served.
 pub fn check(css: &str) -> Result<(), String> {

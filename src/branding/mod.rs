@@ -124,7 +124,8 @@ pub struct BrandingInput {
     pub welcome_text: String,
     /// Login background URL.
     pub login_background_url: String,
-    /// Checkbox: present ("on"/"true") when checked.
+    /// Checkbox: present ("on") when checked in a form; `true`/`false` in JSON.
+    #[serde(deserialize_with = "checkbox")]
     pub powered_by_visible: Option<String>,
     /// Custom CSS.
     pub custom_css: String,
@@ -145,6 +146,21 @@ pub struct ValidBranding {
     powered_by_visible: bool,
     custom_css: Option<String>,
     support_email: Option<String>,
+}
+
+/// Accepts a form checkbox (`"on"`) or a JSON boolean.
+fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Option::<Flag>::deserialize(d)? {
+        Some(Flag::Bool(true)) => Some("true".into()),
+        Some(Flag::Bool(false)) | None => None,
+        Some(Flag::Text(s)) => Some(s),
+    })
 }
 
 fn opt(s: &str) -> Option<String> {

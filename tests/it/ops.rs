@@ -136,3 +136,31 @@ async fn demo_seed_is_idempotent(app: TestApp) {
     assert_eq!(before.2, 2);
 }
 crate::db_test!(demo_is_idempotent, demo_seed_is_idempotent);
+
+async fn scale_seed_is_deterministic_and_usable(app: TestApp) {
+    let s = portico::seed::seed_scale(&app.state.db, 0.05)
+        .await
+        .expect("seed");
+    assert_eq!((s.tenants, s.companies, s.users), (1, 20, 200));
+    assert!(
+        portico::seed::seed_scale(&app.state.db, 0.05)
+            .await
+            .is_err(),
+        "second seed must refuse"
+    );
+    let admin = app.api_login("bench-01", &s.sample_admin, "portal").await;
+    assert_eq!(admin.me["role"], "client_admin");
+    let staff = app.api_login("bench-01", &s.sample_staff, "admin").await;
+    let users: serde_json::Value = staff
+        .client
+        .get(app.url("/api/v1/admin/users?limit=200"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users["items"].as_array().unwrap().len(), 200);
+    assert!(users["next_cursor"].is_string());
+}
+crate::db_test!(scale_seed, scale_seed_is_deterministic_and_usable);

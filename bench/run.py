@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Portico benchmark: builds release, seeds at scale, starts `portico serve`, drives HTTP load
+with wrk (keep-alive connections, a separate process) per scenario and concurrency, and writes
+docs/benchmarks.md.
+
+    python3 bench/run.py                      # SQLite, N=1, 16 and 64 connections
+    python3 bench/run.py --db postgres        # PostgreSQL (needs a local server, see --pg-url)
+    python3 bench/run.py --db both --duration 10
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "portico")
+
+
+def sh(cmd, **kw):
+    print("+", cmd if isinstance(cmd, str) else " ".join(cmd), flush=True)
+    return subprocess.run(cmd, check=True, shell=isinstance(cmd, str), **kw)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def rss_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def http(method, url, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        req.add_header("content-type", "application/json")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, dict(r.headers), r.read()
+
+
+def login(base, tenant, email, password, audience="portal"):
+    status, headers, body = http("POST", f"{base}/api/v1/auth/login?tenant={tenant}",
+                                 {"email": email, "password": password, "audience": audience})
+    cookie = headers.get("set-cookie", "").split(";")[0]
+    return cookie, json.loads(body)["csrf_token"]
+
+
+LUA_POST = """
+wrk.method = "{method}"
+wrk.body = [[{body}]]
+wrk.headers["Content-Type"] = "application/json"
+{extra}
+"""
+
+
+def parse_ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    if not m:
+        return None
+    n, unit = float(m.group(1)), m.group(2)
+    return n / 1000 if unit == "us" else n * 1000 if unit == "s" else n
+
+
+def run_wrk(url, conns, duration, headers, script=None):
+    cmd = ["wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    res = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    for p in ("50", "90", "99"):
+        m = re.search(rf"^\s+{p}%\s+(\S+)", out, re.M)
+        res[f"p{p}"] = parse_ms(m.group(1)) if m else None
+    errors = 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        errors += int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    res["errors"] = errors
+    return res
+
+
+def explain(db_kind, url, data_dir, queries):
+    plans = {}
+    for name, sql in queries:
+        if db_kind == "sqlite":
+            con = sqlite3.connect(os.path.join(data_dir, "portico.db"))
+            rows = con.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
+            plans[name] = "\n".join(r[-1] for r in rows)
+            con.close()
+        else:
+            out = subprocess.run(["psql", url, "-At", "-c", "EXPLAIN " + sql], capture_output=True, text=True)
+            plans[name] = out.stdout.strip() or out.stderr.strip()
+    return plans
+
+
+def bench_db(db_kind, args):
+    data_dir = tempfile.mkdtemp(prefix="portico-bench-")
+    env = dict(os.environ, PORTICO_DATA_DIR=data_dir, RUST_LOG="warn")
+    db_url = None
+    if db_kind == "postgres":
+        sh(["psql", args.pg_admin_url, "-q", "-c", "DROP DATABASE IF EXISTS portico_bench WITH (FORCE)", "-c", "CREATE DATABASE portico_bench"])
+        db_url = args.pg_admin_url.rsplit("/", 1)[0] + "/portico_bench"
+        env["PORTICO_DATABASE_URL"] = db_url
+    t0 = time.time()
+    out = subprocess.run([BIN, "demo", "--scale", str(args.scale)], env=env, capture_output=True, text=True, check=True).stdout
+    seed_secs = time.time() - t0
+    summary = json.loads(out.strip().splitlines()[-1].split(": ", 1)[1])
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env.update(PORTICO_LISTEN=f"127.0.0.1:{port}", PORTICO_BASE_URL=base)
+    server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                if http("GET", base + "/healthz")[0] == 200:
+                    break
+            except Exception:
+                time.sleep(0.1)
+        time.sleep(1)
+        idle_rss = rss_kb(server.pid, "VmRSS")
+        pw = summary["password"]
+        user_cookie, _ = login(base, "bench-01", summary["sample_user"], pw)
+        admin_cookie, _ = login(base, "bench-01", summary["sample_admin"], pw)
+        staff_cookie, _ = login(base, "bench-01", summary["sample_staff"], pw, "admin")
+        tmp = tempfile.mkdtemp()
+        login_lua = os.path.join(tmp, "login.lua")
+        with open(login_lua, "w") as f:
+            f.write(LUA_POST.format(method="POST", body=json.dumps({"email": summary["sample_user"], "password": pw}), extra=""))
+        scenarios = [
+            ("/healthz (ceiling, no database)", "/healthz", {}, None),
+            ("/readyz (ceiling, one query)", "/readyz", {}, None),
+            ("branding API (anonymous)", "/api/portal/branding?tenant=bench-01", {}, None),
+            ("dashboard page (client user)", "/portal/dashboard", {"Cookie": user_cookie}, None),
+            ("me API (company admin)", "/api/v1/me", {"Cookie": admin_cookie}, None),
+            ("users list API (staff, 50 rows)", "/api/v1/admin/users?limit=50", {"Cookie": staff_cookie}, None),
+            ("companies page (staff)", "/admin/companies", {"Cookie": staff_cookie}, None),
+        ]
+        scenarios += [s for s in EXTRA_SCENARIOS(base, summary, user_cookie, admin_cookie, staff_cookie, tmp)]
+        results = []
+        peak = 0
+        for name, path, headers, script in scenarios:
+            for c in args.connections:
+                r = run_wrk(base + path, c, args.duration, headers, script)
+                r.update(name=name, conns=c)
+                results.append(r)
+                peak = max(peak, rss_kb(server.pid, "VmHWM"))
+                print(f"  {name:45} c={c:<4} {r['rps']:>9.0f} req/s  p50 {r['p50']}ms p99 {r['p99']}ms errors {r['errors']}", flush=True)
+        # Login is bound by Argon2id on purpose: measured on its own at low concurrency.
+        login_res = run_wrk(base + "/api/v1/auth/login?tenant=bench-01", 4, args.duration, {}, login_lua)
+        login_res.update(name="login (Argon2id, 4 connections)", conns=4)
+        peak = max(peak, rss_kb(server.pid, "VmHWM"))
+        plans = explain(db_kind, db_url, data_dir, HOT_QUERIES)
+        return dict(db=db_kind, seed_secs=seed_secs, summary=summary, idle_rss_kb=idle_rss, peak_rss_kb=peak,
+                    results=results, login=login_res, plans=plans)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# Scenarios added by features (tickets, KB, invoices) as they land: (name, path, headers, lua).
+def EXTRA_SCENARIOS(base, summary, user_cookie, admin_cookie, staff_cookie, tmp):
+    return []
+
+
+HOT_QUERIES = [
+    ("session lookup (every signed-in request)",
+     "SELECT s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id "
+     "LEFT JOIN companies c ON c.id = u.company_id WHERE s.token_hash = 'x' AND s.audience = 'portal'"),
+    ("tenant by slug (anonymous requests)", "SELECT id FROM tenants t WHERE t.slug = 'bench-01'"),
+    ("users list, keyset", "SELECT u.id FROM users u LEFT JOIN companies c ON c.id = u.company_id "
+     "WHERE u.tenant_id = 'x' AND ('' = '' OR u.company_id = '') AND u.email > '' ORDER BY u.email LIMIT 50"),
+]
+
+
+def machine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}"
+
+
+def report(runs, args):
+    lines = ["# Portico benchmarks", "",
+             f"Run {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M')} UTC on {machine()}.", "",
+             "Command: `" + " ".join(["python3", "bench/run.py"] + sys.argv[1:]) + "`", "",
+             f"Load: wrk, 2 threads, keep-alive, {args.duration}s per row, separate process on the same machine. "
+             "Latencies in milliseconds. Ratios are against the ceilings measured in the same run "
+             "at the same concurrency.", ""]
+    for run in runs:
+        s = run["summary"]
+        lines += [f"## {run['db']}", "",
+                  f"Data: scale {args.scale}: {s['tenants']} tenants, {s['companies']} companies, {s['users']} client users; "
+                  f"seeded in {run['seed_secs']:.1f}s. Server memory: {run['idle_rss_kb']/1024:.1f} MB idle after start, "
+                  f"{run['peak_rss_kb']/1024:.1f} MB peak.", "",
+                  "| scenario | conns | req/s | p50 | p90 | p99 | errors | vs /healthz | vs /readyz |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        ceil = {(r["name"].split(" ")[0], r["conns"]): r["rps"] for r in run["results"] if "ceiling" in r["name"]}
+        for r in run["results"]:
+            h = ceil.get(("/healthz", r["conns"])) or 1
+            rd = ceil.get(("/readyz", r["conns"])) or 1
+            lines.append(f"| {r['name']} | {r['conns']} | {r['rps']:.0f} | {r['p50']} | {r['p90']} | {r['p99']} | {r['errors']} | "
+                         f"{100*r['rps']/h:.0f}% | {100*r['rps']/rd:.0f}% |")
+        lg = run["login"]
+        lines += ["", f"Login (bound by Argon2id on purpose): {lg['rps']:.0f} req/s at 4 connections, p50 {lg['p50']} ms, p99 {lg['p99']} ms.", "",
+                  "Query plans of the hot queries:", ""]
+        for name, plan in run["plans"].items():
+            lines += [f"- {name}:", "", "  ```", *["  " + l for l in plan.splitlines()], "  ```", ""]
+    with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("wrote docs/benchmarks.md")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", choices=["sqlite", "postgres", "both"], default="sqlite")
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=lambda s: [int(x) for x in s.split(",")], default=[16, 64])
+    ap.add_argument("--pg-admin-url", default="postgres://postgres:postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        sh("apt-get install -y wrk || (apt-get update && apt-get install -y wrk)")
+    if not args.no_build:
+        sh(["cargo", "build", "--release"], cwd=ROOT)
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    runs = [bench_db(k, args) for k in kinds]
+    report(runs, args)
+
+
+if __name__ == "__main__":
+    main()
