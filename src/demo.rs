@@ -274,6 +274,9 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
                 login_path: u.role.kind().audience().login_path(),
             });
         }
+        if t.org_type == OrgType::Msp {
+            crate::tickets::demo::seed(db, &scope).await?;
+        }
     }
     Ok(logins)
 }

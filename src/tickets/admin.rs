@@ -1,6 +1,6 @@
 //! Staff pages and JSON API for the ticket queue.
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -246,10 +246,10 @@ async fn create_form(
     State(app): State<AppState>,
     staff: StaffUser,
     Ctx(ctx): Ctx,
-    mp: Multipart,
+    req: axum::extract::Request,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageTickets)?;
-    let form = read_multipart(&app, mp).await?;
+    let form = read_multipart(&app, req).await?;
     let checked = check_create(
         &app,
         &actor,
@@ -468,11 +468,11 @@ async fn comment_form(
     staff: StaffUser,
     Ctx(ctx): Ctx,
     Path(n): Path<String>,
-    mp: Multipart,
+    req: axum::extract::Request,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageTickets)?;
     let t = find(&app, &staff, &n).await?;
-    let form = read_multipart(&app, mp).await?;
+    let form = read_multipart(&app, req).await?;
     let body = form.get("body");
     let internal = form.get("internal") == "1";
     let result = match form.file_error() {

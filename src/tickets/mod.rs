@@ -3,6 +3,7 @@
 //! and the writes with their side effects (audit, events, emails) in `service`.
 
 pub mod admin;
+pub mod demo;
 pub mod routes;
 pub mod service;
 pub mod store;
@@ -330,6 +331,7 @@ pub fn render_markdown(src: &str) -> String {
 
 /// Validates a subject.
 pub fn check_subject(s: &str) -> Result<String, crate::error::FieldError> {
+    let s = s.replace('\0', "");
     let s = s.trim();
     let msg = if s.is_empty() {
         "Enter a short summary of the problem."
@@ -343,7 +345,8 @@ pub fn check_subject(s: &str) -> Result<String, crate::error::FieldError> {
 
 /// Validates a description or comment body.
 pub fn check_body(name: &str, s: &str, required: bool) -> Result<String, crate::error::FieldError> {
-    let t = s.trim();
+    let t = s.replace('\0', "");
+    let t = t.trim();
     if required && t.is_empty() {
         return Err(field(
             name,

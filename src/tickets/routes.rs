@@ -148,7 +148,31 @@ fn malformed() -> AppError {
 
 /// Reads a multipart body: text fields up to 100 KB, files up to the configured size each,
 /// each checked by content. The request as a whole is bounded by the file count and size.
-pub(crate) async fn read_multipart(app: &AppState, mut mp: Multipart) -> AppResult<FormData> {
+/// Called after the access checks, so that a caller who may not see the ticket gets its 404
+/// whatever the body is.
+pub(crate) async fn read_multipart(
+    app: &AppState,
+    req: axum::extract::Request,
+) -> AppResult<FormData> {
+    use axum::extract::FromRequest;
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        // Read (boundedly) so an oversized body gets its 413 like everywhere else.
+        axum::body::to_bytes(req.into_body(), crate::http::JSON_LIMIT)
+            .await
+            .map_err(|_| AppError::TooLarge)?;
+        return Err(AppError::field(
+            "attachments",
+            "Send this form as multipart/form-data.",
+        ));
+    }
+    let mut mp = Multipart::from_request(req, app)
+        .await
+        .map_err(|_| AppError::field("attachments", "Send this form as multipart/form-data."))?;
     let max = app.config.max_upload_bytes as usize;
     let max_total = max * MAX_FILES + 1024 * 1024;
     let mut total = 0usize;
@@ -520,11 +544,11 @@ async fn create_form(
     State(app): State<AppState>,
     user: PortalUser,
     Ctx(ctx): Ctx,
-    mp: Multipart,
+    req: axum::extract::Request,
 ) -> AppResult<Response> {
-    let actor = user.require(Permission::CreateTickets)?;
     let company = client(&user)?;
-    let form = read_multipart(&app, mp).await?;
+    let actor = user.require(Permission::CreateTickets)?;
+    let form = read_multipart(&app, req).await?;
     let checked = service::check_fields(
         &form.get("subject"),
         &form.get("description"),
@@ -704,12 +728,12 @@ async fn comment_form(
     user: PortalUser,
     Ctx(ctx): Ctx,
     Path(n): Path<String>,
-    mp: Multipart,
+    req: axum::extract::Request,
 ) -> AppResult<Response> {
-    let actor = user.require(Permission::CommentOnTickets)?;
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
-    let form = read_multipart(&app, mp).await?;
+    let actor = user.require(Permission::CommentOnTickets)?;
+    let form = read_multipart(&app, req).await?;
     let body = form.get("body");
     if let Some(fe) = form.file_error() {
         return detail_error(
@@ -752,9 +776,9 @@ async fn close_form(
     Ctx(ctx): Ctx,
     Path(n): Path<String>,
 ) -> AppResult<Response> {
-    let actor = user.require(Permission::CloseTickets)?;
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
+    let actor = user.require(Permission::CloseTickets)?;
     let number = t.number;
     match service::set_status(&app, &actor, &ctx.ip, &t, Status::Closed, None).await {
         Ok(_) => {
@@ -777,9 +801,9 @@ async fn reopen_form(
     Path(n): Path<String>,
     axum::Form(f): axum::Form<ReopenForm>,
 ) -> AppResult<Response> {
-    let actor = user.require(Permission::CloseTickets)?;
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
+    let actor = user.require(Permission::CloseTickets)?;
     let number = t.number;
     match service::reopen(&app, &actor, &ctx.ip, &t, &f.reason).await {
         Ok(_) => {
@@ -874,8 +898,8 @@ async fn api_create(
     Ctx(ctx): Ctx,
     Json(b): Json<CreateBody>,
 ) -> AppResult<Response> {
-    let actor = user.require(Permission::CreateTickets)?;
     let company = client(&user)?;
+    let actor = user.require(Permission::CreateTickets)?;
     let (subject, description, priority, category) =
         service::check_fields(&b.subject, &b.description, &b.priority, &b.category)
             .map_err(AppError::fields)?;
@@ -923,9 +947,9 @@ async fn api_comment(
     Path(n): Path<String>,
     Json(b): Json<CommentBody>,
 ) -> AppResult<Response> {
-    let actor = user.require(Permission::CommentOnTickets)?;
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
+    let actor = user.require(Permission::CommentOnTickets)?;
     let t = service::comment(
         &app,
         &actor,
@@ -943,15 +967,22 @@ async fn api_comment(
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
+/// `POST …/close` takes an empty JSON object, so a stray or malformed body is refused
+/// instead of closing the ticket.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloseBody {}
+
 async fn api_close(
     State(app): State<AppState>,
     user: PortalUser,
     Ctx(ctx): Ctx,
     Path(n): Path<String>,
+    Json(_): Json<CloseBody>,
 ) -> AppResult<Json<TicketView>> {
-    let actor = user.require(Permission::CloseTickets)?;
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
+    let actor = user.require(Permission::CloseTickets)?;
     let t = service::set_status(&app, &actor, &ctx.ip, &t, Status::Closed, None).await?;
     Ok(Json(view(&app, &actor.scope, t, false).await?))
 }
@@ -970,9 +1001,9 @@ async fn api_reopen(
     Path(n): Path<String>,
     Json(b): Json<ReopenBody>,
 ) -> AppResult<Json<TicketView>> {
-    let actor = user.require(Permission::CloseTickets)?;
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
+    let actor = user.require(Permission::CloseTickets)?;
     let t = service::reopen(&app, &actor, &ctx.ip, &t, &b.reason).await?;
     Ok(Json(view(&app, &actor.scope, t, false).await?))
 }
@@ -982,12 +1013,12 @@ async fn api_upload(
     user: PortalUser,
     Ctx(ctx): Ctx,
     Path(n): Path<String>,
-    mp: Multipart,
+    req: axum::extract::Request,
 ) -> AppResult<Response> {
-    let actor = user.require(Permission::CommentOnTickets)?;
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
-    let form = read_multipart(&app, mp).await?;
+    let actor = user.require(Permission::CommentOnTickets)?;
+    let form = read_multipart(&app, req).await?;
     if let Some(fe) = form.file_error() {
         return Err(AppError::fields(vec![fe]));
     }

@@ -398,7 +398,7 @@ pub async fn list(
     }
     // Plain LIKE over subject, description and comments for now; full-text search comes later.
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pat = q.s(like_pattern(text));
+        let pat = q.s(like_pattern(&text.replace('\0', "")));
         let internal = if f.search_internal {
             ""
         } else {

