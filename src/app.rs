@@ -88,6 +88,8 @@ fn api() -> ApiRouter {
         .merge(crate::users::routes::api())
         .merge(crate::tickets::routes::api())
         .merge(crate::tickets::admin::api())
+        .merge(crate::team::routes::api())
+        .merge(crate::audit::routes::api())
 }
 
 /// Every `(path, method)` of the JSON API and operations endpoints.
@@ -111,6 +113,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::admin::pages())
         .merge(crate::companies::routes::pages())
         .merge(crate::users::routes::pages())
+        .merge(crate::team::routes::pages())
+        .merge(crate::audit::routes::pages())
+        .merge(crate::profile::routes::pages())
+        .merge(crate::mfa::routes::pages())
         .merge(crate::branding::routes::pages())
         .merge(crate::tickets::routes::pages())
         .merge(crate::tickets::admin::pages())

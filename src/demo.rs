@@ -274,9 +274,64 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
                 login_path: u.role.kind().audience().login_path(),
             });
         }
+        demo_profiles(db, &scope).await?;
         if t.org_type == OrgType::Msp {
             crate::tickets::demo::seed(db, &scope).await?;
         }
     }
     Ok(logins)
+}
+
+/// Profile details of demo users: (email, job title, phone, time zone, language).
+const DEMO_PROFILES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "alice@globex.example",
+        "Office manager",
+        "+1 555 0142",
+        "America/New_York",
+        "en",
+    ),
+    (
+        "staff@acme.example",
+        "Service desk lead",
+        "+1 555 0100",
+        "America/Chicago",
+        "en",
+    ),
+];
+
+/// Fills in demo profiles that were never edited, with an audit entry as if the user did it.
+async fn demo_profiles(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
+    for (email, title, phone, tz, lang) in DEMO_PROFILES {
+        let row = sqlx::query(
+            "UPDATE users SET job_title = $3, phone = $4, time_zone = $5, language = $6 \
+             WHERE tenant_id = $1 AND email = $2 AND job_title IS NULL AND phone IS NULL \
+             AND time_zone IS NULL AND language IS NULL RETURNING id, company_id",
+        )
+        .bind(scope.tenant_id().as_str())
+        .bind(*email)
+        .bind(*title)
+        .bind(*phone)
+        .bind(*tz)
+        .bind(*lang)
+        .fetch_optional(db.pool())
+        .await?;
+        if let Some(r) = row {
+            let id: String = r.try_get("id")?;
+            let company: Option<String> = r.try_get("company_id")?;
+            audit::record(
+                db,
+                scope,
+                Entry {
+                    actor_id: Some(&id),
+                    actor_email: Some(email),
+                    company_id: company.as_deref(),
+                    detail: json!({ "changed": ["phone", "job_title", "time_zone", "language"] }),
+                    ..Entry::new("profile.updated").target("user", &id)
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -111,6 +111,10 @@ impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::Conflict(_) => AppError::Conflict("That already exists.".into()),
+            DbError::InvalidText => AppError::Validation {
+                message: "The text contains a NUL character, which cannot be stored. Remove it and try again.".into(),
+                fields: Vec::new(),
+            },
             other => AppError::Internal(other.into()),
         }
     }

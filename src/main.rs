@@ -40,6 +40,21 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Inspect the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk a tenant's hash chain; exits non-zero at the first broken link.
+    Verify {
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -167,6 +182,17 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             portico::app::serve(state, listener, shutdown).await?;
         }
         Command::Tenant { command } => tenant_command(&state, &base_url, command).await?,
+        Command::Audit {
+            command: AuditCommand::Verify { tenant },
+        } => {
+            let scope = portico::demo::operator_scope(&state.db, &tenant).await?;
+            match portico::audit::verify(&state.db, &scope).await? {
+                None => println!("audit chain of {tenant}: OK"),
+                Some(seq) => anyhow::bail!(
+                    "audit chain of {tenant} is broken at entry {seq}: that entry or the one before it was changed or removed"
+                ),
+            }
+        }
     }
     Ok(())
 }

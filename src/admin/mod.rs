@@ -1,4 +1,4 @@
-//! The admin panel shell: dashboard, audit log, and sections still to come.
+//! The admin panel shell: dashboard and sections still to come (the audit log is in `audit`).
 
 use axum::Router;
 use axum::extract::State;
@@ -14,9 +14,7 @@ use crate::web::{PageCtx, render};
 
 /// Pages.
 pub fn pages() -> Router<AppState> {
-    let mut r = Router::new()
-        .route("/admin", get(dashboard))
-        .route("/admin/audit", get(audit_page));
+    let mut r = Router::new().route("/admin", get(dashboard));
     let mut seen = std::collections::HashSet::new();
     for def in crate::web::ADMIN_MSP_NAV
         .iter()
@@ -59,31 +57,6 @@ async fn dashboard(
         page,
         tiles,
         recent,
-    })
-}
-
-#[derive(askama::Template)]
-#[template(path = "admin/templates/audit.html")]
-struct AuditPage {
-    page: PageCtx,
-    recent: Vec<AuditRow>,
-    chain_ok: bool,
-    broken_at: i64,
-}
-
-async fn audit_page(
-    State(app): State<AppState>,
-    staff: StaffUser,
-    Ctx(ctx): Ctx,
-) -> AppResult<Response> {
-    let actor = staff.require(Permission::ViewTenantAudit)?;
-    let recent = audit::recent(&app.db, &actor.scope, 100).await?;
-    let broken = audit::verify(&app.db, &actor.scope).await?;
-    render(&AuditPage {
-        page: PageCtx::new(&ctx),
-        recent,
-        chain_ok: broken.is_none(),
-        broken_at: broken.unwrap_or(0),
     })
 }
 

@@ -1,4 +1,6 @@
-//! The append-only, hash-chained audit log (one chain per tenant).
+//! The append-only, hash-chained audit log (one chain per tenant), and its views.
+
+pub mod routes;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -143,39 +145,96 @@ pub struct AuditRow {
     pub at: i64,
     /// Actor email.
     pub actor_email: Option<String>,
+    /// Company the event concerns.
+    pub company_id: Option<String>,
     /// Action.
     pub action: String,
     /// Target kind.
     pub target_type: Option<String>,
     /// Target id.
     pub target_id: Option<String>,
+    /// Client IP.
+    pub ip: Option<String>,
     /// Detail JSON.
     pub detail: String,
 }
 
+const ROW_COLUMNS: &str =
+    "seq, at, actor_email, company_id, action, target_type, target_id, ip, detail";
+
+fn row_from(r: &crate::db::AnyRow) -> Result<AuditRow, sqlx::Error> {
+    Ok(AuditRow {
+        seq: r.try_get("seq")?,
+        at: r.try_get("at")?,
+        actor_email: r.try_get("actor_email")?,
+        company_id: r.try_get("company_id")?,
+        action: r.try_get("action")?,
+        target_type: r.try_get("target_type")?,
+        target_id: r.try_get("target_id")?,
+        ip: r.try_get("ip")?,
+        detail: r.try_get("detail")?,
+    })
+}
+
 /// The newest entries of a tenant, newest first.
 pub async fn recent(db: &Db, scope: &TenantScope, limit: i64) -> DbResult<Vec<AuditRow>> {
-    let rows = sqlx::query(
-        "SELECT seq, at, actor_email, action, target_type, target_id, detail FROM audit_log \
-         WHERE tenant_id = $1 ORDER BY seq DESC LIMIT $2",
+    search(
+        db,
+        scope,
+        &Filter {
+            limit,
+            ..Filter::default()
+        },
     )
-    .bind(scope.tenant_id().as_str())
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditRow {
-                seq: r.try_get("seq")?,
-                at: r.try_get("at")?,
-                actor_email: r.try_get("actor_email")?,
-                action: r.try_get("action")?,
-                target_type: r.try_get("target_type")?,
-                target_id: r.try_get("target_id")?,
-                detail: r.try_get("detail")?,
-            })
-        })
-        .collect()
+    .await
+}
+
+/// What an audit search asks for; empty fields do not filter.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Only this company's events (client admins always set it).
+    pub company_id: Option<String>,
+    /// From this time on (Unix ms, inclusive).
+    pub since: Option<i64>,
+    /// Before this time (Unix ms, exclusive).
+    pub until: Option<i64>,
+    /// Actor email (exact, lowercase).
+    pub actor: Option<String>,
+    /// Action name, or a prefix ending in `.` (e.g. `auth.`).
+    pub action: Option<String>,
+    /// Entries older than this sequence number (the cursor).
+    pub before_seq: Option<i64>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Entries matching `f`, newest first (keyset pagination by `seq`).
+pub async fn search(db: &Db, scope: &TenantScope, f: &Filter) -> DbResult<Vec<AuditRow>> {
+    let action = f.action.clone().unwrap_or_default();
+    let (action_exact, action_prefix) = if action.ends_with('.') {
+        (String::new(), format!("{action}%"))
+    } else {
+        (action, String::new())
+    };
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM audit_log WHERE tenant_id = $1 \
+         AND ($2 = '' OR company_id = $2) AND at >= $3 AND at < $4 \
+         AND ($5 = '' OR actor_email = $5) AND ($6 = '' OR action = $6) \
+         AND ($7 = '' OR action LIKE $7) AND seq < $8 ORDER BY seq DESC LIMIT $9"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(scope.tenant_id().as_str())
+        .bind(f.company_id.as_deref().unwrap_or(""))
+        .bind(f.since.unwrap_or(i64::MIN))
+        .bind(f.until.unwrap_or(i64::MAX))
+        .bind(f.actor.as_deref().unwrap_or(""))
+        .bind(&action_exact)
+        .bind(&action_prefix)
+        .bind(f.before_seq.unwrap_or(i64::MAX))
+        .bind(f.limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(|r| Ok(row_from(r)?)).collect()
 }
 
 /// Walks the tenant's chain; returns the sequence number of the first broken link, if any.

@@ -336,6 +336,9 @@ pub struct Principal {
     pub audience: Audience,
     /// Hash of the session token (identifies the session without the secret).
     pub session_hash: String,
+    /// The tenant requires two-step sign-in for this role and the user has not set it up:
+    /// every page but enrolment and sign-out leads there.
+    pub mfa_enrolment_required: bool,
 }
 
 impl Principal {

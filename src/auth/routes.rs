@@ -161,15 +161,16 @@ struct LoginForm {
 /// The generic sign-in failure: never says whether the account exists.
 const BAD_CREDENTIALS: &str = "That email and password do not match an account here.";
 
-/// Checks credentials with throttling and audit; on success starts a session.
-async fn authenticate(
+/// Checks credentials with throttling and audit; the account on success (no session yet:
+/// a second factor may follow).
+async fn check_password(
     app: &AppState,
     ctx: &RequestContext,
     tenant: &Tenant,
     email: &str,
     pass: &str,
     audience: Audience,
-) -> AppResult<(String, UserId)> {
+) -> AppResult<users::User> {
     let scope = tenant.scope();
     let email = normalize_email(email);
     let acct_key = format!("login:acct:{}:{email}", tenant.id);
@@ -220,26 +221,69 @@ async fn authenticate(
         });
     };
     throttle::clear(&app.db, &acct_key).await?;
-    let token = sessions::create(&app.db, &scope, &record.user.id, audience).await?;
-    users::record_login(&app.db, &scope, &record.user.id).await?;
+    Ok(record.user)
+}
+
+/// Starts the session once every sign-in factor has passed, and audits the sign-in.
+pub(crate) async fn start_session(
+    app: &AppState,
+    ip: &str,
+    tenant: &Tenant,
+    user: &users::User,
+    audience: Audience,
+    mfa: Option<&str>,
+) -> AppResult<String> {
+    let scope = tenant.scope();
+    let token = sessions::create(&app.db, &scope, &user.id, audience).await?;
+    users::record_login(&app.db, &scope, &user.id).await?;
+    let detail = match mfa {
+        Some(m) => json!({ "audience": audience.as_str(), "mfa": m }),
+        None => json!({ "audience": audience.as_str() }),
+    };
     audit::record(
         &app.db,
         &scope,
         Entry {
-            actor_id: Some(record.user.id.as_str()),
-            actor_email: Some(&email),
-            company_id: record.user.company_id.as_ref().map(|c| c.as_str()),
-            ip: Some(&ctx.ip),
-            detail: json!({ "audience": audience.as_str() }),
+            actor_id: Some(user.id.as_str()),
+            actor_email: Some(&user.email),
+            company_id: user.company_id.as_ref().map(|c| c.as_str()),
+            ip: Some(ip),
+            detail,
             ..Entry::new("auth.login")
         },
     )
     .await?;
-    Ok((token, record.user.id))
+    Ok(token)
+}
+
+/// The redirect after a completed sign-in: replaces any old session cookie with the new one.
+pub(crate) async fn signed_in_response(
+    app: &AppState,
+    headers: &HeaderMap,
+    tenant: &Tenant,
+    audience: Audience,
+    token: &str,
+    next: &str,
+) -> AppResult<Response> {
+    // A fresh token at every sign-in: any session cookie the browser had is replaced.
+    if let Some(old) = crate::http::context::cookie(headers, audience.cookie()) {
+        sessions::end(&app.db, old).await?;
+    }
+    let home = match audience {
+        Audience::Admin => "/admin".to_string(),
+        Audience::Portal => tenant.org_type.home().to_string(),
+    };
+    let to = safe_next(next, audience).unwrap_or(home);
+    let mut r = Redirect::to(&to).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(audience.cookie(), token, None, app.config.secure_cookies),
+    );
+    Ok(r)
 }
 
 /// Only same-site relative paths are followed after sign-in.
-fn safe_next(next: &str, audience: Audience) -> Option<String> {
+pub(crate) fn safe_next(next: &str, audience: Audience) -> Option<String> {
     let prefix = match audience {
         Audience::Portal => "/portal",
         Audience::Admin => "/admin",
@@ -261,23 +305,16 @@ async fn login_form_for(
     let Some(tenant) = ctx.tenant.clone() else {
         return neutral(&ctx);
     };
-    match authenticate(&app, &ctx, &tenant, &f.email, &f.password, audience).await {
-        Ok((token, _)) => {
-            // A fresh token at every sign-in: any session cookie the browser had is replaced.
-            if let Some(old) = crate::http::context::cookie(&headers, audience.cookie()) {
-                sessions::end(&app.db, old).await?;
+    match check_password(&app, &ctx, &tenant, &f.email, &f.password, audience).await {
+        Ok(user) => {
+            if crate::mfa::state(&app.db, &tenant.scope(), &user.id)
+                .await?
+                .enabled()
+            {
+                return crate::mfa::routes::start_challenge(&app, &tenant, &user, &f.next).await;
             }
-            let home = match audience {
-                Audience::Admin => "/admin".to_string(),
-                Audience::Portal => tenant.org_type.home().to_string(),
-            };
-            let to = safe_next(&f.next, audience).unwrap_or(home);
-            let mut r = Redirect::to(&to).into_response();
-            r.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(audience.cookie(), &token, None, app.config.secure_cookies),
-            );
-            Ok(r)
+            let token = start_session(&app, &ctx.ip, &tenant, &user, audience, None).await?;
+            signed_in_response(&app, &headers, &tenant, audience, &token, &f.next).await
         }
         Err(AppError::Validation { message, .. }) => {
             let mut r = login_view(&ctx, audience, f.email, f.next, None, Some(message))?;
@@ -630,8 +667,8 @@ async fn token_submit(
     .await?;
     sessions::end_all_for_user(&app.db, &scope, &user.id, None).await?;
     let action = match flow.purpose {
-        Purpose::Reset => "auth.password_reset",
         Purpose::Invite => "user.invite_accepted",
+        Purpose::Reset | Purpose::Mfa => "auth.password_reset",
     };
     audit::record(
         &app.db,
@@ -646,8 +683,8 @@ async fn token_submit(
     )
     .await?;
     let notice = match flow.purpose {
-        Purpose::Reset => "password_reset",
         Purpose::Invite => "invite_accepted",
+        Purpose::Reset | Purpose::Mfa => "password_reset",
     };
     Ok(Redirect::to(&format!(
         "{}?notice={notice}",
@@ -694,6 +731,9 @@ async fn invite_form(
 struct ApiLogin {
     email: String,
     password: String,
+    /// Authenticator or recovery code, for accounts with two-step sign-in.
+    #[serde(default)]
+    code: Option<String>,
     #[serde(default)]
     audience: Option<String>,
 }
@@ -761,9 +801,24 @@ async fn api_login(
         Some("admin") => Audience::Admin,
         Some(_) => return Err(AppError::field("audience", "Use \"portal\" or \"admin\".")),
     };
-    let (token, _) = authenticate(&app, &ctx, &tenant, &body.email, &body.password, audience)
+    let user = check_password(&app, &ctx, &tenant, &body.email, &body.password, audience)
         .await
         .map_err(unauthorized_with)?;
+    let mut mfa = None;
+    if crate::mfa::state(&app.db, &tenant.scope(), &user.id)
+        .await?
+        .enabled()
+    {
+        let Some(code) = body.code.as_deref().filter(|c| !c.trim().is_empty()) else {
+            return Ok(crate::mfa::routes::mfa_required());
+        };
+        mfa = Some(
+            crate::mfa::routes::verify_sign_in_code(&app, &ctx.ip, &tenant, &user, code)
+                .await
+                .map_err(unauthorized_with)?,
+        );
+    }
+    let token = start_session(&app, &ctx.ip, &tenant, &user, audience, mfa).await?;
     let principal = sessions::lookup(&app.db, &token, audience)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("new session not found")))?;

@@ -61,7 +61,8 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
     let hash = token_hash(token);
     let sql = format!(
         "SELECT s.last_seen_at, s.expires_at, u.id AS u_id, u.email, u.name, u.kind, u.role, \
-         u.status, u.company_id, c.name AS company_name, c.status AS company_status, {TENANT_COLUMNS} \
+         u.status, u.company_id, c.name AS company_name, c.status AS company_status, \
+         u.mfa_enabled_at, t.require_mfa_staff, t.require_mfa_client_admins, {TENANT_COLUMNS} \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id \
          LEFT JOIN companies c ON c.id = u.company_id \
          WHERE s.token_hash = $1 AND s.audience = $2"
@@ -99,6 +100,11 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
             .await?;
     }
     let Some(role) = role else { return Ok(None) };
+    let policy = crate::mfa::Policy {
+        staff: crate::db::flag(&row, "require_mfa_staff")?,
+        client_admins: crate::db::flag(&row, "require_mfa_client_admins")?,
+    };
+    let mfa_on = row.try_get::<Option<i64>, _>("mfa_enabled_at")?.is_some();
     Ok(Some(Arc::new(Principal {
         user_id: UserId(row.try_get("u_id")?),
         email: row.try_get("email")?,
@@ -111,6 +117,7 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
         tenant: tenant_from_row(&row)?,
         audience,
         session_hash: hash,
+        mfa_enrolment_required: policy.covers(role) && !mfa_on,
     })))
 }
 

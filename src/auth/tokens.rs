@@ -1,4 +1,4 @@
-//! Single-use tokens for password reset and invitations.
+//! Single-use tokens for password reset, invitations and the second sign-in step.
 
 use super::UserId;
 use super::sessions::{random_token, token_hash};
@@ -12,6 +12,8 @@ pub enum Purpose {
     Reset,
     /// Accept an invitation (7 days).
     Invite,
+    /// Finish a sign-in with the second factor (5 minutes).
+    Mfa,
 }
 
 impl Purpose {
@@ -19,6 +21,7 @@ impl Purpose {
         match self {
             Purpose::Reset => "reset",
             Purpose::Invite => "invite",
+            Purpose::Mfa => "mfa",
         }
     }
 
@@ -27,6 +30,7 @@ impl Purpose {
         match self {
             Purpose::Reset => 3600 * 1000,
             Purpose::Invite => 7 * 24 * 3600 * 1000,
+            Purpose::Mfa => 5 * 60 * 1000,
         }
     }
 }

@@ -27,6 +27,9 @@ pub enum DbError {
     /// A unique constraint refused the write; the string names the constraint when known.
     #[error("already exists")]
     Conflict(String),
+    /// Text the database cannot store (PostgreSQL refuses NUL characters).
+    #[error("text contains characters that cannot be stored")]
+    InvalidText,
     /// Anything else from the driver.
     #[error(transparent)]
     Sqlx(sqlx::Error),
@@ -37,6 +40,12 @@ pub enum DbError {
 
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
+        // 22021: invalid byte sequence (a NUL in text), 22P05: untranslatable character.
+        if let sqlx::Error::Database(db) = &e
+            && matches!(db.code().as_deref(), Some("22021") | Some("22P05"))
+        {
+            return DbError::InvalidText;
+        }
         if let sqlx::Error::Database(db) = &e
             && db.is_unique_violation()
         {

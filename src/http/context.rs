@@ -296,8 +296,14 @@ async fn resolve_inner(
     }
 
     parts.extensions.insert(ctx.clone());
-    let req = Request::from_parts(parts, body);
-    let resp = next.run(req).await;
+    // A required second factor not yet set up: only enrolment and sign-out are reachable.
+    let gated = principal
+        .as_deref()
+        .and_then(|p| crate::mfa::routes::enrolment_gate(p, &ctx.path));
+    let resp = match gated {
+        Some(r) => r,
+        None => next.run(Request::from_parts(parts, body)).await,
+    };
     let mut resp = crate::http::errors::render(Some(&ctx), resp);
     let secure = app.config.secure_cookies;
     if let Some(slug) = remember_slug {

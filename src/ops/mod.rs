@@ -13,7 +13,12 @@ const OPENAPI_BASE: &str = include_str!("openapi.json");
 
 /// Per-feature fragments (`{"paths": {...}, "components": {"schemas": {...}}}`), merged into the
 /// base so each feature documents its own routes.
-const OPENAPI_FRAGMENTS: &[&str] = &[include_str!("openapi/tickets.json")];
+const OPENAPI_FRAGMENTS: &[&str] = &[
+    include_str!("openapi/team.json"),
+    include_str!("openapi/audit.json"),
+    include_str!("openapi/mfa.json"),
+    include_str!("openapi/tickets.json"),
+];
 
 /// The full OpenAPI document.
 pub fn openapi_document() -> serde_json::Value {

@@ -1,29 +1,23 @@
-//! The client and member portal shell: dashboards, profile, and pages still to come.
+//! The client and member portal shell: dashboards and pages still to come (the profile is in
+//! `profile`).
 
 use axum::Router;
-use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use serde::Deserialize;
-use serde_json::json;
 
 use crate::app::AppState;
-use crate::audit::{self, Entry};
-use crate::auth::{Permission, PortalUser, Principal, StaffUser, password, sessions};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::auth::{Permission, PortalUser, Principal};
+use crate::error::{AppError, AppResult};
 use crate::http::context::{Ctx, RequestContext};
 use crate::tenancy::OrgType;
-use crate::users;
-use crate::web::{FormErrors, NavDef, PageCtx, notice, render};
+use crate::web::{NavDef, PageCtx, render};
 
 /// Pages.
 pub fn pages() -> Router<AppState> {
     let mut r = Router::new()
         .route("/portal", get(portal_root))
         .route("/portal/dashboard", get(msp_dashboard))
-        .route("/portal/mission/dashboard", get(mission_dashboard))
-        .route("/portal/profile", get(portal_profile).post(portal_password))
-        .route("/admin/profile", get(admin_profile).post(admin_password));
+        .route("/portal/mission/dashboard", get(mission_dashboard));
     for def in crate::web::MSP_NAV
         .iter()
         .chain(crate::web::MISSION_NAV)
@@ -126,143 +120,4 @@ pub fn coming_soon(p: &Principal, ctx: &RequestContext, defs: &[NavDef]) -> AppR
 
 async fn portal_coming_soon(user: PortalUser, Ctx(ctx): Ctx) -> AppResult<Response> {
     coming_soon(&user, &ctx, crate::web::nav_defs(&user))
-}
-
-#[derive(askama::Template)]
-#[template(path = "portal/templates/profile.html")]
-struct ProfilePage {
-    page: PageCtx,
-    name: String,
-    email: String,
-    company: Option<String>,
-    action: &'static str,
-    notice: Option<&'static str>,
-    errors: FormErrors,
-}
-
-#[derive(Deserialize)]
-struct NoticeQuery {
-    notice: Option<String>,
-}
-
-fn profile_view(
-    p: &Principal,
-    ctx: &RequestContext,
-    notice_key: Option<&str>,
-    err: Option<&AppError>,
-) -> AppResult<Response> {
-    let mut r = render(&ProfilePage {
-        page: PageCtx::new(ctx),
-        name: p.name.clone(),
-        email: p.email.clone(),
-        company: p.company_name.clone(),
-        action: if p.audience == crate::auth::Audience::Admin {
-            "/admin/profile"
-        } else {
-            "/portal/profile"
-        },
-        notice: notice(notice_key),
-        errors: err.map(FormErrors::from).unwrap_or_default(),
-    })?;
-    if let Some(e) = err {
-        *r.status_mut() = e.status();
-    }
-    Ok(r)
-}
-
-async fn portal_profile(
-    user: PortalUser,
-    Ctx(ctx): Ctx,
-    Query(q): Query<NoticeQuery>,
-) -> AppResult<Response> {
-    profile_view(&user, &ctx, q.notice.as_deref(), None)
-}
-
-async fn admin_profile(
-    user: StaffUser,
-    Ctx(ctx): Ctx,
-    Query(q): Query<NoticeQuery>,
-) -> AppResult<Response> {
-    profile_view(&user, &ctx, q.notice.as_deref(), None)
-}
-
-#[derive(Deserialize)]
-struct PasswordForm {
-    #[serde(default)]
-    current_password: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    password_confirm: String,
-}
-
-/// Changes the signed-in user's password and ends their other sessions.
-async fn change_password(
-    app: &AppState,
-    p: &Principal,
-    ctx: &RequestContext,
-    f: &PasswordForm,
-) -> AppResult<()> {
-    let scope = p.scope();
-    let rec = users::find_for_login(&app.db, &scope, &p.email)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if !password::verify(&f.current_password, rec.password_hash).await {
-        return Err(AppError::fields(vec![FieldError {
-            field: "current_password".into(),
-            message: "That is not your current password.".into(),
-        }]));
-    }
-    password::check_new(&f.password, &f.password_confirm, &p.email)?;
-    let hash = password::hash(&f.password).await?;
-    users::set_password(&app.db, &scope, &p.user_id, &hash, None).await?;
-    let ended =
-        sessions::end_all_for_user(&app.db, &scope, &p.user_id, Some(&p.session_hash)).await?;
-    audit::record(
-        &app.db,
-        &scope,
-        Entry {
-            actor_id: Some(p.user_id.as_str()),
-            actor_email: Some(&p.email),
-            company_id: p.company_id.as_ref().map(|c| c.as_str()),
-            ip: Some(&ctx.ip),
-            detail: json!({ "other_sessions_ended": ended }),
-            ..Entry::new("auth.password_changed")
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-async fn password_submit(
-    app: AppState,
-    p: &Principal,
-    ctx: RequestContext,
-    f: PasswordForm,
-    back: &str,
-) -> AppResult<Response> {
-    match change_password(&app, p, &ctx, &f).await {
-        Ok(()) => Ok(Redirect::to(&format!("{back}?notice=password_changed")).into_response()),
-        Err(e @ AppError::Validation { .. }) => profile_view(p, &ctx, None, Some(&e)),
-        Err(e) => Err(e),
-    }
-}
-
-async fn portal_password(
-    State(app): State<AppState>,
-    user: PortalUser,
-    Ctx(ctx): Ctx,
-    axum::Form(f): axum::Form<PasswordForm>,
-) -> AppResult<Response> {
-    user.require(Permission::ChangeOwnProfile)?;
-    password_submit(app, &user, ctx, f, "/portal/profile").await
-}
-
-async fn admin_password(
-    State(app): State<AppState>,
-    user: StaffUser,
-    Ctx(ctx): Ctx,
-    axum::Form(f): axum::Form<PasswordForm>,
-) -> AppResult<Response> {
-    password_submit(app, &user, ctx, f, "/admin/profile").await
 }

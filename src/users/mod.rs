@@ -1,5 +1,6 @@
 //! Users of a tenant: staff, client users and members; invitations, roles, deactivation.
 
+pub mod invitations;
 pub mod routes;
 
 use serde::Serialize;
@@ -59,10 +60,12 @@ pub struct User {
     pub company_name: Option<String>,
     /// Last sign-in (Unix ms).
     pub last_login_at: Option<i64>,
+    /// Two-step sign-in is on.
+    pub mfa_enabled: bool,
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.kind, u.role, u.status, u.company_id, \
-    c.name AS company_name, u.last_login_at";
+    c.name AS company_name, u.last_login_at, u.mfa_enabled_at";
 
 fn user_from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
     let kind: String = r.try_get("kind")?;
@@ -77,6 +80,7 @@ fn user_from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
         company_id: r.try_get::<Option<String>, _>("company_id")?.map(CompanyId),
         company_name: r.try_get("company_name")?,
         last_login_at: r.try_get("last_login_at")?,
+        mfa_enabled: r.try_get::<Option<i64>, _>("mfa_enabled_at")?.is_some(),
     })
 }
 
@@ -179,6 +183,16 @@ pub struct NewUser<'a> {
 
 /// Creates a user; an email already used in the tenant is a conflict.
 pub async fn create(db: &Db, scope: &TenantScope, u: &NewUser<'_>) -> DbResult<UserId> {
+    let mut conn = db.pool().acquire().await?;
+    insert(&mut conn, scope, u).await
+}
+
+/// Creates a user on `conn` (inside the caller's transaction, e.g. after a seat check).
+pub async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    scope: &TenantScope,
+    u: &NewUser<'_>,
+) -> DbResult<UserId> {
     let id = new_id();
     let now = now_ms();
     sqlx::query(
@@ -195,7 +209,7 @@ pub async fn create(db: &Db, scope: &TenantScope, u: &NewUser<'_>) -> DbResult<U
     .bind(u.status.as_str())
     .bind(u.password_hash)
     .bind(now)
-    .execute(db.pool())
+    .execute(conn)
     .await?;
     Ok(UserId(id))
 }
@@ -269,6 +283,19 @@ pub async fn active_staff_admins(db: &Db, scope: &TenantScope) -> DbResult<i64> 
         "SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND kind = 'staff' AND role = 'admin' AND status = 'active'",
     )
     .bind(scope.tenant_id().as_str())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(r.try_get("n")?)
+}
+
+/// Number of active company admins of a client company (a company must keep one).
+pub async fn active_company_admins(db: &Db, scope: &TenantScope, company: &str) -> DbResult<i64> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND company_id = $2 AND kind = 'client' \
+         AND role = 'admin' AND status = 'active'",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(company)
     .fetch_one(db.pool())
     .await?;
     Ok(r.try_get("n")?)

@@ -8,16 +8,14 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{NewUser, User, UserStatus, normalize_email, valid_email};
+use super::{User, UserStatus, invitations};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
-use crate::auth::tokens::{self, Purpose};
 use crate::auth::{ALL_ROLES, Actor, Permission, Role, StaffUser, UserKind, sessions};
 use crate::companies::{self, Company};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::ApiRouter;
 use crate::http::context::{Ctx, RequestContext};
-use crate::mail::Email;
 use crate::tenancy::Tenant;
 use crate::web::{FormErrors, PageCtx, notice, render};
 
@@ -31,6 +29,9 @@ pub fn pages() -> Router<AppState> {
         .route("/admin/users/{id}/role", post(role_form))
         .route("/admin/users/{id}/deactivate", post(deactivate_form))
         .route("/admin/users/{id}/activate", post(activate_form))
+        .route("/admin/users/{id}/reset-mfa", post(reset_mfa_form))
+        .route("/admin/users/{id}/resend", post(resend_form))
+        .route("/admin/users/{id}/revoke", post(revoke_form))
 }
 
 /// JSON API.
@@ -165,20 +166,7 @@ async fn invite(
 ) -> AppResult<User> {
     let tenant = &staff.tenant;
     let mut errs = Vec::new();
-    let email = normalize_email(&input.email);
-    if !valid_email(&email) {
-        errs.push(FieldError {
-            field: "email".into(),
-            message: "Enter an email address such as name@example.com.".into(),
-        });
-    }
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 120 {
-        errs.push(FieldError {
-            field: "name".into(),
-            message: "Enter a name (at most 120 characters).".into(),
-        });
-    }
+    let (email, name) = invitations::check_person(&input.email, &input.name, &mut errs);
     let role = Role::from_key(&input.role).filter(|r| r.fits(tenant.org_type));
     if role.is_none() {
         errs.push(FieldError {
@@ -203,78 +191,20 @@ async fn invite(
     let Some(role) = role.filter(|_| errs.is_empty()) else {
         return Err(AppError::fields(errs));
     };
-    let company_id = company.as_ref().map(|c| c.id.as_str());
-    let id = super::create(
-        &app.db,
-        &actor.scope,
-        &NewUser {
+    invitations::invite(
+        app,
+        tenant,
+        actor,
+        &staff.name,
+        ip,
+        &invitations::Invitee {
             email: &email,
             name: &name,
             role,
-            company_id,
-            status: UserStatus::Invited,
-            password_hash: None,
+            company: company.as_ref(),
         },
     )
     .await
-    .map_err(|e| match e {
-        crate::db::DbError::Conflict(_) => AppError::field(
-            "email",
-            "Someone with that email already has an account here.",
-        ),
-        other => other.into(),
-    })?;
-    let token = tokens::issue(&app.db, &actor.scope, &id, Purpose::Invite).await?;
-    let link = format!(
-        "{}/invite/accept?tenant={}&token={token}",
-        app.config.base_url, tenant.slug
-    );
-    let intro = match &company {
-        Some(c) => format!(
-            "{} invited you to the {} portal for {}.",
-            staff.name, tenant.branding.portal_name, c.name
-        ),
-        None => format!(
-            "{} invited you to the {} portal.",
-            staff.name, tenant.branding.portal_name
-        ),
-    };
-    let sent = app
-        .mailer
-        .send(
-            &app.config.mail_from,
-            tenant,
-            Email {
-                to: &email,
-                subject: "You are invited",
-                lines: vec![
-                    format!("Hello {name},"),
-                    intro,
-                    "Choose a password with the link below within 7 days.".into(),
-                ],
-                action: Some((&link, "Accept the invitation")),
-            },
-        )
-        .await;
-    if let Err(e) = sent {
-        tracing::error!(error = %e, "invitation email not sent");
-    }
-    audit::record(
-        &app.db,
-        &actor.scope,
-        Entry {
-            ip: Some(ip),
-            company_id,
-            detail: json!({ "email": email, "role": role.key() }),
-            ..Entry::new("user.invited")
-                .by(actor)
-                .target("user", id.as_str())
-        },
-    )
-    .await?;
-    super::get(&app.db, &actor.scope, id.as_str())
-        .await?
-        .ok_or(AppError::NotFound)
 }
 
 async fn invite_form(
@@ -286,7 +216,9 @@ async fn invite_form(
     let actor = staff.require(Permission::ManageUsers)?;
     match invite(&app, &staff, &actor, &ctx.ip, &f).await {
         Ok(_) => Ok(Redirect::to("/admin/users?notice=saved").into_response()),
-        Err(e @ (AppError::Validation { .. } | AppError::Conflict(_))) => {
+        Err(
+            e @ (AppError::Validation { .. } | AppError::Conflict(_) | AppError::Unprocessable(_)),
+        ) => {
             list_view(
                 &app,
                 &ctx,
@@ -390,7 +322,7 @@ async fn set_active(
         }
         (true, s) => s,
     };
-    super::set_status(&app.db, &actor.scope, &user.id, status).await?;
+    invitations::set_status_within_cap(&app.db, &actor.scope, &user, status).await?;
     if !active {
         sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
     }
@@ -475,6 +407,88 @@ async fn activate_form(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
     let r = set_active(&app, &actor, &ctx.ip, &id, true).await;
+    form_result(&app, &ctx, &staff, &actor, r).await
+}
+
+async fn resend_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let r = async {
+        let user = find(&app, &actor, &id).await?;
+        let company = match &user.company_id {
+            Some(c) => companies::get(&app.db, &actor.scope, c.as_str()).await?,
+            None => None,
+        };
+        invitations::resend(
+            &app,
+            &staff.tenant,
+            &actor,
+            &staff.name,
+            &ctx.ip,
+            &user,
+            company.as_ref(),
+        )
+        .await?;
+        Ok(user)
+    }
+    .await;
+    form_result(&app, &ctx, &staff, &actor, r).await
+}
+
+async fn revoke_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let r = async {
+        let user = find(&app, &actor, &id).await?;
+        invitations::revoke(&app, &actor, &ctx.ip, &user).await?;
+        Ok(user)
+    }
+    .await;
+    form_result(&app, &ctx, &staff, &actor, r).await
+}
+
+/// Turns off someone's two-step sign-in (lost device and recovery codes) and signs them out;
+/// at their next sign-in they can enrol again (and must, if the tenant requires it).
+async fn reset_mfa(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResult<User> {
+    let user = find(app, actor, id).await?;
+    if !user.mfa_enabled {
+        return Err(AppError::Unprocessable(
+            "Two-step sign-in is not on for this person.".into(),
+        ));
+    }
+    crate::mfa::disable(&app.db, &actor.scope, &user.id).await?;
+    sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            company_id: user.company_id.as_ref().map(|c| c.as_str()),
+            ..Entry::new("mfa.reset")
+                .by(actor)
+                .target("user", user.id.as_str())
+        },
+    )
+    .await?;
+    find(app, actor, id).await
+}
+
+async fn reset_mfa_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageUsers)?;
+    let r = reset_mfa(&app, &actor, &ctx.ip, &id).await;
     form_result(&app, &ctx, &staff, &actor, r).await
 }
 

@@ -78,7 +78,7 @@ pub const MSP_NAV: &[NavDef] = &[
         Permission::PortalAccess,
         false,
     ),
-    nav("Team", "/portal/team", Permission::ManageTeam, false),
+    nav("Team", "/portal/team", Permission::ManageTeam, true),
     nav(
         "Profile",
         "/portal/profile",
@@ -186,6 +186,7 @@ pub const ADMIN_MSP_NAV: &[NavDef] = &[
         Permission::ViewTenantAudit,
         true,
     ),
+    nav("Security", "/admin/security", Permission::ManageUsers, true),
 ];
 
 /// Admin panel navigation for Mission tenants.
@@ -210,6 +211,7 @@ pub const ADMIN_MISSION_NAV: &[NavDef] = &[
         Permission::ViewTenantAudit,
         true,
     ),
+    nav("Security", "/admin/security", Permission::ManageUsers, true),
 ];
 
 /// The navigation definitions for a principal.
@@ -381,6 +383,9 @@ pub fn notice(key: Option<&str>) -> Option<&'static str> {
             "Your password has been changed. Your other sessions have been signed out."
         }
         "saved" => "Your changes have been saved.",
+        "sessions_ended" => "Signed out. Those sessions have ended.",
+        "mfa_enabled" => "Two-step sign-in is on. Keep your recovery codes somewhere safe.",
+        "mfa_disabled" => "Two-step sign-in is off.",
         "session_ended" => "Your session has ended. Please sign in again.",
         _ => return None,
     })

@@ -2,9 +2,13 @@
 
 mod support;
 
+mod audit;
 mod auth;
 mod cli;
 mod isolation;
+mod mfa;
 mod ops;
+mod profile;
+mod team;
 mod tenancy;
 mod tickets;

@@ -114,6 +114,8 @@ impl TestApp {
         Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
+            // A refused oversized body makes the server close the connection; never reuse one.
+            .pool_max_idle_per_host(0)
             .build()
             .expect("client")
     }

@@ -87,6 +87,12 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             marker: GLOBEX_TICKET,
             lower_role: None,
         },
+        "/api/v1/team/{id}" | "/api/v1/team/{id}/resend" => Fixture {
+            path: path.replace("{id}", &app.user_id("acme", "vera@globex.example").await),
+            body: json!({"role": "client_viewer"}),
+            marker: "vera@globex.example",
+            lower_role: Some(("acme", "bob@globex.example", "portal", 403)),
+        },
         _ => {
             let _ = write;
             return None;

@@ -79,8 +79,16 @@ async fn isolation_matrix(app: TestApp) {
             ));
             attackers.push(("client session on an admin route", Some(&client), &[401]));
         } else {
-            attackers.push(("other tenant's member", Some(&other_tenant_member), &[404]));
-            attackers.push(("other company's admin", Some(&other_company_admin), &[404]));
+            attackers.push((
+                "other tenant's member",
+                Some(&other_tenant_member),
+                &[403, 404],
+            ));
+            attackers.push((
+                "other company's admin",
+                Some(&other_company_admin),
+                &[403, 404],
+            ));
             attackers.push(("staff session on a portal route", Some(&staff), &[401]));
         }
         for (who, session, allowed) in attackers {

@@ -1,0 +1,265 @@
+//! Team management for client company admins: members of the own company, invitations
+//! (shared with staff through `users::invitations`), roles, deactivation.
+
+pub mod routes;
+
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::audit::{self, Entry};
+use crate::auth::{Actor, Principal, Role, UserKind, sessions};
+use crate::companies::{self, Company};
+use crate::db::Row;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::users::{self, User, UserStatus, invitations};
+
+/// Roles a company admin may hand out.
+pub const TEAM_ROLES: [Role; 3] = [Role::ClientAdmin, Role::ClientUser, Role::ClientViewer];
+
+/// The admin's own company (active), or 404 for principals without one.
+pub async fn own_company(app: &AppState, actor: &Actor) -> AppResult<Company> {
+    let id = actor.company_id.as_ref().ok_or(AppError::NotFound)?;
+    companies::get(&app.db, &actor.scope, id.as_str())
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Members of the company ordered by email, after `cursor`.
+pub async fn members(
+    app: &AppState,
+    actor: &Actor,
+    cursor: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<User>> {
+    let company = actor.company_id.as_ref().ok_or(AppError::NotFound)?;
+    Ok(users::list(&app.db, &actor.scope, Some(company.as_str()), cursor, limit).await?)
+}
+
+/// A member of the actor's own company; anyone else (other company, other tenant, staff) is
+/// a 404.
+pub async fn member(app: &AppState, actor: &Actor, id: &str) -> AppResult<User> {
+    let user = users::get(&app.db, &actor.scope, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if user.role.kind() != UserKind::Client
+        || user.company_id.is_none()
+        || user.company_id != actor.company_id
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(user)
+}
+
+/// When each pending invitation of the company stops working (user id → Unix ms); members
+/// whose link has expired or was retired are absent.
+pub async fn invitation_expiries(
+    app: &AppState,
+    actor: &Actor,
+) -> AppResult<std::collections::HashMap<String, i64>> {
+    let company = actor.company_id.as_ref().ok_or(AppError::NotFound)?;
+    let rows = sqlx::query(
+        "SELECT t.user_id, CAST(MAX(t.expires_at) AS BIGINT) AS expires_at FROM one_time_tokens t \
+         JOIN users u ON u.id = t.user_id AND u.tenant_id = t.tenant_id \
+         WHERE t.tenant_id = $1 AND u.company_id = $2 AND u.status = 'invited' \
+         AND t.purpose = 'invite' AND t.used_at IS NULL AND t.expires_at > $3 GROUP BY t.user_id",
+    )
+    .bind(actor.scope.tenant_id().as_str())
+    .bind(company.as_str())
+    .bind(crate::db::now_ms())
+    .fetch_all(app.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("user_id")?, r.try_get("expires_at")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(AppError::from)
+}
+
+fn team_role(key: &str) -> Option<Role> {
+    Role::from_key(key).filter(|r| TEAM_ROLES.contains(r))
+}
+
+/// Invites someone into the actor's own company.
+pub async fn invite(
+    app: &AppState,
+    p: &Principal,
+    actor: &Actor,
+    ip: &str,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> AppResult<User> {
+    let company = own_company(app, actor).await?;
+    let mut errs = Vec::new();
+    let (email, name) = invitations::check_person(email, name, &mut errs);
+    let role = team_role(role);
+    if role.is_none() {
+        errs.push(FieldError {
+            field: "role".into(),
+            message: "Choose company admin, user or viewer.".into(),
+        });
+    }
+    let Some(role) = role.filter(|_| errs.is_empty()) else {
+        return Err(AppError::fields(errs));
+    };
+    invitations::invite(
+        app,
+        &p.tenant,
+        actor,
+        &p.name,
+        ip,
+        &invitations::Invitee {
+            email: &email,
+            name: &name,
+            role,
+            company: Some(&company),
+        },
+    )
+    .await
+}
+
+/// Refuses a change that would leave the company without an active company admin.
+async fn guard_last_admin(app: &AppState, actor: &Actor, user: &User) -> AppResult<()> {
+    let Some(company) = &user.company_id else {
+        return Ok(());
+    };
+    if user.role == Role::ClientAdmin
+        && user.status == UserStatus::Active
+        && users::active_company_admins(&app.db, &actor.scope, company.as_str()).await? <= 1
+    {
+        return Err(AppError::Unprocessable(
+            "Your company must keep at least one active company admin. Make someone else an admin first."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+fn not_self(actor: &Actor, user: &User, what: &str) -> AppResult<()> {
+    if user.id == actor.user_id {
+        return Err(AppError::Unprocessable(format!(
+            "You cannot {what} yourself; ask another company admin."
+        )));
+    }
+    Ok(())
+}
+
+/// Changes a member's role; their sessions end so the new permissions apply at once.
+pub async fn change_role(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    id: &str,
+    role_key: &str,
+) -> AppResult<User> {
+    let user = member(app, actor, id).await?;
+    let Some(role) = team_role(role_key) else {
+        return Err(AppError::field(
+            "role",
+            "Choose company admin, user or viewer.",
+        ));
+    };
+    if role == user.role {
+        return Ok(user);
+    }
+    // Stepping down oneself is fine while another active company admin remains.
+    guard_last_admin(app, actor, &user).await?;
+    users::set_role(&app.db, actor, &user.id, role).await?;
+    sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            company_id: user.company_id.as_ref().map(|c| c.as_str()),
+            detail: json!({ "from": user.role.key(), "to": role.key() }),
+            ..Entry::new("user.role_changed")
+                .by(actor)
+                .target("user", user.id.as_str())
+        },
+    )
+    .await?;
+    member(app, actor, id).await
+}
+
+/// Deactivates (ending their sessions at once) or reactivates a member.
+pub async fn set_active(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    id: &str,
+    active: bool,
+) -> AppResult<User> {
+    let user = member(app, actor, id).await?;
+    let status = if active {
+        match user.status {
+            UserStatus::Deactivated => {
+                let rec = users::find_for_login(&app.db, &actor.scope, &user.email).await?;
+                if rec.is_some_and(|r| r.password_hash.is_some()) {
+                    UserStatus::Active
+                } else {
+                    UserStatus::Invited
+                }
+            }
+            s => return Ok(User { status: s, ..user }),
+        }
+    } else {
+        if user.status == UserStatus::Deactivated {
+            return Ok(user);
+        }
+        not_self(actor, &user, "deactivate")?;
+        guard_last_admin(app, actor, &user).await?;
+        UserStatus::Deactivated
+    };
+    invitations::set_status_within_cap(&app.db, &actor.scope, &user, status).await?;
+    if !active {
+        sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
+    }
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            company_id: user.company_id.as_ref().map(|c| c.as_str()),
+            ..Entry::new(if active {
+                "user.activated"
+            } else {
+                "user.deactivated"
+            })
+            .by(actor)
+            .target("user", user.id.as_str())
+        },
+    )
+    .await?;
+    member(app, actor, id).await
+}
+
+/// Removes a member: a pending invitation is revoked (the account deleted), anyone who has
+/// joined is deactivated (their history stays attributable).
+pub async fn remove(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResult<()> {
+    let user = member(app, actor, id).await?;
+    if user.status == UserStatus::Invited {
+        invitations::revoke(app, actor, ip, &user).await
+    } else {
+        set_active(app, actor, ip, id, false).await.map(|_| ())
+    }
+}
+
+/// Sends a pending invitation again with a new link.
+pub async fn resend(
+    app: &AppState,
+    p: &Principal,
+    actor: &Actor,
+    ip: &str,
+    id: &str,
+) -> AppResult<User> {
+    let user = member(app, actor, id).await?;
+    let company = own_company(app, actor).await?;
+    invitations::resend(app, &p.tenant, actor, &p.name, ip, &user, Some(&company)).await?;
+    Ok(user)
+}
+
+/// Revokes a pending invitation.
+pub async fn revoke(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResult<()> {
+    let user = member(app, actor, id).await?;
+    invitations::revoke(app, actor, ip, &user).await
+}

@@ -1,0 +1,328 @@
+//! The invitation flow shared by staff (`/admin/users`) and client admins (`/portal/team`):
+//! validation, the plan's per-company seat cap (checked atomically), the token, the email and
+//! the audit entry; also resending and revoking.
+
+use serde_json::json;
+
+use super::{NewUser, User, UserStatus, normalize_email, valid_email};
+use crate::app::AppState;
+use crate::audit::{self, Entry};
+use crate::auth::tokens::{self, Purpose};
+use crate::auth::{Actor, Role, UserId};
+use crate::companies::Company;
+use crate::db::{Db, DbError, Row, now_ms};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::mail::Email;
+use crate::tenancy::{Tenant, TenantScope};
+
+/// A person to invite, after the caller has chosen role and company.
+pub struct Invitee<'a> {
+    /// Email as typed.
+    pub email: &'a str,
+    /// Name as typed.
+    pub name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Company, for client roles.
+    pub company: Option<&'a Company>,
+}
+
+/// Checks email and name; returns the normalised pair or the field errors found so far.
+pub fn check_person(email: &str, name: &str, errs: &mut Vec<FieldError>) -> (String, String) {
+    let email = normalize_email(email);
+    if !valid_email(&email) {
+        errs.push(FieldError {
+            field: "email".into(),
+            message: "Enter an email address such as name@example.com.".into(),
+        });
+    }
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 120 {
+        errs.push(FieldError {
+            field: "name".into(),
+            message: "Enter a name (at most 120 characters).".into(),
+        });
+    }
+    (email, name)
+}
+
+/// Refusal when a company has no free seat on the tenant's plan.
+fn cap_error(plan: &str, limit: i64) -> AppError {
+    AppError::Unprocessable(format!(
+        "The {plan} plan allows {limit} users per company (active and invited together). \
+         Revoke an invitation or deactivate someone first, or ask your provider about a larger plan."
+    ))
+}
+
+/// Inside `tx`, locks the company row and checks that one more active or invited user fits
+/// the plan. Touching the row first serialises concurrent invitations for the same company
+/// (a row lock on PostgreSQL, the write lock on SQLite), so two cannot both take the last seat.
+pub async fn reserve_seat(
+    conn: &mut sqlx::AnyConnection,
+    scope: &TenantScope,
+    company_id: &str,
+) -> AppResult<()> {
+    let locked = sqlx::query(
+        "UPDATE companies SET updated_at = $3 WHERE tenant_id = $1 AND id = $2 RETURNING id",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(company_id)
+    .bind(now_ms())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if locked.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let row = sqlx::query(
+        "SELECT p.name AS plan, p.max_client_users_per_company AS max_users, \
+         (SELECT COUNT(*) FROM users u WHERE u.tenant_id = $1 AND u.company_id = $2 \
+          AND u.status IN ('active', 'invited')) AS used \
+         FROM tenants t JOIN plans p ON p.name = t.plan WHERE t.id = $1",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(company_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let max: Option<i64> = row.try_get("max_users")?;
+    let used: i64 = row.try_get("used")?;
+    if let Some(max) = max
+        && used >= max
+    {
+        let plan: String = row.try_get("plan")?;
+        return Err(cap_error(&plan, max));
+    }
+    Ok(())
+}
+
+/// Sets a user's status, taking a seat atomically when a client user comes back from
+/// deactivation.
+pub async fn set_status_within_cap(
+    db: &Db,
+    scope: &TenantScope,
+    user: &User,
+    status: UserStatus,
+) -> AppResult<()> {
+    let mut tx = db.pool().begin().await?;
+    if let Some(c) = &user.company_id
+        && user.status == UserStatus::Deactivated
+        && status != UserStatus::Deactivated
+    {
+        reserve_seat(&mut tx, scope, c.as_str()).await?;
+    }
+    sqlx::query("UPDATE users SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
+        .bind(scope.tenant_id().as_str())
+        .bind(user.id.as_str())
+        .bind(status.as_str())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates the invited user (within the plan's cap), emails the link and audits it.
+pub async fn invite(
+    app: &AppState,
+    tenant: &Tenant,
+    actor: &Actor,
+    inviter: &str,
+    ip: &str,
+    who: &Invitee<'_>,
+) -> AppResult<User> {
+    let company_id = who.company.map(|c| c.id.as_str());
+    let mut tx = app.db.pool().begin().await?;
+    if let Some(c) = company_id {
+        reserve_seat(&mut tx, &actor.scope, c).await?;
+    }
+    let id = super::insert(
+        &mut tx,
+        &actor.scope,
+        &NewUser {
+            email: who.email,
+            name: who.name,
+            role: who.role,
+            company_id,
+            status: UserStatus::Invited,
+            password_hash: None,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        DbError::Conflict(_) => AppError::field(
+            "email",
+            "Someone with that email already has an account here.",
+        ),
+        other => other.into(),
+    })?;
+    tx.commit().await?;
+    send(app, tenant, inviter, who.email, who.name, &id, who.company).await?;
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            company_id,
+            detail: json!({ "email": who.email, "role": who.role.key() }),
+            ..Entry::new("user.invited")
+                .by(actor)
+                .target("user", id.as_str())
+        },
+    )
+    .await?;
+    super::get(&app.db, &actor.scope, id.as_str())
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Issues a fresh token (retiring the old one) and emails the invitation link.
+async fn send(
+    app: &AppState,
+    tenant: &Tenant,
+    inviter: &str,
+    email: &str,
+    name: &str,
+    id: &UserId,
+    company: Option<&Company>,
+) -> AppResult<()> {
+    let scope = tenant.scope();
+    let token = tokens::issue(&app.db, &scope, id, Purpose::Invite).await?;
+    let link = format!(
+        "{}/invite/accept?tenant={}&token={token}",
+        app.config.base_url, tenant.slug
+    );
+    let intro = match company {
+        Some(c) => format!(
+            "{inviter} invited you to the {} portal for {}.",
+            tenant.branding.portal_name, c.name
+        ),
+        None => format!(
+            "{inviter} invited you to the {} portal.",
+            tenant.branding.portal_name
+        ),
+    };
+    let sent = app
+        .mailer
+        .send(
+            &app.config.mail_from,
+            tenant,
+            Email {
+                to: email,
+                subject: "You are invited",
+                lines: vec![
+                    format!("Hello {name},"),
+                    intro,
+                    "Choose a password with the link below within 7 days.".into(),
+                ],
+                action: Some((&link, "Accept the invitation")),
+            },
+        )
+        .await;
+    if let Err(e) = sent {
+        tracing::error!(error = %e, "invitation email not sent");
+    }
+    Ok(())
+}
+
+/// Sends a still-pending invitation again with a new link; the old link stops working.
+pub async fn resend(
+    app: &AppState,
+    tenant: &Tenant,
+    actor: &Actor,
+    inviter: &str,
+    ip: &str,
+    user: &User,
+    company: Option<&Company>,
+) -> AppResult<()> {
+    if user.status != UserStatus::Invited {
+        return Err(AppError::Unprocessable(
+            "Only pending invitations can be sent again; this person has already joined or was deactivated."
+                .into(),
+        ));
+    }
+    send(
+        app,
+        tenant,
+        inviter,
+        &user.email,
+        &user.name,
+        &user.id,
+        company,
+    )
+    .await?;
+    audit::record(
+        &app.db,
+        &actor.scope,
+        Entry {
+            ip: Some(ip),
+            company_id: user.company_id.as_ref().map(|c| c.as_str()),
+            detail: json!({ "email": user.email }),
+            ..Entry::new("user.invitation_resent")
+                .by(actor)
+                .target("user", user.id.as_str())
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Withdraws a pending invitation: the link stops working and the account is deleted (or,
+/// if something already refers to it, deactivated).
+pub async fn revoke(app: &AppState, actor: &Actor, ip: &str, user: &User) -> AppResult<()> {
+    if user.status != UserStatus::Invited {
+        return Err(AppError::Unprocessable(
+            "Only pending invitations can be revoked; deactivate members who have joined.".into(),
+        ));
+    }
+    let scope = &actor.scope;
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE one_time_tokens SET used_at = $3 WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(user.id.as_str())
+    .bind(now)
+    .execute(app.db.pool())
+    .await?;
+    let mut tx = app.db.pool().begin().await?;
+    let deleted = async {
+        for sql in [
+            "DELETE FROM one_time_tokens WHERE tenant_id = $1 AND user_id = $2",
+            "DELETE FROM notification_prefs WHERE tenant_id = $1 AND user_id = $2",
+            "DELETE FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'invited'",
+        ] {
+            sqlx::query(sql)
+                .bind(scope.tenant_id().as_str())
+                .bind(user.id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    }
+    .await;
+    let removed = match deleted {
+        Ok(()) => {
+            tx.commit().await?;
+            true
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "invited user is referenced; deactivating instead");
+            drop(tx);
+            super::set_status(&app.db, scope, &user.id, UserStatus::Deactivated).await?;
+            false
+        }
+    };
+    audit::record(
+        &app.db,
+        scope,
+        Entry {
+            ip: Some(ip),
+            company_id: user.company_id.as_ref().map(|c| c.as_str()),
+            detail: json!({ "email": user.email, "deleted": removed }),
+            ..Entry::new("user.invitation_revoked")
+                .by(actor)
+                .target("user", user.id.as_str())
+        },
+    )
+    .await?;
+    Ok(())
+}
