@@ -85,10 +85,3 @@ CREATE TABLE ticket_attachments (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX ticket_attachments_ticket ON ticket_attachments (tenant_id, ticket_id, created_at);
-
-CREATE TABLE user_notification_prefs (
-    user_id TEXT PRIMARY KEY REFERENCES users(id),
-    tenant_id TEXT NOT NULL REFERENCES tenants(id),
-    ticket_replies INTEGER NOT NULL,
-    status_changes INTEGER NOT NULL
-);

@@ -973,12 +973,13 @@ pub struct Recipient {
     pub status_changes: bool,
 }
 
-/// Requester and cc'd users who are active, with their email preferences (on when unset).
+/// Requester and cc'd users who are active, with their email preferences from the profile's
+/// `notification_prefs` (on when unset).
 pub async fn recipients(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResult<Vec<Recipient>> {
     let rows = sqlx::query(
         "SELECT u.id, u.email, COALESCE(p.ticket_replies, 1) AS ticket_replies, \
          COALESCE(p.status_changes, 1) AS status_changes FROM users u \
-         LEFT JOIN user_notification_prefs p ON p.user_id = u.id \
+         LEFT JOIN notification_prefs p ON p.tenant_id = u.tenant_id AND p.user_id = u.id \
          WHERE u.tenant_id = $1 AND u.status = 'active' AND (u.id = (SELECT requester_id FROM tickets WHERE id = $2 AND tenant_id = $1) \
          OR u.id IN (SELECT user_id FROM ticket_cc WHERE ticket_id = $2 AND tenant_id = $1))",
     )

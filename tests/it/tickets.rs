@@ -578,8 +578,8 @@ async fn emails_follow_preferences(app: TestApp) {
     )
     .await;
     sqlx::query(
-        "INSERT INTO user_notification_prefs (user_id, tenant_id, ticket_replies, status_changes) \
-         SELECT id, tenant_id, 0, 1 FROM users WHERE id = $1",
+        "INSERT INTO notification_prefs (tenant_id, user_id, ticket_replies, status_changes, announcements, \
+         signature_requests, updated_at) SELECT tenant_id, id, 0, 1, 1, 1, 0 FROM users WHERE id = $1",
     )
     .bind(&alice_id)
     .execute(app.state.db.pool())
