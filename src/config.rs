@@ -251,6 +251,20 @@ mod tests {
     }
 
     #[test]
+    fn upload_and_reopen_limits() {
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(c.max_upload_bytes, 25 * 1024 * 1024);
+        assert_eq!(c.reopen_days, 14);
+        let env = |k: &str| match k {
+            "PORTICO_MAX_UPLOAD_MB" => Some("lots".to_string()),
+            "PORTICO_REOPEN_DAYS" => Some("-1".to_string()),
+            _ => None,
+        };
+        let problems = Config::from_lookup(env).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    #[test]
     fn defaults_are_sqlite_in_the_data_dir() {
         let c = Config::from_lookup(|_| None).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");

@@ -200,8 +200,8 @@ pub(crate) async fn read_multipart(
                 let filename = super::clean_filename(&f);
                 if too_big {
                     out.file_errors.push(format!(
-                        "{filename} is larger than {} MB.",
-                        max / (1024 * 1024)
+                        "{filename} is larger than {}.",
+                        super::human_size(&(max as i64))
                     ));
                 } else if out.files.len() >= MAX_FILES {
                     out.file_errors

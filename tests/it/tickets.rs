@@ -848,3 +848,64 @@ async fn staff_queue_filters(app: TestApp) {
     assert!(actions.contains(&"ticket.priority_changed".to_string()));
 }
 crate::db_test!(ticket_staff_queue, staff_queue_filters);
+
+async fn demo_tickets_cover_every_status(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let (_, b) = get(&app, &staff, "/api/v1/admin/tickets?status=all&limit=200").await;
+    let page: Value = serde_json::from_str(&b).unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 8);
+    for s in ["new", "open", "pending", "on_hold", "resolved", "closed"] {
+        assert!(
+            items.iter().any(|t| t["status"] == s),
+            "no demo ticket is {s}"
+        );
+    }
+    assert!(items.iter().any(|t| t["sla_state"] == "breached"));
+    assert!(items.iter().any(|t| t["company_name"] == "Initech"));
+    let n = items
+        .iter()
+        .map(|t| t["number"].as_i64().unwrap())
+        .min()
+        .unwrap();
+    assert_eq!(n, 1001, "numbers start at 1001");
+    let (_, b) = get(&app, &staff, "/api/v1/admin/tickets/1001").await;
+    let t: Value = serde_json::from_str(&b).unwrap();
+    assert!(
+        t["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["internal"] == true)
+    );
+    // Seeding again adds nothing.
+    portico::demo::seed(&app.state.db).await.unwrap();
+    assert_eq!(max_number(&app).await, 1008);
+    // Clients see the replies but not the note.
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let (_, b) = get(&app, &alice, "/api/v1/tickets/1001").await;
+    assert!(b.contains("I'm on it") && !b.contains("Credential Manager"));
+}
+crate::db_test!(ticket_demo_data, demo_tickets_cover_every_status);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_over_the_limit_are_refused() {
+    let app = TestApp::spawn_with(crate::support::Db::Sqlite, |c| c.max_upload_bytes = 1024)
+        .await
+        .unwrap();
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    static BIG: [u8; 4096] = [b'a'; 4096];
+    let r = bob
+        .client
+        .post(app.url(&format!("/portal/tickets?_csrf={}", bob.csrf)))
+        .multipart(ticket_form("Big log", Some(("big.log", &BIG))).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("big.log is larger than 1 KB"), "{html}");
+    assert!(html.contains("value=\"Big log\""));
+}
