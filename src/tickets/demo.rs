@@ -41,7 +41,7 @@ const TICKETS: &[DemoTicket] = &[
             Webmail works fine.\n\n- Windows 11, Outlook 365\n- Happens in the office and at home",
         priority: Priority::High,
         category: "Software",
-        age: 26 * 60,
+        age: 5 * 60,
         replies: &[
             Reply {
                 by: TECH,

@@ -861,7 +861,12 @@ async fn demo_tickets_cover_every_status(app: TestApp) {
             "no demo ticket is {s}"
         );
     }
-    assert!(items.iter().any(|t| t["sla_state"] == "breached"));
+    let breached: Vec<&Value> = items
+        .iter()
+        .filter(|t| t["sla_state"] == "breached")
+        .collect();
+    assert_eq!(breached.len(), 1, "exactly one overdue demo ticket");
+    assert_eq!(breached[0]["subject"], "File server unreachable");
     assert!(items.iter().any(|t| t["company_name"] == "Initech"));
     let n = items
         .iter()
