@@ -122,6 +122,81 @@ async fn admin_and_account_pages_render() {
     browser.close().await;
 }
 
+/// A client raises a ticket through the form, sees it, and staff find it in their queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickets_raise_and_work() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser.sign_in(&server, "acme", "bob@globex.example").await;
+    browser.goto(&server.url("/portal/tickets/new")).await;
+    browser
+        .wait_for(r#"input[name="subject"]"#)
+        .await
+        .send_keys("Browser-raised: monitor is blank")
+        .await
+        .expect("type subject");
+    browser
+        .wait_for(r#"textarea[name="description"]"#)
+        .await
+        .send_keys("Since the power cut the **monitor** stays blank.")
+        .await
+        .expect("type description");
+    browser.screenshot("portal-ticket-new.png").await;
+    browser
+        .wait_for(r#"form[enctype="multipart/form-data"] button[type="submit"]"#)
+        .await
+        .click()
+        .await
+        .expect("submit ticket");
+    let path = browser
+        .wait_until("the new ticket page", async || {
+            let url = browser.client.current_url().await.ok()?;
+            let p = url.path().to_owned();
+            (p.starts_with("/portal/tickets/") && p != "/portal/tickets/new").then_some(p)
+        })
+        .await;
+    browser
+        .wait_for("[data-ticket-number] #ticket-status")
+        .await;
+    browser.wait_for(".prose strong").await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser.goto(&server.url(&path)).await;
+        browser
+            .wait_until_visible_in_viewport(ACTIVE_NAV_LINK)
+            .await;
+        browser
+            .screenshot(&format!("portal-ticket-{suffix}.png"))
+            .await;
+        browser.goto(&server.url("/portal/tickets")).await;
+        browser.wait_for("table[data-ticket-list]").await;
+        browser
+            .screenshot(&format!("portal-tickets-{suffix}.png"))
+            .await;
+    }
+    browser.resize(DESKTOP).await;
+    browser.client.delete_all_cookies().await.expect("sign out");
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    browser.goto(&server.url("/admin/tickets")).await;
+    let row = browser.wait_for("table[data-ticket-list] tbody").await;
+    let text = row.text().await.unwrap_or_default();
+    if !text.contains("Browser-raised") {
+        browser
+            .fail("the new ticket is not in the staff queue")
+            .await;
+    }
+    browser.screenshot("admin-tickets.png").await;
+    browser.goto(&server.url("/admin/tickets/1001")).await;
+    browser.wait_for(".comment-internal").await;
+    browser.screenshot("admin-ticket.png").await;
+    browser.close().await;
+}
+
 /// Payloads stored through the API in user-writable and branding fields never run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_xss_payloads_never_execute() {
