@@ -26,6 +26,10 @@ pub struct Config {
     pub mail_from: String,
     /// Whether cookies carry `Secure` and responses HSTS (base URL is https).
     pub secure_cookies: bool,
+    /// Largest accepted upload per file in bytes (`PORTICO_MAX_UPLOAD_MB`, default 25).
+    pub max_upload_bytes: u64,
+    /// Days after resolution during which a client may reopen a ticket (`PORTICO_REOPEN_DAYS`, default 14).
+    pub reopen_days: i64,
 }
 
 /// Minimum length of `PORTICO_SECRET_KEY`.
@@ -135,6 +139,24 @@ impl Config {
                 "PORTICO_MAIL_FROM: '{mail_from}' is not a mailbox such as 'Portico <no-reply@example.com>'"
             ));
         }
+        let max_upload_mb = match val("PORTICO_MAX_UPLOAD_MB").map(|v| v.parse::<u64>()) {
+            None => 25,
+            Some(Ok(n)) if (1..=1024).contains(&n) => n,
+            Some(_) => {
+                problems
+                    .push("PORTICO_MAX_UPLOAD_MB: use a whole number of MiB from 1 to 1024".into());
+                25
+            }
+        };
+        let reopen_days = match val("PORTICO_REOPEN_DAYS").map(|v| v.parse::<i64>()) {
+            None => 14,
+            Some(Ok(n)) if (0..=3650).contains(&n) => n,
+            Some(_) => {
+                problems
+                    .push("PORTICO_REOPEN_DAYS: use a whole number of days from 0 to 3650".into());
+                14
+            }
+        };
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -150,6 +172,8 @@ impl Config {
             smtp_url,
             mail_from,
             secure_cookies,
+            max_upload_bytes: max_upload_mb * 1024 * 1024,
+            reopen_days,
         })
     }
 
@@ -224,6 +248,20 @@ mod tests {
             problems.iter().all(|p| !p.contains("secret@")),
             "password leaked: {problems:?}"
         );
+    }
+
+    #[test]
+    fn upload_and_reopen_limits() {
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(c.max_upload_bytes, 25 * 1024 * 1024);
+        assert_eq!(c.reopen_days, 14);
+        let env = |k: &str| match k {
+            "PORTICO_MAX_UPLOAD_MB" => Some("lots".to_string()),
+            "PORTICO_REOPEN_DAYS" => Some("-1".to_string()),
+            _ => None,
+        };
+        let problems = Config::from_lookup(env).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
     }
 
     #[test]

@@ -24,5 +24,6 @@ pub mod profile;
 pub mod seed;
 pub mod team;
 pub mod tenancy;
+pub mod tickets;
 pub mod users;
 pub mod web;

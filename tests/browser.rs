@@ -154,6 +154,225 @@ async fn client_admin_pages_render() {
     browser.close().await;
 }
 
+/// A client raises a ticket through the form, sees it, and staff find it in their queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickets_raise_and_work() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser.sign_in(&server, "acme", "bob@globex.example").await;
+    browser.goto(&server.url("/portal/tickets/new")).await;
+    browser
+        .wait_for(r#"input[name="subject"]"#)
+        .await
+        .send_keys("Browser-raised: monitor is blank")
+        .await
+        .expect("type subject");
+    browser
+        .wait_for(r#"textarea[name="description"]"#)
+        .await
+        .send_keys("Since the power cut the **monitor** stays blank.")
+        .await
+        .expect("type description");
+    browser.screenshot("portal-ticket-new.png").await;
+    browser
+        .wait_for(r#"form[enctype="multipart/form-data"] button[type="submit"]"#)
+        .await
+        .click()
+        .await
+        .expect("submit ticket");
+    let path = browser
+        .wait_until("the new ticket page", async || {
+            let url = browser.client.current_url().await.ok()?;
+            let p = url.path().to_owned();
+            (p.starts_with("/portal/tickets/") && p != "/portal/tickets/new").then_some(p)
+        })
+        .await;
+    browser
+        .wait_for("[data-ticket-number] #ticket-status")
+        .await;
+    browser.wait_for(".prose strong").await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser.goto(&server.url(&path)).await;
+        browser
+            .wait_until_visible_in_viewport(ACTIVE_NAV_LINK)
+            .await;
+        browser
+            .screenshot(&format!("portal-ticket-{suffix}.png"))
+            .await;
+        browser.goto(&server.url("/portal/tickets")).await;
+        browser.wait_for("table[data-ticket-list]").await;
+        browser
+            .screenshot(&format!("portal-tickets-{suffix}.png"))
+            .await;
+    }
+    browser.resize(DESKTOP).await;
+    browser.client.delete_all_cookies().await.expect("sign out");
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    browser.goto(&server.url("/admin/tickets")).await;
+    let row = browser.wait_for("table[data-ticket-list] tbody").await;
+    let text = row.text().await.unwrap_or_default();
+    if !text.contains("Browser-raised") {
+        browser
+            .fail("the new ticket is not in the staff queue")
+            .await;
+    }
+    browser.screenshot("admin-tickets.png").await;
+    browser.goto(&server.url("/admin/tickets/1001")).await;
+    browser.wait_for(".comment-internal").await;
+    browser.screenshot("admin-ticket.png").await;
+    browser.close().await;
+}
+
+/// Bob raises a ticket with an attachment; a staff reply and status change made through the API
+/// appear on his open page without a reload (server-sent events); then he closes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticket_page_updates_live_then_closes() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser.sign_in(&server, "acme", "bob@globex.example").await;
+    browser.goto(&server.url("/portal/tickets/new")).await;
+    browser
+        .wait_for(r#"input[name="subject"]"#)
+        .await
+        .send_keys("Printer on floor 2 jams")
+        .await
+        .expect("type subject");
+    browser
+        .wait_for(r#"textarea[name="description"]"#)
+        .await
+        .send_keys("Every second page jams. Log attached.")
+        .await
+        .expect("type description");
+    let log = tempfile::Builder::new()
+        .suffix(".txt")
+        .tempfile()
+        .expect("attachment");
+    std::fs::write(log.path(), "paper jam at tray 2\n").expect("write attachment");
+    browser
+        .wait_for(r#"input[type="file"][name="attachments"]"#)
+        .await
+        .send_keys(&log.path().display().to_string())
+        .await
+        .expect("attach file");
+    browser
+        .wait_for(r#"form[enctype="multipart/form-data"] button[type="submit"]"#)
+        .await
+        .click()
+        .await
+        .expect("submit ticket");
+    let holder = browser.wait_for("[data-ticket-number]").await;
+    let number = holder
+        .attr("data-ticket-number")
+        .await
+        .ok()
+        .flatten()
+        .expect("ticket number");
+    let attachments = browser
+        .wait_for("ul.files")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        attachments.contains(".txt"),
+        "attachment listed: {attachments}"
+    );
+    // Give the page's EventSource a moment to connect before staff act.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+
+    let staff = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("http client");
+    let me: Value = staff
+        .post(server.url("/api/v1/auth/login?tenant=acme"))
+        .json(
+            &json!({"email": "staff@acme.example", "password": DEMO_PASSWORD, "audience": "admin"}),
+        )
+        .send()
+        .await
+        .expect("staff login")
+        .json()
+        .await
+        .expect("me");
+    let csrf = me["csrf_token"].as_str().expect("csrf").to_string();
+    let r = staff
+        .post(server.url(&format!("/api/v1/admin/tickets/{number}/comments")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"body": "Replaced the pickup roller, please try again.", "internal": false}))
+        .send()
+        .await
+        .expect("staff reply");
+    assert!(r.status().is_success(), "staff reply: {}", r.status());
+    let r = staff
+        .patch(server.url(&format!("/api/v1/admin/tickets/{number}")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"status": "pending"}))
+        .send()
+        .await
+        .expect("status change");
+    assert!(r.status().is_success(), "status change: {}", r.status());
+
+    browser
+        .wait_until("the staff reply to appear without a reload", async || {
+            let thread = browser
+                .client
+                .find(Locator::Css("#ticket-thread"))
+                .await
+                .ok()?;
+            thread
+                .text()
+                .await
+                .ok()?
+                .contains("Replaced the pickup roller")
+                .then_some(())
+        })
+        .await;
+    browser
+        .wait_until(
+            "the status to change to pending without a reload",
+            async || {
+                let badge = browser
+                    .client
+                    .find(Locator::Css("#ticket-status"))
+                    .await
+                    .ok()?;
+                (badge.attr("data-status").await.ok()?? == "pending").then_some(())
+            },
+        )
+        .await;
+    browser.screenshot("portal-ticket-live-update.png").await;
+
+    browser
+        .wait_for(r#"form[action$="/close"] button[type="submit"]"#)
+        .await
+        .click()
+        .await
+        .expect("close");
+    // The form asks for confirmation first.
+    let _ = browser.client.accept_alert().await;
+    browser
+        .wait_until("the ticket to be closed", async || {
+            let badge = browser
+                .client
+                .find(Locator::Css("#ticket-status"))
+                .await
+                .ok()?;
+            (badge.attr("data-status").await.ok()?? == "closed").then_some(())
+        })
+        .await;
+    browser.close().await;
+}
+
 /// Payloads stored through the API in user-writable and branding fields never run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_xss_payloads_never_execute() {

@@ -235,13 +235,21 @@ impl Role {
             Role::ClientAdmin => &[
                 PortalAccess,
                 CreateTickets,
+                CommentOnTickets,
+                CloseTickets,
                 ViewCompanyTickets,
                 ViewInvoices,
                 ManageTeam,
                 ViewCompanyAudit,
                 ChangeOwnProfile,
             ],
-            Role::ClientUser => &[PortalAccess, CreateTickets, ChangeOwnProfile],
+            Role::ClientUser => &[
+                PortalAccess,
+                CreateTickets,
+                CommentOnTickets,
+                CloseTickets,
+                ChangeOwnProfile,
+            ],
             Role::ClientViewer => &[
                 PortalAccess,
                 ViewCompanyTickets,
@@ -266,8 +274,12 @@ pub enum Permission {
     PortalAccess,
     /// Use the member (Mission) pages.
     MissionAccess,
-    /// Raise tickets and comment.
+    /// Raise tickets.
     CreateTickets,
+    /// Comment on the tickets one may see.
+    CommentOnTickets,
+    /// Close ("my issue is solved") and reopen the tickets one may see.
+    CloseTickets,
     /// See every ticket of the own company.
     ViewCompanyTickets,
     /// See the company's invoices.
@@ -445,6 +457,8 @@ mod tests {
             );
         }
         assert!(!Role::ClientViewer.has(Permission::CreateTickets));
+        assert!(!Role::ClientViewer.has(Permission::CommentOnTickets));
+        assert!(!Role::ClientViewer.has(Permission::CloseTickets));
         assert!(!Role::ClientUser.has(Permission::ManageTeam));
         assert!(!Role::Technician.has(Permission::ManageBranding));
         assert!(!Role::ClientAdmin.has(Permission::AdminAccess));

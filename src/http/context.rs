@@ -245,20 +245,27 @@ async fn resolve_inner(
 
     let mut body = body;
     if is_unsafe(&parts.method) {
-        let is_form = parts
+        let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            .unwrap_or("");
+        let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+        // Upload forms post `multipart/form-data`, whose body is streamed to the handler and not
+        // read here; their token rides in the query string (`action="…?_csrf=…"`).
+        let is_multipart = content_type.starts_with("multipart/form-data");
         // JSON without a session carries nothing ambient to abuse (and cross-site JSON needs a
         // CORS preflight we never grant), so only sessions and forms are checked.
-        let needs_check = principal.is_some() || is_form;
+        let needs_check = principal.is_some() || is_form || is_multipart;
         if needs_check {
             let mut presented = parts
                 .headers
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
+            if presented.is_none() && is_multipart {
+                presented = query_param(parts.uri.query(), CSRF_FIELD);
+            }
             if presented.is_none() && is_form {
                 let bytes = axum::body::to_bytes(body, crate::http::FORM_LIMIT)
                     .await

@@ -19,6 +19,7 @@ const OPENAPI_FRAGMENTS: &[&str] = &[
     include_str!("openapi/mfa.json"),
     include_str!("openapi/events.json"),
     include_str!("openapi/jobs.json"),
+    include_str!("openapi/tickets.json"),
 ];
 
 /// The full OpenAPI document.

@@ -53,12 +53,7 @@ pub const MSP_NAV: &[NavDef] = &[
         Permission::PortalAccess,
         true,
     ),
-    nav(
-        "Tickets",
-        "/portal/tickets",
-        Permission::PortalAccess,
-        false,
-    ),
+    nav("Tickets", "/portal/tickets", Permission::PortalAccess, true),
     nav(
         "Service Catalog",
         "/portal/catalog",
@@ -135,12 +130,7 @@ pub const MISSION_NAV: &[NavDef] = &[
 /// Admin panel navigation for MSP tenants.
 pub const ADMIN_MSP_NAV: &[NavDef] = &[
     nav("Dashboard", "/admin", Permission::AdminAccess, true),
-    nav(
-        "Tickets",
-        "/admin/tickets",
-        Permission::ManageTickets,
-        false,
-    ),
+    nav("Tickets", "/admin/tickets", Permission::ManageTickets, true),
     nav(
         "Companies",
         "/admin/companies",

@@ -261,3 +261,58 @@ async fn event_published_on_one_node_reaches_a_client_of_another_postgres() {
     // Exactly once, although both nodes listen.
     assert!(on_b.next(Duration::from_millis(300)).await.is_none());
 }
+
+/// A real staff reply posted to node A reaches the requester's stream on node B, and an
+/// internal note posted to node A never does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_reply_on_one_node_reaches_a_client_of_another_postgres() {
+    let Some(a) = TestApp::spawn(Db::Postgres).await else {
+        return;
+    };
+    let b = a.spawn_peer().await;
+    let bob = b.api_login("acme", "bob@globex.example", "portal").await;
+    let r = bob
+        .client
+        .post(b.url("/api/v1/tickets"))
+        .header("x-csrf-token", &bob.csrf)
+        .json(&json!({"subject": "VPN drops every hour", "description": "Since Monday.", "priority": "high", "category": "Network"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let number = r.json::<Value>().await.unwrap()["number"]
+        .as_i64()
+        .expect("number");
+    let mut on_b = SseClient::open(&b, &bob.client, "/api/v1/events").await;
+    let staff = a.api_login("acme", "staff@acme.example", "admin").await;
+    for (body, internal) in [
+        ("Checking the firewall logs.", true),
+        ("We found it: the DHCP lease. Fixed.", false),
+    ] {
+        let r = staff
+            .client
+            .post(a.url(&format!("/api/v1/admin/tickets/{number}/comments")))
+            .header("x-csrf-token", &staff.csrf)
+            .json(&json!({"body": body, "internal": internal}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+    let mut seen = Vec::new();
+    while let Some((kind, data)) = on_b.next(Duration::from_secs(2)).await {
+        let text = data.to_string();
+        assert!(
+            !text.contains("firewall logs"),
+            "internal note reached a client: {text}"
+        );
+        seen.push(kind);
+        if text.contains("DHCP lease") {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().any(|k| k == "ticket.comment"),
+        "no comment event on node B: {seen:?}"
+    );
+}

@@ -14,3 +14,4 @@ mod profile;
 mod smtp;
 mod team;
 mod tenancy;
+mod tickets;

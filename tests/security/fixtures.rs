@@ -38,6 +38,55 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             marker: "bob@globex.example",
             lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
         },
+        "/api/v1/tickets/{number}"
+        | "/api/v1/tickets/{number}/comments"
+        | "/api/v1/tickets/{number}/close"
+        | "/api/v1/tickets/{number}/reopen"
+        | "/api/v1/tickets/{number}/attachments" => {
+            let n = globex_ticket(app).await;
+            Fixture {
+                path: path.replace("{number}", &n.to_string()),
+                body: json!({"body": "Hello", "reason": "Still broken"})
+                    .as_object()
+                    .map(|o| {
+                        let mut o = o.clone();
+                        if !path.ends_with("/comments") {
+                            o.remove("body");
+                        }
+                        if !path.ends_with("/reopen") {
+                            o.remove("reason");
+                        }
+                        Value::Object(o)
+                    })
+                    .unwrap_or_default(),
+                marker: GLOBEX_TICKET,
+                // Bob is neither requester nor cc; the viewer reads but never writes.
+                lower_role: Some(if write {
+                    ("acme", "vera@globex.example", "portal", 403)
+                } else {
+                    ("acme", "bob@globex.example", "portal", 404)
+                }),
+            }
+        }
+        "/api/v1/tickets/{number}/attachments/{id}" => {
+            let (n, id) = globex_attachment(app).await;
+            Fixture {
+                path: format!("/api/v1/tickets/{n}/attachments/{id}"),
+                body: Value::Null,
+                marker: "fixture attachment",
+                lower_role: Some(("acme", "bob@globex.example", "portal", 404)),
+            }
+        }
+        "/api/v1/admin/tickets/{number}" | "/api/v1/admin/tickets/{number}/comments" => Fixture {
+            path: path.replace("{number}", &globex_ticket(app).await.to_string()),
+            body: if path.ends_with("/comments") {
+                json!({"body": "Note", "internal": true})
+            } else {
+                json!({"priority": "high"})
+            },
+            marker: GLOBEX_TICKET,
+            lower_role: None,
+        },
         "/api/v1/team/{id}" | "/api/v1/team/{id}/resend" => Fixture {
             path: path.replace("{id}", &app.user_id("acme", "vera@globex.example").await),
             body: json!({"role": "client_viewer"}),
@@ -74,4 +123,49 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             return None;
         }
     })
+}
+
+/// Subject of the demo ticket the ticket routes are attacked through (Alice's, Globex).
+const GLOBEX_TICKET: &str = "Outlook keeps asking for my password";
+
+async fn globex_ticket(app: &TestApp) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT number FROM tickets WHERE subject = $1")
+        .bind(GLOBEX_TICKET)
+        .fetch_one(app.state.db.pool())
+        .await
+        .expect("demo ticket")
+        .get::<i64, _>(0)
+}
+
+/// A stored attachment of the Globex demo ticket (created once per app).
+async fn globex_attachment(app: &TestApp) -> (i64, String) {
+    use sqlx::Row;
+    let n = globex_ticket(app).await;
+    let row = sqlx::query(
+        "SELECT k.id, k.tenant_id, u.id AS uploader FROM tickets k JOIN users u ON u.id = k.requester_id WHERE k.number = $1 AND k.subject = $2",
+    )
+    .bind(n)
+    .bind(GLOBEX_TICKET)
+    .fetch_one(app.state.db.pool())
+    .await
+    .expect("ticket");
+    let (ticket, tenant, uploader): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+    let id = "0190f000-0000-7000-8000-00000000f1a7".to_string();
+    let dir = app.data_dir.join("files").join(&tenant);
+    std::fs::create_dir_all(&dir).expect("files dir");
+    std::fs::write(dir.join(&id), "fixture attachment").expect("file");
+    sqlx::query(
+        "INSERT INTO ticket_attachments (id, tenant_id, ticket_id, comment_id, internal, uploader_id, filename, \
+         content_type, size, created_at) VALUES ($1, $2, $3, NULL, 0, $4, 'fixture.txt', 'text/plain', 18, 0) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(&tenant)
+    .bind(&ticket)
+    .bind(&uploader)
+    .execute(app.state.db.pool())
+    .await
+    .expect("attachment row");
+    (n, id)
 }

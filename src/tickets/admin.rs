@@ -1,0 +1,667 @@
+//! Staff pages and JSON API for the ticket queue.
+
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::routes::{
+    FormData, ListQuery, PAGE_SIZE, Row, TicketPage, TicketView, download, list_items, next_link,
+    number, read_multipart, statuses, view,
+};
+use super::service::{self, CommentInput, CreateInput};
+use super::store::{self, ListFilter, ListScope, Pick, Sort, Ticket};
+use super::{ALL_PRIORITIES, ALL_STATUSES, CATEGORIES, Priority, SlaState, Status};
+use crate::app::AppState;
+use crate::auth::{Actor, Permission, StaffUser};
+use crate::db::now_ms;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::ApiRouter;
+use crate::http::context::{Ctx, RequestContext};
+use crate::web::{FormErrors, PageCtx, render};
+
+/// Staff pages.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/tickets",
+            get(queue_page).merge(post(create_form).layer(DefaultBodyLimit::disable())),
+        )
+        .route("/admin/tickets/new", get(new_page))
+        .route("/admin/tickets/{number}", get(detail_page))
+        .route("/admin/tickets/{number}/update", post(update_form))
+        .route(
+            "/admin/tickets/{number}/comments",
+            post(comment_form).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/admin/tickets/{number}/attachments/{id}",
+            get(download_page),
+        )
+}
+
+/// Staff JSON API.
+pub fn api() -> ApiRouter {
+    ApiRouter::default()
+        .route(
+            "/api/v1/admin/tickets",
+            &["get", "post"],
+            get(api_list).post(api_create),
+        )
+        .route(
+            "/api/v1/admin/tickets/{number}",
+            &["get", "patch"],
+            get(api_get).patch(api_patch),
+        )
+        .route(
+            "/api/v1/admin/tickets/{number}/comments",
+            &["post"],
+            post(api_comment),
+        )
+}
+
+fn staff_filter(q: &ListQuery) -> ListFilter {
+    ListFilter {
+        scope: ListScope::Tenant,
+        statuses: statuses(q.status.as_deref()),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        priority: q.priority.as_deref().and_then(Priority::parse),
+        company_id: q.company.clone().filter(|c| !c.is_empty()),
+        assignee_id: match q.assignee.as_deref() {
+            None | Some("") | Some("any") => None,
+            Some("none") => Some(String::new()),
+            Some(a) => Some(a.to_string()),
+        },
+        sla: match q.sla.as_deref() {
+            Some("breached") => Some(SlaState::Breached),
+            Some("due_soon") => Some(SlaState::DueSoon),
+            Some("ok") => Some(SlaState::Ok),
+            _ => None,
+        },
+        sort: Sort::parse(q.sort.as_deref()),
+        cursor: q.cursor.clone().filter(|c| !c.is_empty()),
+        limit: q.limit.unwrap_or(PAGE_SIZE).clamp(1, 200),
+        search_internal: true,
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "tickets/templates/admin_list.html")]
+struct QueuePage {
+    page: PageCtx,
+    rows: Vec<Row>,
+    next: Option<String>,
+    q: ListQuery,
+    companies: Vec<crate::companies::Company>,
+    staff: Vec<Pick>,
+    statuses: &'static [Status],
+    priorities: &'static [Priority],
+}
+
+impl QueuePage {
+    fn sel(&self, v: &Option<String>, want: &str) -> bool {
+        v.as_deref().unwrap_or("") == want
+    }
+
+    /// The filter value of a single status (`open` alone means every active status).
+    fn status_key(&self, s: &Status) -> &'static str {
+        if *s == Status::Open {
+            "open_only"
+        } else {
+            s.as_str()
+        }
+    }
+}
+
+async fn queue_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let filter = staff_filter(&q);
+    let (items, next) = store::list(&app.db, &actor.scope, &filter).await?;
+    let now = now_ms();
+    let mut q = q;
+    if q.status.is_none() {
+        q.status = Some("open".into());
+    }
+    render(&QueuePage {
+        page: PageCtx::new(&ctx),
+        rows: items
+            .into_iter()
+            .map(|t| Row {
+                sla: t.sla_state(now),
+                t,
+            })
+            .collect(),
+        next: next.map(|c| next_link("/admin/tickets", &q, &c)),
+        companies: crate::companies::list(&app.db, &actor.scope, None, 500).await?,
+        staff: store::users_of_kind(&app.db, &actor.scope, "staff", None).await?,
+        q,
+        statuses: &ALL_STATUSES,
+        priorities: &ALL_PRIORITIES,
+    })
+}
+
+#[derive(askama::Template)]
+#[template(path = "tickets/templates/admin_new.html")]
+struct NewPage {
+    page: PageCtx,
+    errors: FormErrors,
+    requester_id: String,
+    subject: String,
+    description: String,
+    priority: String,
+    category: String,
+    clients: Vec<Pick>,
+    categories: &'static [&'static str],
+    priorities: &'static [Priority],
+}
+
+async fn new_view(
+    app: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+    form: Option<&FormData>,
+    errors: FormErrors,
+) -> AppResult<Response> {
+    let get = |k: &str| form.map(|f| f.get(k)).unwrap_or_default();
+    let failed = !errors.is_empty();
+    let mut r = render(&NewPage {
+        page: PageCtx::new(ctx),
+        errors,
+        requester_id: get("requester_id"),
+        subject: get("subject"),
+        description: get("description"),
+        priority: form
+            .map(|f| f.get("priority"))
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "normal".into()),
+        category: get("category"),
+        clients: store::users_of_kind(&app.db, &actor.scope, "client", None).await?,
+        categories: &CATEGORIES,
+        priorities: &ALL_PRIORITIES,
+    })?;
+    if failed {
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(r)
+}
+
+async fn new_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    new_view(&app, &ctx, &actor, None, FormErrors::default()).await
+}
+
+/// Checks the fields of a ticket raised on a client's behalf.
+async fn check_create(
+    app: &AppState,
+    actor: &Actor,
+    requester_id: &str,
+    subject: &str,
+    description: &str,
+    priority: &str,
+    category: &str,
+) -> Result<CreateInput, Vec<FieldError>> {
+    let mut errs = Vec::new();
+    let clients = store::users_of_kind(&app.db, &actor.scope, "client", None)
+        .await
+        .unwrap_or_default();
+    let requester = clients.iter().find(|c| c.id == requester_id);
+    if requester.is_none() {
+        errs.push(FieldError {
+            field: "requester_id".into(),
+            message: "Choose the client user the ticket is for.".into(),
+        });
+    }
+    let fields = service::check_fields(subject, description, priority, category);
+    match (fields, requester) {
+        (Ok((subject, description, priority, category)), Some(r)) if errs.is_empty() => {
+            Ok(CreateInput {
+                company_id: r.company_id.clone().unwrap_or_default(),
+                requester_id: r.id.clone(),
+                subject,
+                description,
+                priority,
+                category: category.into(),
+                cc: Vec::new(),
+            })
+        }
+        (f, _) => {
+            errs.extend(f.err().unwrap_or_default());
+            Err(errs)
+        }
+    }
+}
+
+async fn create_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let form = read_multipart(&app, req).await?;
+    let checked = check_create(
+        &app,
+        &actor,
+        &form.get("requester_id"),
+        &form.get("subject"),
+        &form.get("description"),
+        &form.get("priority"),
+        &form.get("category"),
+    )
+    .await;
+    let input = match (checked, form.file_error()) {
+        (Ok(i), None) => i,
+        (r, fe) => {
+            let mut errs = r.err().unwrap_or_default();
+            errs.extend(fe);
+            return new_view(&app, &ctx, &actor, Some(&form), FormErrors(errs)).await;
+        }
+    };
+    let t = service::create(&app, &actor, &ctx.ip, input, form.files).await?;
+    Ok(Redirect::to(&format!("/admin/tickets/{}?notice=created", t.number)).into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "tickets/templates/admin_detail.html")]
+struct DetailPage {
+    page: PageCtx,
+    v: TicketView,
+    file_base: String,
+    staff: Vec<Pick>,
+    next_statuses: Vec<Status>,
+    priorities: &'static [Priority],
+    errors: FormErrors,
+    body: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+/// What a re-rendered detail page keeps from the request.
+#[derive(Default)]
+struct Shown<'a> {
+    errors: FormErrors,
+    body: String,
+    notice: Option<&'a str>,
+    error: Option<String>,
+}
+
+async fn detail_view(
+    app: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+    t: Ticket,
+    shown: Shown<'_>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let Shown {
+        errors,
+        body,
+        notice,
+        error,
+    } = shown;
+    let next_statuses = ALL_STATUSES
+        .into_iter()
+        .filter(|s| *s == t.status || super::allowed(t.status, *s))
+        .collect();
+    let file_base = format!("/admin/tickets/{}/attachments", t.number);
+    let v = view(app, &actor.scope, t, true).await?;
+    let mut r = render(&DetailPage {
+        page: PageCtx::new(ctx),
+        v,
+        file_base,
+        staff: store::users_of_kind(&app.db, &actor.scope, "staff", None).await?,
+        next_statuses,
+        priorities: &ALL_PRIORITIES,
+        errors,
+        body,
+        notice: match notice {
+            Some("created") => Some("The ticket has been created."),
+            Some("saved") => Some("Your changes have been saved."),
+            Some("replied") => Some("Your reply has been sent."),
+            Some("noted") => Some("Your internal note has been added."),
+            _ => None,
+        },
+        error,
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+#[derive(Deserialize, Default)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn find(app: &AppState, staff: &StaffUser, n: &str) -> AppResult<Ticket> {
+    service::visible(app, staff, number(n)?).await
+}
+
+async fn detail_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(n): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let t = find(&app, &staff, &n).await?;
+    detail_view(
+        &app,
+        &ctx,
+        &actor,
+        t,
+        Shown {
+            notice: q.notice.as_deref(),
+            ..Shown::default()
+        },
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+struct UpdateForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    priority: String,
+    assignee_id: Option<String>,
+}
+
+/// Applies status, priority and assignee changes (each only when it differs).
+async fn update(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    t: Ticket,
+    status: Option<&str>,
+    priority: Option<&str>,
+    assignee: Option<Option<&str>>,
+) -> AppResult<Ticket> {
+    let status = match status.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            AppError::field(
+                "status",
+                "Use new, open, pending, on_hold, resolved or closed.",
+            )
+        })?),
+    };
+    let priority = match priority.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(p) => Some(
+            Priority::parse(p)
+                .ok_or_else(|| AppError::field("priority", "Use low, normal, high or urgent."))?,
+        ),
+    };
+    let mut t = t;
+    if let Some(a) = assignee {
+        t = service::assign(app, actor, ip, &t, a.filter(|a| !a.is_empty())).await?;
+    }
+    if let Some(p) = priority {
+        t = service::set_priority(app, actor, ip, &t, p).await?;
+    }
+    if let Some(s) = status.filter(|s| *s != t.status) {
+        t = service::set_status(app, actor, ip, &t, s, None).await?;
+    }
+    Ok(t)
+}
+
+async fn update_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(n): Path<String>,
+    axum::Form(f): axum::Form<UpdateForm>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let t = find(&app, &staff, &n).await?;
+    let number = t.number;
+    match update(
+        &app,
+        &actor,
+        &ctx.ip,
+        t.clone(),
+        Some(&f.status),
+        Some(&f.priority),
+        Some(f.assignee_id.as_deref()),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/tickets/{number}?notice=saved")).into_response()),
+        Err(
+            e @ (AppError::Validation { .. } | AppError::Unprocessable(_) | AppError::Conflict(_)),
+        ) => {
+            let t = find(&app, &staff, &n).await.unwrap_or(t);
+            let status = e.status();
+            detail_view(
+                &app,
+                &ctx,
+                &actor,
+                t,
+                Shown {
+                    errors: FormErrors::from(&e),
+                    error: (!matches!(e, AppError::Validation { .. })).then(|| e.to_string()),
+                    ..Shown::default()
+                },
+                status,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn comment_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(n): Path<String>,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let t = find(&app, &staff, &n).await?;
+    let form = read_multipart(&app, req).await?;
+    let body = form.get("body");
+    let internal = form.get("internal") == "1";
+    let result = match form.file_error() {
+        Some(fe) => Err(AppError::fields(vec![fe])),
+        None => {
+            service::comment(
+                &app,
+                &actor,
+                &ctx.ip,
+                &t,
+                CommentInput {
+                    body: body.clone(),
+                    internal,
+                    by_staff: true,
+                },
+                form.files,
+            )
+            .await
+        }
+    };
+    match result {
+        Ok(t) => {
+            let notice = if internal { "noted" } else { "replied" };
+            Ok(Redirect::to(&format!(
+                "/admin/tickets/{}?notice={notice}#comments",
+                t.number
+            ))
+            .into_response())
+        }
+        Err(
+            e @ (AppError::Validation { .. } | AppError::Unprocessable(_) | AppError::Conflict(_)),
+        ) => {
+            let status = e.status();
+            let error = (!matches!(e, AppError::Validation { .. })).then(|| e.to_string());
+            let shown = Shown {
+                errors: FormErrors::from(&e),
+                body,
+                notice: None,
+                error,
+            };
+            detail_view(&app, &ctx, &actor, t, shown, status).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn download_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Path((n, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let t = find(&app, &staff, &n).await?;
+    download(&app, &actor.scope, &t, &id, true).await
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON API.
+
+async fn api_list(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<TicketPage>> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let (items, next_cursor) = store::list(&app.db, &actor.scope, &staff_filter(&q)).await?;
+    Ok(Json(TicketPage {
+        items: list_items(items),
+        next_cursor,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    #[serde(default)]
+    requester_id: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    category: String,
+}
+
+async fn api_create(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Json(b): Json<CreateBody>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let input = check_create(
+        &app,
+        &actor,
+        &b.requester_id,
+        &b.subject,
+        &b.description,
+        &b.priority,
+        &b.category,
+    )
+    .await
+    .map_err(AppError::fields)?;
+    let t = service::create(&app, &actor, &ctx.ip, input, Vec::new()).await?;
+    let v = view(&app, &actor.scope, t, true).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn api_get(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Path(n): Path<String>,
+) -> AppResult<Json<TicketView>> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let t = find(&app, &staff, &n).await?;
+    Ok(Json(view(&app, &actor.scope, t, true).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    status: Option<String>,
+    priority: Option<String>,
+    /// `null` clears the assignee; absent leaves it.
+    #[serde(default, deserialize_with = "double_option")]
+    assignee_id: Option<Option<String>>,
+}
+
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::<String>::deserialize(d)?))
+}
+
+async fn api_patch(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(n): Path<String>,
+    Json(b): Json<PatchBody>,
+) -> AppResult<Json<TicketView>> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let t = find(&app, &staff, &n).await?;
+    let t = update(
+        &app,
+        &actor,
+        &ctx.ip,
+        t,
+        b.status.as_deref(),
+        b.priority.as_deref(),
+        b.assignee_id.as_ref().map(|a| a.as_deref()),
+    )
+    .await?;
+    Ok(Json(view(&app, &actor.scope, t, true).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentBody {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    internal: bool,
+}
+
+async fn api_comment(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(n): Path<String>,
+    Json(b): Json<CommentBody>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let t = find(&app, &staff, &n).await?;
+    let t = service::comment(
+        &app,
+        &actor,
+        &ctx.ip,
+        &t,
+        CommentInput {
+            body: b.body,
+            internal: b.internal,
+            by_staff: true,
+        },
+        Vec::new(),
+    )
+    .await?;
+    let v = view(&app, &actor.scope, t, true).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}

@@ -1,0 +1,542 @@
+//! Tickets: the model and its rules (statuses and their transitions, SLA, who may see what,
+//! Markdown, uploads). SQL lives in `store`, HTTP in `routes` (portal) and `admin` (staff),
+//! and the writes with their side effects (audit, events, emails) in `service`.
+
+pub mod admin;
+pub mod demo;
+pub mod routes;
+pub mod service;
+pub mod store;
+
+use serde::Serialize;
+
+use crate::auth::{Permission, Principal};
+use crate::error::AppError;
+
+/// Where a ticket is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Raised, nobody has looked yet.
+    New,
+    /// Being worked on.
+    Open,
+    /// Waiting for the client.
+    Pending,
+    /// Parked (waiting for a vendor, a part, a change window).
+    OnHold,
+    /// Fixed; the client may still reopen it.
+    Resolved,
+    /// Done.
+    Closed,
+}
+
+/// Every status, in the order forms show them.
+pub const ALL_STATUSES: [Status; 6] = [
+    Status::New,
+    Status::Open,
+    Status::Pending,
+    Status::OnHold,
+    Status::Resolved,
+    Status::Closed,
+];
+
+/// The one table of allowed status changes; every route goes through [`allowed`].
+const TRANSITIONS: &[(Status, Status)] = {
+    use Status::*;
+    &[
+        (New, Open),
+        (New, Pending),
+        (New, OnHold),
+        (New, Resolved),
+        (New, Closed),
+        (Open, Pending),
+        (Open, OnHold),
+        (Open, Resolved),
+        (Open, Closed),
+        (Pending, Open),
+        (Pending, OnHold),
+        (Pending, Resolved),
+        (Pending, Closed),
+        (OnHold, Open),
+        (OnHold, Pending),
+        (OnHold, Resolved),
+        (OnHold, Closed),
+        (Resolved, Open),
+        (Resolved, Closed),
+        (Closed, Open),
+    ]
+};
+
+/// Whether a ticket may move from `from` to `to`.
+pub fn allowed(from: Status, to: Status) -> bool {
+    TRANSITIONS.contains(&(from, to))
+}
+
+/// Refuses a change the table does not allow with a 422 that says what is possible.
+pub fn check_transition(from: Status, to: Status) -> Result<(), AppError> {
+    if allowed(from, to) {
+        return Ok(());
+    }
+    let options: Vec<&str> = ALL_STATUSES
+        .iter()
+        .filter(|s| allowed(from, **s))
+        .map(|s| s.label())
+        .collect();
+    Err(AppError::Unprocessable(format!(
+        "A {} ticket cannot be set to {}. Possible: {}.",
+        from.label().to_lowercase(),
+        to.label().to_lowercase(),
+        options.join(", ")
+    )))
+}
+
+impl Status {
+    /// Stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Open => "open",
+            Status::Pending => "pending",
+            Status::OnHold => "on_hold",
+            Status::Resolved => "resolved",
+            Status::Closed => "closed",
+        }
+    }
+
+    /// Parses the stored or API name.
+    pub fn parse(s: &str) -> Option<Status> {
+        ALL_STATUSES.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::New => "New",
+            Status::Open => "Open",
+            Status::Pending => "Waiting for you",
+            Status::OnHold => "On hold",
+            Status::Resolved => "Resolved",
+            Status::Closed => "Closed",
+        }
+    }
+
+    /// True for resolved and closed tickets.
+    pub fn is_done(self) -> bool {
+        matches!(self, Status::Resolved | Status::Closed)
+    }
+}
+
+/// How urgent a ticket is; selects the SLA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Whenever convenient.
+    Low,
+    /// The default.
+    Normal,
+    /// Hurts work.
+    High,
+    /// Business stopped.
+    Urgent,
+}
+
+/// Every priority, lowest first.
+pub const ALL_PRIORITIES: [Priority; 4] = [
+    Priority::Low,
+    Priority::Normal,
+    Priority::High,
+    Priority::Urgent,
+];
+
+impl Priority {
+    /// Stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    /// Parses the stored or API name.
+    pub fn parse(s: &str) -> Option<Priority> {
+        ALL_PRIORITIES.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Low => "Low",
+            Priority::Normal => "Normal",
+            Priority::High => "High",
+            Priority::Urgent => "Urgent",
+        }
+    }
+
+    /// Sort rank (higher is more urgent), stored for the priority sort.
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Low => 1,
+            Priority::Normal => 2,
+            Priority::High => 3,
+            Priority::Urgent => 4,
+        }
+    }
+
+    /// Default SLA minutes `(first response, resolution)` when the tenant has set none.
+    pub fn default_sla(self) -> (i64, i64) {
+        match self {
+            Priority::Urgent => (60, 240),
+            Priority::High => (240, 1440),
+            Priority::Normal => (480, 2880),
+            Priority::Low => (1440, 7200),
+        }
+    }
+}
+
+/// The fixed category list.
+pub const CATEGORIES: [&str; 6] = [
+    "General", "Hardware", "Software", "Network", "Access", "Billing",
+];
+
+/// A deadline closer than this counts as "due soon".
+pub const DUE_SOON_MS: i64 = 2 * 60 * 60 * 1000;
+
+/// Where a ticket stands against its SLA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaState {
+    /// Within time.
+    Ok,
+    /// A deadline is less than [`DUE_SOON_MS`] away.
+    DueSoon,
+    /// A deadline was missed.
+    Breached,
+}
+
+impl SlaState {
+    /// API name (also the CSS modifier).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaState::Ok => "ok",
+            SlaState::DueSoon => "due_soon",
+            SlaState::Breached => "breached",
+        }
+    }
+
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            SlaState::Ok => "On time",
+            SlaState::DueSoon => "Due soon",
+            SlaState::Breached => "Overdue",
+        }
+    }
+}
+
+/// The SLA facts of a ticket.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sla {
+    /// First staff reply due (Unix ms).
+    pub first_response_due_at: Option<i64>,
+    /// Resolution due (Unix ms).
+    pub resolution_due_at: Option<i64>,
+    /// First public staff reply (Unix ms).
+    pub first_responded_at: Option<i64>,
+    /// Resolved (Unix ms).
+    pub resolved_at: Option<i64>,
+}
+
+impl Sla {
+    /// The state at `now` for a ticket in `status`. The SQL filters of the staff queue
+    /// (`store::sla_filter`) say the same for open tickets.
+    pub fn state(&self, status: Status, now: i64) -> SlaState {
+        let done_at = if status.is_done() {
+            self.resolved_at.or(Some(now))
+        } else {
+            None
+        };
+        // A deadline is met by its event, or pending against `now`.
+        let checks = [
+            (
+                self.first_response_due_at,
+                self.first_responded_at.or(done_at),
+            ),
+            (self.resolution_due_at, done_at),
+        ];
+        let mut state = SlaState::Ok;
+        for (due, met) in checks {
+            let Some(due) = due else { continue };
+            match met {
+                Some(at) if at > due => return SlaState::Breached,
+                Some(_) => {}
+                None if now > due => return SlaState::Breached,
+                None if due - now < DUE_SOON_MS => state = SlaState::DueSoon,
+                None => {}
+            }
+        }
+        state
+    }
+}
+
+/// The SLA deadlines for a ticket created at `now` with the given minutes.
+pub fn due_times(now: i64, first_response_minutes: i64, resolution_minutes: i64) -> (i64, i64) {
+    (
+        now + first_response_minutes * 60_000,
+        now + resolution_minutes * 60_000,
+    )
+}
+
+/// The facts visibility depends on.
+pub struct Visibility<'a> {
+    /// Ticket's company.
+    pub company_id: &'a str,
+    /// Requester.
+    pub requester_id: &'a str,
+    /// Cc'd users.
+    pub cc: &'a [String],
+}
+
+/// Whether `p` may see a ticket: staff who work tickets; a client's company-wide viewers of
+/// their company; otherwise only the requester and cc'd users of the same company.
+pub fn can_see(p: &Principal, t: &Visibility<'_>) -> bool {
+    if p.can(Permission::ManageTickets) {
+        return true;
+    }
+    let same_company = p.company_id.as_ref().map(|c| c.as_str()) == Some(t.company_id);
+    same_company
+        && (p.can(Permission::ViewCompanyTickets)
+            || t.requester_id == p.user_id.as_str()
+            || t.cc.iter().any(|u| u == p.user_id.as_str()))
+}
+
+/// Whether a client may still reopen a ticket finished at `done_at`.
+pub fn can_reopen(status: Status, done_at: Option<i64>, now: i64, window_days: i64) -> bool {
+    status.is_done() && done_at.is_some_and(|at| now - at <= window_days * 86_400_000)
+}
+
+/// Renders user Markdown to HTML that is safe to embed (links get `rel="noopener noreferrer"`).
+pub fn render_markdown(src: &str) -> String {
+    use pulldown_cmark::{Options, Parser, html};
+    let mut opts = Options::empty();
+    opts.insert(Options::ENABLE_TABLES);
+    opts.insert(Options::ENABLE_STRIKETHROUGH);
+    opts.insert(Options::ENABLE_TASKLISTS);
+    let mut out = String::new();
+    html::push_html(&mut out, Parser::new_ext(src, opts));
+    ammonia::clean(&out)
+}
+
+/// Validates a subject.
+pub fn check_subject(s: &str) -> Result<String, crate::error::FieldError> {
+    let s = s.replace('\0', "");
+    let s = s.trim();
+    let msg = if s.is_empty() {
+        "Enter a short summary of the problem."
+    } else if s.chars().count() > 200 {
+        "Use at most 200 characters."
+    } else {
+        return Ok(s.to_string());
+    };
+    Err(field("subject", msg))
+}
+
+/// Validates a description or comment body.
+pub fn check_body(name: &str, s: &str, required: bool) -> Result<String, crate::error::FieldError> {
+    let t = s.replace('\0', "");
+    let t = t.trim();
+    if required && t.is_empty() {
+        return Err(field(
+            name,
+            if name == "description" {
+                "Describe the problem: what happened, and what you expected."
+            } else {
+                "Write a message."
+            },
+        ));
+    }
+    if t.chars().count() > 50_000 {
+        return Err(field(name, "Use at most 50,000 characters."));
+    }
+    Ok(t.to_string())
+}
+
+fn field(name: &str, msg: &str) -> crate::error::FieldError {
+    crate::error::FieldError {
+        field: name.into(),
+        message: msg.into(),
+    }
+}
+
+/// Parses a priority field (empty → normal).
+pub fn check_priority(s: &str) -> Result<Priority, crate::error::FieldError> {
+    if s.trim().is_empty() {
+        return Ok(Priority::Normal);
+    }
+    Priority::parse(s.trim())
+        .ok_or_else(|| field("priority", "Choose low, normal, high or urgent."))
+}
+
+/// Parses a category field (empty → General).
+pub fn check_category(s: &str) -> Result<&'static str, crate::error::FieldError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(CATEGORIES[0]);
+    }
+    CATEGORIES
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(s))
+        .copied()
+        .ok_or_else(|| field("category", "Choose one of the listed categories."))
+}
+
+/// Allowed upload types by content (never by the name or the browser's claim).
+const ALLOWED_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "image/tiff",
+    "image/heif",
+    "image/avif",
+    "application/pdf",
+    "application/zip",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+];
+
+/// The content type of an upload, or a message saying why it is refused.
+pub fn sniff_upload(bytes: &[u8]) -> Result<&'static str, &'static str> {
+    if bytes.is_empty() {
+        return Err("is empty.");
+    }
+    if let Some(kind) = infer::get(bytes) {
+        return ALLOWED_TYPES
+            .iter()
+            .find(|t| **t == kind.mime_type())
+            .copied()
+            .ok_or("is of a type we do not accept. Attach images, PDFs, text, office documents or zip files.");
+    }
+    // Unrecognised binary: accept only plain text (logs, CSV) that a browser won't run as markup.
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Err(
+            "is of a type we do not accept. Attach images, PDFs, text, office documents or zip files.",
+        );
+    };
+    let head: String = text
+        .chars()
+        .take(4096)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if text.contains('\0')
+        || [
+            "<html",
+            "<!doctype",
+            "<svg",
+            "<script",
+            "<?xml",
+            "<body",
+            "<iframe",
+        ]
+        .iter()
+        .any(|m| head.contains(m))
+    {
+        return Err(
+            "looks like a web page or markup, which we do not accept. Attach a PDF or a screenshot instead.",
+        );
+    }
+    Ok("text/plain")
+}
+
+/// A size for people ("12 KB").
+pub fn human_size(bytes: &i64) -> String {
+    let b = *bytes as f64;
+    if b < 1024.0 {
+        format!("{bytes} bytes")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.0} KB", b / 1024.0)
+    } else {
+        format!("{:.1} MB", b / (1024.0 * 1024.0))
+    }
+}
+
+/// A file name safe to store and to send back in `Content-Disposition`.
+pub fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | ';'))
+        .take(120)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    if cleaned.is_empty() {
+        "attachment".into()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions() {
+        assert!(allowed(Status::New, Status::Open));
+        assert!(allowed(Status::Resolved, Status::Open));
+        assert!(!allowed(Status::Closed, Status::Pending));
+        assert!(!allowed(Status::Open, Status::New));
+        assert!(!allowed(Status::Open, Status::Open));
+        assert!(check_transition(Status::Closed, Status::Pending).is_err());
+        for s in ALL_STATUSES {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn sla_states() {
+        let sla = Sla {
+            first_response_due_at: Some(10_000_000),
+            resolution_due_at: Some(50_000_000),
+            first_responded_at: None,
+            resolved_at: None,
+        };
+        assert_eq!(sla.state(Status::New, 0), SlaState::Ok);
+        assert_eq!(sla.state(Status::New, 9_000_000), SlaState::DueSoon);
+        assert_eq!(sla.state(Status::New, 10_000_001), SlaState::Breached);
+        let answered = Sla {
+            first_responded_at: Some(5),
+            ..sla
+        };
+        assert_eq!(answered.state(Status::Open, 10_000_001), SlaState::Ok);
+    }
+
+    #[test]
+    fn markdown_is_sanitised() {
+        let html = render_markdown("**hi** <script>alert(1)</script> [x](javascript:alert(1))");
+        assert!(html.contains("<strong>hi</strong>"));
+        assert!(!html.contains("<script"));
+        assert!(!html.contains("javascript:"));
+    }
+
+    #[test]
+    fn uploads_are_checked_by_content() {
+        assert_eq!(sniff_upload(b"%PDF-1.4\n...").unwrap(), "application/pdf");
+        assert_eq!(sniff_upload(b"a,b\n1,2\n").unwrap(), "text/plain");
+        assert!(sniff_upload(b"MZ\x90\x00\x03\x00\x00\x00").is_err());
+        assert!(sniff_upload(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00").is_err());
+        assert!(sniff_upload(b"<html><script>x</script></html>").is_err());
+        assert!(sniff_upload(b"<svg xmlns='http://www.w3.org/2000/svg'></svg>").is_err());
+        assert_eq!(clean_filename("../../etc/pa\"ss;wd"), "passwd");
+    }
+}
