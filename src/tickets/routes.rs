@@ -51,6 +51,7 @@ pub fn api() -> ApiRouter {
             &["get", "post"],
             get(api_list).post(api_create),
         )
+        .route("/api/v1/tickets/unseen", &["get"], get(api_unseen))
         .route("/api/v1/tickets/{number}", &["get"], get(api_get))
         .route(
             "/api/v1/tickets/{number}/comments",
@@ -671,6 +672,7 @@ async fn detail_page(
 ) -> AppResult<Response> {
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
+    store::mark_seen(&app.db, &user.scope(), user.user_id.as_str(), &t.id).await?;
     detail_view(
         &app,
         &ctx,
@@ -919,6 +921,7 @@ async fn api_create(
         Vec::new(),
     )
     .await?;
+    store::mark_seen(&app.db, &actor.scope, actor.user_id.as_str(), &t.id).await?;
     let v = view(&app, &actor.scope, t, false).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
@@ -930,7 +933,20 @@ async fn api_get(
 ) -> AppResult<Json<TicketView>> {
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
+    store::mark_seen(&app.db, &user.scope(), user.user_id.as_str(), &t.id).await?;
     Ok(Json(view(&app, &user.scope(), t, false).await?))
+}
+
+/// Number of the user's tickets with updates they have not opened yet (the navigation badge).
+#[derive(Serialize)]
+struct Unseen {
+    count: i64,
+}
+
+async fn api_unseen(State(app): State<AppState>, user: PortalUser) -> AppResult<Json<Unseen>> {
+    client(&user)?;
+    let count = store::unseen_count(&app.db, &user.scope(), user.user_id.as_str()).await?;
+    Ok(Json(Unseen { count }))
 }
 
 #[derive(Deserialize)]
@@ -963,6 +979,7 @@ async fn api_comment(
         Vec::new(),
     )
     .await?;
+    store::mark_seen(&app.db, &actor.scope, actor.user_id.as_str(), &t.id).await?;
     let v = view(&app, &actor.scope, t, false).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }

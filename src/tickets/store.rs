@@ -1058,3 +1058,39 @@ pub async fn user_name(db: &Db, scope: &TenantScope, user_id: &str) -> DbResult<
         .transpose()?
         .unwrap_or_default())
 }
+
+/// Records that `user_id` has just seen the ticket (its thread and status as they are now).
+pub async fn mark_seen(
+    db: &Db,
+    scope: &TenantScope,
+    user_id: &str,
+    ticket_id: &str,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO ticket_reads (user_id, ticket_id, tenant_id, seen_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, ticket_id) DO UPDATE SET seen_at = excluded.seen_at",
+    )
+    .bind(user_id)
+    .bind(ticket_id)
+    .bind(scope.tenant_id().as_str())
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// How many of the user's own tickets (requested or cc'd) changed since they last opened them.
+pub async fn unseen_count(db: &Db, scope: &TenantScope, user_id: &str) -> DbResult<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM tickets t \
+         LEFT JOIN ticket_reads r ON r.user_id = $2 AND r.ticket_id = t.id \
+         WHERE t.tenant_id = $1 \
+           AND (t.requester_id = $2 OR EXISTS (SELECT 1 FROM ticket_cc c WHERE c.ticket_id = t.id AND c.user_id = $2)) \
+           AND t.updated_at > COALESCE(r.seen_at, 0)",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(user_id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(row.try_get("n")?)
+}

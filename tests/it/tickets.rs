@@ -914,3 +914,73 @@ async fn uploads_over_the_limit_are_refused() {
     assert!(html.contains("big.log is larger than 1 KB"), "{html}");
     assert!(html.contains("value=\"Big log\""));
 }
+
+async fn unseen_badge_counts_updates_until_opened(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let unseen = |s: &crate::support::Session| {
+        let c = s.client.clone();
+        let url = app.url("/api/v1/tickets/unseen");
+        async move {
+            c.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()["count"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    // Open everything the demo gave Bob once, so only new changes count.
+    let list: serde_json::Value = bob
+        .client
+        .get(app.url("/api/v1/tickets?status=all&limit=200"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for t in list["items"].as_array().unwrap() {
+        bob.client
+            .get(app.url(&format!("/api/v1/tickets/{}", t["number"])))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(unseen(&bob).await, 0);
+    let r = bob.client.post(app.url("/api/v1/tickets")).header("x-csrf-token", &bob.csrf)
+        .json(&serde_json::json!({"subject": "Badge test", "description": "x", "priority": "low", "category": "General"})).send().await.unwrap();
+    let number = r.json::<serde_json::Value>().await.unwrap()["number"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        unseen(&bob).await,
+        0,
+        "creating a ticket is not an unseen update"
+    );
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    staff
+        .client
+        .post(app.url(&format!("/api/v1/admin/tickets/{number}/comments")))
+        .header("x-csrf-token", &staff.csrf)
+        .json(&serde_json::json!({"body": "Looking at it.", "internal": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unseen(&bob).await, 1);
+    // Alice (same company, not requester) has no badge for Bob's ticket.
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let before = unseen(&alice).await;
+    bob.client
+        .get(app.url(&format!("/portal/tickets/{number}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unseen(&bob).await, 0, "opening the ticket clears it");
+    assert_eq!(unseen(&alice).await, before);
+}
+crate::db_test!(unseen_badge, unseen_badge_counts_updates_until_opened);

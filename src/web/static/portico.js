@@ -19,6 +19,27 @@
     if (msg && !window.confirm(msg)) { ev.preventDefault(); }
   });
 
+  // Badge on "Tickets" for tickets with updates the user has not opened yet.
+  var ticketsLink = document.querySelector('.area-portal .sidenav a[href="/portal/tickets"]');
+  function refreshBadge() {
+    if (!ticketsLink || !window.fetch) { return; }
+    fetch("/api/v1/tickets/unseen", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        var old = ticketsLink.querySelector(".nav-badge");
+        if (old) { old.remove(); }
+        if (!d || !d.count) { return; }
+        var b = document.createElement("span");
+        b.className = "nav-badge";
+        b.textContent = d.count > 99 ? "99+" : String(d.count);
+        b.setAttribute("aria-label", d.count + (d.count === 1 ? " ticket" : " tickets") + " with updates");
+        ticketsLink.appendChild(b);
+      })
+      .catch(function () { /* the badge is a hint; the page works without it */ });
+  }
+  window.porticoRefreshBadge = refreshBadge;
+  refreshBadge();
+
   // Keep the active navigation entry in view on narrow screens.
   var active = document.querySelector(".sidenav .nav-link.active");
   if (active && active.scrollIntoView && window.innerWidth < 760) {

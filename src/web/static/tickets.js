@@ -82,19 +82,27 @@
     if (assignee) { assignee.textContent = t.assignee ? t.assignee.name : "Not yet assigned"; }
   }
 
+  // One fetch at a time; a change announced while one is in flight triggers one more fetch,
+  // so an older answer never has the last word.
   var pending = false;
+  var again = false;
   function refresh() {
-    if (pending) { return; }
+    if (pending) { again = true; return; }
     pending = true;
     fetch(holder.getAttribute("data-ticket-api"), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (t) { pending = false; if (t) { renderThread(t); } })
-      .catch(function () { pending = false; });
+      .then(function (t) { if (t) { renderThread(t); } })
+      .catch(function () { /* the next event retries */ })
+      .then(function () {
+        pending = false;
+        if (again) { again = false; refresh(); }
+      });
   }
 
   function onTicket(ev) {
     var d = parse(ev);
     if (!d || d.number == null) { return; }
+    if (window.porticoRefreshBadge) { window.porticoRefreshBadge(); }
     if (holder) {
       if (String(d.number) === holder.getAttribute("data-ticket-number")) {
         setStatus(document.getElementById("ticket-status"), d.status, d.status_label);
