@@ -142,7 +142,7 @@ def bench_db(db_kind, args):
         time.sleep(1)
         idle_rss = rss_kb(server.pid, "VmRSS")
         pw = summary["password"]
-        user_cookie, _ = login(base, "bench-01", summary["sample_user"], pw)
+        user_cookie, user_csrf = login(base, "bench-01", summary["sample_user"], pw)
         admin_cookie, _ = login(base, "bench-01", summary["sample_admin"], pw)
         staff_cookie, _ = login(base, "bench-01", summary["sample_staff"], pw, "admin")
         tmp = tempfile.mkdtemp()
@@ -158,7 +158,8 @@ def bench_db(db_kind, args):
             ("users list API (staff, 50 rows)", "/api/v1/admin/users?limit=50", {"Cookie": staff_cookie}, None),
             ("companies page (staff)", "/admin/companies", {"Cookie": staff_cookie}, None),
         ]
-        scenarios += [s for s in EXTRA_SCENARIOS(base, summary, user_cookie, admin_cookie, staff_cookie, tmp)]
+        scenarios += EXTRA_SCENARIOS(base, summary, user_cookie, admin_cookie, staff_cookie, tmp)
+        scenarios += WRITE_SCENARIOS(base, user_cookie, user_csrf, tmp)
         results = []
         peak = 0
         for name, path, headers, script in scenarios:
@@ -183,7 +184,30 @@ def bench_db(db_kind, args):
 
 # Scenarios added by features (tickets, KB, invoices) as they land: (name, path, headers, lua).
 def EXTRA_SCENARIOS(base, summary, user_cookie, admin_cookie, staff_cookie, tmp):
-    return []
+    return [
+        ("ticket list API (user scope, 25 rows)", "/api/v1/tickets?status=all&limit=25", {"Cookie": user_cookie}, None),
+        ("ticket list API (company admin scope, 25 rows)", "/api/v1/tickets?scope=company&status=all&limit=25", {"Cookie": admin_cookie}, None),
+        ("ticket list page (user)", "/portal/tickets", {"Cookie": user_cookie}, None),
+        ("ticket detail page (20 comments)", "/portal/tickets/1001", {"Cookie": user_cookie}, None),
+        ("staff queue API (SLA breached, 25 rows)", "/api/v1/admin/tickets?sla=breached&status=all&limit=25", {"Cookie": staff_cookie}, None),
+        ("staff queue page (SLA breached)", "/admin/tickets?sla=breached", {"Cookie": staff_cookie}, None),
+    ]
+
+
+def WRITE_SCENARIOS(base, user_cookie, user_csrf, tmp):
+    """Writes: each gets its own Lua script with the session cookie and CSRF header."""
+    out = []
+    for name, path, body in [
+        ("create ticket (audit, event, email job)", "/api/v1/tickets",
+         {"subject": "Benchmark: printer jams", "description": "Every second page.", "priority": "normal", "category": "General"}),
+        ("add comment", "/api/v1/tickets/1001/comments", {"body": "Still happening after a restart."}),
+    ]:
+        script = os.path.join(tmp, name.split(" ")[0] + ".lua")
+        extra = f'wrk.headers["Cookie"] = "{user_cookie}"\nwrk.headers["X-CSRF-Token"] = "{user_csrf}"'
+        with open(script, "w") as f:
+            f.write(LUA_POST.format(method="POST", body=json.dumps(body), extra=extra))
+        out.append((name, path, {}, script))
+    return out
 
 
 HOT_QUERIES = [
@@ -191,6 +215,16 @@ HOT_QUERIES = [
      "SELECT s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id "
      "LEFT JOIN companies c ON c.id = u.company_id WHERE s.token_hash = 'x' AND s.audience = 'portal'"),
     ("tenant by slug (anonymous requests)", "SELECT id FROM tenants t WHERE t.slug = 'bench-01'"),
+    ("ticket list, user scope (keyset)",
+     "SELECT t.id FROM tickets t WHERE t.tenant_id = 'x' AND t.company_id = 'c' AND (t.requester_id = 'u' OR EXISTS "
+     "(SELECT 1 FROM ticket_cc x WHERE x.ticket_id = t.id AND x.user_id = 'u')) ORDER BY t.updated_at DESC, t.id DESC LIMIT 26"),
+    ("ticket list, company scope (keyset)",
+     "SELECT t.id FROM tickets t WHERE t.tenant_id = 'x' AND t.company_id = 'c' ORDER BY t.updated_at DESC, t.id DESC LIMIT 26"),
+    ("staff queue, SLA breached",
+     "SELECT t.id FROM tickets t WHERE t.tenant_id = 'x' AND t.status IN ('new','open','pending','on_hold') "
+     "AND t.resolution_due_at < 0 ORDER BY t.updated_at DESC, t.id DESC LIMIT 26"),
+    ("ticket comments of one ticket",
+     "SELECT id FROM ticket_comments WHERE tenant_id = 'x' AND ticket_id = 't' AND (internal = 0 OR 0 = 1) ORDER BY created_at, id"),
     ("users list, keyset", "SELECT u.id FROM users u LEFT JOIN companies c ON c.id = u.company_id "
      "WHERE u.tenant_id = 'x' AND ('' = '' OR u.company_id = '') AND u.email > '' ORDER BY u.email LIMIT 50"),
 ]
@@ -220,7 +254,8 @@ def report(runs, args):
     for run in runs:
         s = run["summary"]
         lines += [f"## {run['db']}", "",
-                  f"Data: scale {args.scale}: {s['tenants']} tenants, {s['companies']} companies, {s['users']} client users; "
+                  f"Data: scale {args.scale}: {s['tenants']} tenants, {s['companies']} companies, {s['users']} client users, "
+                  f"{s['tickets']} tickets, {s['comments']} comments; "
                   f"seeded in {run['seed_secs']:.1f}s. Server memory: {run['idle_rss_kb']/1024:.1f} MB idle after start, "
                   f"{run['peak_rss_kb']/1024:.1f} MB peak.", "",
                   "| scenario | conns | req/s | p50 | p90 | p99 | errors | vs /healthz | vs /readyz |",

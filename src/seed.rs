@@ -18,8 +18,10 @@ pub enum Val {
     Text(String),
     /// Integer.
     Int(i64),
-    /// NULL.
+    /// NULL in a text column.
     Null,
+    /// NULL in an integer column (PostgreSQL wants the type).
+    NullInt,
 }
 
 impl From<&str> for Val {
@@ -79,6 +81,7 @@ pub async fn bulk_insert(
                     Val::Text(s) => q.bind(s.clone()),
                     Val::Int(i) => q.bind(*i),
                     Val::Null => q.bind(Option::<String>::None),
+                    Val::NullInt => q.bind(Option::<i64>::None),
                 };
             }
         }
@@ -124,6 +127,10 @@ pub struct ScaleSummary {
     pub companies: usize,
     /// Client users created.
     pub users: usize,
+    /// Tickets created.
+    pub tickets: usize,
+    /// Comments created.
+    pub comments: usize,
     /// Password of every seeded account.
     pub password: &'static str,
     /// A client admin with a full company (`bench-01`).
@@ -155,6 +162,8 @@ pub async fn seed_scale(db: &Db, scale: f64) -> anyhow::Result<ScaleSummary> {
     let mut companies = Vec::new();
     let mut users = Vec::new();
     let mut tenant_ids = Vec::new();
+    // Per tenant: (tenant id, staff id, [(company id, [user ids])]) for the tickets below.
+    let mut layout: Vec<(String, String, Vec<(String, Vec<String>)>)> = Vec::new();
     for t in 1..=n_tenants {
         let slug = format!("bench-{t:02}");
         let (tid, _) = crate::demo::provision_tenant(
@@ -171,8 +180,10 @@ pub async fn seed_scale(db: &Db, scale: f64) -> anyhow::Result<ScaleSummary> {
         )
         .await?;
         tenant_ids.push(tid.clone());
+        let tech_id = new_id();
+        layout.push((tid.0.clone(), tech_id.clone(), Vec::new()));
         users.push(vec![
-            Val::from(new_id()),
+            Val::from(tech_id),
             tid.0.clone().into(),
             "staff".into(),
             Val::Null,
@@ -199,6 +210,7 @@ pub async fn seed_scale(db: &Db, scale: f64) -> anyhow::Result<ScaleSummary> {
                 now.into(),
                 now.into(),
             ]);
+            let mut company_users = Vec::new();
             for u in 0..users_per_company {
                 let role = match u {
                     0 => "admin",
@@ -207,8 +219,10 @@ pub async fn seed_scale(db: &Db, scale: f64) -> anyhow::Result<ScaleSummary> {
                 };
                 let first = FIRST[rng.gen_range(0..FIRST.len())];
                 let last = LAST[rng.gen_range(0..LAST.len())];
+                let uid = new_id();
+                company_users.push(uid.clone());
                 users.push(vec![
-                    new_id().into(),
+                    uid.into(),
                     tid.0.clone().into(),
                     "client".into(),
                     cid.clone().into(),
@@ -220,6 +234,9 @@ pub async fn seed_scale(db: &Db, scale: f64) -> anyhow::Result<ScaleSummary> {
                     now.into(),
                     now.into(),
                 ]);
+            }
+            if let Some(last) = layout.last_mut() {
+                last.2.push((cid, company_users));
             }
         }
     }
@@ -258,7 +275,10 @@ pub async fn seed_scale(db: &Db, scale: f64) -> anyhow::Result<ScaleSummary> {
         "users",
     )
     .await?;
+    let (tickets, comments) = seed_tickets(db, &layout, scale, &mut rng).await?;
     Ok(ScaleSummary {
+        tickets,
+        comments,
         tenants: n_tenants,
         companies: companies.len(),
         users: users.len() - n_tenants,
@@ -267,4 +287,187 @@ pub async fn seed_scale(db: &Db, scale: f64) -> anyhow::Result<ScaleSummary> {
         sample_user: "u3.c0@bench-01.example".into(),
         sample_staff: "staff@bench-01.example".into(),
     })
+}
+
+const SUBJECTS: &[&str] = &[
+    "Outlook keeps asking for my password",
+    "Printer on floor 2 jams",
+    "VPN drops every hour",
+    "New starter needs a laptop",
+    "Cannot open the shared drive",
+    "Teams calls freeze",
+    "Phishing email received",
+    "Monitor flickers",
+    "Reset MFA for a colleague",
+    "Wi-Fi slow in meeting room",
+];
+const STATUSES: &[&str] = &[
+    "new", "open", "open", "pending", "on_hold", "resolved", "closed", "closed",
+];
+const PRIORITIES: &[(&str, i64)] = &[
+    ("low", 1),
+    ("normal", 2),
+    ("normal", 2),
+    ("high", 3),
+    ("urgent", 4),
+];
+
+/// 5,000 tickets per tenant at N = 1 (100,000 over 20 tenants), five comments each on average;
+/// ticket #1001 of every tenant belongs to the sample user and has exactly 20 comments.
+async fn seed_tickets(
+    db: &Db,
+    layout: &[(String, String, Vec<(String, Vec<String>)>)],
+    scale: f64,
+    rng: &mut StdRng,
+) -> anyhow::Result<(usize, usize)> {
+    let per_tenant = ((100_000.0 * scale) / layout.len().max(1) as f64)
+        .round()
+        .max(1.0) as usize;
+    let now = now_ms();
+    let (mut n_tickets, mut n_comments) = (0, 0);
+    for (ti, (tenant, tech, companies)) in layout.iter().enumerate() {
+        let mut tickets = Vec::with_capacity(per_tenant);
+        let mut comments = Vec::with_capacity(per_tenant * 5);
+        for i in 0..per_tenant {
+            let (company, members) = &companies[i % companies.len()];
+            // The sample user (member 3) raises a quarter of the company's tickets, so every
+            // list scenario has full pages.
+            let (requester, n_comments_here) = if i == 0 {
+                (members[3].clone(), 20)
+            } else if i % 4 == 0 {
+                (members[3].clone(), rng.gen_range(0..=10))
+            } else {
+                (
+                    members[rng.gen_range(0..members.len())].clone(),
+                    rng.gen_range(0..=10),
+                )
+            };
+            let id = new_id();
+            let created = now - rng.gen_range(0..90) * 86_400_000 - rng.gen_range(0..86_400_000);
+            let updated = created + rng.gen_range(0..3) * 3_600_000;
+            let status = if i == 0 {
+                "open"
+            } else {
+                STATUSES[rng.gen_range(0..STATUSES.len())]
+            };
+            let (priority, rank) = PRIORITIES[rng.gen_range(0..PRIORITIES.len())];
+            let subject = SUBJECTS[rng.gen_range(0..SUBJECTS.len())];
+            let description = format!("{subject}. Started this morning; affects the whole team.");
+            let finished = matches!(status, "resolved" | "closed");
+            tickets.push(vec![
+                id.clone().into(),
+                tenant.clone().into(),
+                (1001 + i as i64).into(),
+                company.clone().into(),
+                requester.clone().into(),
+                if i % 3 == 0 {
+                    Val::from(tech.clone())
+                } else {
+                    Val::Null
+                },
+                subject.into(),
+                description.clone().into(),
+                format!("<p>{description}</p>").into(),
+                priority.into(),
+                rank.into(),
+                "General".into(),
+                status.into(),
+                (created + 8 * 3_600_000).into(),
+                (created + 48 * 3_600_000).into(),
+                if status == "new" {
+                    Val::NullInt
+                } else {
+                    Val::from(created + 3_600_000)
+                },
+                if finished {
+                    Val::from(updated)
+                } else {
+                    Val::NullInt
+                },
+                if status == "closed" {
+                    Val::from(updated)
+                } else {
+                    Val::NullInt
+                },
+                created.into(),
+                updated.into(),
+            ]);
+            for c in 0..n_comments_here {
+                let staff_reply = c % 2 == 0;
+                let body = if staff_reply {
+                    "We are looking into it and will update you shortly."
+                } else {
+                    "Thanks, it still happens after a restart."
+                };
+                comments.push(vec![
+                    new_id().into(),
+                    tenant.clone().into(),
+                    id.clone().into(),
+                    if staff_reply {
+                        tech.clone().into()
+                    } else {
+                        requester.clone().into()
+                    },
+                    body.into(),
+                    format!("<p>{body}</p>").into(),
+                    Val::Int(0),
+                    (created + (c as i64 + 1) * 60_000).into(),
+                ]);
+            }
+        }
+        bulk_insert(
+            db,
+            "tickets",
+            &[
+                "id",
+                "tenant_id",
+                "number",
+                "company_id",
+                "requester_id",
+                "assignee_id",
+                "subject",
+                "description",
+                "description_html",
+                "priority",
+                "priority_rank",
+                "category",
+                "status",
+                "first_response_due_at",
+                "resolution_due_at",
+                "first_responded_at",
+                "resolved_at",
+                "closed_at",
+                "created_at",
+                "updated_at",
+            ],
+            &tickets,
+            &format!("tickets of tenant {}/{}", ti + 1, layout.len()),
+        )
+        .await?;
+        bulk_insert(
+            db,
+            "ticket_comments",
+            &[
+                "id",
+                "tenant_id",
+                "ticket_id",
+                "author_id",
+                "body",
+                "body_html",
+                "internal",
+                "created_at",
+            ],
+            &comments,
+            &format!("comments of tenant {}/{}", ti + 1, layout.len()),
+        )
+        .await?;
+        sqlx::query("INSERT INTO ticket_counters (tenant_id, last_number) VALUES ($1, $2)")
+            .bind(tenant)
+            .bind(1000 + per_tenant as i64)
+            .execute(db.pool())
+            .await?;
+        n_tickets += tickets.len();
+        n_comments += comments.len();
+    }
+    Ok((n_tickets, n_comments))
 }

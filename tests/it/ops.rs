@@ -141,7 +141,11 @@ async fn scale_seed_is_deterministic_and_usable(app: TestApp) {
     let s = portico::seed::seed_scale(&app.state.db, 0.05)
         .await
         .expect("seed");
-    assert_eq!((s.tenants, s.companies, s.users), (1, 20, 200));
+    assert_eq!(
+        (s.tenants, s.companies, s.users, s.tickets),
+        (1, 20, 200, 5000)
+    );
+    assert!(s.comments > 20_000, "{} comments", s.comments);
     assert!(
         portico::seed::seed_scale(&app.state.db, 0.05)
             .await
@@ -162,5 +166,30 @@ async fn scale_seed_is_deterministic_and_usable(app: TestApp) {
         .unwrap();
     assert_eq!(users["items"].as_array().unwrap().len(), 200);
     assert!(users["next_cursor"].is_string());
+    let user = app.api_login("bench-01", &s.sample_user, "portal").await;
+    let t: serde_json::Value = user
+        .client
+        .get(app.url("/api/v1/tickets/1001"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        t["comments"].as_array().map(|c| c.len()),
+        Some(20),
+        "the detail scenario's ticket"
+    );
+    let page: serde_json::Value = user
+        .client
+        .get(app.url("/api/v1/tickets?status=all&limit=25"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 25);
 }
 crate::db_test!(scale_seed, scale_seed_is_deterministic_and_usable);
