@@ -163,7 +163,7 @@ pub async fn seed_scale(db: &Db, scale: f64) -> anyhow::Result<ScaleSummary> {
     let mut users = Vec::new();
     let mut tenant_ids = Vec::new();
     // Per tenant: (tenant id, staff id, [(company id, [user ids])]) for the tickets below.
-    let mut layout: Vec<(String, String, Vec<(String, Vec<String>)>)> = Vec::new();
+    let mut layout: Vec<TenantLayout> = Vec::new();
     for t in 1..=n_tenants {
         let slug = format!("bench-{t:02}");
         let (tid, _) = crate::demo::provision_tenant(
@@ -289,6 +289,9 @@ pub async fn seed_scale(db: &Db, scale: f64) -> anyhow::Result<ScaleSummary> {
     })
 }
 
+/// A seeded tenant: its id, its technician's id, and each company's id with its members' ids.
+type TenantLayout = (String, String, Vec<(String, Vec<String>)>);
+
 const SUBJECTS: &[&str] = &[
     "Outlook keeps asking for my password",
     "Printer on floor 2 jams",
@@ -316,7 +319,7 @@ const PRIORITIES: &[(&str, i64)] = &[
 /// ticket #1001 of every tenant belongs to the sample user and has exactly 20 comments.
 async fn seed_tickets(
     db: &Db,
-    layout: &[(String, String, Vec<(String, Vec<String>)>)],
+    layout: &[TenantLayout],
     scale: f64,
     rng: &mut StdRng,
 ) -> anyhow::Result<(usize, usize)> {
