@@ -423,12 +423,56 @@ async fn stored_xss_payloads_never_execute() {
         .await
         .expect("branding");
     assert_eq!(r.status().as_u16(), 200);
+    // A client's ticket whose subject, Markdown description and comment carry the payloads.
+    let client_http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("http client");
+    let alice: Value = client_http
+        .post(server.url("/api/v1/auth/login?tenant=acme"))
+        .json(&json!({"email": "alice@globex.example", "password": DEMO_PASSWORD}))
+        .send()
+        .await
+        .expect("alice login")
+        .json()
+        .await
+        .expect("me");
+    let alice_csrf = alice["csrf_token"].as_str().expect("csrf").to_string();
+    let ticket: Value = client_http
+        .post(server.url("/api/v1/tickets"))
+        .header("x-csrf-token", &alice_csrf)
+        .json(&json!({"subject": payloads[1], "description": payloads.join("\n\n"), "priority": "high", "category": "General"}))
+        .send()
+        .await
+        .expect("ticket")
+        .json()
+        .await
+        .expect("ticket json");
+    let number = ticket["number"].as_i64().expect("ticket number");
+    let r = client_http
+        .post(server.url(&format!("/api/v1/tickets/{number}/comments")))
+        .header("x-csrf-token", &alice_csrf)
+        .json(&json!({"body": payloads.join(" ")}))
+        .send()
+        .await
+        .expect("comment");
+    assert!(r.status().is_success(), "comment: {}", r.status());
 
     let browser = Browser::launch().await;
     browser
         .sign_in(&server, "acme", "alice@globex.example")
         .await;
     browser.assert_no_alert("portal dashboard").await;
+    for path in [
+        format!("/portal/tickets/{number}"),
+        "/portal/tickets".to_string(),
+    ] {
+        browser.goto(&server.url(&path)).await;
+        browser.wait_for("main#main").await;
+        browser.assert_no_alert(&path).await;
+    }
+    browser.goto(&server.url("/portal/dashboard")).await;
+    browser.wait_for(".welcome").await;
     let welcome = browser
         .js_string(
             "return document.querySelector(arguments[0]).textContent",
@@ -442,11 +486,14 @@ async fn stored_xss_payloads_never_execute() {
     browser
         .sign_in_staff(&server, "acme", "staff@acme.example")
         .await;
+    let admin_ticket = format!("/admin/tickets/{number}");
     for path in [
         "/admin",
         "/admin/companies",
         "/admin/branding",
         "/admin/users",
+        "/admin/tickets",
+        admin_ticket.as_str(),
     ] {
         browser.goto(&server.url(path)).await;
         browser.wait_for("main#main").await;

@@ -207,7 +207,70 @@ async fn stored_payloads_are_escaped_everywhere(app: TestApp) {
     let alice = app
         .api_login("acme", "alice@globex.example", "portal")
         .await;
+    // Profile fields and a team invitation by the client admin.
+    let page = alice
+        .client
+        .get(app.url("/portal/profile"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::support::form_csrf(&page);
+    let r = alice
+        .client
+        .post(app.url("/portal/profile/details"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", XSS[0]),
+            ("phone", "+44 20 7946 0000"),
+            ("job_title", XSS[1]),
+            ("time_zone", "Europe/London"),
+            ("language", "en"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().as_u16() < 500, "profile save: {}", r.status());
+    let r = alice
+        .client
+        .post(app.url("/api/v1/team"))
+        .header("x-csrf-token", &alice.csrf)
+        .json(&json!({"email": "t1@globex.example", "name": XSS[4], "role": "client_user"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "team invite: {}", r.status());
+    // A ticket whose subject, Markdown description and comment carry every payload.
+    let r = alice
+        .client
+        .post(app.url("/api/v1/tickets"))
+        .header("x-csrf-token", &alice.csrf)
+        .json(&json!({"subject": XSS[1], "description": XSS.join("\n\n"), "priority": "normal", "category": "General"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let number = r.json::<serde_json::Value>().await.unwrap()["number"]
+        .as_i64()
+        .unwrap();
+    let r = alice
+        .client
+        .post(app.url(&format!("/api/v1/tickets/{number}/comments")))
+        .header("x-csrf-token", &alice.csrf)
+        .json(&json!({"body": XSS.join(" ")}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "comment: {}", r.status());
+    let ticket_page = format!("/portal/tickets/{number}");
+    let admin_ticket_page = format!("/admin/tickets/{number}");
     let pages = [
+        (&alice.client, ticket_page.as_str()),
+        (&alice.client, "/portal/tickets"),
+        (&admin.client, admin_ticket_page.as_str()),
+        (&admin.client, "/admin/tickets"),
         (&admin.client, "/admin/companies"),
         (&admin.client, "/admin/users?limit=200"),
         (&admin.client, "/admin/branding"),
