@@ -338,17 +338,7 @@ async fn api_update(
 ) -> AppResult<Json<Company>> {
     let actor = staff.require(Permission::ManageCompanies)?;
     find(&app, &actor, &id).await?;
-    let active = match b.status.as_deref() {
-        None => None,
-        Some("active") => Some(true),
-        Some("deactivated") => Some(false),
-        Some(_) => {
-            return Err(AppError::field(
-                "status",
-                "Use \"active\" or \"deactivated\".",
-            ));
-        }
-    };
+    let active = crate::http::parse_active(b.status.as_deref())?;
     if let Some(name) = &b.name {
         rename(&app, &actor, &ctx.ip, &id, name).await?;
     }

@@ -116,3 +116,16 @@ impl ApiRouter {
         (self.router, self.routes)
     }
 }
+
+/// Parses the `status` field of update bodies: `"active"` → true, `"deactivated"` → false.
+pub fn parse_active(status: Option<&str>) -> Result<Option<bool>, crate::error::AppError> {
+    match status {
+        None => Ok(None),
+        Some("active") => Ok(Some(true)),
+        Some("deactivated") => Ok(Some(false)),
+        Some(_) => Err(crate::error::AppError::field(
+            "status",
+            "Use \"active\" or \"deactivated\".",
+        )),
+    }
+}

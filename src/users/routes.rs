@@ -555,17 +555,7 @@ async fn api_update(
 ) -> AppResult<Json<User>> {
     let actor = staff.require(Permission::ManageUsers)?;
     find(&app, &actor, &id).await?;
-    let active = match b.status.as_deref() {
-        None => None,
-        Some("active") => Some(true),
-        Some("deactivated") => Some(false),
-        Some(_) => {
-            return Err(AppError::field(
-                "status",
-                "Use \"active\" or \"deactivated\".",
-            ));
-        }
-    };
+    let active = crate::http::parse_active(b.status.as_deref())?;
     if let Some(role) = &b.role {
         change_role(&app, &actor, &ctx.ip, &id, role).await?;
     }
