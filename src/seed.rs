@@ -53,8 +53,14 @@ pub async fn bulk_insert(
     rows: &[Vec<Val>],
     label: &str,
 ) -> anyhow::Result<()> {
-    // Both engines cap bound parameters per statement (SQLite 32766, PostgreSQL 65535).
-    let per_stmt = (30_000 / columns.len()).clamp(1, 1000);
+    // SQLite resolves each `$N` by a linear walk of the statement's parameter list
+    // (sqlite3_bind_parameter_name), so binding is quadratic in the parameter count: keep its
+    // statements small. PostgreSQL caps a statement at 65,535 parameters and likes them large.
+    let max_params = match db.backend() {
+        crate::db::Backend::Sqlite => 400,
+        crate::db::Backend::Postgres => 30_000,
+    };
+    let per_stmt = (max_params / columns.len()).clamp(1, 1000);
     let mut tx = db.pool().begin().await?;
     let mut done = 0usize;
     for chunk in rows.chunks(per_stmt) {
