@@ -17,6 +17,11 @@ Two latencies are measured per stream and reply, both from t0 = just before the 
 - client (client_p50_ms/...): when this process had read and parsed the event; at 10k streams
   this is dominated by the client's own event loop. The gap between the two is client overhead.
 
+Memory: kb_per_conn = (server VmRSS with all streams open - VmRSS before) / streams. The
+allocator keeps memory freed by an earlier run, so measure each size against a freshly started
+server (e.g. `--conns 10000` alone) when the memory figure matters. The server needs an
+open-file limit above the stream count (`ulimit -n`); a warning is printed otherwise.
+
 Python 3 standard library only; non-blocking sockets driven by the asyncio loop's reader
 callbacks (no task per stream) to keep per-event work small.
 """
@@ -59,6 +64,19 @@ def cpu_ms(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def nofile_limit(pid):
+    """Soft open-file limit of `pid`, or None when unknown/unlimited."""
+    try:
+        with open(f"/proc/{pid}/limits") as f:
+            for line in f:
+                if line.startswith("Max open files"):
+                    v = line.split()[3]
+                    return int(v) if v.isdigit() else None
+    except OSError:
+        pass
+    return None
 
 
 def self_cpu_ms():
@@ -312,7 +330,14 @@ async def _measure(base_url, user_cookie, staff_cookie, staff_csrf, ticket_numbe
     u = urllib.parse.urlsplit(base_url)
     host = u.netloc
     addr = (socket.gethostbyname(u.hostname), u.port or 80)
-    raise_nofile(conns + 256)
+    have = raise_nofile(conns + 256)
+    if have < conns + 32:
+        print(f"warning: this process may open only {have} files", file=sys.stderr)
+    srv_limit = nofile_limit(server_pid)
+    if srv_limit is not None and srv_limit < conns + 64:
+        print(f"warning: the server's open-file limit is {srv_limit}; streams beyond it will "
+              f"wait or fail (raise it with `ulimit -n` before starting the server)",
+              file=sys.stderr)
     bench = Bench()
     request = (f"GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nCookie: {user_cookie}\r\n"
                f"Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n").encode()
