@@ -6,6 +6,12 @@ docs/benchmarks.md.
     python3 bench/run.py                      # SQLite, N=1, 16 and 64 connections
     python3 bench/run.py --db postgres        # PostgreSQL (needs a local server, see --pg-url)
     python3 bench/run.py --db both --duration 10
+    python3 bench/run.py --bin /path/to/portico --no-build --sse 1000,10000 --curve 0.1,1,10
+
+Besides the wrk scenarios, per database: live events (SSE) under load via bench/sse_load.py, a
+freshly started server per stream count on the same seeded data (--sse), and an optional scale
+curve that seeds a fresh database per scale and runs two list scenarios at 64 connections
+(--curve).
 """
 import argparse
 import datetime
@@ -13,6 +19,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import socket
 import sqlite3
@@ -22,8 +29,14 @@ import tempfile
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "portico")
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH_DIR)
+BIN = os.path.join(ROOT, "target", "release", "portico")  # default of --bin
+sys.path.insert(0, BENCH_DIR)
+import sse_load  # noqa: E402  (bench/sse_load.py)
+
+CURVE_CONNS = 64
+CURVE_SCENARIOS = ("ticket list API (company admin scope, 25 rows)", "staff queue API (SLA breached, 25 rows)")
 
 
 def sh(cmd, **kw):
@@ -116,70 +129,204 @@ def explain(db_kind, url, data_dir, queries):
     return plans
 
 
-def bench_db(db_kind, args):
+def nofile_target():
+    """Open-file limit for the server: the hard limit (capped by fs.nr_open when unlimited)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY:
+        return hard
+    try:
+        with open("/proc/sys/fs/nr_open") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 1 << 20
+
+
+def seed(db_kind, args, scale, pg_db="portico_bench"):
+    """Seeds `portico demo --scale` into a fresh data dir (and, for PostgreSQL, a freshly created
+    database `pg_db`). Returns the context the server, the SSE runs and the curve share."""
     data_dir = tempfile.mkdtemp(prefix="portico-bench-")
     env = dict(os.environ, PORTICO_DATA_DIR=data_dir, RUST_LOG="warn")
     db_url = None
     if db_kind == "postgres":
-        sh(["psql", args.pg_admin_url, "-q", "-c", "DROP DATABASE IF EXISTS portico_bench WITH (FORCE)", "-c", "CREATE DATABASE portico_bench"])
-        db_url = args.pg_admin_url.rsplit("/", 1)[0] + "/portico_bench"
+        sh(["psql", args.pg_admin_url, "-q", "-c", f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)", "-c", f"CREATE DATABASE {pg_db}"])
+        db_url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + pg_db
         env["PORTICO_DATABASE_URL"] = db_url
     t0 = time.time()
-    out = subprocess.run([BIN, "demo", "--scale", str(args.scale)], env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([args.bin, "demo", "--scale", str(scale)], env=env, capture_output=True, text=True, check=True).stdout
     seed_secs = time.time() - t0
     summary = json.loads(out.strip().splitlines()[-1].split(": ", 1)[1])
+    print(f"[{db_kind}] seeded scale {scale:g}: {summary['tickets']} tickets in {seed_secs:.1f}s", flush=True)
+    return dict(db=db_kind, scale=scale, data_dir=data_dir, env=env, db_url=db_url, pg_db=pg_db,
+                pg_admin_url=args.pg_admin_url, summary=summary, seed_secs=seed_secs)
+
+
+def cleanup(ctx, drop_db=False):
+    shutil.rmtree(ctx["data_dir"], ignore_errors=True)
+    if drop_db and ctx["db"] == "postgres":
+        subprocess.run(["psql", ctx["pg_admin_url"], "-q", "-c", f"DROP DATABASE IF EXISTS {ctx['pg_db']} WITH (FORCE)"],
+                       capture_output=True)
+
+
+def start_server(ctx, args):
+    """Starts `portico serve` on the seeded data with a high open-file limit; waits for /healthz.
+    Returns (process, base URL)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env.update(PORTICO_LISTEN=f"127.0.0.1:{port}", PORTICO_BASE_URL=base)
-    server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(ctx["env"], PORTICO_LISTEN=f"127.0.0.1:{port}", PORTICO_BASE_URL=base)
+    nofile = nofile_target()
+
+    def raise_nofile():
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        except (ValueError, OSError):
+            pass
+
+    log = open(os.path.join(ctx["data_dir"], f"serve-{port}.log"), "wb")
+    server = subprocess.Popen([args.bin, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=raise_nofile)
+    log.close()
+    for _ in range(300):
+        if server.poll() is not None:
+            break
+        try:
+            if http("GET", base + "/healthz")[0] == 200:
+                return server, base
+        except Exception:
+            time.sleep(0.1)
+    stop_server(server)
+    with open(os.path.join(ctx["data_dir"], f"serve-{port}.log"), errors="replace") as f:
+        tail = f.read()[-2000:]
+    raise RuntimeError(f"portico serve did not become healthy on {base}:\n{tail}")
+
+
+def stop_server(server):
+    server.terminate()
     try:
-        for _ in range(200):
-            try:
-                if http("GET", base + "/healthz")[0] == 200:
-                    break
-            except Exception:
-                time.sleep(0.1)
-        time.sleep(1)
-        idle_rss = rss_kb(server.pid, "VmRSS")
-        pw = summary["password"]
-        user_cookie, user_csrf = login(base, "bench-01", summary["sample_user"], pw)
-        admin_cookie, _ = login(base, "bench-01", summary["sample_admin"], pw)
-        staff_cookie, _ = login(base, "bench-01", summary["sample_staff"], pw, "admin")
-        tmp = tempfile.mkdtemp()
-        login_lua = os.path.join(tmp, "login.lua")
-        with open(login_lua, "w") as f:
-            f.write(LUA_POST.format(method="POST", body=json.dumps({"email": summary["sample_user"], "password": pw}), extra=""))
-        scenarios = [
-            ("/healthz (ceiling, no database)", "/healthz", {}, None),
-            ("/readyz (ceiling, one query)", "/readyz", {}, None),
-            ("branding API (anonymous)", "/api/portal/branding?tenant=bench-01", {}, None),
-            ("dashboard page (client user)", "/portal/dashboard", {"Cookie": user_cookie}, None),
-            ("me API (company admin)", "/api/v1/me", {"Cookie": admin_cookie}, None),
-            ("users list API (staff, 50 rows)", "/api/v1/admin/users?limit=50", {"Cookie": staff_cookie}, None),
-            ("companies page (staff)", "/admin/companies", {"Cookie": staff_cookie}, None),
-        ]
-        scenarios += EXTRA_SCENARIOS(base, summary, user_cookie, admin_cookie, staff_cookie, tmp)
-        scenarios += WRITE_SCENARIOS(base, user_cookie, user_csrf, tmp)
-        results = []
-        peak = 0
-        for name, path, headers, script in scenarios:
-            for c in args.connections:
-                r = run_wrk(base + path, c, args.duration, headers, script)
-                r.update(name=name, conns=c)
-                results.append(r)
-                peak = max(peak, rss_kb(server.pid, "VmHWM"))
-                print(f"  {name:45} c={c:<4} {r['rps']:>9.0f} req/s  p50 {r['p50']}ms p99 {r['p99']}ms errors {r['errors']}", flush=True)
-        # Login is bound by Argon2id on purpose: measured on its own at low concurrency.
-        login_res = run_wrk(base + "/api/v1/auth/login?tenant=bench-01", 4, args.duration, {}, login_lua)
-        login_res.update(name="login (Argon2id, 4 connections)", conns=4)
-        peak = max(peak, rss_kb(server.pid, "VmHWM"))
-        plans = explain(db_kind, db_url, data_dir, HOT_QUERIES)
-        return dict(db=db_kind, seed_secs=seed_secs, summary=summary, idle_rss_kb=idle_rss, peak_rss_kb=peak,
-                    results=results, login=login_res, plans=plans)
-    finally:
-        server.terminate()
         server.wait(timeout=10)
-        shutil.rmtree(data_dir, ignore_errors=True)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def sign_in(base, summary):
+    """Sessions of the sample client user, company admin and staff (audience admin)."""
+    pw = summary["password"]
+    user_cookie, user_csrf = login(base, "bench-01", summary["sample_user"], pw)
+    admin_cookie, _ = login(base, "bench-01", summary["sample_admin"], pw)
+    staff_cookie, staff_csrf = login(base, "bench-01", summary["sample_staff"], pw, "admin")
+    return dict(user_cookie=user_cookie, user_csrf=user_csrf, admin_cookie=admin_cookie,
+                staff_cookie=staff_cookie, staff_csrf=staff_csrf)
+
+
+def bench_db(db_kind, args):
+    ctx = seed(db_kind, args, args.scale)
+    summary = ctx["summary"]
+    try:
+        server, base = start_server(ctx, args)
+        tmp = tempfile.mkdtemp()
+        try:
+            time.sleep(1)
+            idle_rss = rss_kb(server.pid, "VmRSS")
+            pw = summary["password"]
+            ses = sign_in(base, summary)
+            user_cookie, user_csrf = ses["user_cookie"], ses["user_csrf"]
+            admin_cookie, staff_cookie = ses["admin_cookie"], ses["staff_cookie"]
+            login_lua = os.path.join(tmp, "login.lua")
+            with open(login_lua, "w") as f:
+                f.write(LUA_POST.format(method="POST", body=json.dumps({"email": summary["sample_user"], "password": pw}), extra=""))
+            scenarios = [
+                ("/healthz (ceiling, no database)", "/healthz", {}, None),
+                ("/readyz (ceiling, one query)", "/readyz", {}, None),
+                ("branding API (anonymous)", "/api/portal/branding?tenant=bench-01", {}, None),
+                ("dashboard page (client user)", "/portal/dashboard", {"Cookie": user_cookie}, None),
+                ("me API (company admin)", "/api/v1/me", {"Cookie": admin_cookie}, None),
+                ("users list API (staff, 50 rows)", "/api/v1/admin/users?limit=50", {"Cookie": staff_cookie}, None),
+                ("companies page (staff)", "/admin/companies", {"Cookie": staff_cookie}, None),
+            ]
+            scenarios += EXTRA_SCENARIOS(base, summary, user_cookie, admin_cookie, staff_cookie, tmp)
+            scenarios += WRITE_SCENARIOS(base, user_cookie, user_csrf, tmp)
+            results = []
+            peak = 0
+            for name, path, headers, script in scenarios:
+                for c in args.connections:
+                    r = run_wrk(base + path, c, args.duration, headers, script)
+                    r.update(name=name, conns=c)
+                    results.append(r)
+                    peak = max(peak, rss_kb(server.pid, "VmHWM"))
+                    print(f"  {name:45} c={c:<4} {r['rps']:>9.0f} req/s  p50 {r['p50']}ms p99 {r['p99']}ms errors {r['errors']}", flush=True)
+            # Login is bound by Argon2id on purpose: measured on its own at low concurrency.
+            login_res = run_wrk(base + "/api/v1/auth/login?tenant=bench-01", 4, args.duration, {}, login_lua)
+            login_res.update(name="login (Argon2id, 4 connections)", conns=4)
+            peak = max(peak, rss_kb(server.pid, "VmHWM"))
+            plans = explain(db_kind, ctx["db_url"], ctx["data_dir"], HOT_QUERIES)
+        finally:
+            stop_server(server)
+            shutil.rmtree(tmp, ignore_errors=True)
+        run = dict(db=db_kind, seed_secs=ctx["seed_secs"], summary=summary, idle_rss_kb=idle_rss, peak_rss_kb=peak,
+                   results=results, login=login_res, plans=plans)
+        run["sse"] = bench_sse(ctx, args)
+    finally:
+        cleanup(ctx)
+    run["curve"] = bench_curve(db_kind, args)
+    return run
+
+
+def bench_sse(ctx, args):
+    """Live events: per stream count, a fresh server on the same seeded data (memory per stream
+    is measured against a fresh process), sse_load.measure, then the server is stopped."""
+    rows = []
+    summary = ctx["summary"]
+    for n in args.sse:
+        print(f"[{ctx['db']}] live events: {n} streams, {args.sse_replies} replies, fresh server", flush=True)
+        server, base = start_server(ctx, args)
+        try:
+            time.sleep(1)
+            pw = summary["password"]
+            user_cookie, _ = login(base, "bench-01", summary["sample_user"], pw)
+            staff_cookie, staff_csrf = login(base, "bench-01", summary["sample_staff"], pw, "admin")
+            _, _, body = http("GET", base + "/api/v1/tickets?status=all&limit=1", headers={"Cookie": user_cookie})
+            items = json.loads(body).get("items") or []
+            if not items:
+                raise RuntimeError(f"{summary['sample_user']} sees no ticket")
+            r = sse_load.measure(base, user_cookie, staff_cookie, staff_csrf, items[0]["number"], n, server.pid,
+                                 replies=args.sse_replies)
+            rows.append(r)
+            print(f"  SSE {n:>6} streams: {r['connected']} connected, {r['kb_per_conn']} KiB/stream, "
+                  f"p50 {r['p50_ms']}ms p99 {r['p99_ms']}ms max {r['max_ms']}ms missed {r['missed']} errors {r['errors']}"
+                  + (f" {r['error_kinds']}" if r["error_kinds"] else ""), flush=True)
+        except Exception as e:  # noqa: BLE001 - reported as a failed row, the rest of the run goes on
+            print(f"  SSE {n:>6} streams: FAILED: {e!r}", flush=True)
+            rows.append(dict(conns=n, failed=repr(e)))
+        finally:
+            stop_server(server)
+    return rows
+
+
+def bench_curve(db_kind, args):
+    """Scale curve: per scale a fresh data dir/database, a fresh server, two list scenarios."""
+    rows = []
+    for scale in args.curve:
+        ctx = seed(db_kind, args, scale, pg_db="portico_bench_curve")
+        summary = ctx["summary"]
+        tmp = tempfile.mkdtemp()
+        try:
+            server, base = start_server(ctx, args)
+            try:
+                ses = sign_in(base, summary)
+                scen = {name: (path, headers, script) for name, path, headers, script in
+                        EXTRA_SCENARIOS(base, summary, ses["user_cookie"], ses["admin_cookie"], ses["staff_cookie"], tmp)}
+                for name in CURVE_SCENARIOS:
+                    path, headers, script = scen[name]
+                    r = run_wrk(base + path, CURVE_CONNS, args.duration, headers, script)
+                    r.update(name=name, conns=CURVE_CONNS, scale=scale, tickets=summary["tickets"], seed_secs=ctx["seed_secs"])
+                    rows.append(r)
+                    print(f"  curve {scale:<6g} {name:45} c={CURVE_CONNS:<4} {r['rps']:>9.0f} req/s  "
+                          f"p50 {r['p50']}ms p99 {r['p99']}ms errors {r['errors']}", flush=True)
+            finally:
+                stop_server(server)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            cleanup(ctx, drop_db=True)
+    return rows
 
 
 # Scenarios added by features (tickets, KB, invoices) as they land: (name, path, headers, lua).
@@ -220,9 +367,11 @@ HOT_QUERIES = [
      "(SELECT 1 FROM ticket_cc x WHERE x.ticket_id = t.id AND x.user_id = 'u')) ORDER BY t.updated_at DESC, t.id DESC LIMIT 26"),
     ("ticket list, company scope (keyset)",
      "SELECT t.id FROM tickets t WHERE t.tenant_id = 'x' AND t.company_id = 'c' ORDER BY t.updated_at DESC, t.id DESC LIMIT 26"),
-    ("staff queue, SLA breached",
-     "SELECT t.id FROM tickets t WHERE t.tenant_id = 'x' AND t.status IN ('new','open','pending','on_hold') "
+    ("staff queue, SLA breached (open tickets, partial index)",
+     "SELECT t.id FROM tickets t WHERE t.tenant_id = 'x' AND t.status NOT IN ('resolved', 'closed') "
      "AND t.resolution_due_at < 0 ORDER BY t.updated_at DESC, t.id DESC LIMIT 26"),
+    ("staff queue, all statuses",
+     "SELECT t.id FROM tickets t WHERE t.tenant_id = 'x' ORDER BY t.updated_at DESC, t.id DESC LIMIT 26"),
     ("ticket comments of one ticket",
      "SELECT id FROM ticket_comments WHERE tenant_id = 'x' AND ticket_id = 't' AND (internal = 0 OR 0 = 1) ORDER BY created_at, id"),
     ("users list, keyset", "SELECT u.id FROM users u LEFT JOIN companies c ON c.id = u.company_id "
@@ -242,6 +391,54 @@ def machine():
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}"
+
+
+def fmt(v):
+    return "–" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def sse_section(rows, args):
+    if not rows:
+        return []
+    ok = [r for r in rows if "failed" not in r]
+    source = ok[0]["latency_source"] if ok else "kernel receive timestamp"
+    out = ["### Live events (SSE)", "",
+           f"Streams on `GET /api/v1/events`, all sharing one client user's session; per size a freshly started "
+           f"server on the same data, then {args.sse_replies} public staff replies on one ticket. Latency is the time "
+           f"from sending the staff reply POST to the `ticket.comment` event reaching each client socket "
+           f"({source}); KiB per stream is the server's RSS growth with all streams open, divided by the streams.", "",
+           "| streams | connected | KiB per stream | p50 ms | p99 ms | max ms | missed |",
+           "|---|---|---|---|---|---|---|"]
+    notes = []
+    for r in rows:
+        if "failed" in r:
+            out.append(f"| {r['conns']} | failed | | | | | |")
+            notes.append(f"{r['conns']} streams: {r['failed']}")
+            continue
+        out.append(f"| {r['conns']} | {r['connected']} | {fmt(r['kb_per_conn'])} | {fmt(r['p50_ms'])} | "
+                   f"{fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | {r['missed']} |")
+        if r["errors"]:
+            notes.append(f"{r['conns']} streams: {r['errors']} errors {r['error_kinds']}")
+    out.append("")
+    if notes:
+        out += ["Errors: " + "; ".join(notes) + ".", ""]
+    return out
+
+
+def curve_section(rows, args):
+    if not rows:
+        return []
+    out = ["### Scale curve", "",
+           f"Per scale a fresh database seeded with `portico demo --scale S` and a fresh server; "
+           f"{CURVE_CONNS} connections, {args.duration}s per row.", "",
+           "| scale | tickets | seeded in | scenario | req/s | p50 | p99 |",
+           "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['scale']:g} | {r['tickets']} | {r['seed_secs']:.1f}s | {r['name']} | {r['rps']:.0f} | "
+                   f"{r['p50']} | {r['p99']} |")
+    if any(r["errors"] for r in rows):
+        out += ["", "Errors: " + "; ".join(f"scale {r['scale']:g} {r['name']}: {r['errors']}" for r in rows if r["errors"]) + "."]
+    return out + [""]
 
 
 def report(runs, args):
@@ -267,8 +464,9 @@ def report(runs, args):
             lines.append(f"| {r['name']} | {r['conns']} | {r['rps']:.0f} | {r['p50']} | {r['p90']} | {r['p99']} | {r['errors']} | "
                          f"{100*r['rps']/h:.0f}% | {100*r['rps']/rd:.0f}% |")
         lg = run["login"]
-        lines += ["", f"Login (bound by Argon2id on purpose): {lg['rps']:.0f} req/s at 4 connections, p50 {lg['p50']} ms, p99 {lg['p99']} ms.", "",
-                  "Query plans of the hot queries:", ""]
+        lines += ["", f"Login (bound by Argon2id on purpose): {lg['rps']:.0f} req/s at 4 connections, p50 {lg['p50']} ms, p99 {lg['p99']} ms.", ""]
+        lines += sse_section(run.get("sse"), args) + curve_section(run.get("curve"), args)
+        lines += ["Query plans of the hot queries:", ""]
         for name, plan in run["plans"].items():
             lines += [f"- {name}:", "", "  ```", *["  " + l for l in plan.splitlines()], "  ```", ""]
     with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
@@ -284,11 +482,20 @@ def main():
     ap.add_argument("--connections", type=lambda s: [int(x) for x in s.split(",")], default=[16, 64])
     ap.add_argument("--pg-admin-url", default="postgres://postgres:postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--bin", default=BIN, help="portico binary (default target/release/portico)")
+    ap.add_argument("--sse", type=lambda s: [int(x) for x in s.split(",") if x.strip() and int(x) > 0], default="1000,10000",
+                    help="live events: comma-separated stream counts, a fresh server each; '0' or '' disables")
+    ap.add_argument("--sse-replies", type=int, default=20, help="staff replies timed per SSE run")
+    ap.add_argument("--curve", type=lambda s: [float(x) for x in s.split(",") if x.strip()], default="",
+                    help="scale curve: comma-separated scales, e.g. 0.1,1,10 (default off)")
     args = ap.parse_args()
+    args.bin = os.path.abspath(args.bin)
     if shutil.which("wrk") is None:
         sh("apt-get install -y wrk || (apt-get update && apt-get install -y wrk)")
     if not args.no_build:
         sh(["cargo", "build", "--release"], cwd=ROOT)
+    if not os.access(args.bin, os.X_OK):
+        sys.exit(f"no portico binary at {args.bin} (build it or pass --bin)")
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     runs = [bench_db(k, args) for k in kinds]
     report(runs, args)

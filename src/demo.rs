@@ -220,7 +220,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
                 .bind(t.primary)
                 .bind(t.welcome)
                 .bind(t.support)
-                .execute(db.pool())
+                .execute(db.writer())
                 .await?;
                 let scope = TenantScope::operator(id);
                 if let Err(e) = store::add_domain(db, &scope, t.domain).await {
@@ -314,7 +314,7 @@ async fn demo_profiles(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
         .bind(*phone)
         .bind(*tz)
         .bind(*lang)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.writer())
         .await?;
         if let Some(r) = row {
             let id: String = r.try_get("id")?;

@@ -92,7 +92,19 @@ fn chain_hash(prev: &str, seq: i64, at: i64, e: &Entry<'_>, detail: &str) -> Str
 
 /// Appends an entry to the tenant's chain.
 pub async fn record(db: &Db, scope: &TenantScope, e: Entry<'_>) -> DbResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.writer().begin().await?;
+    record_in(&mut tx, scope, e).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Appends an entry inside the caller's transaction, so the change and its record commit
+/// together.
+pub async fn record_in(
+    tx: &mut sqlx::AnyConnection,
+    scope: &TenantScope,
+    e: Entry<'_>,
+) -> DbResult<()> {
     // Claiming the next sequence number on the tenant row serialises writers per tenant, so
     // the chain never forks (a row lock on PostgreSQL, the write lock on SQLite).
     let row = sqlx::query(
@@ -132,7 +144,6 @@ pub async fn record(db: &Db, scope: &TenantScope, e: Entry<'_>) -> DbResult<()> 
         .bind(&hash)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -23,7 +23,7 @@ crate::typed_id!(
 );
 
 /// Which sign-in a session belongs to; portal and admin sessions never mix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Audience {
     /// Client users and members at `/portal`.

@@ -50,7 +50,7 @@ pub async fn create(
     .bind(audience.as_str())
     .bind(now)
     .bind(now + ABSOLUTE_MS)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(token)
 }
@@ -96,7 +96,7 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
         sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
             .bind(&hash)
             .bind(now)
-            .execute(db.pool())
+            .execute(db.writer())
             .await?;
     }
     let Some(role) = role else { return Ok(None) };
@@ -130,7 +130,7 @@ pub async fn end(db: &Db, token: &str) -> DbResult<()> {
 pub async fn end_by_hash(db: &Db, hash: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(hash)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -148,7 +148,7 @@ pub async fn end_all_for_user(
     .bind(scope.tenant_id().as_str())
     .bind(user.as_str())
     .bind(keep.unwrap_or(""))
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(r.rows_affected())
 }

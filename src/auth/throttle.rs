@@ -62,7 +62,7 @@ pub async fn hit(db: &Db, key: &str, limit: Limit) -> DbResult<i64> {
     .bind(key)
     .bind(now)
     .bind(now - limit.window_ms)
-    .fetch_one(db.pool())
+    .fetch_one(db.writer())
     .await?;
     Ok(row.try_get("hits")?)
 }
@@ -71,7 +71,7 @@ pub async fn hit(db: &Db, key: &str, limit: Limit) -> DbResult<i64> {
 pub async fn clear(db: &Db, key: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM rate_limits WHERE key = $1")
         .bind(key)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }

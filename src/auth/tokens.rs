@@ -44,7 +44,7 @@ pub async fn issue(
 ) -> DbResult<String> {
     let token = random_token();
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.writer().begin().await?;
     sqlx::query(
         "UPDATE one_time_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
     )
@@ -103,7 +103,7 @@ pub async fn consume(
     .bind(token_hash(token))
     .bind(purpose.as_str())
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.writer())
     .await?;
     row.map(|r| {
         Ok((

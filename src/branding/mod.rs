@@ -329,7 +329,7 @@ pub async fn save(db: &Db, scope: &TenantScope, b: &ValidBranding) -> DbResult<(
     .bind(&b.custom_css)
     .bind(&b.support_email)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

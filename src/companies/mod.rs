@@ -80,7 +80,7 @@ pub async fn create(db: &Db, scope: &TenantScope, name: &str) -> DbResult<Compan
     .bind(scope.tenant_id().as_str())
     .bind(name)
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(CompanyId(id))
 }
@@ -92,7 +92,7 @@ pub async fn rename(db: &Db, scope: &TenantScope, id: &CompanyId, name: &str) ->
         .bind(id.as_str())
         .bind(name)
         .bind(now_ms())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -104,7 +104,7 @@ pub async fn set_status(
     id: &CompanyId,
     active: bool,
 ) -> DbResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.writer().begin().await?;
     sqlx::query(
         "UPDATE companies SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
     )

@@ -62,6 +62,7 @@ pub type DbResult<T> = Result<T, DbError>;
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -79,8 +80,6 @@ impl Db {
         };
         let (url, max) = match backend {
             Backend::Sqlite => {
-                // WAL lets readers run beside the single writer; busy_timeout queues writers
-                // instead of failing them.
                 let sep = if url.contains('?') { '&' } else { '?' };
                 let mut u = url.to_string();
                 if !url.contains("mode=") {
@@ -92,36 +91,42 @@ impl Db {
             Backend::Postgres => (url.to_string(), 16),
         };
         let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        use sqlx::Executor;
-                        conn.execute(
-                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                             PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(opts)
+        let pool = pool_options(backend, max)
+            .connect_with(opts.clone())
             .await?;
-        Ok(Db { pool, backend })
+        // SQLite has one writer at a time. Writers that meet a held lock wait in SQLite's busy
+        // handler, which sleeps 1, 2, 5, 10… ms between tries: under load most of a write's
+        // latency was that sleep. One connection for every write turns the lock into a queue
+        // that hands over at once. PostgreSQL locks rows, so there writes share the pool.
+        let writer = match backend {
+            Backend::Sqlite => pool_options(backend, 1).connect_with(opts).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+        })
+    }
+
+    /// The pool for statements that write (SQLite: its single writer connection).
+    ///
+    /// A write transaction must not wait for another writer connection while it is open:
+    /// on SQLite that would wait for itself.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// Applies the backend's migrations.
     pub async fn migrate(&self) -> DbResult<()> {
         match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATOR.run(&self.pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATOR.run(&self.pool).await?,
+            Backend::Sqlite => SQLITE_MIGRATOR.run(&self.writer).await?,
+            Backend::Postgres => POSTGRES_MIGRATOR.run(&self.writer).await?,
         }
         Ok(())
     }
 
-    /// The pool, for queries.
+    /// The pool for reads (writes go through [`Db::writer`]).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -129,6 +134,30 @@ impl Db {
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Wraps `inner` so the database hands back its rows as one JSON array of objects.
+    ///
+    /// A list of N rows through sqlx costs a copy, a conversion and an allocation per value and
+    /// a thread hand-off per row; building the array inside the engine makes it one value. `cols`
+    /// are the output column names of `inner` (the object keys); `order` orders the array by
+    /// them (`j.<col>`), so the order does not rest on the subquery. Only the function names
+    /// differ between the engines, so the query text is still written once.
+    pub fn json_rows_sql(&self, cols: &[&str], inner: &str, order: &str) -> String {
+        let (obj, agg) = match self.backend {
+            Backend::Sqlite => ("json_object", "json_group_array"),
+            Backend::Postgres => ("json_build_object", "json_agg"),
+        };
+        let mut fields = String::new();
+        for (i, c) in cols.iter().enumerate() {
+            if i > 0 {
+                fields.push_str(", ");
+            }
+            fields.push_str(&format!("'{c}', j.{c}"));
+        }
+        format!(
+            "SELECT CAST({agg}({obj}({fields}) ORDER BY {order}) AS TEXT) AS rows FROM ({inner}) j"
+        )
     }
 
     /// Lists `(table, column)` pairs of the schema, for the test that the two backends agree.
@@ -152,6 +181,27 @@ impl Db {
     }
 }
 
+/// Pool settings; SQLite connections get WAL and a busy timeout.
+fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    use sqlx::Executor;
+                    // WAL lets readers run beside the single writer; busy_timeout queues
+                    // writers from other processes (the CLI) instead of failing them.
+                    conn.execute(
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+                         PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+}
+
 /// Current time as Unix milliseconds, the unit every timestamp column uses.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -160,6 +210,14 @@ pub fn now_ms() -> i64 {
 /// A new time-ordered row id (UUIDv7).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// Decodes the single JSON-array value made by [`Db::json_rows_sql`] (NULL when no rows).
+pub fn json_rows<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<Vec<T>, sqlx::Error> {
+    match row.try_get::<Option<String>, _>(0)? {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e))),
+    }
 }
 
 /// Reads a 0/1 flag column.

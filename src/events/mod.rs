@@ -1,5 +1,6 @@
 //! Live events: what happened, to whom it may be shown, and the bus that carries it.
 
+pub mod checks;
 pub mod routes;
 
 use std::sync::Arc;
@@ -66,6 +67,8 @@ pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
     pg: Option<Db>,
     _listener: Option<Arc<ListenerTask>>,
+    /// Session re-checks the streams of this node share.
+    pub checks: Arc<checks::SessionChecks>,
 }
 
 /// Stops the listener task when the last handle to the bus goes.
@@ -84,6 +87,7 @@ impl Default for EventBus {
             tx,
             pg: None,
             _listener: None,
+            checks: Arc::default(),
         }
     }
 }

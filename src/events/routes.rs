@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::Event;
 use crate::app::AppState;
-use crate::auth::{Audience, PortalUser, Principal, StaffUser, sessions};
+use crate::auth::{Audience, PortalUser, Principal, StaffUser};
 use crate::http::ApiRouter;
 use crate::http::context::cookie;
 
@@ -57,17 +57,17 @@ struct Conn {
 }
 
 /// The session as it is now: `None` when it was revoked or expired (the stream ends).
-async fn recheck(c: &mut Conn) -> bool {
-    match sessions::lookup(&c.app.db, &c.token, c.audience).await {
+async fn recheck(c: &mut Conn, since: Instant) -> bool {
+    let checks = c.app.events.checks.clone();
+    match checks.session(&c.app.db, &c.token, c.audience, since).await {
         Ok(Some(p)) => {
             c.principal = p;
             c.next_check = Instant::now() + RECHECK;
             true
         }
         Ok(None) => false,
-        Err(e) => {
+        Err(()) => {
             // A database hiccup should not drop every stream; try again soon.
-            tracing::warn!(error = %e, "cannot re-check an event stream's session");
             c.next_check = Instant::now() + Duration::from_secs(5);
             true
         }
@@ -104,8 +104,9 @@ async fn next(mut c: Conn) -> Option<(Result<SseEvent, Infallible>, Conn)> {
                     if !e.visible_to(&c.principal) {
                         continue;
                     }
-                    // Checked here, on the receiving node, with the session as it is now.
-                    if !recheck(&mut c).await {
+                    // Checked here, on the receiving node, with the session as it is now
+                    // (a lookup that started after the event arrived).
+                    if !recheck(&mut c, Instant::now()).await {
                         return None;
                     }
                     if e.visible_to(&c.principal) {
@@ -119,7 +120,7 @@ async fn next(mut c: Conn) -> Option<(Result<SseEvent, Infallible>, Conn)> {
                 Err(RecvError::Closed) => return None,
             },
             _ = tokio::time::sleep_until(c.next_check) => {
-                if !recheck(&mut c).await {
+                if !recheck(&mut c, Instant::now()).await {
                     return None;
                 }
             }

@@ -56,7 +56,7 @@ pub async fn enqueue(
     .bind(run_at)
     .bind(DEFAULT_MAX_ATTEMPTS)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(id)
 }
@@ -161,7 +161,7 @@ pub async fn claim(db: &Db, by: &str, limit: i64) -> DbResult<Vec<Job>> {
         .bind(now + LEASE_MS)
         .bind(by)
         .bind(limit)
-        .fetch_all(db.pool())
+        .fetch_all(db.writer())
         .await?;
     Ok(rows
         .iter()
@@ -211,7 +211,7 @@ async fn finish(
     .bind(error.as_deref())
     .bind(finished)
     .bind(payload.to_string())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(status)
 }
@@ -387,7 +387,7 @@ pub async fn retry_now(db: &Db, scope: &TenantScope, id: &str) -> DbResult<bool>
     .bind(scope.tenant_id().as_str())
     .bind(id)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(r.rows_affected() == 1)
 }

@@ -191,7 +191,7 @@ pub async fn update(db: &Db, scope: &TenantScope, user: &UserId, p: &ProfileInpu
     .bind(none_if_empty(&p.time_zone))
     .bind(none_if_empty(&p.language))
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -261,7 +261,7 @@ pub async fn set_prefs(
     .bind(i64::from(p.announcements))
     .bind(i64::from(p.signature_requests))
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

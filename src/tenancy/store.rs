@@ -90,7 +90,7 @@ pub async fn create(db: &Db, t: &NewTenant) -> DbResult<TenantId> {
     .bind(t.org_type.as_str())
     .bind(&t.plan)
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(TenantId(id))
 }
@@ -169,7 +169,11 @@ pub enum DomainError {
 
 /// Registers a custom domain, honouring the plan's domain limit atomically.
 pub async fn add_domain(db: &Db, scope: &TenantScope, domain: &str) -> Result<(), DomainError> {
-    let mut tx = db.pool().begin().await.map_err(crate::db::DbError::from)?;
+    let mut tx = db
+        .writer()
+        .begin()
+        .await
+        .map_err(crate::db::DbError::from)?;
     // Touching the tenant row first serialises concurrent additions for the same tenant.
     let row = sqlx::query("UPDATE tenants SET updated_at = $2 WHERE id = $1 RETURNING plan")
         .bind(scope.tenant_id().as_str())

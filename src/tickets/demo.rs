@@ -228,6 +228,7 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
                 cc: &cc,
                 now: created,
             },
+            None,
         )
         .await?;
         let mut status = Status::New;
@@ -295,7 +296,7 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
             .bind(scope.tenant_id().as_str())
             .bind(&id)
             .bind(at.min(now))
-            .execute(db.pool())
+            .execute(db.writer())
             .await?;
         tracing::debug!(number, "demo ticket created");
     }

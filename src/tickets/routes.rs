@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::service::{self, CommentInput, CreateInput, MAX_FILES, Upload};
 use super::store::{
-    self, Attachment, Comment, HistoryRow, ListFilter, ListScope, Pick, Sort, Ticket,
+    self, Attachment, Comment, HistoryRow, ListFilter, ListScope, Pick, Sort, Ticket, TicketSummary,
 };
 use super::{CATEGORIES, Priority, SlaState, Status};
 use crate::app::AppState;
@@ -330,7 +330,7 @@ pub(crate) async fn view(
 
 /// A list row for pages.
 pub(crate) struct Row {
-    pub t: Ticket,
+    pub t: TicketSummary,
     pub sla: SlaState,
 }
 
@@ -843,7 +843,7 @@ pub(crate) struct ListItem {
     pub updated_at: i64,
 }
 
-pub(crate) fn list_items(items: Vec<Ticket>) -> Vec<ListItem> {
+pub(crate) fn list_items(items: Vec<TicketSummary>) -> Vec<ListItem> {
     let now = now_ms();
     items
         .into_iter()

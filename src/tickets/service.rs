@@ -257,8 +257,11 @@ pub async fn create(
     files: Vec<Upload>,
 ) -> AppResult<Ticket> {
     // Cc only users of the ticket's own company.
-    let company_users =
-        store::users_of_kind(&app.db, &actor.scope, "client", Some(&input.company_id)).await?;
+    let company_users = if input.cc.is_empty() {
+        Vec::new()
+    } else {
+        store::users_of_kind(&app.db, &actor.scope, "client", Some(&input.company_id)).await?
+    };
     let cc: Vec<String> = input
         .cc
         .iter()
@@ -266,6 +269,12 @@ pub async fn create(
         .filter(|u| company_users.iter().any(|c| &c.id == *u))
         .cloned()
         .collect();
+    let audit = Entry {
+        ip: Some(ip),
+        company_id: Some(&input.company_id),
+        detail: json!({ "subject": input.subject, "priority": input.priority.as_str(), "category": input.category }),
+        ..Entry::new("ticket.created").by(actor)
+    };
     let (_, number) = store::create(
         &app.db,
         &actor.scope,
@@ -280,18 +289,11 @@ pub async fn create(
             cc: &cc,
             now: now_ms(),
         },
+        Some(audit),
     )
     .await?;
     let t = reload(app, &actor.scope, number).await?;
-    audit_ticket(
-        app,
-        actor,
-        ip,
-        &t,
-        "ticket.created",
-        json!({ "number": number, "subject": t.subject, "priority": t.priority.as_str(), "category": t.category }),
-    )
-    .await?;
+    let with_files = !files.is_empty();
     attach(app, actor, ip, &t, None, false, files).await?;
     publish(
         app,
@@ -302,7 +304,11 @@ pub async fn create(
         event_data(&t, t.status, json!({})),
     )
     .await;
-    reload(app, &actor.scope, number).await
+    if with_files {
+        reload(app, &actor.scope, number).await
+    } else {
+        Ok(t)
+    }
 }
 
 /// A comment to add.

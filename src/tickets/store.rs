@@ -76,6 +76,126 @@ impl Ticket {
     }
 }
 
+/// A ticket as lists show it: no description, no cc list.
+#[derive(Clone, Debug)]
+pub struct TicketSummary {
+    /// Row id.
+    pub id: String,
+    /// Per-tenant number.
+    pub number: i64,
+    /// Summary line.
+    pub subject: String,
+    /// Priority.
+    pub priority: Priority,
+    /// Category.
+    pub category: String,
+    /// Status.
+    pub status: Status,
+    /// Company id.
+    pub company_id: String,
+    /// Company name.
+    pub company_name: String,
+    /// Who raised it.
+    pub requester: Person,
+    /// Technician working it.
+    pub assignee: Option<Person>,
+    /// SLA deadlines and events.
+    pub sla: Sla,
+    /// Closed (Unix ms).
+    pub closed_at: Option<i64>,
+    /// Created (Unix ms).
+    pub created_at: i64,
+    /// Last change (Unix ms).
+    pub updated_at: i64,
+}
+
+impl TicketSummary {
+    /// SLA state now.
+    pub fn sla_state(&self, now: i64) -> SlaState {
+        self.sla.state(self.status, now)
+    }
+}
+
+/// The flat JSON object a list row arrives as (see `Db::json_rows_sql`).
+#[derive(serde::Deserialize)]
+struct SummaryRow {
+    id: String,
+    number: i64,
+    subject: String,
+    priority: String,
+    category: String,
+    status: String,
+    company_id: String,
+    company_name: String,
+    requester_id: String,
+    requester_name: String,
+    assignee_id: Option<String>,
+    assignee_name: Option<String>,
+    first_response_due_at: Option<i64>,
+    resolution_due_at: Option<i64>,
+    first_responded_at: Option<i64>,
+    resolved_at: Option<i64>,
+    closed_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// Output columns of the list query, in `SummaryRow` order.
+const SUMMARY_COLS: &[&str] = &[
+    "id",
+    "number",
+    "subject",
+    "priority",
+    "category",
+    "status",
+    "company_id",
+    "company_name",
+    "requester_id",
+    "requester_name",
+    "assignee_id",
+    "assignee_name",
+    "first_response_due_at",
+    "resolution_due_at",
+    "first_responded_at",
+    "resolved_at",
+    "closed_at",
+    "created_at",
+    "updated_at",
+    "priority_rank",
+];
+
+impl From<SummaryRow> for TicketSummary {
+    fn from(r: SummaryRow) -> Self {
+        TicketSummary {
+            id: r.id,
+            number: r.number,
+            subject: r.subject,
+            priority: Priority::parse(&r.priority).unwrap_or(Priority::Normal),
+            category: r.category,
+            status: Status::parse(&r.status).unwrap_or(Status::Open),
+            company_id: r.company_id,
+            company_name: r.company_name,
+            requester: Person {
+                id: r.requester_id,
+                name: r.requester_name,
+            },
+            assignee: r.assignee_id.map(|id| Person {
+                id,
+                name: r.assignee_name.unwrap_or_default(),
+            }),
+            sla: Sla {
+                first_response_due_at: r.first_response_due_at,
+                resolution_due_at: r.resolution_due_at,
+                first_responded_at: r.first_responded_at,
+                resolved_at: r.resolved_at,
+            },
+            closed_at: r.closed_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
 /// A file attached to a ticket or comment.
 #[derive(Clone, Debug, Serialize)]
 pub struct Attachment {
@@ -133,6 +253,14 @@ pub struct HistoryRow {
 }
 
 const SELECT: &str = "SELECT t.id, t.number, t.subject, t.description, t.description_html, t.priority, \
+    t.category, t.status, t.company_id, c.name AS company_name, t.requester_id, r.name AS requester_name, \
+    t.assignee_id, a.name AS assignee_name, t.first_response_due_at, t.resolution_due_at, \
+    t.first_responded_at, t.resolved_at, t.closed_at, t.created_at, t.updated_at, t.priority_rank \
+    FROM tickets t JOIN companies c ON c.id = t.company_id JOIN users r ON r.id = t.requester_id \
+    LEFT JOIN users a ON a.id = t.assignee_id";
+
+/// The list columns: `SELECT` without the description.
+const LIST_SELECT: &str = "SELECT t.id, t.number, t.subject, t.priority, \
     t.category, t.status, t.company_id, c.name AS company_name, t.requester_id, r.name AS requester_name, \
     t.assignee_id, a.name AS assignee_name, t.first_response_due_at, t.resolution_due_at, \
     t.first_responded_at, t.resolved_at, t.closed_at, t.created_at, t.updated_at, t.priority_rank \
@@ -274,20 +402,20 @@ impl Query {
     fn push(&mut self, s: &str) {
         self.sql.push_str(s);
     }
-    async fn fetch_all(self, db: &Db) -> DbResult<Vec<AnyRow>> {
-        let mut q = sqlx::query(&self.sql);
+    async fn fetch_one(self, db: &Db, sql: &str) -> DbResult<AnyRow> {
+        let mut q = sqlx::query(sql);
         for a in self.args {
             q = match a {
                 Arg::S(s) => q.bind(s),
                 Arg::I(i) => q.bind(i),
             };
         }
-        Ok(q.fetch_all(db.pool()).await?)
+        Ok(q.fetch_one(db.pool()).await?)
     }
 }
 
 /// Encodes the keyset position after `t` for `sort`.
-fn cursor_of(sort: Sort, t: &Ticket) -> String {
+fn cursor_of(sort: Sort, t: &TicketSummary) -> String {
     use base64::Engine;
     let key = match sort {
         Sort::Updated => t.updated_at,
@@ -313,6 +441,15 @@ fn parse_cursor(sort: Sort, c: &str) -> Option<(i64, i64, String)> {
     Some((rank, key, parts.next()?.to_string()))
 }
 
+/// Prefixes every column of an `ORDER BY` list with a table alias.
+fn qualify(alias: &str, order: &str) -> String {
+    order
+        .split(", ")
+        .map(|c| format!("{alias}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Escapes `LIKE` wildcards in user text.
 fn like_pattern(q: &str) -> String {
     let mut p = String::from("%");
@@ -326,11 +463,14 @@ fn like_pattern(q: &str) -> String {
     p
 }
 
+/// The open tickets, in the words of the partial index `tickets_open_updated`.
+const OPEN_ONLY: &str = " AND t.status NOT IN ('resolved', 'closed')";
+
 /// SQL saying a ticket is in `state` at `now` (kept in step with `Sla::state` for open tickets).
 fn sla_filter(q: &mut Query, state: SlaState, now: i64) {
     let n = q.i(now);
     let soon = q.i(now + DUE_SOON_MS);
-    let open = "t.status NOT IN ('resolved', 'closed')";
+    let open = OPEN_ONLY.trim_start_matches(" AND ");
     let breached = format!(
         "((t.first_responded_at IS NULL AND t.first_response_due_at < {n}) OR t.resolution_due_at < {n} \
          OR COALESCE(t.first_responded_at, 0) > COALESCE(t.first_response_due_at, t.first_responded_at))"
@@ -350,9 +490,9 @@ pub async fn list(
     db: &Db,
     scope: &TenantScope,
     f: &ListFilter,
-) -> DbResult<(Vec<Ticket>, Option<String>)> {
+) -> DbResult<(Vec<TicketSummary>, Option<String>)> {
     let mut q = Query::default();
-    q.push(SELECT);
+    q.push(LIST_SELECT);
     let t = q.s(scope.tenant_id().as_str());
     q.push(&format!(" WHERE t.tenant_id = {t}"));
     match &f.scope {
@@ -373,7 +513,14 @@ pub async fn list(
             ));
         }
     }
-    if !f.statuses.is_empty() {
+    let every_open = [Status::New, Status::Open, Status::Pending, Status::OnHold]
+        .iter()
+        .all(|s| f.statuses.contains(s));
+    if every_open && f.statuses.iter().all(|s| !s.is_done()) {
+        // Every open status: spelled as the partial index `tickets_open_updated` is, so the
+        // queue is read in order instead of sorted.
+        q.push(OPEN_ONLY);
+    } else if !f.statuses.is_empty() {
         let list: Vec<String> = f.statuses.iter().map(|s| q.s(s.as_str())).collect();
         q.push(&format!(" AND t.status IN ({})", list.join(", ")));
     }
@@ -439,14 +586,18 @@ pub async fn list(
         }
     }
     let order = match f.sort {
-        Sort::Priority => "t.priority_rank DESC, t.updated_at DESC, t.id DESC",
-        Sort::Created => "t.created_at DESC, t.id DESC",
-        Sort::Updated => "t.updated_at DESC, t.id DESC",
+        Sort::Priority => "priority_rank DESC, updated_at DESC, id DESC",
+        Sort::Created => "created_at DESC, id DESC",
+        Sort::Updated => "updated_at DESC, id DESC",
     };
     let lim = q.i(f.limit + 1);
-    q.push(&format!(" ORDER BY {order} LIMIT {lim}"));
-    let rows = q.fetch_all(db).await?;
-    let mut items: Vec<Ticket> = rows.iter().map(ticket_from_row).collect::<Result<_, _>>()?;
+    q.push(&format!(" ORDER BY {} LIMIT {lim}", qualify("t.", order)));
+    let sql = db.json_rows_sql(SUMMARY_COLS, &q.sql, &qualify("j.", order));
+    let row = q.fetch_one(db, &sql).await?;
+    let mut items: Vec<TicketSummary> = crate::db::json_rows::<SummaryRow>(&row)?
+        .into_iter()
+        .map(TicketSummary::from)
+        .collect();
     let next = if items.len() as i64 > f.limit {
         items.truncate(f.limit as usize);
         items.last().map(|t| cursor_of(f.sort, t))
@@ -637,7 +788,7 @@ pub async fn sla_minutes(db: &Db, scope: &TenantScope, p: Priority) -> DbResult<
         .bind(pr.as_str())
         .bind(f)
         .bind(r)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     }
     Ok(p.default_sla())
@@ -666,12 +817,19 @@ pub struct NewTicket<'a> {
 }
 
 /// Creates a ticket with the next number of the tenant; returns `(id, number)`.
-pub async fn create(db: &Db, scope: &TenantScope, n: &NewTicket<'_>) -> DbResult<(String, i64)> {
+/// Creates a ticket and records `audit` (completed with the ticket's id and number) in the
+/// same transaction; demo data, which has no request behind it, passes `None`.
+pub async fn create(
+    db: &Db,
+    scope: &TenantScope,
+    n: &NewTicket<'_>,
+    audit: Option<crate::audit::Entry<'_>>,
+) -> DbResult<(String, i64)> {
     let (fr, res) = sla_minutes(db, scope, n.priority).await?;
     let (fr_due, res_due) = super::due_times(n.now, fr, res);
     let html = super::render_markdown(n.description);
     let tenant = scope.tenant_id().as_str();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.writer().begin().await?;
     // The counter row serialises number allocation per tenant: no gaps from races, no duplicates.
     let number: i64 = sqlx::query(
         "INSERT INTO ticket_counters (tenant_id, last_number) VALUES ($1, 1001) \
@@ -725,6 +883,19 @@ pub async fn create(db: &Db, scope: &TenantScope, n: &NewTicket<'_>) -> DbResult
     .bind(n.now)
     .execute(&mut *tx)
     .await?;
+    if let Some(audit) = audit {
+        let mut detail = audit.detail.clone();
+        if let Some(o) = detail.as_object_mut() {
+            o.insert("number".into(), number.into());
+        }
+        let entry = crate::audit::Entry {
+            target_type: Some("ticket"),
+            target_id: Some(&id),
+            detail,
+            ..audit
+        };
+        crate::audit::record_in(&mut tx, scope, entry).await?;
+    }
     tx.commit().await?;
     Ok((id, number))
 }
@@ -792,7 +963,7 @@ pub async fn set_status(
     c: &StatusChange<'_>,
     now: i64,
 ) -> DbResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.writer().begin().await?;
     apply_status(
         &mut tx,
         scope.tenant_id().as_str(),
@@ -831,7 +1002,7 @@ pub async fn add_comment(
 ) -> DbResult<String> {
     let tenant = scope.tenant_id().as_str();
     let id = new_id();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.writer().begin().await?;
     sqlx::query(
         "INSERT INTO ticket_comments (id, tenant_id, ticket_id, author_id, body, body_html, internal, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -881,7 +1052,7 @@ pub async fn set_priority(db: &Db, scope: &TenantScope, t: &Ticket, p: Priority)
     .bind(fr_due)
     .bind(res_due)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -900,7 +1071,7 @@ pub async fn set_assignee(
     .bind(ticket_id)
     .bind(assignee)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -929,13 +1100,13 @@ pub async fn add_attachment(
     .bind(file.content_type)
     .bind(file.size)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     sqlx::query("UPDATE tickets SET updated_at = $3 WHERE tenant_id = $1 AND id = $2")
         .bind(scope.tenant_id().as_str())
         .bind(ticket_id)
         .bind(now_ms())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -1074,7 +1245,7 @@ pub async fn mark_seen(
     .bind(ticket_id)
     .bind(scope.tenant_id().as_str())
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

@@ -101,7 +101,7 @@ pub async fn set_status_within_cap(
     user: &User,
     status: UserStatus,
 ) -> AppResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.writer().begin().await?;
     if let Some(c) = &user.company_id
         && user.status == UserStatus::Deactivated
         && status != UserStatus::Deactivated
@@ -129,7 +129,7 @@ pub async fn invite(
     who: &Invitee<'_>,
 ) -> AppResult<User> {
     let company_id = who.company.map(|c| c.id.as_str());
-    let mut tx = app.db.pool().begin().await?;
+    let mut tx = app.db.writer().begin().await?;
     if let Some(c) = company_id {
         reserve_seat(&mut tx, &actor.scope, c).await?;
     }
@@ -277,9 +277,9 @@ pub async fn revoke(app: &AppState, actor: &Actor, ip: &str, user: &User) -> App
     .bind(scope.tenant_id().as_str())
     .bind(user.id.as_str())
     .bind(now)
-    .execute(app.db.pool())
+    .execute(app.db.writer())
     .await?;
-    let mut tx = app.db.pool().begin().await?;
+    let mut tx = app.db.writer().begin().await?;
     let deleted = async {
         for sql in [
             "DELETE FROM one_time_tokens WHERE tenant_id = $1 AND user_id = $2",

@@ -183,7 +183,7 @@ pub struct NewUser<'a> {
 
 /// Creates a user; an email already used in the tenant is a conflict.
 pub async fn create(db: &Db, scope: &TenantScope, u: &NewUser<'_>) -> DbResult<UserId> {
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     insert(&mut conn, scope, u).await
 }
 
@@ -221,7 +221,7 @@ pub async fn set_role(db: &Db, actor: &Actor, id: &UserId, role: Role) -> DbResu
         .bind(id.as_str())
         .bind(role.stored_role())
         .bind(now_ms())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -238,7 +238,7 @@ pub async fn set_status(
         .bind(id.as_str())
         .bind(status.as_str())
         .bind(now_ms())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -261,7 +261,7 @@ pub async fn set_password(
     .bind(hash)
     .bind(name)
     .bind(now_ms())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -272,7 +272,7 @@ pub async fn record_login(db: &Db, scope: &TenantScope, id: &UserId) -> DbResult
         .bind(scope.tenant_id().as_str())
         .bind(id.as_str())
         .bind(now_ms())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
