@@ -341,20 +341,51 @@ def EXTRA_SCENARIOS(base, summary, user_cookie, admin_cookie, staff_cookie, tmp)
     ]
 
 
+def open_ticket_numbers(base, cookie, want=200):
+    """Numbers of open tickets the user sees (a client cannot comment on finished ones)."""
+    numbers, cursor = [], None
+    while len(numbers) < want:
+        url = base + "/api/v1/tickets?limit=100" + (f"&cursor={cursor}" if cursor else "")
+        page = json.loads(http("GET", url, headers={"Cookie": cookie})[2])
+        numbers += [t["number"] for t in page["items"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    return numbers[:want]
+
+
+LUA_ROTATE = """
+wrk.method = "POST"
+wrk.body = [[{body}]]
+wrk.headers["Content-Type"] = "application/json"
+{extra}
+local paths = {{{paths}}}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(nil, paths[(i % #paths) + 1])
+end
+"""
+
+
 def WRITE_SCENARIOS(base, user_cookie, user_csrf, tmp):
-    """Writes: each gets its own Lua script with the session cookie and CSRF header."""
-    out = []
-    for name, path, body in [
-        ("create ticket (audit, event, email job)", "/api/v1/tickets",
-         {"subject": "Benchmark: printer jams", "description": "Every second page.", "priority": "normal", "category": "General"}),
-        ("add comment", "/api/v1/tickets/1001/comments", {"body": "Still happening after a restart."}),
-    ]:
-        script = os.path.join(tmp, name.split(" ")[0] + ".lua")
-        extra = f'wrk.headers["Cookie"] = "{user_cookie}"\nwrk.headers["X-CSRF-Token"] = "{user_csrf}"'
-        with open(script, "w") as f:
-            f.write(LUA_POST.format(method="POST", body=json.dumps(body), extra=extra))
-        out.append((name, path, {}, script))
-    return out
+    """Writes: each gets its own Lua script with the session cookie and CSRF header. Comments go
+    round the user's open tickets, so threads stay their realistic length instead of one
+    ticket collecting thousands of comments."""
+    extra = f'wrk.headers["Cookie"] = "{user_cookie}"\nwrk.headers["X-CSRF-Token"] = "{user_csrf}"'
+    create = os.path.join(tmp, "create.lua")
+    with open(create, "w") as f:
+        f.write(LUA_POST.format(method="POST", extra=extra, body=json.dumps(
+            {"subject": "Benchmark: printer jams", "description": "Every second page.", "priority": "normal", "category": "General"})))
+    numbers = open_ticket_numbers(base, user_cookie)
+    comment = os.path.join(tmp, "comment.lua")
+    with open(comment, "w") as f:
+        f.write(LUA_ROTATE.format(body=json.dumps({"body": "Still happening after a restart."}), extra=extra,
+                                  paths=", ".join(f'"/api/v1/tickets/{n}/comments"' for n in numbers)))
+    return [
+        ("create ticket (audit, event, email job)", "/api/v1/tickets", {}, create),
+        (f"add comment (round {len(numbers)} open tickets)", f"/api/v1/tickets/{numbers[0]}/comments", {}, comment),
+    ]
 
 
 HOT_QUERIES = [
@@ -406,17 +437,20 @@ def sse_section(rows, args):
            f"Streams on `GET /api/v1/events`, all sharing one client user's session; per size a freshly started "
            f"server on the same data, then {args.sse_replies} public staff replies on one ticket. Latency is the time "
            f"from sending the staff reply POST to the `ticket.comment` event reaching each client socket "
-           f"({source}); KiB per stream is the server's RSS growth with all streams open, divided by the streams.", "",
-           "| streams | connected | KiB per stream | p50 ms | p99 ms | max ms | missed |",
-           "|---|---|---|---|---|---|---|"]
+           f"({source}); KiB per stream is the server's RSS growth with all streams open, divided by the streams. "
+           f"CPU per reply is the server's and the load client's CPU time per reply delivered to every stream "
+           f"(both share this machine's cores).", "",
+           "| streams | connected | KiB per stream | p50 ms | p99 ms | max ms | missed | server CPU ms/reply | client CPU ms/reply |",
+           "|---|---|---|---|---|---|---|---|---|"]
     notes = []
     for r in rows:
         if "failed" in r:
-            out.append(f"| {r['conns']} | failed | | | | | |")
+            out.append(f"| {r['conns']} | failed | | | | | | | |")
             notes.append(f"{r['conns']} streams: {r['failed']}")
             continue
         out.append(f"| {r['conns']} | {r['connected']} | {fmt(r['kb_per_conn'])} | {fmt(r['p50_ms'])} | "
-                   f"{fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | {r['missed']} |")
+                   f"{fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | {r['missed']} | "
+                   f"{fmt(r.get('server_cpu_ms_per_reply'))} | {fmt(r.get('client_cpu_ms_per_reply'))} |")
         if r["errors"]:
             notes.append(f"{r['conns']} streams: {r['errors']} errors {r['error_kinds']}")
     out.append("")

@@ -672,7 +672,14 @@ async fn detail_page(
 ) -> AppResult<Response> {
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
-    store::mark_seen(&app.db, &user.scope(), user.user_id.as_str(), &t.id).await?;
+    store::mark_seen(
+        &app.db,
+        &user.scope(),
+        user.user_id.as_str(),
+        &t.id,
+        t.updated_at,
+    )
+    .await?;
     detail_view(
         &app,
         &ctx,
@@ -921,7 +928,14 @@ async fn api_create(
         Vec::new(),
     )
     .await?;
-    store::mark_seen(&app.db, &actor.scope, actor.user_id.as_str(), &t.id).await?;
+    store::mark_seen(
+        &app.db,
+        &actor.scope,
+        actor.user_id.as_str(),
+        &t.id,
+        t.updated_at,
+    )
+    .await?;
     let v = view(&app, &actor.scope, t, false).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
@@ -933,7 +947,14 @@ async fn api_get(
 ) -> AppResult<Json<TicketView>> {
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
-    store::mark_seen(&app.db, &user.scope(), user.user_id.as_str(), &t.id).await?;
+    store::mark_seen(
+        &app.db,
+        &user.scope(),
+        user.user_id.as_str(),
+        &t.id,
+        t.updated_at,
+    )
+    .await?;
     Ok(Json(view(&app, &user.scope(), t, false).await?))
 }
 
@@ -979,7 +1000,14 @@ async fn api_comment(
         Vec::new(),
     )
     .await?;
-    store::mark_seen(&app.db, &actor.scope, actor.user_id.as_str(), &t.id).await?;
+    store::mark_seen(
+        &app.db,
+        &actor.scope,
+        actor.user_id.as_str(),
+        &t.id,
+        t.updated_at,
+    )
+    .await?;
     let v = view(&app, &actor.scope, t, false).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }

@@ -1230,13 +1230,27 @@ pub async fn user_name(db: &Db, scope: &TenantScope, user_id: &str) -> DbResult<
         .unwrap_or_default())
 }
 
-/// Records that `user_id` has just seen the ticket (its thread and status as they are now).
+/// Records that the user has seen the ticket as it is (`updated_at`). Viewing a ticket already
+/// seen since its last change writes nothing: on SQLite every write queues for the one writer,
+/// and a page view should not.
 pub async fn mark_seen(
     db: &Db,
     scope: &TenantScope,
     user_id: &str,
     ticket_id: &str,
+    updated_at: i64,
 ) -> DbResult<()> {
+    let seen =
+        sqlx::query("SELECT seen_at FROM ticket_reads WHERE user_id = $1 AND ticket_id = $2")
+            .bind(user_id)
+            .bind(ticket_id)
+            .fetch_optional(db.pool())
+            .await?;
+    if let Some(row) = seen
+        && row.try_get::<i64, _>("seen_at")? >= updated_at
+    {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO ticket_reads (user_id, ticket_id, tenant_id, seen_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id, ticket_id) DO UPDATE SET seen_at = excluded.seen_at",
