@@ -259,6 +259,7 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
                     status: change,
                     now: at,
                 },
+                None,
             )
             .await?;
         }

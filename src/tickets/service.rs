@@ -335,56 +335,68 @@ pub async fn comment(
         .map_err(|f| AppError::fields(vec![f]))?;
     let internal = input.internal && input.by_staff;
     let staff_public = input.by_staff && !internal;
-    let status = if staff_public && t.status == Status::New {
-        Some(StatusChange {
-            from: Status::New,
-            to: Status::Open,
-            reason: None,
-        })
-    } else if !input.by_staff && t.status == Status::Pending {
-        // The client answered what we were waiting for.
-        Some(StatusChange {
-            from: Status::Pending,
-            to: Status::Open,
-            reason: None,
-        })
-    } else {
-        None
-    };
-    if !input.by_staff && t.status.is_done() {
-        return Err(AppError::Unprocessable(
-            "This ticket is finished. Reopen it to add a comment.".into(),
-        ));
-    }
     let now = now_ms();
-    let comment_id = store::add_comment(
-        &app.db,
-        &actor.scope,
-        &t.id,
-        &NewComment {
-            author_id: actor.user_id.as_str(),
-            body: &body,
-            internal,
-            staff_public,
-            status,
-            now,
-        },
-    )
-    .await
-    .map_err(conflict)?;
-    audit_ticket(
-        app,
-        actor,
-        ip,
-        t,
-        if internal {
-            "ticket.note_added"
+    let mut moved: Option<Ticket> = None;
+    let comment_id = loop {
+        let current = moved.as_ref().unwrap_or(t);
+        if !input.by_staff && current.status.is_done() {
+            return Err(AppError::Unprocessable(
+                "This ticket is finished. Reopen it to add a comment.".into(),
+            ));
+        }
+        let status = if staff_public && current.status == Status::New {
+            Some(StatusChange {
+                from: Status::New,
+                to: Status::Open,
+                reason: None,
+            })
+        } else if !input.by_staff && current.status == Status::Pending {
+            // The client answered what we were waiting for.
+            Some(StatusChange {
+                from: Status::Pending,
+                to: Status::Open,
+                reason: None,
+            })
         } else {
-            "ticket.commented"
-        },
-        json!({ "number": t.number, "comment": comment_id, "internal": internal }),
-    )
-    .await?;
+            None
+        };
+        let audit = Entry {
+            ip: Some(ip),
+            company_id: Some(&t.company_id),
+            detail: json!({ "number": t.number, "internal": internal }),
+            ..Entry::new(if internal {
+                "ticket.note_added"
+            } else {
+                "ticket.commented"
+            })
+            .by(actor)
+            .target("ticket", &t.id)
+        };
+        let added = store::add_comment(
+            &app.db,
+            &actor.scope,
+            &t.id,
+            &NewComment {
+                author_id: actor.user_id.as_str(),
+                body: &body,
+                internal,
+                staff_public,
+                status,
+                now,
+            },
+            Some(audit),
+        )
+        .await;
+        match added {
+            // The status moved under us, most often because another reply made the same move
+            // (two people answering a pending ticket at once). The comment must not be lost:
+            // look again and add it with the move that is due now.
+            Err(DbError::Conflict(_)) if moved.is_none() => {
+                moved = Some(reload(app, &actor.scope, t.number).await?);
+            }
+            other => break other.map_err(conflict)?,
+        }
+    };
     let names = attach(app, actor, ip, t, Some(&comment_id), internal, files).await?;
     let fresh = reload(app, &actor.scope, t.number).await?;
     let author = store::user_name(&app.db, &actor.scope, actor.user_id.as_str()).await?;

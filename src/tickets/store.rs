@@ -993,12 +993,14 @@ pub struct NewComment<'a> {
     pub now: i64,
 }
 
-/// Adds a comment (and its status change) in one transaction; returns the comment id.
+/// Adds a comment, its status change and its audit record (`audit`, completed with the
+/// comment's id) in one transaction; returns the comment id.
 pub async fn add_comment(
     db: &Db,
     scope: &TenantScope,
     ticket_id: &str,
     c: &NewComment<'_>,
+    audit: Option<crate::audit::Entry<'_>>,
 ) -> DbResult<String> {
     let tenant = scope.tenant_id().as_str();
     let id = new_id();
@@ -1032,6 +1034,14 @@ pub async fn add_comment(
     .await?;
     if let Some(s) = &c.status {
         apply_status(&mut tx, tenant, ticket_id, c.author_id, s, c.now).await?;
+    }
+    if let Some(audit) = audit {
+        let mut detail = audit.detail.clone();
+        if let Some(o) = detail.as_object_mut() {
+            o.insert("comment".into(), id.clone().into());
+        }
+        let entry = crate::audit::Entry { detail, ..audit };
+        crate::audit::record_in(&mut tx, scope, entry).await?;
     }
     tx.commit().await?;
     Ok(id)

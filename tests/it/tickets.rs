@@ -984,3 +984,57 @@ async fn unseen_badge_counts_updates_until_opened(app: TestApp) {
     assert_eq!(unseen(&alice).await, before);
 }
 crate::db_test!(unseen_badge, unseen_badge_counts_updates_until_opened);
+
+async fn concurrent_replies_to_a_pending_ticket_all_land(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let n = raise(&app, &bob, "Racing replies", json!({})).await;
+    let (st, _) = patch_json(
+        &app,
+        &staff,
+        &format!("/api/v1/admin/tickets/{n}"),
+        json!({ "status": "pending" }),
+    )
+    .await;
+    assert!(st.is_success(), "{st}");
+    // Every request reads the ticket as pending and wants to reopen it; only one can make
+    // that move, and none of the comments may be lost to it.
+    let path = format!("/api/v1/tickets/{n}/comments");
+    let posts =
+        (0..8).map(|i| post_json(&app, &bob, &path, json!({ "body": format!("Answer {i}") })));
+    let results = futures::future::join_all(posts).await;
+    for (st, body) in &results {
+        assert_eq!(*st, StatusCode::CREATED, "{body}");
+    }
+    let (_, body) = get(&app, &bob, &format!("/api/v1/tickets/{n}")).await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "open");
+    for i in 0..8 {
+        assert!(
+            body.contains(&format!("Answer {i}")),
+            "comment {i} is missing"
+        );
+    }
+    let reopened: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM ticket_status_history h JOIN tickets t ON t.id = h.ticket_id \
+         WHERE t.number = $1 AND t.tenant_id = (SELECT id FROM tenants WHERE slug = 'acme') \
+         AND h.from_status = 'pending' AND h.to_status = 'open'",
+    )
+    .bind(n)
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(reopened, 1, "one reopening, however many replies");
+    let audited = app
+        .audit_actions("acme")
+        .await
+        .iter()
+        .filter(|a| *a == "ticket.commented")
+        .count();
+    assert!(audited >= 8, "every comment is audited");
+}
+crate::db_test!(
+    concurrent_replies,
+    concurrent_replies_to_a_pending_ticket_all_land
+);
