@@ -481,7 +481,9 @@ def report(runs, args):
              "Command: `" + " ".join(["python3", "bench/run.py"] + sys.argv[1:]) + "`", "",
              f"Load: wrk, 2 threads, keep-alive, {args.duration}s per row, separate process on the same machine. "
              "Latencies in milliseconds. Ratios are against the ceilings measured in the same run "
-             "at the same concurrency.", ""]
+             "at the same concurrency.", "",
+             "What the numbers mean against the targets, what was fixed and what remains, with the "
+             "profiles: [performance.md](performance.md).", ""]
     for run in runs:
         s = run["summary"]
         lines += [f"## {run['db']}", "",
