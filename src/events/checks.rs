@@ -11,9 +11,8 @@ use crate::auth::{Audience, Principal, sessions};
 use crate::db::Db;
 
 /// Before a stream delivers an event it needs the session as it is after the event arrived.
-/// Streams of one session that receive the same event share one lookup that started after
-/// all of them received it: a user with many tabs (or the benchmark's 10,000 streams) costs
-/// one query per event, not one per stream.
+/// Streams of one session share a lookup when it started after each of them received the
+/// event, so a user with many tabs costs fewer queries than streams (docs/performance.md).
 #[derive(Default)]
 pub struct SessionChecks {
     latest: Mutex<HashMap<(String, Audience), Arc<Check>>>,
