@@ -62,6 +62,14 @@ impl<'a> Entry<'a> {
         self
     }
 
+    /// Adds one field to the detail JSON (a fact known only inside the write, such as a new id).
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Entry<'a> {
+        if let Some(o) = self.detail.as_object_mut() {
+            o.insert(key.into(), value.into());
+        }
+        self
+    }
+
     /// Sets the detail JSON.
     pub fn detail(mut self, v: Value) -> Entry<'a> {
         self.detail = v;

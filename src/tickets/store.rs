@@ -884,16 +884,7 @@ pub async fn create(
     .execute(&mut *tx)
     .await?;
     if let Some(audit) = audit {
-        let mut detail = audit.detail.clone();
-        if let Some(o) = detail.as_object_mut() {
-            o.insert("number".into(), number.into());
-        }
-        let entry = crate::audit::Entry {
-            target_type: Some("ticket"),
-            target_id: Some(&id),
-            detail,
-            ..audit
-        };
+        let entry = audit.with("number", number).target("ticket", &id);
         crate::audit::record_in(&mut tx, scope, entry).await?;
     }
     tx.commit().await?;
@@ -1036,12 +1027,7 @@ pub async fn add_comment(
         apply_status(&mut tx, tenant, ticket_id, c.author_id, s, c.now).await?;
     }
     if let Some(audit) = audit {
-        let mut detail = audit.detail.clone();
-        if let Some(o) = detail.as_object_mut() {
-            o.insert("comment".into(), id.clone().into());
-        }
-        let entry = crate::audit::Entry { detail, ..audit };
-        crate::audit::record_in(&mut tx, scope, entry).await?;
+        crate::audit::record_in(&mut tx, scope, audit.with("comment", id.as_str())).await?;
     }
     tx.commit().await?;
     Ok(id)
