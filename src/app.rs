@@ -33,8 +33,6 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     /// Live events.
     pub events: crate::events::EventBus,
-    /// Wakes this node's job worker when a job is enqueued.
-    pub job_wake: Arc<tokio::sync::Notify>,
     /// Identifies this process in job claims (`locked_by`).
     pub node_id: String,
 }
@@ -87,7 +85,6 @@ impl AppState {
             mailer,
             metrics: metrics_handle()?,
             events,
-            job_wake: Arc::new(tokio::sync::Notify::new()),
             node_id,
         })))
     }

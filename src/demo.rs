@@ -39,7 +39,7 @@ pub async fn provision_tenant(
         }
         other => other.into(),
     })?;
-    let scope = TenantScope::operator(id.clone());
+    let scope = db.operator("demo seeding").scope(id.clone());
     let user = users::create(
         db,
         &scope,
@@ -73,7 +73,7 @@ pub async fn operator_scope(db: &Db, slug: &str) -> anyhow::Result<TenantScope> 
     let t = store::by_slug(db, slug)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no tenant with slug '{slug}'"))?;
-    Ok(TenantScope::operator(t.id))
+    Ok(db.operator("demo seeding").scope(t.id))
 }
 
 struct DemoUser {
@@ -196,7 +196,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
     let mut logins = Vec::new();
     for t in DEMO {
         let scope = match store::by_slug(db, t.slug).await? {
-            Some(existing) => TenantScope::operator(existing.id),
+            Some(existing) => db.operator("demo seeding").scope(existing.id),
             None => {
                 let admin = &t.users[0];
                 let (id, _) = provision_tenant(
@@ -220,9 +220,9 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
                 .bind(t.primary)
                 .bind(t.welcome)
                 .bind(t.support)
-                .execute(db.writer())
+                .execute(db.operator("demo seeding").writer())
                 .await?;
-                let scope = TenantScope::operator(id);
+                let scope = db.operator("demo seeding").scope(id);
                 if let Err(e) = store::add_domain(db, &scope, t.domain).await {
                     tracing::warn!(domain = t.domain, error = %e, "demo domain not added");
                 }
@@ -233,10 +233,12 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
             let exists = sqlx::query("SELECT id FROM companies WHERE tenant_id = $1 AND name = $2")
                 .bind(scope.tenant_id().as_str())
                 .bind(*c)
-                .fetch_optional(db.pool())
+                .fetch_optional(db.operator("demo seeding").reader())
                 .await?;
             if exists.is_none() {
-                crate::companies::create(db, &scope, c).await?;
+                let mut tx = db.tenant(&scope).begin().await?;
+                crate::companies::create(&mut tx, c).await?;
+                tx.commit().await?;
             }
         }
         for u in t.users {
@@ -246,7 +248,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
                         sqlx::query("SELECT id FROM companies WHERE tenant_id = $1 AND name = $2")
                             .bind(scope.tenant_id().as_str())
                             .bind(name)
-                            .fetch_one(db.pool())
+                            .fetch_one(db.operator("demo seeding").reader())
                             .await?;
                     Some(r.try_get::<String, _>("id")?)
                 }
@@ -314,7 +316,7 @@ async fn demo_profiles(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
         .bind(*phone)
         .bind(*tz)
         .bind(*lang)
-        .fetch_optional(db.writer())
+        .fetch_optional(db.operator("demo seeding").writer())
         .await?;
         if let Some(r) = row {
             let id: String = r.try_get("id")?;

@@ -249,13 +249,14 @@ async fn tenant_command(
                 println!("{admin_email} can sign in at {base_url}/admin/login?tenant={slug}");
             } else {
                 let scope = portico::demo::operator_scope(db, &slug).await?;
+                let mut tx = db.tenant(&scope).begin().await?;
                 let token = portico::auth::tokens::issue(
-                    db,
-                    &scope,
+                    &mut tx,
                     &user,
                     portico::auth::tokens::Purpose::Invite,
                 )
                 .await?;
+                tx.commit().await?;
                 println!("one-time link for {admin_email} (valid 7 days):");
                 println!("{base_url}/invite/accept?tenant={slug}&token={token}");
             }

@@ -61,7 +61,7 @@ pub async fn bulk_insert(
         crate::db::Backend::Postgres => 30_000,
     };
     let per_stmt = (max_params / columns.len()).clamp(1, 1000);
-    let mut tx = db.writer().begin().await?;
+    let mut tx = db.operator("benchmark seeding").writer().begin().await?;
     let mut done = 0usize;
     for chunk in rows.chunks(per_stmt) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
@@ -473,7 +473,7 @@ async fn seed_tickets(
         sqlx::query("INSERT INTO ticket_counters (tenant_id, last_number) VALUES ($1, $2)")
             .bind(tenant)
             .bind(1000 + per_tenant as i64)
-            .execute(db.writer())
+            .execute(db.operator("benchmark seeding").writer())
             .await?;
         n_tickets += tickets.len();
         n_comments += comments.len();

@@ -6,7 +6,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Actor;
-use crate::db::{Db, DbResult, Row, new_id, now_ms};
+use crate::db::{Db, DbResult, Row, TenantTx, new_id, now_ms};
 use crate::tenancy::TenantScope;
 
 /// One event to record.
@@ -47,10 +47,10 @@ impl<'a> Entry<'a> {
 
     /// Fills the actor from a permission grant.
     pub fn by(mut self, actor: &'a Actor) -> Entry<'a> {
-        self.actor_id = Some(actor.user_id.as_str());
-        self.actor_email = Some(&actor.email);
+        self.actor_id = Some(actor.user_id().as_str());
+        self.actor_email = Some(actor.email());
         if self.company_id.is_none() {
-            self.company_id = actor.company_id.as_ref().map(|c| c.as_str());
+            self.company_id = actor.company_id().map(|c| c.as_str());
         }
         self
     }
@@ -98,12 +98,19 @@ fn chain_hash(prev: &str, seq: i64, at: i64, e: &Entry<'_>, detail: &str) -> Str
     hex::encode(h.finalize())
 }
 
-/// Appends an entry to the tenant's chain.
+/// Appends an entry to the tenant's chain in a transaction of its own: for events that change
+/// nothing else (sign-in attempts, exports). A write action uses [`append`] instead.
 pub async fn record(db: &Db, scope: &TenantScope, e: Entry<'_>) -> DbResult<()> {
-    let mut tx = db.writer().begin().await?;
-    record_in(&mut tx, scope, e).await?;
-    tx.commit().await?;
-    Ok(())
+    let mut tx = db.tenant(scope).begin().await?;
+    append(&mut tx, e).await?;
+    tx.commit().await
+}
+
+/// Appends an entry inside the action's transaction, so the change and its record commit
+/// together.
+pub async fn append(tx: &mut TenantTx, e: Entry<'_>) -> DbResult<()> {
+    let scope = tx.scope().clone();
+    record_in(tx.conn(), &scope, e).await
 }
 
 /// Appends an entry inside the caller's transaction, so the change and its record commit
@@ -251,7 +258,7 @@ pub async fn search(db: &Db, scope: &TenantScope, f: &Filter) -> DbResult<Vec<Au
         .bind(&action_prefix)
         .bind(f.before_seq.unwrap_or(i64::MAX))
         .bind(f.limit)
-        .fetch_all(db.pool())
+        .fetch_all(db.tenant(scope).reader())
         .await?;
     rows.iter().map(|r| Ok(row_from(r)?)).collect()
 }
@@ -263,7 +270,7 @@ pub async fn verify(db: &Db, scope: &TenantScope) -> DbResult<Option<i64>> {
          detail, prev_hash, hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq",
     )
     .bind(scope.tenant_id().as_str())
-    .fetch_all(db.pool())
+    .fetch_all(db.tenant(scope).reader())
     .await?;
     let mut prev = String::new();
     for (expected_seq, r) in (1_i64..).zip(rows.iter()) {

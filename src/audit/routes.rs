@@ -344,7 +344,7 @@ async fn portal_page(
     Query(q): Query<AuditQuery>,
 ) -> AppResult<Response> {
     let actor = user.require(Permission::ViewCompanyAudit)?;
-    let company = actor.company_id.clone().ok_or(AppError::NotFound)?;
+    let company = actor.company_id().cloned().ok_or(AppError::NotFound)?;
     html_or_csv(
         &app,
         &ctx,
@@ -390,8 +390,8 @@ async fn api_company(
     Query(q): Query<AuditQuery>,
 ) -> AppResult<Json<ApiPage>> {
     let actor = user.require(Permission::ViewCompanyAudit)?;
-    let company = actor.company_id.clone().ok_or(AppError::NotFound)?;
-    json_page(&app, &actor.scope, Some(company.0), &q).await
+    let company = actor.company_id().cloned().ok_or(AppError::NotFound)?;
+    json_page(&app, actor.scope(), Some(company.0), &q).await
 }
 
 async fn api_tenant(
@@ -400,5 +400,5 @@ async fn api_tenant(
     Query(q): Query<AuditQuery>,
 ) -> AppResult<Json<ApiPage>> {
     let actor = staff.require(Permission::ViewTenantAudit)?;
-    json_page(&app, &actor.scope, None, &q).await
+    json_page(&app, actor.scope(), None, &q).await
 }

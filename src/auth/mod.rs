@@ -359,6 +359,7 @@ impl Principal {
                 email: self.email.clone(),
                 company_id: self.company_id.clone(),
                 permission: p,
+                staff: self.audience == Audience::Admin && self.role.kind() == UserKind::Staff,
             })
         } else {
             Err(AppError::Forbidden(
@@ -374,18 +375,49 @@ impl Principal {
 }
 
 /// Proof that a principal holds a permission in a tenant; writes take one and audit it.
+///
+/// Its fields are private: the only way to get one is [`Principal::require`].
 #[derive(Clone, Debug)]
 pub struct Actor {
-    /// Tenant scope.
-    pub scope: TenantScope,
+    scope: TenantScope,
+    user_id: UserId,
+    email: String,
+    company_id: Option<CompanyId>,
+    permission: Permission,
+    staff: bool,
+}
+
+impl Actor {
+    /// Tenant scope of the grant.
+    pub fn scope(&self) -> &TenantScope {
+        &self.scope
+    }
+
     /// Acting user.
-    pub user_id: UserId,
+    pub fn user_id(&self) -> &UserId {
+        &self.user_id
+    }
+
     /// Acting user's email.
-    pub email: String,
-    /// Acting user's company.
-    pub company_id: Option<CompanyId>,
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    /// Acting user's company (client users).
+    pub fn company_id(&self) -> Option<&CompanyId> {
+        self.company_id.as_ref()
+    }
+
     /// The permission that was granted.
-    pub permission: Permission,
+    pub fn permission(&self) -> Permission {
+        self.permission
+    }
+
+    /// True when the actor acts as tenant staff (an admin session), e.g. may write internal
+    /// notes; derived from the grant, never passed as a flag.
+    pub fn is_staff(&self) -> bool {
+        self.staff
+    }
 }
 
 fn principal_for(parts: &Parts, audience: Audience) -> Result<Arc<Principal>, AppError> {

@@ -16,7 +16,7 @@ use crate::audit::{self, Entry};
 use crate::error::{AppError, AppResult};
 use crate::http::ApiRouter;
 use crate::http::context::{Ctx, RequestContext, set_cookie};
-use crate::jobs::email::EmailJob;
+use crate::jobs::{EmailJob, JobKind};
 use crate::tenancy::{OrgType, Tenant};
 use crate::users::{self, UserStatus, normalize_email};
 use crate::web::{FormErrors, NavItem, PageCtx, notice, render};
@@ -458,16 +458,15 @@ async fn send_reset(
     if rec.user.status != UserStatus::Active {
         return Ok(());
     }
-    let token = tokens::issue(&app.db, &scope, &rec.user.id, Purpose::Reset).await?;
+    // The token, its email and the audit row commit together: no link without its email.
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    let token = tokens::issue(&mut tx, &rec.user.id, Purpose::Reset).await?;
     let link = format!(
         "{}/reset-password?tenant={}&token={token}",
         app.config.base_url, tenant.slug
     );
     // Queued, not sent: the request never waits for SMTP (and its timing reveals nothing).
-    let queued = crate::jobs::email::enqueue(
-        app,
-        &tenant.id,
-        &EmailJob {
+    EmailJob {
             to: email.to_string(),
             subject: "Reset your password".into(),
             lines: vec![
@@ -476,15 +475,11 @@ async fn send_reset(
             ],
             action_url: Some(link),
             action_label: Some("Choose a new password".into()),
-        },
-    )
-    .await;
-    if let Err(e) = queued {
-        tracing::error!(error = %e, "reset email not queued");
     }
-    audit::record(
-        &app.db,
-        &scope,
+    .enqueue(&mut tx)
+    .await?;
+    audit::append(
+        &mut tx,
         Entry {
             actor_id: Some(rec.user.id.as_str()),
             actor_email: Some(email),
@@ -494,6 +489,7 @@ async fn send_reset(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

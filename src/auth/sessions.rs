@@ -50,7 +50,7 @@ pub async fn create(
     .bind(audience.as_str())
     .bind(now)
     .bind(now + ABSOLUTE_MS)
-    .execute(db.writer())
+    .execute(db.operator("session lookup by token hash").writer())
     .await?;
     Ok(token)
 }
@@ -70,7 +70,7 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
     let Some(row) = sqlx::query(&sql)
         .bind(&hash)
         .bind(audience.as_str())
-        .fetch_optional(db.pool())
+        .fetch_optional(db.operator("session lookup by token hash").reader())
         .await?
     else {
         return Ok(None);
@@ -96,7 +96,7 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
         sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
             .bind(&hash)
             .bind(now)
-            .execute(db.writer())
+            .execute(db.operator("session lookup by token hash").writer())
             .await?;
     }
     let Some(role) = role else { return Ok(None) };
@@ -130,9 +130,28 @@ pub async fn end(db: &Db, token: &str) -> DbResult<()> {
 pub async fn end_by_hash(db: &Db, hash: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(hash)
-        .execute(db.writer())
+        .execute(db.operator("session lookup by token hash").writer())
         .await?;
     Ok(())
+}
+
+/// Ends every session of a user inside the action's transaction, except `keep` (a session
+/// hash) when given.
+pub async fn end_all_for_user_in(
+    tx: &mut crate::db::TenantTx,
+    user: &UserId,
+    keep: Option<&str>,
+) -> DbResult<u64> {
+    let tenant = tx.tenant_id().to_string();
+    let r = sqlx::query(
+        "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND token_hash <> $3",
+    )
+    .bind(&tenant)
+    .bind(user.as_str())
+    .bind(keep.unwrap_or(""))
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected())
 }
 
 /// Ends every session of a user, except `keep` (a session hash) when given.
@@ -148,7 +167,7 @@ pub async fn end_all_for_user(
     .bind(scope.tenant_id().as_str())
     .bind(user.as_str())
     .bind(keep.unwrap_or(""))
-    .execute(db.writer())
+    .execute(db.tenant(scope).writer())
     .await?;
     Ok(r.rows_affected())
 }

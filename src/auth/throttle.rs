@@ -36,7 +36,7 @@ pub const RESET_PER_IP: Limit = Limit {
 pub async fn blocked_for(db: &Db, key: &str, limit: Limit) -> DbResult<Option<u64>> {
     let row = sqlx::query("SELECT window_start, hits FROM rate_limits WHERE key = $1")
         .bind(key)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.operator("sign-in throttle").reader())
         .await?;
     let Some(row) = row else { return Ok(None) };
     let start: i64 = row.try_get("window_start")?;
@@ -62,7 +62,7 @@ pub async fn hit(db: &Db, key: &str, limit: Limit) -> DbResult<i64> {
     .bind(key)
     .bind(now)
     .bind(now - limit.window_ms)
-    .fetch_one(db.writer())
+    .fetch_one(db.operator("sign-in throttle").writer())
     .await?;
     Ok(row.try_get("hits")?)
 }
@@ -71,7 +71,7 @@ pub async fn hit(db: &Db, key: &str, limit: Limit) -> DbResult<i64> {
 pub async fn clear(db: &Db, key: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM rate_limits WHERE key = $1")
         .bind(key)
-        .execute(db.writer())
+        .execute(db.operator("sign-in throttle").writer())
         .await?;
     Ok(())
 }

@@ -2,8 +2,8 @@
 
 use super::UserId;
 use super::sessions::{random_token, token_hash};
-use crate::db::{Db, DbResult, Row, now_ms};
-use crate::tenancy::{TenantId, TenantScope};
+use crate::db::{Db, DbResult, Row, TenantTx, now_ms};
+use crate::tenancy::TenantId;
 
 /// What a token is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,37 +35,34 @@ impl Purpose {
     }
 }
 
-/// Issues a token, retiring older unused ones of the same purpose for the user.
-pub async fn issue(
-    db: &Db,
-    scope: &TenantScope,
-    user: &UserId,
-    purpose: Purpose,
-) -> DbResult<String> {
+/// Issues a token inside the action's transaction, retiring older unused ones of the same
+/// purpose for the user.
+pub async fn issue(tx: &mut TenantTx, user: &UserId, purpose: Purpose) -> DbResult<String> {
     let token = random_token();
     let now = now_ms();
-    let mut tx = db.writer().begin().await?;
+    let tenant = tx.tenant_id().to_string();
     sqlx::query(
-        "UPDATE one_time_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+        "UPDATE one_time_tokens SET used_at = $3 WHERE tenant_id = $4 AND user_id = $1 AND purpose = $2 \
+         AND used_at IS NULL",
     )
     .bind(user.as_str())
     .bind(purpose.as_str())
     .bind(now)
-    .execute(&mut *tx)
+    .bind(&tenant)
+    .execute(tx.conn())
     .await?;
     sqlx::query(
         "INSERT INTO one_time_tokens (token_hash, tenant_id, user_id, purpose, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(token_hash(&token))
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(user.as_str())
     .bind(purpose.as_str())
     .bind(now)
     .bind(now + purpose.ttl_ms())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok(token)
 }
 
@@ -78,7 +75,7 @@ pub async fn peek(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<(Te
     .bind(token_hash(token))
     .bind(purpose.as_str())
     .bind(now_ms())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.operator("one-time token lookup by its hash").reader())
     .await?;
     row.map(|r| {
         Ok((
@@ -103,7 +100,7 @@ pub async fn consume(
     .bind(token_hash(token))
     .bind(purpose.as_str())
     .bind(now)
-    .fetch_optional(db.writer())
+    .fetch_optional(db.operator("one-time token lookup by its hash").writer())
     .await?;
     row.map(|r| {
         Ok((

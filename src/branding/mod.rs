@@ -329,7 +329,7 @@ pub async fn save(db: &Db, scope: &TenantScope, b: &ValidBranding) -> DbResult<(
     .bind(&b.custom_css)
     .bind(&b.support_email)
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(db.tenant(scope).writer())
     .await?;
     Ok(())
 }
@@ -338,7 +338,7 @@ pub async fn save(db: &Db, scope: &TenantScope, b: &ValidBranding) -> DbResult<(
 pub async fn custom_css(db: &Db, scope: &TenantScope) -> DbResult<Option<String>> {
     let row = sqlx::query("SELECT custom_css FROM tenants WHERE id = $1")
         .bind(scope.tenant_id().as_str())
-        .fetch_optional(db.pool())
+        .fetch_optional(db.tenant(scope).reader())
         .await?;
     Ok(match row {
         Some(r) => r.try_get("custom_css")?,
@@ -352,7 +352,7 @@ pub async fn custom_css_allowed(db: &Db, scope: &TenantScope) -> DbResult<bool> 
         "SELECT p.feature_custom_css FROM tenants t JOIN plans p ON p.name = t.plan WHERE t.id = $1",
     )
     .bind(scope.tenant_id().as_str())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.tenant(scope).reader())
     .await?;
     Ok(match row {
         Some(r) => r.try_get::<i64, _>("feature_custom_css")? != 0,

@@ -148,7 +148,7 @@ struct NoticeQuery {
 }
 
 async fn current_input(app: &AppState, actor: &Actor, tenant: &Tenant) -> AppResult<BrandingInput> {
-    let css = super::custom_css(&app.db, &actor.scope).await?;
+    let css = super::custom_css(&app.db, actor.scope()).await?;
     Ok(BrandingInput::from_stored(&tenant.branding, css))
 }
 
@@ -164,9 +164,9 @@ async fn edit_page(
 }
 
 async fn save(app: &AppState, actor: &Actor, ip: &str, input: &BrandingInput) -> AppResult<()> {
-    let allowed = super::custom_css_allowed(&app.db, &actor.scope).await?;
+    let allowed = super::custom_css_allowed(&app.db, actor.scope()).await?;
     let valid = input.validate(allowed)?;
-    super::save(&app.db, &actor.scope, &valid).await?;
+    super::save(&app.db, actor.scope(), &valid).await?;
     let changed: Vec<&str> = [
         "portal_name",
         "logo_url",
@@ -182,13 +182,13 @@ async fn save(app: &AppState, actor: &Actor, ip: &str, input: &BrandingInput) ->
     .to_vec();
     audit::record(
         &app.db,
-        &actor.scope,
+        actor.scope(),
         Entry {
             ip: Some(ip),
             detail: json!({ "fields": changed }),
             ..Entry::new("branding.updated")
                 .by(actor)
-                .target("tenant", actor.scope.tenant_id().as_str())
+                .target("tenant", actor.scope().tenant_id().as_str())
         },
     )
     .await?;
@@ -222,7 +222,7 @@ async fn api_put(
 ) -> AppResult<Json<PublicBranding>> {
     let actor = staff.require(Permission::ManageBranding)?;
     save(&app, &actor, &ctx.ip, &b).await?;
-    let tenant = store::by_id(&app.db, actor.scope.tenant_id())
+    let tenant = store::by_id(&app.db, actor.scope().tenant_id())
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(PublicBranding::of(&tenant)))

@@ -4,7 +4,7 @@ pub mod routes;
 
 use serde::Serialize;
 
-use crate::db::{AnyRow, Db, DbResult, Row, new_id, now_ms};
+use crate::db::{AnyRow, Db, DbResult, Row, TenantTx, new_id, now_ms};
 use crate::tenancy::TenantScope;
 
 crate::typed_id!(
@@ -53,7 +53,7 @@ pub async fn list(
         .bind(scope.tenant_id().as_str())
         .bind(cursor.unwrap_or(""))
         .bind(limit)
-        .fetch_all(db.pool())
+        .fetch_all(db.tenant(scope).reader())
         .await?;
     rows.iter().map(|r| Ok(from_row(r)?)).collect()
 }
@@ -64,67 +64,61 @@ pub async fn get(db: &Db, scope: &TenantScope, id: &str) -> DbResult<Option<Comp
     let row = sqlx::query(&sql)
         .bind(scope.tenant_id().as_str())
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.tenant(scope).reader())
         .await?;
     Ok(row.map(|r| from_row(&r)).transpose()?)
 }
 
 /// Creates a company; a name already used in the tenant is a conflict.
-pub async fn create(db: &Db, scope: &TenantScope, name: &str) -> DbResult<CompanyId> {
+pub async fn create(tx: &mut TenantTx, name: &str) -> DbResult<CompanyId> {
     let id = new_id();
     let now = now_ms();
     sqlx::query(
         "INSERT INTO companies (id, tenant_id, name, status, created_at, updated_at) VALUES ($1, $2, $3, 'active', $4, $4)",
     )
     .bind(&id)
-    .bind(scope.tenant_id().as_str())
+    .bind(tx.tenant_id().to_string())
     .bind(name)
     .bind(now)
-    .execute(db.writer())
+    .execute(tx.conn())
     .await?;
     Ok(CompanyId(id))
 }
 
 /// Renames a company.
-pub async fn rename(db: &Db, scope: &TenantScope, id: &CompanyId, name: &str) -> DbResult<()> {
+pub async fn rename(tx: &mut TenantTx, id: &CompanyId, name: &str) -> DbResult<()> {
     sqlx::query("UPDATE companies SET name = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
-        .bind(scope.tenant_id().as_str())
+        .bind(tx.tenant_id().to_string())
         .bind(id.as_str())
         .bind(name)
         .bind(now_ms())
-        .execute(db.writer())
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
 /// Sets `active` or `deactivated`; deactivating also ends the company's sessions.
-pub async fn set_status(
-    db: &Db,
-    scope: &TenantScope,
-    id: &CompanyId,
-    active: bool,
-) -> DbResult<()> {
-    let mut tx = db.writer().begin().await?;
+pub async fn set_status(tx: &mut TenantTx, id: &CompanyId, active: bool) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
     sqlx::query(
         "UPDATE companies SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(id.as_str())
     .bind(if active { "active" } else { "deactivated" })
     .bind(now_ms())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     if !active {
         sqlx::query(
             "DELETE FROM sessions WHERE tenant_id = $1 AND user_id IN \
              (SELECT id FROM users WHERE tenant_id = $1 AND company_id = $2)",
         )
-        .bind(scope.tenant_id().as_str())
+        .bind(&tenant)
         .bind(id.as_str())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

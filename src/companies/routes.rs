@@ -69,7 +69,7 @@ async fn page_of(
     limit: i64,
 ) -> AppResult<(Vec<Company>, Option<String>)> {
     let limit = limit.clamp(1, 200);
-    let items = super::list(&app.db, &actor.scope, cursor, limit).await?;
+    let items = super::list(&app.db, actor.scope(), cursor, limit).await?;
     let next = (items.len() as i64 == limit)
         .then(|| items.last().map(|c| c.name.clone()))
         .flatten();
@@ -120,17 +120,15 @@ struct NameForm {
 
 async fn create(app: &AppState, actor: &Actor, ip: &str, name: &str) -> AppResult<CompanyId> {
     let name = super::check_name(name)?;
-    let id = super::create(&app.db, &actor.scope, &name)
-        .await
-        .map_err(|e| match e {
-            crate::db::DbError::Conflict(_) => {
-                AppError::field("name", "A company with that name already exists.")
-            }
-            other => other.into(),
-        })?;
-    audit::record(
-        &app.db,
-        &actor.scope,
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    let id = super::create(&mut tx, &name).await.map_err(|e| match e {
+        crate::db::DbError::Conflict(_) => {
+            AppError::field("name", "A company with that name already exists.")
+        }
+        other => other.into(),
+    })?;
+    audit::append(
+        &mut tx,
         Entry {
             ip: Some(ip),
             detail: json!({ "name": name }),
@@ -140,6 +138,7 @@ async fn create(app: &AppState, actor: &Actor, ip: &str, name: &str) -> AppResul
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -160,7 +159,7 @@ async fn create_form(
 }
 
 async fn find(app: &AppState, actor: &Actor, id: &str) -> AppResult<Company> {
-    super::get(&app.db, &actor.scope, id)
+    super::get(&app.db, actor.scope(), id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -174,7 +173,8 @@ async fn rename(
 ) -> AppResult<Company> {
     let company = find(app, actor, id).await?;
     let name = super::check_name(name)?;
-    super::rename(&app.db, &actor.scope, &company.id, &name)
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    super::rename(&mut tx, &company.id, &name)
         .await
         .map_err(|e| match e {
             crate::db::DbError::Conflict(_) => {
@@ -182,9 +182,8 @@ async fn rename(
             }
             other => other.into(),
         })?;
-    audit::record(
-        &app.db,
-        &actor.scope,
+    audit::append(
+        &mut tx,
         Entry {
             ip: Some(ip),
             detail: json!({ "from": company.name, "to": name }),
@@ -194,6 +193,7 @@ async fn rename(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(company)
 }
 
@@ -205,15 +205,15 @@ async fn set_active(
     active: bool,
 ) -> AppResult<()> {
     let company = find(app, actor, id).await?;
-    super::set_status(&app.db, &actor.scope, &company.id, active).await?;
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    super::set_status(&mut tx, &company.id, active).await?;
     let action = if active {
         "company.activated"
     } else {
         "company.deactivated"
     };
-    audit::record(
-        &app.db,
-        &actor.scope,
+    audit::append(
+        &mut tx,
         Entry {
             ip: Some(ip),
             company_id: Some(company.id.as_str()),
@@ -223,6 +223,7 @@ async fn set_active(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

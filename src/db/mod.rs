@@ -9,6 +9,8 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+use crate::tenancy::TenantScope;
+
 pub use sqlx::Row;
 pub use sqlx::any::AnyRow;
 
@@ -64,6 +66,8 @@ pub struct Db {
     pool: AnyPool,
     writer: AnyPool,
     backend: Backend,
+    /// Wakes this node's job worker when a transaction that enqueued a job commits.
+    jobs_committed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -106,15 +110,21 @@ impl Db {
             pool,
             writer,
             backend,
+            jobs_committed: Default::default(),
         })
     }
 
-    /// The pool for statements that write (SQLite: its single writer connection).
-    ///
-    /// A write transaction must not wait for another writer connection while it is open:
-    /// on SQLite that would wait for itself.
-    pub fn writer(&self) -> &AnyPool {
-        &self.writer
+    /// A handle bound to `scope`: the only way feature code reaches tenant data.
+    pub fn tenant<'a>(&'a self, scope: &'a TenantScope) -> TenantDb<'a> {
+        TenantDb { db: self, scope }
+    }
+
+    /// The cross-tenant handle for operator paths (CLI, job worker, seeding, tenant and
+    /// session resolution). `why` names the path; it is logged, and the SQL-scan test
+    /// holds the list of modules allowed to ask for it.
+    pub fn operator(&self, why: &'static str) -> Operator<'_> {
+        tracing::trace!(why, "operator database handle");
+        Operator { db: self }
     }
 
     /// Applies the backend's migrations.
@@ -124,11 +134,6 @@ impl Db {
             Backend::Postgres => POSTGRES_MIGRATOR.run(&self.writer).await?,
         }
         Ok(())
-    }
-
-    /// The pool for reads (writes go through [`Db::writer`]).
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
     }
 
     /// Which backend this is.
@@ -178,6 +183,153 @@ impl Db {
         rows.iter()
             .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
             .collect()
+    }
+}
+
+/// Database access bound to one tenant: features reach tenant rows only through this.
+///
+/// Every statement run through it must still say `tenant_id = …` (the SQL-scan test checks
+/// the texts); the handle makes sure a scope, obtained from resolution, a principal or the
+/// operator path, exists before any connection does.
+#[derive(Clone, Copy)]
+pub struct TenantDb<'a> {
+    db: &'a Db,
+    scope: &'a TenantScope,
+}
+
+impl<'a> TenantDb<'a> {
+    /// The scope this handle is bound to.
+    pub fn scope(&self) -> &'a TenantScope {
+        self.scope
+    }
+
+    /// The tenant id to bind as `tenant_id`.
+    pub fn tenant_id(&self) -> &'a str {
+        self.scope.tenant_id().as_str()
+    }
+
+    /// The pool for reads.
+    pub fn reader(&self) -> &'a AnyPool {
+        &self.db.pool
+    }
+
+    /// The pool for a single write that needs no audit row (SQLite: the single writer).
+    pub fn writer(&self) -> &'a AnyPool {
+        &self.db.writer
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.db.backend
+    }
+
+    /// See [`Db::json_rows_sql`].
+    pub fn json_rows_sql(&self, cols: &[&str], inner: &str, order: &str) -> String {
+        self.db.json_rows_sql(cols, inner, order)
+    }
+
+    /// Starts the one transaction of a write action: the change, its audit row, the jobs it
+    /// enqueues and (PostgreSQL) its notifications commit together or not at all.
+    pub async fn begin(&self) -> DbResult<TenantTx> {
+        Ok(TenantTx {
+            tx: self.db.writer.begin().await?,
+            scope: self.scope.clone(),
+            backend: self.db.backend,
+            jobs_committed: self.db.jobs_committed.clone(),
+            after_commit: Vec::new(),
+        })
+    }
+}
+
+/// Work to do once a transaction has committed (in-process event delivery, waking workers).
+type AfterCommit = Box<dyn FnOnce() + Send>;
+
+/// One write action's transaction, bound to a tenant.
+pub struct TenantTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    scope: TenantScope,
+    backend: Backend,
+    jobs_committed: std::sync::Arc<tokio::sync::Notify>,
+    after_commit: Vec<AfterCommit>,
+}
+
+impl TenantTx {
+    /// The connection to run this action's statements on.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// The scope of the action.
+    pub fn scope(&self) -> &TenantScope {
+        &self.scope
+    }
+
+    /// The tenant id to bind as `tenant_id`.
+    pub fn tenant_id(&self) -> &str {
+        self.scope.tenant_id().as_str()
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` after a successful commit, never after a rollback.
+    pub fn after_commit(&mut self, f: impl FnOnce() + Send + 'static) {
+        self.after_commit.push(Box::new(f));
+    }
+
+    /// Notes that this action enqueued a job, so the node's worker wakes after the commit.
+    pub fn job_enqueued(&mut self) {
+        let n = self.jobs_committed.clone();
+        self.after_commit(move || n.notify_one());
+    }
+
+    /// Commits, then runs the after-commit work.
+    pub async fn commit(self) -> DbResult<()> {
+        self.tx.commit().await?;
+        for f in self.after_commit {
+            f();
+        }
+        Ok(())
+    }
+}
+
+/// The cross-tenant handle (see [`Db::operator`]).
+#[derive(Clone, Copy)]
+pub struct Operator<'a> {
+    db: &'a Db,
+}
+
+impl<'a> Operator<'a> {
+    /// The pool for reads.
+    pub fn reader(&self) -> &'a AnyPool {
+        &self.db.pool
+    }
+
+    /// The pool for writes (SQLite: the single writer).
+    pub fn writer(&self) -> &'a AnyPool {
+        &self.db.writer
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.db.backend
+    }
+
+    /// Acts on one tenant from an operator path (CLI, job worker, seeding).
+    pub fn scope(&self, tenant_id: crate::tenancy::TenantId) -> TenantScope {
+        TenantScope::for_operator(self, tenant_id)
+    }
+
+    /// Wakes this node's job worker (after an operator path enqueued a job).
+    pub fn wake_jobs(&self) {
+        self.db.jobs_committed.notify_one();
+    }
+
+    /// Waits until a job is committed on this node (the worker's idle wait).
+    pub fn jobs_committed(&self) -> tokio::sync::futures::Notified<'a> {
+        self.db.jobs_committed.notified()
     }
 }
 

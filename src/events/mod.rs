@@ -11,7 +11,7 @@ use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
 use crate::auth::{Audience, Permission, Principal};
-use crate::db::{Backend, Db};
+use crate::db::{Backend, Db, TenantTx};
 
 /// Something that happened in a tenant, published to every node.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -38,15 +38,34 @@ impl Event {
         if p.tenant.id.as_str() != self.tenant_id {
             return false;
         }
+        if self.internal && p.audience != Audience::Admin {
+            return false;
+        }
+        if self.kind.starts_with("ticket.") {
+            // The same rule as the ticket pages and API: the requester is the first participant.
+            let (requester, cc) = match self.participants.split_first() {
+                Some((r, cc)) => (r.as_str(), cc),
+                None => ("", &[][..]),
+            };
+            let Some(company_id) = self.company_id.as_deref() else {
+                return p.can(Permission::ManageTickets);
+            };
+            return crate::tickets::can_see(
+                p,
+                &crate::tickets::Visibility {
+                    company_id,
+                    requester_id: requester,
+                    cc,
+                },
+            );
+        }
+        // Other kinds: staff of the tenant, or the company's company-wide viewers.
         match p.audience {
-            Audience::Admin => true,
+            Audience::Admin => p.can(Permission::AdminAccess),
             Audience::Portal => {
-                !self.internal
-                    && (self.participants.iter().any(|u| u == p.user_id.as_str())
-                        || (p.can(Permission::ViewCompanyTickets)
-                            && self.company_id.is_some()
-                            && self.company_id.as_deref()
-                                == p.company_id.as_ref().map(|c| c.as_str())))
+                self.participants.iter().any(|u| u == p.user_id.as_str())
+                    || (self.company_id.is_some()
+                        && self.company_id.as_deref() == p.company_id.as_ref().map(|c| c.as_str()))
             }
         }
     }
@@ -189,10 +208,33 @@ impl EventBus {
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)
                     .bind(payload)
-                    .execute(db.pool())
+                    .execute(db.operator("event fan-out").reader())
                     .await?;
             }
             None => self.deliver_local(Arc::new(e)),
+        }
+        Ok(())
+    }
+
+    /// Publishes an event as part of a write action: on PostgreSQL the `pg_notify` runs in the
+    /// action's transaction (PostgreSQL delivers it at commit, never after a rollback); on
+    /// SQLite it is delivered in-process once the transaction has committed.
+    pub async fn publish_in(&self, tx: &mut TenantTx, mut e: Event) -> anyhow::Result<()> {
+        // An action only ever speaks for its own tenant.
+        e.tenant_id = tx.tenant_id().to_string();
+        match tx.backend() {
+            Backend::Postgres => {
+                let payload = notify_payload(&e)?;
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(payload)
+                    .execute(tx.conn())
+                    .await?;
+            }
+            Backend::Sqlite => {
+                let bus = self.clone();
+                tx.after_commit(move || bus.deliver_local(Arc::new(e)));
+            }
         }
         Ok(())
     }

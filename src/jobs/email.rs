@@ -3,9 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{EMAIL, Job, JobError};
+use super::{Job, JobError, JobKind};
 use crate::app::AppState;
-use crate::db::DbResult;
 use crate::mail::Email;
 use crate::tenancy::TenantId;
 
@@ -26,48 +25,45 @@ pub struct EmailJob {
     pub action_label: Option<String>,
 }
 
-/// Queues `email` to be sent on behalf of `tenant`; returns the job id.
-pub async fn enqueue(app: &AppState, tenant: &TenantId, email: &EmailJob) -> DbResult<String> {
-    let payload = serde_json::to_value(email).unwrap_or(Value::Null);
-    super::submit(app, Some(tenant.as_str()), EMAIL, &payload).await
-}
+impl JobKind for EmailJob {
+    const KIND: &'static str = "email";
 
-/// Sends one queued email.
-pub(super) async fn run(app: &AppState, job: &Job) -> Result<(), JobError> {
-    let email: EmailJob = serde_json::from_value(job.payload.clone())
-        .map_err(|e| JobError::permanent(format!("the email job's payload is not valid: {e}")))?;
-    if email.to.parse::<lettre::Address>().is_err() {
-        return Err(JobError::permanent(format!(
-            "'{}' is not an email address",
-            email.to
-        )));
+    /// Sends one queued email.
+    async fn run(self, app: &AppState, job: &Job) -> Result<(), JobError> {
+        let email = self;
+        if email.to.parse::<lettre::Address>().is_err() {
+            return Err(JobError::permanent(format!(
+                "'{}' is not an email address",
+                email.to
+            )));
+        }
+        let tenant_id = job
+            .tenant_id
+            .clone()
+            .ok_or_else(|| JobError::permanent("the email job names no tenant"))?;
+        let tenant = crate::tenancy::store::by_id(&app.db, &TenantId(tenant_id))
+            .await
+            .map_err(JobError::retry)?
+            .ok_or_else(|| JobError::permanent("the tenant no longer exists"))?;
+        let action = match (&email.action_url, &email.action_label) {
+            (Some(u), Some(l)) => Some((u.as_str(), l.as_str())),
+            (Some(u), None) => Some((u.as_str(), "Open")),
+            _ => None,
+        };
+        app.mailer
+            .send(
+                &app.config.mail_from,
+                &tenant,
+                Email {
+                    to: &email.to,
+                    subject: &email.subject,
+                    lines: email.lines.clone(),
+                    action,
+                },
+            )
+            .await
+            .map_err(|e| JobError::Retry(e.context(format!("sending to {}", email.to))))
     }
-    let tenant_id = job
-        .tenant_id
-        .clone()
-        .ok_or_else(|| JobError::permanent("the email job names no tenant"))?;
-    let tenant = crate::tenancy::store::by_id(&app.db, &TenantId(tenant_id))
-        .await
-        .map_err(JobError::retry)?
-        .ok_or_else(|| JobError::permanent("the tenant no longer exists"))?;
-    let action = match (&email.action_url, &email.action_label) {
-        (Some(u), Some(l)) => Some((u.as_str(), l.as_str())),
-        (Some(u), None) => Some((u.as_str(), "Open")),
-        _ => None,
-    };
-    app.mailer
-        .send(
-            &app.config.mail_from,
-            &tenant,
-            Email {
-                to: &email.to,
-                subject: &email.subject,
-                lines: email.lines.clone(),
-                action,
-            },
-        )
-        .await
-        .map_err(|e| JobError::Retry(e.context(format!("sending to {}", email.to))))
 }
 
 /// The payload without its link (which may hold a one-time token).

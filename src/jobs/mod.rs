@@ -15,11 +15,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::app::AppState;
-use crate::db::{AnyRow, Backend, Db, DbResult, Row, new_id, now_ms};
+use crate::db::{AnyRow, Backend, Db, DbResult, Row, TenantTx, new_id, now_ms};
 use crate::tenancy::TenantScope;
+pub use email::EmailJob;
 
 /// Kind of the job that sends one email.
-pub const EMAIL: &str = "email";
+pub const EMAIL: &str = EmailJob::KIND;
 
 /// Default attempts before a job is marked failed.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
@@ -35,14 +36,56 @@ const BACKOFF_MAX_MS: i64 = 60 * 60 * 1000;
 /// Jobs claimed per batch.
 const BATCH: i64 = 10;
 
-/// Adds a job to run at `run_at` (Unix ms); `tenant_id` lets staff see their tenant's jobs.
-/// Workers poll every second; use [`submit`] to also wake this node's worker at once.
-pub async fn enqueue(
-    db: &Db,
+/// A kind of background job: its name, payload type, retry policy and handler.
+///
+/// The payload is the implementing type itself, stored as JSON. Jobs are enqueued inside the
+/// write action's transaction ([`JobKind::enqueue`]), so a job exists exactly when the change
+/// that asked for it committed (a transactional outbox).
+pub trait JobKind: Serialize + serde::de::DeserializeOwned + Send + Sync + Sized + 'static {
+    /// Stored `kind` and handler name.
+    const KIND: &'static str;
+    /// Attempts before the job is marked failed.
+    const MAX_ATTEMPTS: i64 = DEFAULT_MAX_ATTEMPTS;
+
+    /// Runs the job once.
+    fn run(
+        self,
+        app: &AppState,
+        job: &Job,
+    ) -> impl std::future::Future<Output = Result<(), JobError>> + Send;
+
+    /// Enqueues the job inside the action's transaction; it becomes due when that commits.
+    fn enqueue(
+        &self,
+        tx: &mut TenantTx,
+    ) -> impl std::future::Future<Output = DbResult<String>> + Send {
+        async move {
+            let payload = serde_json::to_value(self)
+                .map_err(|e| crate::db::DbError::Sqlx(sqlx::Error::Encode(Box::new(e))))?;
+            let tenant = tx.tenant_id().to_string();
+            let id = insert(
+                tx.conn(),
+                Some(&tenant),
+                Self::KIND,
+                &payload,
+                now_ms(),
+                Self::MAX_ATTEMPTS,
+            )
+            .await?;
+            tx.job_enqueued();
+            Ok(id)
+        }
+    }
+}
+
+/// Inserts a job row on `conn` (the action's transaction or an operator connection).
+async fn insert(
+    conn: &mut sqlx::AnyConnection,
     tenant_id: Option<&str>,
     kind: &str,
     payload: &Value,
     run_at: i64,
+    max_attempts: i64,
 ) -> DbResult<String> {
     let id = new_id();
     sqlx::query(
@@ -54,23 +97,42 @@ pub async fn enqueue(
     .bind(kind)
     .bind(payload.to_string())
     .bind(run_at)
-    .bind(DEFAULT_MAX_ATTEMPTS)
+    .bind(max_attempts)
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(conn)
     .await?;
     Ok(id)
 }
 
-/// Enqueues a job due now and wakes this node's worker, so the request never waits for it.
-pub async fn submit(
-    app: &AppState,
+/// Adds a job from an operator path (tests, tooling) to run at `run_at` (Unix ms), outside
+/// any action; `tenant_id` lets staff see their tenant's jobs.
+pub async fn enqueue_operator(
+    db: &Db,
     tenant_id: Option<&str>,
     kind: &str,
     payload: &Value,
+    run_at: i64,
 ) -> DbResult<String> {
-    let id = enqueue(&app.db, tenant_id, kind, payload, now_ms()).await?;
-    app.job_wake.notify_one();
+    let op = db.operator("job enqueued by tooling");
+    let mut conn = op.writer().acquire().await?;
+    let id = insert(
+        &mut conn,
+        tenant_id,
+        kind,
+        payload,
+        run_at,
+        DEFAULT_MAX_ATTEMPTS,
+    )
+    .await?;
+    op.wake_jobs();
     Ok(id)
+}
+
+async fn run_typed<J: JobKind>(app: &AppState, job: &Job) -> Result<(), JobError> {
+    let payload: J = serde_json::from_value(job.payload.clone()).map_err(|e| {
+        JobError::permanent(format!("the {} job's payload is not valid: {e}", J::KIND))
+    })?;
+    payload.run(app, job).await
 }
 
 /// A claimed job.
@@ -113,7 +175,7 @@ impl JobError {
 /// The handler registry: one arm per job kind.
 async fn handle(app: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
-        EMAIL => email::run(app, job).await,
+        EmailJob::KIND => run_typed::<EmailJob>(app, job).await,
         // Another node may run a newer version that knows this kind: retry rather than drop.
         other => Err(JobError::retry(format!(
             "no handler for job kind '{other}'"
@@ -146,7 +208,8 @@ fn job_from_row(r: &AnyRow) -> Result<Job, sqlx::Error> {
 pub async fn claim(db: &Db, by: &str, limit: i64) -> DbResult<Vec<Job>> {
     let due =
         "((status = 'queued' AND run_at <= $1) OR (status = 'running' AND locked_until < $1))";
-    let lock = match db.backend() {
+    let op = db.operator("job worker claims due jobs of every tenant");
+    let lock = match op.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
@@ -161,7 +224,7 @@ pub async fn claim(db: &Db, by: &str, limit: i64) -> DbResult<Vec<Job>> {
         .bind(now + LEASE_MS)
         .bind(by)
         .bind(limit)
-        .fetch_all(db.writer())
+        .fetch_all(op.writer())
         .await?;
     Ok(rows
         .iter()
@@ -211,7 +274,7 @@ async fn finish(
     .bind(error.as_deref())
     .bind(finished)
     .bind(payload.to_string())
-    .execute(db.writer())
+    .execute(db.operator("job worker records an outcome").writer())
     .await?;
     Ok(status)
 }
@@ -250,13 +313,14 @@ pub async fn run_due(app: &AppState) -> usize {
     n
 }
 
-/// Runs due jobs until the task is aborted: every second, and at once when [`submit`] wakes it.
+/// Runs due jobs until the task is aborted: every second, and at once when a transaction that
+/// enqueued a job commits.
 pub fn spawn_worker(app: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             while run_due(&app).await > 0 {}
             tokio::select! {
-                _ = app.job_wake.notified() => {}
+                _ = app.db.operator("job worker waits").jobs_committed() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
@@ -346,7 +410,7 @@ pub async fn list(
             .bind(scope.tenant_id().as_str())
             .bind(c)
             .bind(limit)
-            .fetch_all(db.pool())
+            .fetch_all(db.tenant(scope).reader())
             .await?
         }
         None => {
@@ -355,7 +419,7 @@ pub async fn list(
             ))
             .bind(scope.tenant_id().as_str())
             .bind(limit)
-            .fetch_all(db.pool())
+            .fetch_all(db.tenant(scope).reader())
             .await?
         }
     };
@@ -372,23 +436,25 @@ pub async fn get(db: &Db, scope: &TenantScope, id: &str) -> DbResult<Option<JobV
     ))
     .bind(scope.tenant_id().as_str())
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.tenant(scope).reader())
     .await?;
     Ok(row.as_ref().map(view_from_row).transpose()?)
 }
 
 /// Makes a failed (or waiting-to-retry) job due now with a fresh set of attempts; false when
 /// the job is in no state to retry.
-pub async fn retry_now(db: &Db, scope: &TenantScope, id: &str) -> DbResult<bool> {
+pub async fn retry_now(tx: &mut TenantTx, id: &str) -> DbResult<bool> {
+    let tenant = tx.tenant_id().to_string();
     let r = sqlx::query(
         "UPDATE jobs SET status = 'queued', run_at = $3, attempts = 0, finished_at = NULL \
          WHERE tenant_id = $1 AND id = $2 AND (status = 'failed' OR (status = 'queued' AND attempts > 0))",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(id)
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(tx.conn())
     .await?;
+    tx.job_enqueued();
     Ok(r.rows_affected() == 1)
 }
 

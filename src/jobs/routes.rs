@@ -61,7 +61,7 @@ async fn list_page(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ViewJobs)?;
-    let jobs = super::list(&app.db, &actor.scope, q.cursor.as_deref(), PAGE_SIZE).await?;
+    let jobs = super::list(&app.db, actor.scope(), q.cursor.as_deref(), PAGE_SIZE).await?;
     render(&ListPage {
         page: PageCtx::new(&ctx),
         next_cursor: next_cursor(&jobs, PAGE_SIZE),
@@ -74,19 +74,18 @@ async fn list_page(
 }
 
 async fn retry(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResult<JobView> {
-    let job = super::get(&app.db, &actor.scope, id)
+    let job = super::get(&app.db, actor.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !super::retry_now(&app.db, &actor.scope, id).await? {
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    if !super::retry_now(&mut tx, id).await? {
         return Err(AppError::Unprocessable(format!(
             "This job is {}; only failed jobs and jobs waiting to retry can be retried.",
             job.status
         )));
     }
-    app.job_wake.notify_one();
-    audit::record(
-        &app.db,
-        &actor.scope,
+    audit::append(
+        &mut tx,
         Entry {
             ip: Some(ip),
             detail: json!({ "kind": job.kind, "previous_status": job.status, "attempts": job.attempts }),
@@ -94,7 +93,8 @@ async fn retry(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResult<J
         },
     )
     .await?;
-    super::get(&app.db, &actor.scope, id)
+    tx.commit().await?;
+    super::get(&app.db, actor.scope(), id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -117,7 +117,7 @@ async fn api_list(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ViewJobs)?;
     let limit = q.limit.unwrap_or(PAGE_SIZE).clamp(1, 200);
-    let jobs = super::list(&app.db, &actor.scope, q.cursor.as_deref(), limit).await?;
+    let jobs = super::list(&app.db, actor.scope(), q.cursor.as_deref(), limit).await?;
     Ok(Json(json!({ "next_cursor": next_cursor(&jobs, limit), "items": jobs })).into_response())
 }
 

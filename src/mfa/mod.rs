@@ -135,7 +135,7 @@ pub async fn state(db: &Db, scope: &TenantScope, user: &UserId) -> DbResult<MfaS
     )
     .bind(scope.tenant_id().as_str())
     .bind(user.as_str())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.tenant(scope).reader())
     .await?;
     let Some(r) = row else {
         return Ok(MfaState::default());
@@ -159,7 +159,7 @@ pub async fn set_pending(
         .bind(scope.tenant_id().as_str())
         .bind(user.as_str())
         .bind(sealed)
-        .execute(db.writer())
+        .execute(db.tenant(scope).writer())
         .await?;
     Ok(())
 }
@@ -176,14 +176,14 @@ pub async fn enable(db: &Db, scope: &TenantScope, user: &UserId, step: i64) -> D
     .bind(user.as_str())
     .bind(now_ms())
     .bind(step)
-    .execute(db.writer())
+    .execute(db.tenant(scope).writer())
     .await?;
     Ok(())
 }
 
 /// Turns two-step sign-in off and forgets the secret and recovery codes.
 pub async fn disable(db: &Db, scope: &TenantScope, user: &UserId) -> DbResult<()> {
-    let mut tx = db.writer().begin().await?;
+    let mut tx = db.tenant(scope).begin().await?;
     sqlx::query(
         "UPDATE users SET mfa_secret = NULL, mfa_pending_secret = NULL, mfa_enabled_at = NULL, \
          mfa_last_step = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2",
@@ -191,12 +191,12 @@ pub async fn disable(db: &Db, scope: &TenantScope, user: &UserId) -> DbResult<()
     .bind(scope.tenant_id().as_str())
     .bind(user.as_str())
     .bind(now_ms())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     sqlx::query("DELETE FROM mfa_recovery_codes WHERE tenant_id = $1 AND user_id = $2")
         .bind(scope.tenant_id().as_str())
         .bind(user.as_str())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(())
@@ -237,11 +237,11 @@ pub async fn new_recovery_codes(
             .collect()
     };
     let now = now_ms();
-    let mut tx = db.writer().begin().await?;
+    let mut tx = db.tenant(scope).begin().await?;
     sqlx::query("DELETE FROM mfa_recovery_codes WHERE tenant_id = $1 AND user_id = $2")
         .bind(scope.tenant_id().as_str())
         .bind(user.as_str())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     for c in &codes {
         sqlx::query(
@@ -252,7 +252,7 @@ pub async fn new_recovery_codes(
         .bind(scope.tenant_id().as_str())
         .bind(user.as_str())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     }
     tx.commit().await?;
@@ -300,7 +300,7 @@ pub async fn check_code(
         .bind(scope.tenant_id().as_str())
         .bind(user.as_str())
         .bind(step)
-        .execute(db.writer())
+        .execute(db.tenant(scope).writer())
         .await?;
         return Ok((r.rows_affected() == 1).then_some(Accepted::Totp));
     }
@@ -315,7 +315,7 @@ pub async fn check_code(
     .bind(scope.tenant_id().as_str())
     .bind(user.as_str())
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(db.tenant(scope).writer())
     .await?;
     Ok((r.rows_affected() == 1).then_some(Accepted::Recovery))
 }
@@ -343,7 +343,7 @@ pub async fn policy(db: &Db, scope: &TenantScope) -> DbResult<Policy> {
         "SELECT require_mfa_staff, require_mfa_client_admins FROM tenants WHERE id = $1",
     )
     .bind(scope.tenant_id().as_str())
-    .fetch_one(db.pool())
+    .fetch_one(db.tenant(scope).reader())
     .await?;
     Ok(Policy {
         staff: flag(&r, "require_mfa_staff")?,
@@ -359,7 +359,7 @@ pub async fn set_policy(db: &Db, scope: &TenantScope, p: Policy) -> DbResult<()>
     .bind(scope.tenant_id().as_str())
     .bind(i64::from(p.staff))
     .bind(i64::from(p.client_admins))
-    .execute(db.writer())
+    .execute(db.tenant(scope).writer())
     .await?;
     Ok(())
 }

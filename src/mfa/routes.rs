@@ -58,7 +58,10 @@ pub async fn start_challenge(
     user: &User,
     next: &str,
 ) -> AppResult<Response> {
-    let token = tokens::issue(&app.db, &tenant.scope(), &user.id, Purpose::Mfa).await?;
+    let scope = tenant.scope();
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    let token = tokens::issue(&mut tx, &user.id, Purpose::Mfa).await?;
+    tx.commit().await?;
     let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
     let mut r = Redirect::to(&format!("/mfa?{q}")).into_response();
     r.headers_mut().append(
@@ -471,7 +474,7 @@ async fn security_page(
     let actor = staff.require(Permission::ManageUsers)?;
     render(&SecurityPage {
         page: PageCtx::new(&ctx),
-        policy: super::policy(&app.db, &actor.scope).await?,
+        policy: super::policy(&app.db, actor.scope()).await?,
         is_msp: staff.tenant.org_type == OrgType::Msp,
         notice: notice(q.notice.as_deref()),
     })
@@ -491,16 +494,16 @@ async fn security_form(
     axum::Form(f): axum::Form<SecurityForm>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
-    let before = super::policy(&app.db, &actor.scope).await?;
+    let before = super::policy(&app.db, actor.scope()).await?;
     let policy = Policy {
         staff: f.require_staff.is_some(),
         client_admins: f.require_client_admins.is_some() && staff.tenant.org_type == OrgType::Msp,
     };
     if policy != before {
-        super::set_policy(&app.db, &actor.scope, policy).await?;
+        super::set_policy(&app.db, actor.scope(), policy).await?;
         audit::record(
             &app.db,
-            &actor.scope,
+            actor.scope(),
             Entry {
                 ip: Some(&ctx.ip),
                 detail: json!({ "require_mfa": policy }),

@@ -68,7 +68,10 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(app): State<AppState>) -> Response {
-    match sqlx::query("SELECT 1").execute(app.db.pool()).await {
+    match sqlx::query("SELECT 1")
+        .execute(app.db.operator("readiness probe").reader())
+        .await
+    {
         Ok(_) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

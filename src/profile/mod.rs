@@ -91,7 +91,7 @@ pub async fn get(db: &Db, scope: &TenantScope, user: &UserId) -> DbResult<Option
     )
     .bind(scope.tenant_id().as_str())
     .bind(user.as_str())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.tenant(scope).reader())
     .await?;
     let Some(r) = row else { return Ok(None) };
     let opt = |c: &str| -> Result<String, sqlx::Error> {
@@ -191,7 +191,7 @@ pub async fn update(db: &Db, scope: &TenantScope, user: &UserId, p: &ProfileInpu
     .bind(none_if_empty(&p.time_zone))
     .bind(none_if_empty(&p.language))
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(db.tenant(scope).writer())
     .await?;
     Ok(())
 }
@@ -228,7 +228,7 @@ pub async fn prefs_for(db: &Db, scope: &TenantScope, user: &UserId) -> DbResult<
     )
     .bind(scope.tenant_id().as_str())
     .bind(user.as_str())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.tenant(scope).reader())
     .await?;
     let Some(r) = row else {
         return Ok(NotificationPrefs::default());
@@ -261,7 +261,7 @@ pub async fn set_prefs(
     .bind(i64::from(p.announcements))
     .bind(i64::from(p.signature_requests))
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(db.tenant(scope).writer())
     .await?;
     Ok(())
 }
@@ -304,7 +304,7 @@ pub async fn sessions(
     .bind(user.as_str())
     .bind(now)
     .bind(now - crate::auth::sessions::IDLE_MS)
-    .fetch_all(db.pool())
+    .fetch_all(db.tenant(scope).reader())
     .await?;
     rows.iter()
         .map(|r| {

@@ -3,14 +3,13 @@
 
 pub mod routes;
 
-use serde_json::json;
-
 use crate::app::AppState;
-use crate::audit::{self, Entry};
-use crate::auth::{Actor, Principal, Role, UserKind, sessions};
+
+use crate::auth::{Actor, Principal, Role};
 use crate::companies::{self, Company};
 use crate::db::Row;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::users::service::{Policy, Update};
 use crate::users::{self, User, UserStatus, invitations};
 
 /// Roles a company admin may hand out.
@@ -18,8 +17,8 @@ pub const TEAM_ROLES: [Role; 3] = [Role::ClientAdmin, Role::ClientUser, Role::Cl
 
 /// The admin's own company (active), or 404 for principals without one.
 pub async fn own_company(app: &AppState, actor: &Actor) -> AppResult<Company> {
-    let id = actor.company_id.as_ref().ok_or(AppError::NotFound)?;
-    companies::get(&app.db, &actor.scope, id.as_str())
+    let id = actor.company_id().ok_or(AppError::NotFound)?;
+    companies::get(&app.db, actor.scope(), id.as_str())
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -31,20 +30,24 @@ pub async fn members(
     cursor: Option<&str>,
     limit: i64,
 ) -> AppResult<Vec<User>> {
-    let company = actor.company_id.as_ref().ok_or(AppError::NotFound)?;
-    Ok(users::list(&app.db, &actor.scope, Some(company.as_str()), cursor, limit).await?)
+    let company = actor.company_id().ok_or(AppError::NotFound)?;
+    Ok(users::list(
+        &app.db,
+        actor.scope(),
+        Some(company.as_str()),
+        cursor,
+        limit,
+    )
+    .await?)
 }
 
 /// A member of the actor's own company; anyone else (other company, other tenant, staff) is
 /// a 404.
 pub async fn member(app: &AppState, actor: &Actor, id: &str) -> AppResult<User> {
-    let user = users::get(&app.db, &actor.scope, id)
+    let user = users::get(&app.db, actor.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if user.role.kind() != UserKind::Client
-        || user.company_id.is_none()
-        || user.company_id != actor.company_id
-    {
+    if !users::service::reachable(Policy::Company, actor, &user) {
         return Err(AppError::NotFound);
     }
     Ok(user)
@@ -56,17 +59,17 @@ pub async fn invitation_expiries(
     app: &AppState,
     actor: &Actor,
 ) -> AppResult<std::collections::HashMap<String, i64>> {
-    let company = actor.company_id.as_ref().ok_or(AppError::NotFound)?;
+    let company = actor.company_id().ok_or(AppError::NotFound)?;
     let rows = sqlx::query(
         "SELECT t.user_id, CAST(MAX(t.expires_at) AS BIGINT) AS expires_at FROM one_time_tokens t \
          JOIN users u ON u.id = t.user_id AND u.tenant_id = t.tenant_id \
          WHERE t.tenant_id = $1 AND u.company_id = $2 AND u.status = 'invited' \
          AND t.purpose = 'invite' AND t.used_at IS NULL AND t.expires_at > $3 GROUP BY t.user_id",
     )
-    .bind(actor.scope.tenant_id().as_str())
+    .bind(actor.scope().tenant_id().as_str())
     .bind(company.as_str())
     .bind(crate::db::now_ms())
-    .fetch_all(app.db.pool())
+    .fetch_all(app.db.tenant(actor.scope()).reader())
     .await?;
     rows.iter()
         .map(|r| Ok((r.try_get("user_id")?, r.try_get("expires_at")?)))
@@ -117,32 +120,6 @@ pub async fn invite(
     .await
 }
 
-/// Refuses a change that would leave the company without an active company admin.
-async fn guard_last_admin(app: &AppState, actor: &Actor, user: &User) -> AppResult<()> {
-    let Some(company) = &user.company_id else {
-        return Ok(());
-    };
-    if user.role == Role::ClientAdmin
-        && user.status == UserStatus::Active
-        && users::active_company_admins(&app.db, &actor.scope, company.as_str()).await? <= 1
-    {
-        return Err(AppError::Unprocessable(
-            "Your company must keep at least one active company admin. Make someone else an admin first."
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
-fn not_self(actor: &Actor, user: &User, what: &str) -> AppResult<()> {
-    if user.id == actor.user_id {
-        return Err(AppError::Unprocessable(format!(
-            "You cannot {what} yourself; ask another company admin."
-        )));
-    }
-    Ok(())
-}
-
 /// Changes a member's role; their sessions end so the new permissions apply at once.
 pub async fn change_role(
     app: &AppState,
@@ -151,34 +128,17 @@ pub async fn change_role(
     id: &str,
     role_key: &str,
 ) -> AppResult<User> {
-    let user = member(app, actor, id).await?;
-    let Some(role) = team_role(role_key) else {
-        return Err(AppError::field(
-            "role",
-            "Choose company admin, user or viewer.",
-        ));
-    };
-    if role == user.role {
-        return Ok(user);
-    }
-    // Stepping down oneself is fine while another active company admin remains.
-    guard_last_admin(app, actor, &user).await?;
-    users::set_role(&app.db, actor, &user.id, role).await?;
-    sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
-    audit::record(
-        &app.db,
-        &actor.scope,
-        Entry {
-            ip: Some(ip),
-            company_id: user.company_id.as_ref().map(|c| c.as_str()),
-            detail: json!({ "from": user.role.key(), "to": role.key() }),
-            ..Entry::new("user.role_changed")
-                .by(actor)
-                .target("user", user.id.as_str())
+    update(
+        app,
+        actor,
+        ip,
+        id,
+        Update {
+            role: Some(role_key),
+            active: None,
         },
     )
-    .await?;
-    member(app, actor, id).await
+    .await
 }
 
 /// Deactivates (ending their sessions at once) or reactivates a member.
@@ -189,47 +149,29 @@ pub async fn set_active(
     id: &str,
     active: bool,
 ) -> AppResult<User> {
-    let user = member(app, actor, id).await?;
-    let status = if active {
-        match user.status {
-            UserStatus::Deactivated => {
-                let rec = users::find_for_login(&app.db, &actor.scope, &user.email).await?;
-                if rec.is_some_and(|r| r.password_hash.is_some()) {
-                    UserStatus::Active
-                } else {
-                    UserStatus::Invited
-                }
-            }
-            s => return Ok(User { status: s, ..user }),
-        }
-    } else {
-        if user.status == UserStatus::Deactivated {
-            return Ok(user);
-        }
-        not_self(actor, &user, "deactivate")?;
-        guard_last_admin(app, actor, &user).await?;
-        UserStatus::Deactivated
-    };
-    invitations::set_status_within_cap(&app.db, &actor.scope, &user, status).await?;
-    if !active {
-        sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
-    }
-    audit::record(
-        &app.db,
-        &actor.scope,
-        Entry {
-            ip: Some(ip),
-            company_id: user.company_id.as_ref().map(|c| c.as_str()),
-            ..Entry::new(if active {
-                "user.activated"
-            } else {
-                "user.deactivated"
-            })
-            .by(actor)
-            .target("user", user.id.as_str())
+    update(
+        app,
+        actor,
+        ip,
+        id,
+        Update {
+            role: None,
+            active: Some(active),
         },
     )
-    .await?;
+    .await
+}
+
+/// Changes a member's role and status together: both are checked before either is written.
+pub async fn update(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    id: &str,
+    u: Update<'_>,
+) -> AppResult<User> {
+    let user = member(app, actor, id).await?;
+    users::service::update(app, actor, ip, Policy::Company, &user, u).await?;
     member(app, actor, id).await
 }
 

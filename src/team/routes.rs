@@ -288,13 +288,11 @@ async fn api_update(
     let actor = user.require(Permission::ManageTeam)?;
     super::member(&app, &actor, &id).await?;
     let active = crate::http::parse_active(b.status.as_deref())?;
-    if let Some(role) = &b.role {
-        super::change_role(&app, &actor, &ctx.ip, &id, role).await?;
-    }
-    if let Some(active) = active {
-        super::set_active(&app, &actor, &ctx.ip, &id, active).await?;
-    }
-    Ok(Json(super::member(&app, &actor, &id).await?))
+    let u = crate::users::service::Update {
+        role: b.role.as_deref(),
+        active,
+    };
+    Ok(Json(super::update(&app, &actor, &ctx.ip, &id, u).await?))
 }
 
 async fn api_remove(

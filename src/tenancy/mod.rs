@@ -70,14 +70,14 @@ pub struct Tenant {
     pub branding: Branding,
     /// Last change, used to bust stylesheet caches.
     pub updated_at: i64,
+    /// Private, so a `Tenant` (and through it a scope) comes only from tenancy's own lookups.
+    scope: TenantScope,
 }
 
 impl Tenant {
     /// The scope that lets code read this tenant's public data (branding, sign-in).
     pub fn scope(&self) -> TenantScope {
-        TenantScope {
-            tenant_id: self.id.clone(),
-        }
+        self.scope.clone()
     }
 }
 
@@ -96,8 +96,8 @@ impl TenantScope {
         &self.tenant_id
     }
 
-    /// For operator tooling (CLI, demo seeding) that acts on a tenant it just looked up.
-    pub(crate) fn operator(tenant_id: TenantId) -> TenantScope {
+    /// For operator paths (CLI, job worker, seeding): needs the operator database handle.
+    pub fn for_operator(_op: &crate::db::Operator<'_>, tenant_id: TenantId) -> TenantScope {
         TenantScope { tenant_id }
     }
 }

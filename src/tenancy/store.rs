@@ -20,8 +20,12 @@ pub const TENANT_COLUMNS: &str = "t.id AS t_id, t.slug AS t_slug, t.name AS t_na
 /// Builds a [`Tenant`] from a row selected with [`TENANT_COLUMNS`].
 pub fn tenant_from_row(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
     let org: String = row.try_get("t_org_type")?;
+    let id: String = row.try_get("t_id")?;
     Ok(Tenant {
-        id: TenantId(row.try_get("t_id")?),
+        scope: TenantScope {
+            tenant_id: TenantId(id.clone()),
+        },
+        id: TenantId(id),
         slug: row.try_get("t_slug")?,
         name: row.try_get("t_name")?,
         org_type: OrgType::parse(&org).unwrap_or(OrgType::Msp),
@@ -47,7 +51,10 @@ pub async fn by_slug(db: &Db, slug: &str) -> DbResult<Option<Tenant>> {
     let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.slug = $1");
     let row = sqlx::query(&sql)
         .bind(slug)
-        .fetch_optional(db.pool())
+        .fetch_optional(
+            db.operator("tenant resolution and operator commands")
+                .reader(),
+        )
         .await?;
     Ok(row.map(|r| tenant_from_row(&r)).transpose()?)
 }
@@ -57,7 +64,10 @@ pub async fn by_id(db: &Db, id: &TenantId) -> DbResult<Option<Tenant>> {
     let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.id = $1");
     let row = sqlx::query(&sql)
         .bind(id.as_str())
-        .fetch_optional(db.pool())
+        .fetch_optional(
+            db.operator("tenant resolution and operator commands")
+                .reader(),
+        )
         .await?;
     Ok(row.map(|r| tenant_from_row(&r)).transpose()?)
 }
@@ -90,7 +100,10 @@ pub async fn create(db: &Db, t: &NewTenant) -> DbResult<TenantId> {
     .bind(t.org_type.as_str())
     .bind(&t.plan)
     .bind(now)
-    .execute(db.writer())
+    .execute(
+        db.operator("tenant resolution and operator commands")
+            .writer(),
+    )
     .await?;
     Ok(TenantId(id))
 }
@@ -99,7 +112,10 @@ pub async fn create(db: &Db, t: &NewTenant) -> DbResult<TenantId> {
 pub async fn plan_exists(db: &Db, plan: &str) -> DbResult<bool> {
     let row = sqlx::query("SELECT name FROM plans WHERE name = $1")
         .bind(plan)
-        .fetch_optional(db.pool())
+        .fetch_optional(
+            db.operator("tenant resolution and operator commands")
+                .reader(),
+        )
         .await?;
     Ok(row.is_some())
 }
@@ -122,10 +138,16 @@ pub struct TenantSummary {
 /// Every tenant with its domains, for operators.
 pub async fn list(db: &Db) -> DbResult<Vec<TenantSummary>> {
     let rows = sqlx::query("SELECT id, slug, name, org_type, plan FROM tenants ORDER BY slug")
-        .fetch_all(db.pool())
+        .fetch_all(
+            db.operator("tenant resolution and operator commands")
+                .reader(),
+        )
         .await?;
     let domains = sqlx::query("SELECT tenant_id, domain FROM tenant_domains ORDER BY domain")
-        .fetch_all(db.pool())
+        .fetch_all(
+            db.operator("tenant resolution and operator commands")
+                .reader(),
+        )
         .await?;
     let mut by_tenant: HashMap<String, Vec<String>> = HashMap::new();
     for d in &domains {
@@ -169,16 +191,12 @@ pub enum DomainError {
 
 /// Registers a custom domain, honouring the plan's domain limit atomically.
 pub async fn add_domain(db: &Db, scope: &TenantScope, domain: &str) -> Result<(), DomainError> {
-    let mut tx = db
-        .writer()
-        .begin()
-        .await
-        .map_err(crate::db::DbError::from)?;
+    let mut tx = db.tenant(scope).begin().await?;
     // Touching the tenant row first serialises concurrent additions for the same tenant.
     let row = sqlx::query("UPDATE tenants SET updated_at = $2 WHERE id = $1 RETURNING plan")
         .bind(scope.tenant_id().as_str())
         .bind(now_ms())
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await
         .map_err(crate::db::DbError::from)?;
     let plan: String = row.try_get("plan").map_err(crate::db::DbError::from)?;
@@ -189,7 +207,7 @@ pub async fn add_domain(db: &Db, scope: &TenantScope, domain: &str) -> Result<()
     )
     .bind(scope.tenant_id().as_str())
     .bind(&plan)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await
     .map_err(crate::db::DbError::from)?;
     let max: Option<i64> = limit
@@ -207,7 +225,7 @@ pub async fn add_domain(db: &Db, scope: &TenantScope, domain: &str) -> Result<()
     .bind(domain)
     .bind(scope.tenant_id().as_str())
     .bind(now_ms())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await
     .map_err(crate::db::DbError::from)
     {
@@ -215,7 +233,7 @@ pub async fn add_domain(db: &Db, scope: &TenantScope, domain: &str) -> Result<()
         Err(crate::db::DbError::Conflict(_)) => return Err(DomainError::Taken),
         Err(e) => return Err(e.into()),
     }
-    tx.commit().await.map_err(crate::db::DbError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -254,7 +272,10 @@ impl DomainCache {
     /// Reloads the map now (after a local change).
     pub async fn refresh(&self, db: &Db) -> DbResult<()> {
         let rows = sqlx::query("SELECT domain, tenant_id FROM tenant_domains")
-            .fetch_all(db.pool())
+            .fetch_all(
+                db.operator("tenant resolution and operator commands")
+                    .reader(),
+            )
             .await?;
         let mut map = HashMap::with_capacity(rows.len());
         for r in rows {

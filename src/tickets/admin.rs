@@ -123,7 +123,7 @@ async fn queue_page(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageTickets)?;
     let filter = staff_filter(&q);
-    let (items, next) = store::list(&app.db, &actor.scope, &filter).await?;
+    let (items, next) = store::list(&app.db, actor.scope(), &filter).await?;
     let now = now_ms();
     let mut q = q;
     if q.status.is_none() {
@@ -139,8 +139,8 @@ async fn queue_page(
             })
             .collect(),
         next: next.map(|c| next_link("/admin/tickets", &q, &c)),
-        companies: crate::companies::list(&app.db, &actor.scope, None, 500).await?,
-        staff: store::users_of_kind(&app.db, &actor.scope, "staff", None).await?,
+        companies: crate::companies::list(&app.db, actor.scope(), None, 500).await?,
+        staff: store::users_of_kind(&app.db, actor.scope(), "staff", None).await?,
         q,
         statuses: &ALL_STATUSES,
         priorities: &ALL_PRIORITIES,
@@ -182,7 +182,7 @@ async fn new_view(
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| "normal".into()),
         category: get("category"),
-        clients: store::users_of_kind(&app.db, &actor.scope, "client", None).await?,
+        clients: store::users_of_kind(&app.db, actor.scope(), "client", None).await?,
         categories: &CATEGORIES,
         priorities: &ALL_PRIORITIES,
     })?;
@@ -212,7 +212,7 @@ async fn check_create(
     category: &str,
 ) -> Result<CreateInput, Vec<FieldError>> {
     let mut errs = Vec::new();
-    let clients = store::users_of_kind(&app.db, &actor.scope, "client", None)
+    let clients = store::users_of_kind(&app.db, actor.scope(), "client", None)
         .await
         .unwrap_or_default();
     let requester = clients.iter().find(|c| c.id == requester_id);
@@ -315,12 +315,12 @@ async fn detail_view(
         .filter(|s| *s == t.status || super::allowed(t.status, *s))
         .collect();
     let file_base = format!("/admin/tickets/{}/attachments", t.number);
-    let v = view(app, &actor.scope, t, true).await?;
+    let v = view(app, actor.scope(), t, true).await?;
     let mut r = render(&DetailPage {
         page: PageCtx::new(ctx),
         v,
         file_base,
-        staff: store::users_of_kind(&app.db, &actor.scope, "staff", None).await?,
+        staff: store::users_of_kind(&app.db, actor.scope(), "staff", None).await?,
         next_statuses,
         priorities: &ALL_PRIORITIES,
         errors,
@@ -379,7 +379,7 @@ struct UpdateForm {
     assignee_id: Option<String>,
 }
 
-/// Applies status, priority and assignee changes (each only when it differs).
+/// Parses status, priority and assignee changes and applies them together (or none of them).
 async fn update(
     app: &AppState,
     actor: &Actor,
@@ -405,17 +405,20 @@ async fn update(
                 .ok_or_else(|| AppError::field("priority", "Use low, normal, high or urgent."))?,
         ),
     };
-    let mut t = t;
-    if let Some(a) = assignee {
-        t = service::assign(app, actor, ip, &t, a.filter(|a| !a.is_empty())).await?;
-    }
-    if let Some(p) = priority {
-        t = service::set_priority(app, actor, ip, &t, p).await?;
-    }
-    if let Some(s) = status.filter(|s| *s != t.status) {
-        t = service::set_status(app, actor, ip, &t, s, None).await?;
-    }
-    Ok(t)
+    // Every field is parsed above and checked by the service before anything is written.
+    service::update(
+        app,
+        actor,
+        ip,
+        &t,
+        service::Changes {
+            status,
+            priority,
+            assignee: assignee.map(|a| a.filter(|a| !a.is_empty())),
+            reason: None,
+        },
+    )
+    .await
 }
 
 async fn update_form(
@@ -486,7 +489,6 @@ async fn comment_form(
                 CommentInput {
                     body: body.clone(),
                     internal,
-                    by_staff: true,
                 },
                 form.files,
             )
@@ -526,7 +528,7 @@ async fn download_page(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageTickets)?;
     let t = find(&app, &staff, &n).await?;
-    download(&app, &actor.scope, &t, &id, true).await
+    download(&app, actor.scope(), &t, &id, true).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -538,7 +540,7 @@ async fn api_list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<TicketPage>> {
     let actor = staff.require(Permission::ManageTickets)?;
-    let (items, next_cursor) = store::list(&app.db, &actor.scope, &staff_filter(&q)).await?;
+    let (items, next_cursor) = store::list(&app.db, actor.scope(), &staff_filter(&q)).await?;
     Ok(Json(TicketPage {
         items: list_items(items),
         next_cursor,
@@ -579,7 +581,7 @@ async fn api_create(
     .await
     .map_err(AppError::fields)?;
     let t = service::create(&app, &actor, &ctx.ip, input, Vec::new()).await?;
-    let v = view(&app, &actor.scope, t, true).await?;
+    let v = view(&app, actor.scope(), t, true).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
@@ -590,7 +592,7 @@ async fn api_get(
 ) -> AppResult<Json<TicketView>> {
     let actor = staff.require(Permission::ManageTickets)?;
     let t = find(&app, &staff, &n).await?;
-    Ok(Json(view(&app, &actor.scope, t, true).await?))
+    Ok(Json(view(&app, actor.scope(), t, true).await?))
 }
 
 #[derive(Deserialize)]
@@ -628,7 +630,7 @@ async fn api_patch(
         b.assignee_id.as_ref().map(|a| a.as_deref()),
     )
     .await?;
-    Ok(Json(view(&app, &actor.scope, t, true).await?))
+    Ok(Json(view(&app, actor.scope(), t, true).await?))
 }
 
 #[derive(Deserialize)]
@@ -657,11 +659,10 @@ async fn api_comment(
         CommentInput {
             body: b.body,
             internal: b.internal,
-            by_staff: true,
         },
         Vec::new(),
     )
     .await?;
-    let v = view(&app, &actor.scope, t, true).await?;
+    let v = view(&app, actor.scope(), t, true).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }

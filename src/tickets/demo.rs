@@ -184,7 +184,7 @@ async fn user(
     let row = sqlx::query("SELECT id, company_id FROM users WHERE tenant_id = $1 AND email = $2")
         .bind(scope.tenant_id().as_str())
         .bind(email)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.tenant(scope).reader())
         .await?;
     Ok(match row {
         Some(r) => Some((r.try_get("id")?, r.try_get("company_id")?)),
@@ -199,7 +199,7 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
         let exists = sqlx::query("SELECT 1 FROM tickets WHERE tenant_id = $1 AND subject = $2")
             .bind(scope.tenant_id().as_str())
             .bind(d.subject)
-            .fetch_optional(db.pool())
+            .fetch_optional(db.tenant(scope).reader())
             .await?;
         if exists.is_some() {
             continue;
@@ -214,9 +214,10 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
             }
         }
         let created = now - d.age * 60_000;
+        // One ticket's story is one transaction: a crash leaves it whole or absent.
+        let mut tx = db.tenant(scope).begin().await?;
         let (id, number) = store::create(
-            db,
-            scope,
+            &mut tx,
             &NewTicket {
                 company_id: &company,
                 requester_id: &requester,
@@ -248,8 +249,7 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
                 status = Status::Open;
             }
             store::add_comment(
-                db,
-                scope,
+                &mut tx,
                 &id,
                 &NewComment {
                     author_id: &author,
@@ -273,8 +273,7 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
             }
             at += 10 * 60_000;
             store::set_status(
-                db,
-                scope,
+                &mut tx,
                 &id,
                 &staff_actor,
                 &StatusChange {
@@ -290,15 +289,16 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
         if let Some(a) = d.assignee
             && let Some((aid, _)) = user(db, scope, a).await?
         {
-            store::set_assignee(db, scope, &id, Some(&aid)).await?;
+            store::set_assignee(&mut tx, &id, Some(&aid)).await?;
         }
         // Keep the story's times rather than the seeding time.
         sqlx::query("UPDATE tickets SET updated_at = $3 WHERE tenant_id = $1 AND id = $2")
             .bind(scope.tenant_id().as_str())
             .bind(&id)
             .bind(at.min(now))
-            .execute(db.writer())
+            .execute(tx.conn())
             .await?;
+        tx.commit().await?;
         tracing::debug!(number, "demo ticket created");
     }
     Ok(())

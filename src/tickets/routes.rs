@@ -578,7 +578,7 @@ async fn create_form(
         &ctx.ip,
         CreateInput {
             company_id: company,
-            requester_id: actor.user_id.as_str().to_string(),
+            requester_id: actor.user_id().as_str().to_string(),
             subject,
             description,
             priority,
@@ -765,7 +765,6 @@ async fn comment_form(
         CommentInput {
             body: body.clone(),
             internal: false,
-            by_staff: false,
         },
         form.files,
     )
@@ -918,7 +917,7 @@ async fn api_create(
         &ctx.ip,
         CreateInput {
             company_id: company,
-            requester_id: actor.user_id.as_str().to_string(),
+            requester_id: actor.user_id().as_str().to_string(),
             subject,
             description,
             priority,
@@ -930,13 +929,13 @@ async fn api_create(
     .await?;
     store::mark_seen(
         &app.db,
-        &actor.scope,
-        actor.user_id.as_str(),
+        actor.scope(),
+        actor.user_id().as_str(),
         &t.id,
         t.updated_at,
     )
     .await?;
-    let v = view(&app, &actor.scope, t, false).await?;
+    let v = view(&app, actor.scope(), t, false).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
@@ -995,20 +994,19 @@ async fn api_comment(
         CommentInput {
             body: b.body,
             internal: false,
-            by_staff: false,
         },
         Vec::new(),
     )
     .await?;
     store::mark_seen(
         &app.db,
-        &actor.scope,
-        actor.user_id.as_str(),
+        actor.scope(),
+        actor.user_id().as_str(),
         &t.id,
         t.updated_at,
     )
     .await?;
-    let v = view(&app, &actor.scope, t, false).await?;
+    let v = view(&app, actor.scope(), t, false).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
@@ -1029,7 +1027,7 @@ async fn api_close(
     let t = service::visible(&app, &user, number(&n)?).await?;
     let actor = user.require(Permission::CloseTickets)?;
     let t = service::set_status(&app, &actor, &ctx.ip, &t, Status::Closed, None).await?;
-    Ok(Json(view(&app, &actor.scope, t, false).await?))
+    Ok(Json(view(&app, actor.scope(), t, false).await?))
 }
 
 #[derive(Deserialize)]
@@ -1050,7 +1048,7 @@ async fn api_reopen(
     let t = service::visible(&app, &user, number(&n)?).await?;
     let actor = user.require(Permission::CloseTickets)?;
     let t = service::reopen(&app, &actor, &ctx.ip, &t, &b.reason).await?;
-    Ok(Json(view(&app, &actor.scope, t, false).await?))
+    Ok(Json(view(&app, actor.scope(), t, false).await?))
 }
 
 async fn api_upload(
@@ -1071,7 +1069,7 @@ async fn api_upload(
         return Err(AppError::field("attachments", "Choose at least one file."));
     }
     let t = service::add_files(&app, &actor, &ctx.ip, &t, form.files).await?;
-    let v = view(&app, &actor.scope, t, false).await?;
+    let v = view(&app, actor.scope(), t, false).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 

@@ -8,10 +8,10 @@ use super::{Priority, Status, Visibility, can_see, check_transition};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::{Actor, Principal};
-use crate::db::{DbError, new_id, now_ms};
+use crate::db::{DbError, TenantTx, new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::Event;
-use crate::tenancy::TenantScope;
+use crate::jobs::{EmailJob, JobKind};
 
 /// Most files accepted in one form or request.
 pub const MAX_FILES: usize = 10;
@@ -59,18 +59,20 @@ fn event_data(t: &Ticket, status: Status, extra: Value) -> Value {
     d
 }
 
+/// Publishes a ticket event as part of the action's transaction.
 async fn publish(
     app: &AppState,
-    scope: &TenantScope,
+    tx: &mut TenantTx,
     t: &Ticket,
     kind: &str,
     internal: bool,
     data: Value,
-) {
+) -> AppResult<()> {
+    // The requester comes first: `Event::visible_to` reads it as such.
     let mut participants = vec![t.requester.id.clone()];
     participants.extend(t.cc.iter().map(|p| p.id.clone()));
     let e = Event {
-        tenant_id: scope.tenant_id().as_str().to_string(),
+        tenant_id: tx.tenant_id().to_string(),
         kind: kind.into(),
         object_id: t.number.to_string(),
         company_id: Some(t.company_id.clone()),
@@ -78,10 +80,10 @@ async fn publish(
         internal,
         data,
     };
-    // A lost live update is not worth failing the write for: pages still show it on reload.
-    if let Err(e) = app.events.publish(e).await {
-        tracing::warn!(error = %e, "ticket event not published");
-    }
+    app.events
+        .publish_in(tx, e)
+        .await
+        .map_err(AppError::Internal)
 }
 
 /// Which preference an email honours.
@@ -91,9 +93,12 @@ enum Pref {
     Status,
 }
 
+/// Queues the ticket's emails in the action's transaction (the outbox): they exist exactly
+/// when the change does.
+#[allow(clippy::too_many_arguments)]
 async fn email(
     app: &AppState,
-    scope: &TenantScope,
+    tx: &mut TenantTx,
     actor_id: &str,
     t: &Ticket,
     pref: Pref,
@@ -101,7 +106,7 @@ async fn email(
     lines: Vec<String>,
 ) -> AppResult<()> {
     let url = format!("{}/portal/tickets/{}", app.config.base_url, t.number);
-    for r in store::recipients(&app.db, scope, &t.id).await? {
+    for r in store::recipients(&app.db, tx.scope(), &t.id).await? {
         let wanted = match pref {
             Pref::Replies => r.ticket_replies,
             Pref::Status => r.status_changes,
@@ -109,35 +114,29 @@ async fn email(
         if !wanted || r.user_id == actor_id {
             continue;
         }
-        crate::jobs::enqueue(
-            &app.db,
-            Some(scope.tenant_id().as_str()),
-            crate::jobs::EMAIL,
-            &json!({
-                "to": r.email,
-                "subject": subject,
-                "lines": lines,
-                "action_url": url,
-                "action_label": "View the ticket",
-            }),
-            now_ms(),
-        )
+        EmailJob {
+            to: r.email,
+            subject: subject.to_string(),
+            lines: lines.clone(),
+            action_url: Some(url.clone()),
+            action_label: Some("View the ticket".into()),
+        }
+        .enqueue(tx)
         .await?;
     }
     Ok(())
 }
 
 async fn audit_ticket(
-    app: &AppState,
+    tx: &mut TenantTx,
     actor: &Actor,
     ip: &str,
     t: &Ticket,
     action: &str,
     detail: Value,
 ) -> AppResult<()> {
-    audit::record(
-        &app.db,
-        &actor.scope,
+    audit::append(
+        tx,
         Entry {
             ip: Some(ip),
             company_id: Some(&t.company_id),
@@ -149,15 +148,37 @@ async fn audit_ticket(
     Ok(())
 }
 
-async fn reload(app: &AppState, scope: &TenantScope, number: i64) -> AppResult<Ticket> {
-    store::by_number(&app.db, scope, number)
+async fn reload(tx: &mut TenantTx, number: i64) -> AppResult<Ticket> {
+    store::by_number_in(tx, number)
         .await?
         .ok_or(AppError::NotFound)
 }
 
-/// Writes uploads to disk and records them against the ticket (and comment).
+/// Files written to storage by an action that has not committed yet; removed again unless
+/// [`Written::keep`] is called, so a failed action leaves no stray file.
+#[derive(Default)]
+struct Written(Vec<std::path::PathBuf>);
+
+impl Written {
+    fn keep(mut self) {
+        self.0.clear();
+    }
+}
+
+impl Drop for Written {
+    fn drop(&mut self) {
+        for p in self.0.drain(..) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Stores uploads and records them (with their audit rows) in the action's transaction.
+#[allow(clippy::too_many_arguments)]
 async fn attach(
     app: &AppState,
+    tx: &mut TenantTx,
+    written: &mut Written,
     actor: &Actor,
     ip: &str,
     t: &Ticket,
@@ -173,7 +194,7 @@ async fn attach(
             content_type: f.content_type,
             size: f.bytes.len() as i64,
         };
-        let path = store::file_path(&app.config.data_dir, &actor.scope, &stored.id);
+        let path = store::file_path(&app.config.data_dir, actor.scope(), &stored.id);
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(|e| {
                 AppError::Internal(anyhow::anyhow!("cannot create {}: {e}", dir.display()))
@@ -182,22 +203,18 @@ async fn attach(
         tokio::fs::write(&path, &f.bytes).await.map_err(|e| {
             AppError::Internal(anyhow::anyhow!("cannot write {}: {e}", path.display()))
         })?;
-        if let Err(e) = store::add_attachment(
-            &app.db,
-            &actor.scope,
+        written.0.push(path);
+        store::add_attachment(
+            tx,
             &t.id,
             comment_id,
             internal,
-            actor.user_id.as_str(),
+            actor.user_id().as_str(),
             &stored,
         )
-        .await
-        {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(e.into());
-        }
+        .await?;
         audit_ticket(
-            app,
+            tx,
             actor,
             ip,
             t,
@@ -248,7 +265,8 @@ pub fn check_fields(
     }
 }
 
-/// Creates a ticket with its attachments; audits, publishes `ticket.created`.
+/// Creates a ticket with its attachments; audits, publishes `ticket.created`, all in one
+/// transaction.
 pub async fn create(
     app: &AppState,
     actor: &Actor,
@@ -260,7 +278,7 @@ pub async fn create(
     let company_users = if input.cc.is_empty() {
         Vec::new()
     } else {
-        store::users_of_kind(&app.db, &actor.scope, "client", Some(&input.company_id)).await?
+        store::users_of_kind(&app.db, actor.scope(), "client", Some(&input.company_id)).await?
     };
     let cc: Vec<String> = input
         .cc
@@ -275,13 +293,14 @@ pub async fn create(
         detail: json!({ "subject": input.subject, "priority": input.priority.as_str(), "category": input.category }),
         ..Entry::new("ticket.created").by(actor)
     };
+    let mut written = Written::default();
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
     let (_, number) = store::create(
-        &app.db,
-        &actor.scope,
+        &mut tx,
         &NewTicket {
             company_id: &input.company_id,
             requester_id: &input.requester_id,
-            actor_id: actor.user_id.as_str(),
+            actor_id: actor.user_id().as_str(),
             subject: &input.subject,
             description: &input.description,
             priority: input.priority,
@@ -292,37 +311,45 @@ pub async fn create(
         Some(audit),
     )
     .await?;
-    let t = reload(app, &actor.scope, number).await?;
-    let with_files = !files.is_empty();
-    attach(app, actor, ip, &t, None, false, files).await?;
+    let t = reload(&mut tx, number).await?;
+    attach(
+        app,
+        &mut tx,
+        &mut written,
+        actor,
+        ip,
+        &t,
+        None,
+        false,
+        files,
+    )
+    .await?;
+    let t = reload(&mut tx, number).await?;
     publish(
         app,
-        &actor.scope,
+        &mut tx,
         &t,
         "ticket.created",
         false,
         event_data(&t, t.status, json!({})),
     )
-    .await;
-    if with_files {
-        reload(app, &actor.scope, number).await
-    } else {
-        Ok(t)
-    }
+    .await?;
+    tx.commit().await?;
+    written.keep();
+    Ok(t)
 }
 
 /// A comment to add.
 pub struct CommentInput {
     /// Markdown.
     pub body: String,
-    /// Staff-only note.
+    /// Staff-only note (honoured only for staff actors).
     pub internal: bool,
-    /// The author is staff.
-    pub by_staff: bool,
 }
 
 /// Adds a comment; a public staff reply sets the first response time, moves a new ticket to
-/// open and emails the requester and cc'd users. Internal notes only reach staff.
+/// open and emails the requester and cc'd users. Internal notes only reach staff. Whether the
+/// author is staff follows from the actor's grant, not from the caller.
 pub async fn comment(
     app: &AppState,
     actor: &Actor,
@@ -333,13 +360,16 @@ pub async fn comment(
 ) -> AppResult<Ticket> {
     let body = super::check_body("body", &input.body, files.is_empty())
         .map_err(|f| AppError::fields(vec![f]))?;
-    let internal = input.internal && input.by_staff;
-    let staff_public = input.by_staff && !internal;
+    let by_staff = actor.is_staff();
+    let internal = input.internal && by_staff;
+    let staff_public = by_staff && !internal;
     let now = now_ms();
+    let author = store::user_name(&app.db, actor.scope(), actor.user_id().as_str()).await?;
+    let mut files = Some(files);
     let mut moved: Option<Ticket> = None;
-    let comment_id = loop {
+    loop {
         let current = moved.as_ref().unwrap_or(t);
-        if !input.by_staff && current.status.is_done() {
+        if !by_staff && current.status.is_done() {
             return Err(AppError::Unprocessable(
                 "This ticket is finished. Reopen it to add a comment.".into(),
             ));
@@ -350,7 +380,7 @@ pub async fn comment(
                 to: Status::Open,
                 reason: None,
             })
-        } else if !input.by_staff && current.status == Status::Pending {
+        } else if !by_staff && current.status == Status::Pending {
             // The client answered what we were waiting for.
             Some(StatusChange {
                 from: Status::Pending,
@@ -372,12 +402,12 @@ pub async fn comment(
             .by(actor)
             .target("ticket", &t.id)
         };
+        let mut tx = app.db.tenant(actor.scope()).begin().await?;
         let added = store::add_comment(
-            &app.db,
-            &actor.scope,
+            &mut tx,
             &t.id,
             &NewComment {
-                author_id: actor.user_id.as_str(),
+                author_id: actor.user_id().as_str(),
                 body: &body,
                 internal,
                 staff_public,
@@ -387,53 +417,73 @@ pub async fn comment(
             Some(audit),
         )
         .await;
-        match added {
+        let comment_id = match added {
             // The status moved under us, most often because another reply made the same move
             // (two people answering a pending ticket at once). The comment must not be lost:
             // look again and add it with the move that is due now.
             Err(DbError::Conflict(_)) if moved.is_none() => {
-                moved = Some(reload(app, &actor.scope, t.number).await?);
+                drop(tx);
+                moved = Some(
+                    store::by_number(&app.db, actor.scope(), t.number)
+                        .await?
+                        .ok_or(AppError::NotFound)?,
+                );
+                continue;
             }
-            other => break other.map_err(conflict)?,
-        }
-    };
-    let names = attach(app, actor, ip, t, Some(&comment_id), internal, files).await?;
-    let fresh = reload(app, &actor.scope, t.number).await?;
-    let author = store::user_name(&app.db, &actor.scope, actor.user_id.as_str()).await?;
-    let data = event_data(
-        &fresh,
-        fresh.status,
-        json!({ "comment": {
-            "id": comment_id,
-            "author": author,
-            "body_html": super::render_markdown(&body),
-            "at": now,
-            "internal": internal,
-            "attachments": names,
-        }}),
-    );
-    publish(app, &actor.scope, &fresh, "ticket.comment", internal, data).await;
-    if staff_public {
-        let mut lines = vec![
-            format!(
-                "{author} replied to your ticket #{}: {}",
-                t.number, t.subject
-            ),
-            String::new(),
-        ];
-        lines.extend(body.lines().take(40).map(str::to_string));
-        email(
+            other => other.map_err(conflict)?,
+        };
+        let mut written = Written::default();
+        let files = files.take().unwrap_or_default();
+        let names = attach(
             app,
-            &actor.scope,
-            actor.user_id.as_str(),
-            &fresh,
-            Pref::Replies,
-            &format!("[#{}] New reply: {}", t.number, t.subject),
-            lines,
+            &mut tx,
+            &mut written,
+            actor,
+            ip,
+            t,
+            Some(&comment_id),
+            internal,
+            files,
         )
         .await?;
+        let fresh = reload(&mut tx, t.number).await?;
+        let data = event_data(
+            &fresh,
+            fresh.status,
+            json!({ "comment": {
+                "id": comment_id,
+                "author": author,
+                "body_html": super::render_markdown(&body),
+                "at": now,
+                "internal": internal,
+                "attachments": names,
+            }}),
+        );
+        publish(app, &mut tx, &fresh, "ticket.comment", internal, data).await?;
+        if staff_public {
+            let mut lines = vec![
+                format!(
+                    "{author} replied to your ticket #{}: {}",
+                    t.number, t.subject
+                ),
+                String::new(),
+            ];
+            lines.extend(body.lines().take(40).map(str::to_string));
+            email(
+                app,
+                &mut tx,
+                actor.user_id().as_str(),
+                &fresh,
+                Pref::Replies,
+                &format!("[#{}] New reply: {}", t.number, t.subject),
+                lines,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        written.keep();
+        return Ok(fresh);
     }
-    Ok(fresh)
 }
 
 fn conflict(e: DbError) -> AppError {
@@ -454,60 +504,21 @@ pub async fn set_status(
     to: Status,
     reason: Option<&str>,
 ) -> AppResult<Ticket> {
+    // Asked for explicitly, even "to the same status" is checked by the table (closing a
+    // closed ticket is refused, not ignored).
     check_transition(t.status, to)?;
-    store::set_status(
-        &app.db,
-        &actor.scope,
-        &t.id,
-        actor.user_id.as_str(),
-        &StatusChange {
-            from: t.status,
-            to,
-            reason,
-        },
-        now_ms(),
-    )
-    .await
-    .map_err(conflict)?;
-    audit_ticket(
+    update(
         app,
         actor,
         ip,
         t,
-        "ticket.status_changed",
-        json!({ "number": t.number, "from": t.status.as_str(), "to": to.as_str(), "reason": reason }),
+        Changes {
+            status: Some(to),
+            reason,
+            ..Changes::default()
+        },
     )
-    .await?;
-    let fresh = reload(app, &actor.scope, t.number).await?;
-    publish(
-        app,
-        &actor.scope,
-        &fresh,
-        "ticket.updated",
-        false,
-        event_data(&fresh, to, json!({ "changed": "status" })),
-    )
-    .await;
-    let mut lines = vec![format!(
-        "Ticket #{} \"{}\" is now {}.",
-        t.number,
-        t.subject,
-        to.label().to_lowercase()
-    )];
-    if let Some(r) = reason {
-        lines.push(format!("Reason: {r}"));
-    }
-    email(
-        app,
-        &actor.scope,
-        actor.user_id.as_str(),
-        &fresh,
-        Pref::Status,
-        &format!("[#{}] {}: {}", t.number, to.label(), t.subject),
-        lines,
-    )
-    .await?;
-    Ok(fresh)
+    .await
 }
 
 /// A client reopens a finished ticket within the window, giving a reason.
@@ -540,53 +551,40 @@ pub async fn reopen(
     set_status(app, actor, ip, t, Status::Open, Some(reason)).await
 }
 
-/// Staff change the priority (the SLA deadlines follow).
-pub async fn set_priority(
-    app: &AppState,
-    actor: &Actor,
-    ip: &str,
-    t: &Ticket,
-    p: Priority,
-) -> AppResult<Ticket> {
-    if p == t.priority {
-        return Ok(t.clone());
-    }
-    store::set_priority(&app.db, &actor.scope, t, p).await?;
-    audit_ticket(
-        app,
-        actor,
-        ip,
-        t,
-        "ticket.priority_changed",
-        json!({ "number": t.number, "from": t.priority.as_str(), "to": p.as_str() }),
-    )
-    .await?;
-    let fresh = reload(app, &actor.scope, t.number).await?;
-    publish(
-        app,
-        &actor.scope,
-        &fresh,
-        "ticket.updated",
-        false,
-        event_data(&fresh, fresh.status, json!({ "changed": "priority" })),
-    )
-    .await;
-    Ok(fresh)
+/// Changes to a ticket's fields, applied together or not at all.
+#[derive(Default)]
+pub struct Changes<'a> {
+    /// New status (checked against the transition table).
+    pub status: Option<Status>,
+    /// Reason given with the status change (reopen).
+    pub reason: Option<&'a str>,
+    /// New priority (the SLA deadlines follow).
+    pub priority: Option<Priority>,
+    /// New assignee: `Some(None)` clears it.
+    pub assignee: Option<Option<&'a str>>,
 }
 
-/// Staff assign a technician (or clear the assignee with `None`).
-pub async fn assign(
+/// Applies status, priority and assignee changes as one action: every field is checked before
+/// any is written, and the changes, their audit rows, the event and the emails commit in one
+/// transaction. A field equal to its current value is left alone.
+pub async fn update(
     app: &AppState,
     actor: &Actor,
     ip: &str,
     t: &Ticket,
-    assignee: Option<&str>,
+    c: Changes<'_>,
 ) -> AppResult<Ticket> {
-    if assignee == t.assignee.as_ref().map(|a| a.id.as_str()) {
-        return Ok(t.clone());
+    let status = c.status.filter(|s| *s != t.status);
+    let priority = c.priority.filter(|p| *p != t.priority);
+    let assignee = c
+        .assignee
+        .filter(|a| *a != t.assignee.as_ref().map(|x| x.id.as_str()));
+    // Check everything first.
+    if let Some(to) = status {
+        check_transition(t.status, to)?;
     }
-    if let Some(a) = assignee {
-        let staff = store::users_of_kind(&app.db, &actor.scope, "staff", None).await?;
+    if let Some(Some(a)) = assignee {
+        let staff = store::users_of_kind(&app.db, actor.scope(), "staff", None).await?;
         if !staff.iter().any(|s| s.id == a) {
             return Err(AppError::field(
                 "assignee_id",
@@ -594,31 +592,98 @@ pub async fn assign(
             ));
         }
     }
-    store::set_assignee(&app.db, &actor.scope, &t.id, assignee).await?;
-    audit_ticket(
-        app,
-        actor,
-        ip,
-        t,
-        "ticket.assigned",
-        json!({ "number": t.number, "from": t.assignee.as_ref().map(|a| &a.id), "to": assignee }),
-    )
-    .await?;
-    let fresh = reload(app, &actor.scope, t.number).await?;
-    let assignee_name = fresh.assignee.as_ref().map(|a| a.name.clone());
+    if status.is_none() && priority.is_none() && assignee.is_none() {
+        return Ok(t.clone());
+    }
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    let mut changed = Vec::new();
+    if let Some(a) = assignee {
+        store::set_assignee(&mut tx, &t.id, a).await?;
+        audit_ticket(
+            &mut tx,
+            actor,
+            ip,
+            t,
+            "ticket.assigned",
+            json!({ "number": t.number, "from": t.assignee.as_ref().map(|a| &a.id), "to": a }),
+        )
+        .await?;
+        changed.push("assignee");
+    }
+    if let Some(p) = priority {
+        store::set_priority(&mut tx, t, p).await?;
+        audit_ticket(
+            &mut tx,
+            actor,
+            ip,
+            t,
+            "ticket.priority_changed",
+            json!({ "number": t.number, "from": t.priority.as_str(), "to": p.as_str() }),
+        )
+        .await?;
+        changed.push("priority");
+    }
+    if let Some(to) = status {
+        store::set_status(
+            &mut tx,
+            &t.id,
+            actor.user_id().as_str(),
+            &StatusChange {
+                from: t.status,
+                to,
+                reason: c.reason,
+            },
+            now_ms(),
+        )
+        .await
+        .map_err(conflict)?;
+        audit_ticket(
+            &mut tx,
+            actor,
+            ip,
+            t,
+            "ticket.status_changed",
+            json!({ "number": t.number, "from": t.status.as_str(), "to": to.as_str(), "reason": c.reason }),
+        )
+        .await?;
+        changed.push("status");
+    }
+    let fresh = reload(&mut tx, t.number).await?;
+    let mut extra = json!({ "changed": changed.join(",") });
+    if assignee.is_some() {
+        extra["assignee"] = json!(fresh.assignee.as_ref().map(|a| a.name.clone()));
+    }
     publish(
         app,
-        &actor.scope,
+        &mut tx,
         &fresh,
         "ticket.updated",
         false,
-        event_data(
-            &fresh,
-            fresh.status,
-            json!({ "changed": "assignee", "assignee": assignee_name }),
-        ),
+        event_data(&fresh, fresh.status, extra),
     )
-    .await;
+    .await?;
+    if let Some(to) = status {
+        let mut lines = vec![format!(
+            "Ticket #{} \"{}\" is now {}.",
+            t.number,
+            t.subject,
+            to.label().to_lowercase()
+        )];
+        if let Some(r) = c.reason {
+            lines.push(format!("Reason: {r}"));
+        }
+        email(
+            app,
+            &mut tx,
+            actor.user_id().as_str(),
+            &fresh,
+            Pref::Status,
+            &format!("[#{}] {}: {}", t.number, to.label(), t.subject),
+            lines,
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(fresh)
 }
 
@@ -630,16 +695,18 @@ pub async fn add_files(
     t: &Ticket,
     files: Vec<Upload>,
 ) -> AppResult<Ticket> {
-    if t.status.is_done() && actor.company_id.is_some() {
+    if t.status.is_done() && !actor.is_staff() {
         return Err(AppError::Unprocessable(
             "This ticket is finished. Reopen it to add files.".into(),
         ));
     }
-    let names = attach(app, actor, ip, t, None, false, files).await?;
-    let fresh = reload(app, &actor.scope, t.number).await?;
+    let mut written = Written::default();
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    let names = attach(app, &mut tx, &mut written, actor, ip, t, None, false, files).await?;
+    let fresh = reload(&mut tx, t.number).await?;
     publish(
         app,
-        &actor.scope,
+        &mut tx,
         &fresh,
         "ticket.updated",
         false,
@@ -649,6 +716,8 @@ pub async fn add_files(
             json!({ "changed": "attachments", "attachments": names }),
         ),
     )
-    .await;
+    .await?;
+    tx.commit().await?;
+    written.keep();
     Ok(fresh)
 }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{ALL_PRIORITIES, DUE_SOON_MS, Priority, Sla, SlaState, Status};
-use crate::db::{AnyRow, Db, DbError, DbResult, Row, flag, new_id, now_ms};
+use crate::db::{AnyRow, Db, DbError, DbResult, Row, TenantDb, TenantTx, flag, new_id, now_ms};
 use crate::tenancy::TenantScope;
 
 /// A person shown beside a ticket.
@@ -402,7 +402,7 @@ impl Query {
     fn push(&mut self, s: &str) {
         self.sql.push_str(s);
     }
-    async fn fetch_one(self, db: &Db, sql: &str) -> DbResult<AnyRow> {
+    async fn fetch_one(self, db: TenantDb<'_>, sql: &str) -> DbResult<AnyRow> {
         let mut q = sqlx::query(sql);
         for a in self.args {
             q = match a {
@@ -410,7 +410,7 @@ impl Query {
                 Arg::I(i) => q.bind(i),
             };
         }
-        Ok(q.fetch_one(db.pool()).await?)
+        Ok(q.fetch_one(db.reader()).await?)
     }
 }
 
@@ -593,7 +593,7 @@ pub async fn list(
     let lim = q.i(f.limit + 1);
     q.push(&format!(" ORDER BY {} LIMIT {lim}", qualify("t.", order)));
     let sql = db.json_rows_sql(SUMMARY_COLS, &q.sql, &qualify("j.", order));
-    let row = q.fetch_one(db, &sql).await?;
+    let row = q.fetch_one(db.tenant(scope), &sql).await?;
     let mut items: Vec<TicketSummary> = crate::db::json_rows::<SummaryRow>(&row)?
         .into_iter()
         .map(TicketSummary::from)
@@ -609,11 +609,26 @@ pub async fn list(
 
 /// A ticket by its number, with its cc list.
 pub async fn by_number(db: &Db, scope: &TenantScope, number: i64) -> DbResult<Option<Ticket>> {
+    let mut conn = db.tenant(scope).reader().acquire().await?;
+    ticket_on(&mut conn, scope.tenant_id().as_str(), number).await
+}
+
+/// A ticket as the action's transaction sees it (after its own changes).
+pub async fn by_number_in(tx: &mut TenantTx, number: i64) -> DbResult<Option<Ticket>> {
+    let tenant = tx.tenant_id().to_string();
+    ticket_on(tx.conn(), &tenant, number).await
+}
+
+async fn ticket_on(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &str,
+    number: i64,
+) -> DbResult<Option<Ticket>> {
     let sql = format!("{SELECT} WHERE t.tenant_id = $1 AND t.number = $2");
     let Some(row) = sqlx::query(&sql)
-        .bind(scope.tenant_id().as_str())
+        .bind(tenant)
         .bind(number)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *conn)
         .await?
     else {
         return Ok(None);
@@ -623,9 +638,9 @@ pub async fn by_number(db: &Db, scope: &TenantScope, number: i64) -> DbResult<Op
         "SELECT u.id, u.name FROM ticket_cc x JOIN users u ON u.id = x.user_id \
          WHERE x.tenant_id = $1 AND x.ticket_id = $2 ORDER BY u.name",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(tenant)
     .bind(&t.id)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?;
     t.cc = cc
         .iter()
@@ -665,7 +680,7 @@ pub async fn attachments(
     .bind(scope.tenant_id().as_str())
     .bind(ticket_id)
     .bind(i64::from(include_internal))
-    .fetch_all(db.pool())
+    .fetch_all(db.tenant(scope).reader())
     .await?;
     Ok(rows
         .iter()
@@ -689,7 +704,7 @@ pub async fn attachment(
     .bind(ticket_id)
     .bind(id)
     .bind(i64::from(include_internal))
-    .fetch_optional(db.pool())
+    .fetch_optional(db.tenant(scope).reader())
     .await?;
     Ok(row.map(|r| attachment_from_row(&r)).transpose()?)
 }
@@ -710,7 +725,7 @@ pub async fn comments(
     .bind(scope.tenant_id().as_str())
     .bind(ticket_id)
     .bind(i64::from(include_internal))
-    .fetch_all(db.pool())
+    .fetch_all(db.tenant(scope).reader())
     .await?;
     let files = attachments(db, scope, ticket_id, include_internal).await?;
     rows.iter()
@@ -747,7 +762,7 @@ pub async fn history(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResult<
     )
     .bind(scope.tenant_id().as_str())
     .bind(ticket_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.tenant(scope).reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -765,17 +780,18 @@ pub async fn history(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResult<
         .map_err(DbError::from)
 }
 
-/// SLA minutes `(first response, resolution)` of a priority, seeding the defaults when absent.
-pub async fn sla_minutes(db: &Db, scope: &TenantScope, p: Priority) -> DbResult<(i64, i64)> {
-    let get = || {
-        sqlx::query(
-            "SELECT first_response_minutes, resolution_minutes FROM sla_policies WHERE tenant_id = $1 AND priority = $2",
-        )
-        .bind(scope.tenant_id().as_str())
-        .bind(p.as_str())
-        .fetch_optional(db.pool())
-    };
-    if let Some(r) = get().await? {
+/// SLA minutes `(first response, resolution)` of a priority, seeding the defaults when absent,
+/// inside the action's transaction.
+pub async fn sla_minutes(tx: &mut TenantTx, p: Priority) -> DbResult<(i64, i64)> {
+    let tenant = tx.tenant_id().to_string();
+    let row = sqlx::query(
+        "SELECT first_response_minutes, resolution_minutes FROM sla_policies WHERE tenant_id = $1 AND priority = $2",
+    )
+    .bind(&tenant)
+    .bind(p.as_str())
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some(r) = row {
         return Ok((r.try_get(0)?, r.try_get(1)?));
     }
     for pr in ALL_PRIORITIES {
@@ -784,11 +800,11 @@ pub async fn sla_minutes(db: &Db, scope: &TenantScope, p: Priority) -> DbResult<
             "INSERT INTO sla_policies (tenant_id, priority, first_response_minutes, resolution_minutes) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, priority) DO NOTHING",
         )
-        .bind(scope.tenant_id().as_str())
+        .bind(&tenant)
         .bind(pr.as_str())
         .bind(f)
         .bind(r)
-        .execute(db.writer())
+        .execute(tx.conn())
         .await?;
     }
     Ok(p.default_sla())
@@ -820,16 +836,14 @@ pub struct NewTicket<'a> {
 /// Creates a ticket and records `audit` (completed with the ticket's id and number) in the
 /// same transaction; demo data, which has no request behind it, passes `None`.
 pub async fn create(
-    db: &Db,
-    scope: &TenantScope,
+    tx: &mut TenantTx,
     n: &NewTicket<'_>,
     audit: Option<crate::audit::Entry<'_>>,
 ) -> DbResult<(String, i64)> {
-    let (fr, res) = sla_minutes(db, scope, n.priority).await?;
+    let (fr, res) = sla_minutes(tx, n.priority).await?;
     let (fr_due, res_due) = super::due_times(n.now, fr, res);
     let html = super::render_markdown(n.description);
-    let tenant = scope.tenant_id().as_str();
-    let mut tx = db.writer().begin().await?;
+    let tenant = &tx.tenant_id().to_string();
     // The counter row serialises number allocation per tenant: no gaps from races, no duplicates.
     let number: i64 = sqlx::query(
         "INSERT INTO ticket_counters (tenant_id, last_number) VALUES ($1, 1001) \
@@ -837,7 +851,7 @@ pub async fn create(
          RETURNING last_number",
     )
     .bind(tenant)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?
     .try_get(0)?;
     let id = new_id();
@@ -860,7 +874,7 @@ pub async fn create(
     .bind(fr_due)
     .bind(res_due)
     .bind(n.now)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     for u in n.cc {
         sqlx::query(
@@ -869,7 +883,7 @@ pub async fn create(
         .bind(&id)
         .bind(u)
         .bind(tenant)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     }
     sqlx::query(
@@ -881,13 +895,12 @@ pub async fn create(
     .bind(&id)
     .bind(n.actor_id)
     .bind(n.now)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     if let Some(audit) = audit {
         let entry = audit.with("number", number).target("ticket", &id);
-        crate::audit::record_in(&mut tx, scope, entry).await?;
+        crate::audit::append(tx, entry).await?;
     }
-    tx.commit().await?;
     Ok((id, number))
 }
 
@@ -902,7 +915,7 @@ pub struct StatusChange<'a> {
 }
 
 async fn apply_status(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     tenant: &str,
     ticket_id: &str,
     actor_id: &str,
@@ -923,7 +936,7 @@ async fn apply_status(
     .bind(c.from.as_str())
     .bind(now)
     .bind(c.to.as_str())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::Conflict("ticket status changed".into()));
@@ -940,32 +953,21 @@ async fn apply_status(
     .bind(actor_id)
     .bind(c.reason)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
 /// Changes the status (checked against the transition table by the caller).
 pub async fn set_status(
-    db: &Db,
-    scope: &TenantScope,
+    tx: &mut TenantTx,
     ticket_id: &str,
     actor_id: &str,
     c: &StatusChange<'_>,
     now: i64,
 ) -> DbResult<()> {
-    let mut tx = db.writer().begin().await?;
-    apply_status(
-        &mut tx,
-        scope.tenant_id().as_str(),
-        ticket_id,
-        actor_id,
-        c,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let tenant = tx.tenant_id().to_string();
+    apply_status(tx.conn(), &tenant, ticket_id, actor_id, c, now).await
 }
 
 /// A new comment.
@@ -985,17 +987,15 @@ pub struct NewComment<'a> {
 }
 
 /// Adds a comment, its status change and its audit record (`audit`, completed with the
-/// comment's id) in one transaction; returns the comment id.
+/// comment's id) in the action's transaction; returns the comment id.
 pub async fn add_comment(
-    db: &Db,
-    scope: &TenantScope,
+    tx: &mut TenantTx,
     ticket_id: &str,
     c: &NewComment<'_>,
     audit: Option<crate::audit::Entry<'_>>,
 ) -> DbResult<String> {
-    let tenant = scope.tenant_id().as_str();
+    let tenant = &tx.tenant_id().to_string();
     let id = new_id();
-    let mut tx = db.writer().begin().await?;
     sqlx::query(
         "INSERT INTO ticket_comments (id, tenant_id, ticket_id, author_id, body, body_html, internal, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1008,7 +1008,7 @@ pub async fn add_comment(
     .bind(super::render_markdown(c.body))
     .bind(i64::from(c.internal))
     .bind(c.now)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     let first = if c.staff_public {
         "COALESCE(first_responded_at, $3)"
@@ -1021,61 +1021,60 @@ pub async fn add_comment(
     .bind(tenant)
     .bind(ticket_id)
     .bind(c.now)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     if let Some(s) = &c.status {
-        apply_status(&mut tx, tenant, ticket_id, c.author_id, s, c.now).await?;
+        apply_status(tx.conn(), tenant, ticket_id, c.author_id, s, c.now).await?;
     }
     if let Some(audit) = audit {
-        crate::audit::record_in(&mut tx, scope, audit.with("comment", id.as_str())).await?;
+        crate::audit::append(tx, audit.with("comment", id.as_str())).await?;
     }
-    tx.commit().await?;
     Ok(id)
 }
 
 /// Sets the priority and recomputes the SLA deadlines from the creation time.
-pub async fn set_priority(db: &Db, scope: &TenantScope, t: &Ticket, p: Priority) -> DbResult<()> {
-    let (fr, res) = sla_minutes(db, scope, p).await?;
+pub async fn set_priority(tx: &mut TenantTx, t: &Ticket, p: Priority) -> DbResult<()> {
+    let (fr, res) = sla_minutes(tx, p).await?;
+    let tenant = tx.tenant_id().to_string();
     let (fr_due, res_due) = super::due_times(t.created_at, fr, res);
     sqlx::query(
         "UPDATE tickets SET priority = $3, priority_rank = $4, first_response_due_at = $5, resolution_due_at = $6, \
          updated_at = $7 WHERE tenant_id = $1 AND id = $2",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(&t.id)
     .bind(p.as_str())
     .bind(p.rank())
     .bind(fr_due)
     .bind(res_due)
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
 
 /// Sets or clears the assignee.
 pub async fn set_assignee(
-    db: &Db,
-    scope: &TenantScope,
+    tx: &mut TenantTx,
     ticket_id: &str,
     assignee: Option<&str>,
 ) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
     sqlx::query(
         "UPDATE tickets SET assignee_id = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(ticket_id)
     .bind(assignee)
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
 
 /// Records an attachment whose file is already stored.
 pub async fn add_attachment(
-    db: &Db,
-    scope: &TenantScope,
+    tx: &mut TenantTx,
     ticket_id: &str,
     comment_id: Option<&str>,
     internal: bool,
@@ -1087,7 +1086,7 @@ pub async fn add_attachment(
          content_type, size, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&file.id)
-    .bind(scope.tenant_id().as_str())
+    .bind(tx.tenant_id().to_string())
     .bind(ticket_id)
     .bind(comment_id)
     .bind(i64::from(internal))
@@ -1096,13 +1095,13 @@ pub async fn add_attachment(
     .bind(file.content_type)
     .bind(file.size)
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(tx.conn())
     .await?;
     sqlx::query("UPDATE tickets SET updated_at = $3 WHERE tenant_id = $1 AND id = $2")
-        .bind(scope.tenant_id().as_str())
+        .bind(tx.tenant_id().to_string())
         .bind(ticket_id)
         .bind(now_ms())
-        .execute(db.writer())
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
@@ -1152,7 +1151,7 @@ pub async fn recipients(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResu
     )
     .bind(scope.tenant_id().as_str())
     .bind(ticket_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.tenant(scope).reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -1197,7 +1196,7 @@ pub async fn users_of_kind(
     .bind(scope.tenant_id().as_str())
     .bind(kind)
     .bind(company_id.unwrap_or(""))
-    .fetch_all(db.pool())
+    .fetch_all(db.tenant(scope).reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -1218,7 +1217,7 @@ pub async fn user_name(db: &Db, scope: &TenantScope, user_id: &str) -> DbResult<
     let row = sqlx::query("SELECT name FROM users WHERE tenant_id = $1 AND id = $2")
         .bind(scope.tenant_id().as_str())
         .bind(user_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.tenant(scope).reader())
         .await?;
     Ok(row
         .map(|r| r.try_get::<String, _>(0))
@@ -1240,7 +1239,7 @@ pub async fn mark_seen(
         sqlx::query("SELECT seen_at FROM ticket_reads WHERE user_id = $1 AND ticket_id = $2")
             .bind(user_id)
             .bind(ticket_id)
-            .fetch_optional(db.pool())
+            .fetch_optional(db.tenant(scope).reader())
             .await?;
     if let Some(row) = seen
         && row.try_get::<i64, _>("seen_at")? >= updated_at
@@ -1255,7 +1254,7 @@ pub async fn mark_seen(
     .bind(ticket_id)
     .bind(scope.tenant_id().as_str())
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(db.tenant(scope).writer())
     .await?;
     Ok(())
 }
@@ -1271,7 +1270,7 @@ pub async fn unseen_count(db: &Db, scope: &TenantScope, user_id: &str) -> DbResu
     )
     .bind(scope.tenant_id().as_str())
     .bind(user_id)
-    .fetch_one(db.pool())
+    .fetch_one(db.tenant(scope).reader())
     .await?;
     Ok(row.try_get("n")?)
 }

@@ -10,8 +10,9 @@ use crate::audit::{self, Entry};
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{Actor, Role, UserId};
 use crate::companies::Company;
-use crate::db::{Db, DbError, Row, now_ms};
+use crate::db::{Db, DbError, Row, TenantTx, now_ms};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::jobs::JobKind;
 use crate::tenancy::{Tenant, TenantScope};
 
 /// A person to invite, after the caller has chosen role and company.
@@ -101,19 +102,19 @@ pub async fn set_status_within_cap(
     user: &User,
     status: UserStatus,
 ) -> AppResult<()> {
-    let mut tx = db.writer().begin().await?;
+    let mut tx = db.tenant(scope).begin().await?;
     if let Some(c) = &user.company_id
         && user.status == UserStatus::Deactivated
         && status != UserStatus::Deactivated
     {
-        reserve_seat(&mut tx, scope, c.as_str()).await?;
+        reserve_seat(tx.conn(), scope, c.as_str()).await?;
     }
     sqlx::query("UPDATE users SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
         .bind(scope.tenant_id().as_str())
         .bind(user.id.as_str())
         .bind(status.as_str())
         .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(())
@@ -129,13 +130,13 @@ pub async fn invite(
     who: &Invitee<'_>,
 ) -> AppResult<User> {
     let company_id = who.company.map(|c| c.id.as_str());
-    let mut tx = app.db.writer().begin().await?;
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
     if let Some(c) = company_id {
-        reserve_seat(&mut tx, &actor.scope, c).await?;
+        reserve_seat(tx.conn(), actor.scope(), c).await?;
     }
     let id = super::insert(
-        &mut tx,
-        &actor.scope,
+        tx.conn(),
+        actor.scope(),
         &NewUser {
             email: who.email,
             name: who.name,
@@ -153,11 +154,17 @@ pub async fn invite(
         ),
         other => other.into(),
     })?;
-    tx.commit().await?;
-    send(app, tenant, inviter, who.email, who.name, &id, who.company).await?;
-    audit::record(
-        &app.db,
-        &actor.scope,
+    send(
+        &mut tx,
+        app,
+        tenant,
+        inviter,
+        (&id, who.email, who.name),
+        who.company,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
         Entry {
             ip: Some(ip),
             company_id,
@@ -168,23 +175,23 @@ pub async fn invite(
         },
     )
     .await?;
-    super::get(&app.db, &actor.scope, id.as_str())
+    tx.commit().await?;
+    super::get(&app.db, actor.scope(), id.as_str())
         .await?
         .ok_or(AppError::NotFound)
 }
 
-/// Issues a fresh token (retiring the old one) and emails the invitation link.
+/// Issues a fresh token (retiring the old one) and queues the invitation email, inside the
+/// action's transaction.
 async fn send(
+    tx: &mut TenantTx,
     app: &AppState,
     tenant: &Tenant,
     inviter: &str,
-    email: &str,
-    name: &str,
-    id: &UserId,
+    (id, email, name): (&UserId, &str, &str),
     company: Option<&Company>,
 ) -> AppResult<()> {
-    let scope = tenant.scope();
-    let token = tokens::issue(&app.db, &scope, id, Purpose::Invite).await?;
+    let token = tokens::issue(tx, id, Purpose::Invite).await?;
     let link = format!(
         "{}/invite/accept?tenant={}&token={token}",
         app.config.base_url, tenant.slug
@@ -200,21 +207,18 @@ async fn send(
         ),
     };
     // Queued, so the request never waits for SMTP; the worker retries failures.
-    crate::jobs::email::enqueue(
-        app,
-        &tenant.id,
-        &crate::jobs::email::EmailJob {
-            to: email.to_string(),
-            subject: "You are invited".into(),
-            lines: vec![
-                format!("Hello {name},"),
-                intro,
-                "Choose a password with the link below within 7 days.".into(),
-            ],
-            action_url: Some(link),
-            action_label: Some("Accept the invitation".into()),
-        },
-    )
+    crate::jobs::EmailJob {
+        to: email.to_string(),
+        subject: "You are invited".into(),
+        lines: vec![
+            format!("Hello {name},"),
+            intro,
+            "Choose a password with the link below within 7 days.".into(),
+        ],
+        action_url: Some(link),
+        action_label: Some("Accept the invitation".into()),
+    }
+    .enqueue(tx)
     .await?;
     Ok(())
 }
@@ -235,19 +239,18 @@ pub async fn resend(
                 .into(),
         ));
     }
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
     send(
+        &mut tx,
         app,
         tenant,
         inviter,
-        &user.email,
-        &user.name,
-        &user.id,
+        (&user.id, &user.email, &user.name),
         company,
     )
     .await?;
-    audit::record(
-        &app.db,
-        &actor.scope,
+    audit::append(
+        &mut tx,
         Entry {
             ip: Some(ip),
             company_id: user.company_id.as_ref().map(|c| c.as_str()),
@@ -258,6 +261,7 @@ pub async fn resend(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -269,18 +273,21 @@ pub async fn revoke(app: &AppState, actor: &Actor, ip: &str, user: &User) -> App
             "Only pending invitations can be revoked; deactivate members who have joined.".into(),
         ));
     }
-    let scope = &actor.scope;
+    let scope = actor.scope();
     let now = now_ms();
+    let mut tx = app.db.tenant(scope).begin().await?;
     sqlx::query(
         "UPDATE one_time_tokens SET used_at = $3 WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL",
     )
     .bind(scope.tenant_id().as_str())
     .bind(user.id.as_str())
     .bind(now)
-    .execute(app.db.writer())
+    .execute(tx.conn())
     .await?;
-    let mut tx = app.db.writer().begin().await?;
+    // Delete in a savepoint: if something already refers to the account, only the savepoint
+    // rolls back and the account is deactivated instead, still in this one transaction.
     let deleted = async {
+        let mut sp = sqlx::Connection::begin(tx.conn()).await?;
         for sql in [
             "DELETE FROM one_time_tokens WHERE tenant_id = $1 AND user_id = $2",
             "DELETE FROM notification_prefs WHERE tenant_id = $1 AND user_id = $2",
@@ -289,27 +296,29 @@ pub async fn revoke(app: &AppState, actor: &Actor, ip: &str, user: &User) -> App
             sqlx::query(sql)
                 .bind(scope.tenant_id().as_str())
                 .bind(user.id.as_str())
-                .execute(&mut *tx)
+                .execute(&mut *sp)
                 .await?;
         }
-        Ok::<_, sqlx::Error>(())
+        sp.commit().await
     }
     .await;
     let removed = match deleted {
-        Ok(()) => {
-            tx.commit().await?;
-            true
-        }
+        Ok(()) => true,
         Err(e) => {
             tracing::info!(error = %e, "invited user is referenced; deactivating instead");
-            drop(tx);
-            super::set_status(&app.db, scope, &user.id, UserStatus::Deactivated).await?;
+            sqlx::query(
+                "UPDATE users SET status = 'deactivated', updated_at = $3 WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(scope.tenant_id().as_str())
+            .bind(user.id.as_str())
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
             false
         }
     };
-    audit::record(
-        &app.db,
-        scope,
+    audit::append(
+        &mut tx,
         Entry {
             ip: Some(ip),
             company_id: user.company_id.as_ref().map(|c| c.as_str()),
@@ -320,5 +329,6 @@ pub async fn revoke(app: &AppState, actor: &Actor, ip: &str, user: &User) -> App
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod invitations;
 pub mod routes;
+pub mod service;
 
 use serde::Serialize;
 
@@ -117,7 +118,7 @@ pub async fn find_for_login(
     let row = sqlx::query(&sql)
         .bind(scope.tenant_id().as_str())
         .bind(email)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.tenant(scope).reader())
         .await?;
     let Some(r) = row else { return Ok(None) };
     let company_status: Option<String> = r.try_get("company_status")?;
@@ -137,7 +138,7 @@ pub async fn get(db: &Db, scope: &TenantScope, id: &str) -> DbResult<Option<User
     let row = sqlx::query(&sql)
         .bind(scope.tenant_id().as_str())
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.tenant(scope).reader())
         .await?;
     Ok(row.map(|r| user_from_row(&r)).transpose()?)
 }
@@ -160,7 +161,7 @@ pub async fn list(
         .bind(company.unwrap_or(""))
         .bind(cursor.unwrap_or(""))
         .bind(limit)
-        .fetch_all(db.pool())
+        .fetch_all(db.tenant(scope).reader())
         .await?;
     rows.iter().map(|r| Ok(user_from_row(r)?)).collect()
 }
@@ -183,7 +184,7 @@ pub struct NewUser<'a> {
 
 /// Creates a user; an email already used in the tenant is a conflict.
 pub async fn create(db: &Db, scope: &TenantScope, u: &NewUser<'_>) -> DbResult<UserId> {
-    let mut conn = db.writer().acquire().await?;
+    let mut conn = db.tenant(scope).writer().acquire().await?;
     insert(&mut conn, scope, u).await
 }
 
@@ -217,11 +218,11 @@ pub async fn insert(
 /// Changes a user's role.
 pub async fn set_role(db: &Db, actor: &Actor, id: &UserId, role: Role) -> DbResult<()> {
     sqlx::query("UPDATE users SET role = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
-        .bind(actor.scope.tenant_id().as_str())
+        .bind(actor.scope().tenant_id().as_str())
         .bind(id.as_str())
         .bind(role.stored_role())
         .bind(now_ms())
-        .execute(db.writer())
+        .execute(db.tenant(actor.scope()).writer())
         .await?;
     Ok(())
 }
@@ -238,7 +239,7 @@ pub async fn set_status(
         .bind(id.as_str())
         .bind(status.as_str())
         .bind(now_ms())
-        .execute(db.writer())
+        .execute(db.tenant(scope).writer())
         .await?;
     Ok(())
 }
@@ -261,7 +262,7 @@ pub async fn set_password(
     .bind(hash)
     .bind(name)
     .bind(now_ms())
-    .execute(db.writer())
+    .execute(db.tenant(scope).writer())
     .await?;
     Ok(())
 }
@@ -272,7 +273,7 @@ pub async fn record_login(db: &Db, scope: &TenantScope, id: &UserId) -> DbResult
         .bind(scope.tenant_id().as_str())
         .bind(id.as_str())
         .bind(now_ms())
-        .execute(db.writer())
+        .execute(db.tenant(scope).writer())
         .await?;
     Ok(())
 }
@@ -283,7 +284,7 @@ pub async fn active_staff_admins(db: &Db, scope: &TenantScope) -> DbResult<i64> 
         "SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND kind = 'staff' AND role = 'admin' AND status = 'active'",
     )
     .bind(scope.tenant_id().as_str())
-    .fetch_one(db.pool())
+    .fetch_one(db.tenant(scope).reader())
     .await?;
     Ok(r.try_get("n")?)
 }
@@ -296,7 +297,7 @@ pub async fn active_company_admins(db: &Db, scope: &TenantScope, company: &str) 
     )
     .bind(scope.tenant_id().as_str())
     .bind(company)
-    .fetch_one(db.pool())
+    .fetch_one(db.tenant(scope).reader())
     .await?;
     Ok(r.try_get("n")?)
 }

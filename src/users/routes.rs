@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::{User, UserStatus, invitations};
+use super::service::{Policy, Update};
+use super::{User, invitations};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::{ALL_ROLES, Actor, Permission, Role, StaffUser, UserKind, sessions};
@@ -105,7 +105,7 @@ async fn list_view(
     let company = q.company.as_deref().filter(|c| !c.is_empty());
     let users = super::list(
         &app.db,
-        &actor.scope,
+        actor.scope(),
         company,
         q.cursor.as_deref(),
         PAGE_SIZE,
@@ -114,7 +114,7 @@ async fn list_view(
     let next_cursor = (users.len() as i64 == PAGE_SIZE)
         .then(|| users.last().map(|u| u.email.clone()))
         .flatten();
-    let companies = companies::list(&app.db, &actor.scope, None, 500).await?;
+    let companies = companies::list(&app.db, actor.scope(), None, 500).await?;
     let mut r = render(&ListPage {
         page: PageCtx::new(ctx),
         users,
@@ -176,7 +176,7 @@ async fn invite(
     }
     let mut company = None;
     if role.is_some_and(|r| r.kind() == UserKind::Client) {
-        match companies::get(&app.db, &actor.scope, input.company_id.trim()).await? {
+        match companies::get(&app.db, actor.scope(), input.company_id.trim()).await? {
             Some(c) if c.status == "active" => company = Some(c),
             Some(_) => errs.push(FieldError {
                 field: "company_id".into(),
@@ -235,21 +235,9 @@ async fn invite_form(
 }
 
 async fn find(app: &AppState, actor: &Actor, id: &str) -> AppResult<User> {
-    super::get(&app.db, &actor.scope, id)
+    super::get(&app.db, actor.scope(), id)
         .await?
         .ok_or(AppError::NotFound)
-}
-
-async fn guard_last_admin(app: &AppState, actor: &Actor, user: &User) -> AppResult<()> {
-    if user.role == Role::StaffAdmin
-        && user.status == UserStatus::Active
-        && super::active_staff_admins(&app.db, &actor.scope).await? <= 1
-    {
-        return Err(AppError::Unprocessable(
-            "The organisation must keep at least one active staff admin.".into(),
-        ));
-    }
-    Ok(())
 }
 
 async fn change_role(
@@ -259,39 +247,17 @@ async fn change_role(
     id: &str,
     role_key: &str,
 ) -> AppResult<User> {
-    let user = find(app, actor, id).await?;
-    if user.id == actor.user_id {
-        return Err(AppError::Unprocessable(
-            "You cannot change your own role; ask another admin.".into(),
-        ));
-    }
-    let Some(role) = Role::from_key(role_key).filter(|r| r.kind() == user.role.kind()) else {
-        return Err(AppError::field(
-            "role",
-            "Choose a role of the same kind (staff, client or member).",
-        ));
-    };
-    if role == user.role {
-        return Ok(user);
-    }
-    guard_last_admin(app, actor, &user).await?;
-    super::set_role(&app.db, actor, &user.id, role).await?;
-    // Sessions carry the old permissions' trust; the user signs in again.
-    sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
-    audit::record(
-        &app.db,
-        &actor.scope,
-        Entry {
-            ip: Some(ip),
-            company_id: user.company_id.as_ref().map(|c| c.as_str()),
-            detail: json!({ "from": user.role.key(), "to": role.key() }),
-            ..Entry::new("user.role_changed")
-                .by(actor)
-                .target("user", user.id.as_str())
+    update(
+        app,
+        actor,
+        ip,
+        id,
+        Update {
+            role: Some(role_key),
+            active: None,
         },
     )
-    .await?;
-    find(app, actor, id).await
+    .await
 }
 
 async fn set_active(
@@ -301,47 +267,29 @@ async fn set_active(
     id: &str,
     active: bool,
 ) -> AppResult<User> {
-    let user = find(app, actor, id).await?;
-    if !active {
-        if user.id == actor.user_id {
-            return Err(AppError::Unprocessable(
-                "You cannot deactivate yourself.".into(),
-            ));
-        }
-        guard_last_admin(app, actor, &user).await?;
-    }
-    let status = match (active, user.status) {
-        (false, _) => UserStatus::Deactivated,
-        (true, UserStatus::Deactivated) => {
-            let rec = super::find_for_login(&app.db, &actor.scope, &user.email).await?;
-            if rec.is_some_and(|r| r.password_hash.is_some()) {
-                UserStatus::Active
-            } else {
-                UserStatus::Invited
-            }
-        }
-        (true, s) => s,
-    };
-    invitations::set_status_within_cap(&app.db, &actor.scope, &user, status).await?;
-    if !active {
-        sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
-    }
-    audit::record(
-        &app.db,
-        &actor.scope,
-        Entry {
-            ip: Some(ip),
-            company_id: user.company_id.as_ref().map(|c| c.as_str()),
-            ..Entry::new(if active {
-                "user.activated"
-            } else {
-                "user.deactivated"
-            })
-            .by(actor)
-            .target("user", user.id.as_str())
+    update(
+        app,
+        actor,
+        ip,
+        id,
+        Update {
+            role: None,
+            active: Some(active),
         },
     )
-    .await?;
+    .await
+}
+
+/// Role and status together, checked before either is written (one transaction).
+async fn update(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    id: &str,
+    u: Update<'_>,
+) -> AppResult<User> {
+    let user = find(app, actor, id).await?;
+    super::service::update(app, actor, ip, Policy::Staff, &user, u).await?;
     find(app, actor, id).await
 }
 
@@ -420,7 +368,7 @@ async fn resend_form(
     let r = async {
         let user = find(&app, &actor, &id).await?;
         let company = match &user.company_id {
-            Some(c) => companies::get(&app.db, &actor.scope, c.as_str()).await?,
+            Some(c) => companies::get(&app.db, actor.scope(), c.as_str()).await?,
             None => None,
         };
         invitations::resend(
@@ -464,11 +412,11 @@ async fn reset_mfa(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResu
             "Two-step sign-in is not on for this person.".into(),
         ));
     }
-    crate::mfa::disable(&app.db, &actor.scope, &user.id).await?;
-    sessions::end_all_for_user(&app.db, &actor.scope, &user.id, None).await?;
+    crate::mfa::disable(&app.db, actor.scope(), &user.id).await?;
+    sessions::end_all_for_user(&app.db, actor.scope(), &user.id, None).await?;
     audit::record(
         &app.db,
-        &actor.scope,
+        actor.scope(),
         Entry {
             ip: Some(ip),
             company_id: user.company_id.as_ref().map(|c| c.as_str()),
@@ -507,7 +455,7 @@ async fn api_list(
     let limit = q.limit.unwrap_or(PAGE_SIZE).clamp(1, 200);
     let items = super::list(
         &app.db,
-        &actor.scope,
+        actor.scope(),
         q.company.as_deref().filter(|c| !c.is_empty()),
         q.cursor.as_deref(),
         limit,
@@ -554,13 +502,10 @@ async fn api_update(
     Json(b): Json<UpdateBody>,
 ) -> AppResult<Json<User>> {
     let actor = staff.require(Permission::ManageUsers)?;
-    find(&app, &actor, &id).await?;
     let active = crate::http::parse_active(b.status.as_deref())?;
-    if let Some(role) = &b.role {
-        change_role(&app, &actor, &ctx.ip, &id, role).await?;
-    }
-    if let Some(active) = active {
-        set_active(&app, &actor, &ctx.ip, &id, active).await?;
-    }
-    Ok(Json(find(&app, &actor, &id).await?))
+    let u = Update {
+        role: b.role.as_deref(),
+        active,
+    };
+    Ok(Json(update(&app, &actor, &ctx.ip, &id, u).await?))
 }

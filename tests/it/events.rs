@@ -96,7 +96,7 @@ impl SseClient {
 async fn ids(app: &TestApp) -> (String, String, String) {
     use sqlx::Row;
     let acme: String = sqlx::query("SELECT id FROM tenants WHERE slug = 'acme'")
-        .fetch_one(app.state.db.pool())
+        .fetch_one(app.state.db.operator("test").reader())
         .await
         .unwrap()
         .get(0);

@@ -10,7 +10,7 @@ async fn tenant_id(app: &TestApp, slug: &str) -> String {
     use sqlx::Row;
     sqlx::query("SELECT id FROM tenants WHERE slug = $1")
         .bind(slug)
-        .fetch_one(app.state.db.pool())
+        .fetch_one(app.state.db.operator("test").reader())
         .await
         .unwrap()
         .get::<String, _>(0)
@@ -22,7 +22,7 @@ async fn concurrent_workers_send_each_job_once(app: TestApp) {
     let acme = tenant_id(&app, "acme").await;
     let n = 40;
     for i in 0..n {
-        portico::jobs::enqueue(
+        portico::jobs::enqueue_operator(
             &app.state.db,
             Some(&acme),
             portico::jobs::EMAIL,
@@ -54,7 +54,7 @@ async fn concurrent_workers_send_each_job_once(app: TestApp) {
     let done: i64 = sqlx::query(
         "SELECT COUNT(*) FROM jobs WHERE status = 'done' AND attempts = 1 AND locked_by IS NULL",
     )
-    .fetch_one(app.state.db.pool())
+    .fetch_one(app.state.db.operator("test").reader())
     .await
     .unwrap()
     .get(0);
@@ -67,7 +67,7 @@ crate::db_test!(
 
 async fn expired_lease_is_taken_over(app: TestApp) {
     let acme = tenant_id(&app, "acme").await;
-    let id = portico::jobs::enqueue(
+    let id = portico::jobs::enqueue_operator(
         &app.state.db,
         Some(&acme),
         portico::jobs::EMAIL,
@@ -82,7 +82,7 @@ async fn expired_lease_is_taken_over(app: TestApp) {
     )
     .bind(&id)
     .bind(portico::db::now_ms() - 1)
-    .execute(app.state.db.pool())
+    .execute(app.state.db.operator("test").reader())
     .await
     .unwrap();
     app.drain_jobs().await;
@@ -101,7 +101,7 @@ crate::db_test!(
 
 async fn unknown_payload_fails_without_retry(app: TestApp) {
     let acme = tenant_id(&app, "acme").await;
-    portico::jobs::enqueue(
+    portico::jobs::enqueue_operator(
         &app.state.db,
         Some(&acme),
         portico::jobs::EMAIL,
@@ -145,7 +145,7 @@ async fn staff_see_and_retry_failed_jobs(db: Db) {
     // Out of attempts: the next failure is final.
     sqlx::query("UPDATE jobs SET max_attempts = 2, run_at = $1 WHERE kind = 'email'")
         .bind(portico::db::now_ms())
-        .execute(app.state.db.pool())
+        .execute(app.state.db.operator("test").reader())
         .await
         .unwrap();
     app.drain_jobs().await;
@@ -260,7 +260,7 @@ async fn staff_see_and_retry_failed_jobs(db: Db) {
     // A job that is neither failed nor waiting to retry cannot be retried.
     sqlx::query("UPDATE jobs SET status = 'done' WHERE id = $1")
         .bind(&id)
-        .execute(app.state.db.pool())
+        .execute(app.state.db.operator("test").reader())
         .await
         .unwrap();
     let r = staff

@@ -105,7 +105,7 @@ async fn enrol_sign_in_recover_disable(app: TestApp) {
     let stored: String = {
         use sqlx::Row;
         sqlx::query("SELECT mfa_secret FROM users WHERE email = 'bob@globex.example'")
-            .fetch_one(app.state.db.pool())
+            .fetch_one(app.state.db.operator("test").reader())
             .await
             .unwrap()
             .get("mfa_secret")

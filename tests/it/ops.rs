@@ -115,7 +115,7 @@ async fn demo_seed_is_idempotent(app: TestApp) {
         let db = app.state.db.clone();
         async move {
             sqlx::query(sql)
-                .fetch_one(db.pool())
+                .fetch_one(db.operator("test").reader())
                 .await
                 .unwrap()
                 .get::<i64, _>(0)

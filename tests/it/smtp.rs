@@ -207,7 +207,7 @@ async fn job_column(app: &TestApp, col: &str) -> String {
     sqlx::query(&format!(
         "SELECT {col} FROM jobs WHERE kind = 'email' ORDER BY id DESC LIMIT 1"
     ))
-    .fetch_one(app.state.db.pool())
+    .fetch_one(app.state.db.operator("test").reader())
     .await
     .expect("job row")
     .get::<String, _>(0)
@@ -219,7 +219,7 @@ pub async fn newest_job(app: &TestApp) -> (i64, String, i64, Option<String>) {
     let r = sqlx::query(
         "SELECT attempts, status, run_at, last_error FROM jobs WHERE kind = 'email' ORDER BY id DESC LIMIT 1",
     )
-    .fetch_one(app.state.db.pool())
+    .fetch_one(app.state.db.operator("test").reader())
     .await
     .expect("job row");
     (

@@ -217,7 +217,7 @@ impl TestApp {
         use sqlx::Row;
         sqlx::query(sql)
             .bind(bind)
-            .fetch_one(self.state.db.pool())
+            .fetch_one(self.state.db.operator("test").reader())
             .await
             .expect(sql)
             .get::<i64, _>(0)
@@ -241,7 +241,7 @@ impl TestApp {
             "SELECT a.action FROM audit_log a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = $1 ORDER BY a.seq",
         )
         .bind(tenant)
-        .fetch_all(self.state.db.pool())
+        .fetch_all(self.state.db.operator("test").reader())
         .await
         .expect("audit rows");
         rows.iter().map(|r| r.get::<String, _>("action")).collect()
@@ -271,7 +271,7 @@ impl TestApp {
         for b in binds {
             q = q.bind(*b);
         }
-        q.fetch_one(self.state.db.pool())
+        q.fetch_one(self.state.db.operator("test").reader())
             .await
             .expect(sql)
             .get::<String, _>(0)

@@ -192,7 +192,7 @@ async fn invite_resend_revoke_and_roles(app: TestApp) {
     // After 7 days the link is dead and the page says so.
     sqlx::query("UPDATE one_time_tokens SET expires_at = 1 WHERE user_id = $1")
         .bind(&carol_id)
-        .execute(app.state.db.pool())
+        .execute(app.state.db.operator("test").reader())
         .await
         .unwrap();
     assert!(
@@ -349,7 +349,7 @@ async fn invite_resend_revoke_and_roles(app: TestApp) {
         "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'user.invited' AND company_id = $1",
     )
     .bind(app.company_id("acme", "Globex").await)
-    .fetch_one(app.state.db.pool())
+    .fetch_one(app.state.db.operator("test").reader())
     .await
     .unwrap()
     .get("n");
@@ -359,7 +359,7 @@ crate::db_test!(team_invite_flow, invite_resend_revoke_and_roles);
 
 async fn switch_to_team_plan(app: &TestApp) {
     sqlx::query("UPDATE tenants SET plan = 'team' WHERE slug = 'acme'")
-        .execute(app.state.db.pool())
+        .execute(app.state.db.operator("test").reader())
         .await
         .unwrap();
 }
@@ -518,7 +518,7 @@ async fn concurrent_invitations_take_one_seat(app: TestApp) {
             "SELECT COUNT(*) AS n FROM users WHERE company_id = $1 AND status IN ('active', 'invited')",
         )
         .bind(app.company_id("acme", "Globex").await)
-        .fetch_one(app.state.db.pool())
+        .fetch_one(app.state.db.operator("test").reader())
         .await
         .unwrap()
         .get("n");
@@ -528,7 +528,7 @@ async fn concurrent_invitations_take_one_seat(app: TestApp) {
             let email = format!("r{round}-{i}@globex.example");
             let found: Option<String> = sqlx::query("SELECT id FROM users WHERE email = $1")
                 .bind(&email)
-                .fetch_optional(app.state.db.pool())
+                .fetch_optional(app.state.db.operator("test").reader())
                 .await
                 .unwrap()
                 .map(|r| r.get("id"));

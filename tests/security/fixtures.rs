@@ -97,16 +97,12 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             let tenant = portico::tenancy::store::by_slug(&app.state.db, "acme")
                 .await
                 .ok()??;
-            let job = portico::jobs::email::enqueue(
-                &app.state,
-                &tenant.id,
-                &portico::jobs::email::EmailJob {
-                    to: "not-an-address".into(),
-                    subject: "Victim job".into(),
-                    lines: vec![],
-                    action_url: None,
-                    action_label: None,
-                },
+            let job = portico::jobs::enqueue_operator(
+                &app.state.db,
+                Some(tenant.id.as_str()),
+                "email",
+                &json!({ "to": "not-an-address", "subject": "Victim job", "lines": [] }),
+                0,
             )
             .await
             .ok()?;
@@ -132,7 +128,7 @@ async fn globex_ticket(app: &TestApp) -> i64 {
     use sqlx::Row;
     sqlx::query("SELECT number FROM tickets WHERE subject = $1")
         .bind(GLOBEX_TICKET)
-        .fetch_one(app.state.db.pool())
+        .fetch_one(app.state.db.operator("test").reader())
         .await
         .expect("demo ticket")
         .get::<i64, _>(0)
@@ -147,7 +143,7 @@ async fn globex_attachment(app: &TestApp) -> (i64, String) {
     )
     .bind(n)
     .bind(GLOBEX_TICKET)
-    .fetch_one(app.state.db.pool())
+    .fetch_one(app.state.db.operator("test").reader())
     .await
     .expect("ticket");
     let (ticket, tenant, uploader): (String, String, String) = (row.get(0), row.get(1), row.get(2));
@@ -164,7 +160,7 @@ async fn globex_attachment(app: &TestApp) -> (i64, String) {
     .bind(&tenant)
     .bind(&ticket)
     .bind(&uploader)
-    .execute(app.state.db.pool())
+    .execute(app.state.db.operator("test").reader())
     .await
     .expect("attachment row");
     (n, id)

@@ -23,7 +23,7 @@ async fn bad_bodies_and_parameters(app: TestApp) {
     let before: i64 = {
         use sqlx::Row;
         sqlx::query("SELECT COUNT(*) FROM companies")
-            .fetch_one(app.state.db.pool())
+            .fetch_one(app.state.db.operator("test").reader())
             .await
             .unwrap()
             .get(0)
@@ -120,7 +120,7 @@ async fn bad_bodies_and_parameters(app: TestApp) {
     let after: i64 = {
         use sqlx::Row;
         sqlx::query("SELECT COUNT(*) FROM companies")
-            .fetch_one(app.state.db.pool())
+            .fetch_one(app.state.db.operator("test").reader())
             .await
             .unwrap()
             .get(0)
