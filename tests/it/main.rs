@@ -2,6 +2,7 @@
 
 mod support;
 
+mod actions;
 mod audit;
 mod auth;
 mod cli;
