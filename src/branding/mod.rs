@@ -5,7 +5,7 @@ pub mod routes;
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::{Db, DbResult, Row, now_ms};
+use crate::db::{Db, DbResult, Row, TenantTx, now_ms};
 use crate::error::{AppError, FieldError};
 use crate::tenancy::{DEFAULT_MSP_ACCENT, MISSION_ACCENT, OrgType, Tenant, TenantScope};
 
@@ -311,13 +311,14 @@ impl BrandingInput {
 }
 
 /// Stores validated branding.
-pub async fn save(db: &Db, scope: &TenantScope, b: &ValidBranding) -> DbResult<()> {
+pub async fn save(tx: &mut TenantTx, b: &ValidBranding) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
     sqlx::query(
         "UPDATE tenants SET portal_name = $2, logo_url = $3, favicon_url = $4, primary_color = $5, \
          accent_color = $6, welcome_text = $7, login_background_url = $8, powered_by_visible = $9, \
          custom_css = $10, support_email = $11, updated_at = $12 WHERE id = $1",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(&b.portal_name)
     .bind(&b.logo_url)
     .bind(&b.favicon_url)
@@ -329,7 +330,7 @@ pub async fn save(db: &Db, scope: &TenantScope, b: &ValidBranding) -> DbResult<(
     .bind(&b.custom_css)
     .bind(&b.support_email)
     .bind(now_ms())
-    .execute(db.tenant(scope).writer())
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

@@ -166,7 +166,8 @@ async fn edit_page(
 async fn save(app: &AppState, actor: &Actor, ip: &str, input: &BrandingInput) -> AppResult<()> {
     let allowed = super::custom_css_allowed(&app.db, actor.scope()).await?;
     let valid = input.validate(allowed)?;
-    super::save(&app.db, actor.scope(), &valid).await?;
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    super::save(&mut tx, &valid).await?;
     let changed: Vec<&str> = [
         "portal_name",
         "logo_url",
@@ -180,9 +181,8 @@ async fn save(app: &AppState, actor: &Actor, ip: &str, input: &BrandingInput) ->
         "support_email",
     ]
     .to_vec();
-    audit::record(
-        &app.db,
-        actor.scope(),
+    audit::append(
+        &mut tx,
         Entry {
             ip: Some(ip),
             detail: json!({ "fields": changed }),
@@ -192,6 +192,7 @@ async fn save(app: &AppState, actor: &Actor, ip: &str, input: &BrandingInput) ->
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::auth::{Principal, Role, UserId, UserKind};
-use crate::db::{Db, DbResult, Row, flag, now_ms};
+use crate::db::{Db, DbResult, Row, TenantTx, flag, now_ms};
 use crate::tenancy::TenantScope;
 
 /// Number of recovery codes handed out at a time.
@@ -181,24 +181,23 @@ pub async fn enable(db: &Db, scope: &TenantScope, user: &UserId, step: i64) -> D
     Ok(())
 }
 
-/// Turns two-step sign-in off and forgets the secret and recovery codes.
-pub async fn disable(db: &Db, scope: &TenantScope, user: &UserId) -> DbResult<()> {
-    let mut tx = db.tenant(scope).begin().await?;
+/// Turns two-step sign-in off for `user`, inside the action's transaction.
+pub async fn disable(tx: &mut TenantTx, user: &UserId) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
     sqlx::query(
         "UPDATE users SET mfa_secret = NULL, mfa_pending_secret = NULL, mfa_enabled_at = NULL, \
          mfa_last_step = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(user.as_str())
     .bind(now_ms())
     .execute(tx.conn())
     .await?;
     sqlx::query("DELETE FROM mfa_recovery_codes WHERE tenant_id = $1 AND user_id = $2")
-        .bind(scope.tenant_id().as_str())
+        .bind(&tenant)
         .bind(user.as_str())
         .execute(tx.conn())
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -439,8 +439,10 @@ async fn disable_form(
         );
         return setup_view(&app, &ctx, &p, Vec::new(), "disable", Some(&e)).await;
     }
-    super::disable(&app.db, &scope, &p.user_id).await?;
-    audit::record(&app.db, &scope, audit_entry(&p, &ctx.ip, "mfa.disabled")).await?;
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    super::disable(&mut tx, &p.user_id).await?;
+    audit::append(&mut tx, audit_entry(&p, &ctx.ip, "mfa.disabled")).await?;
+    tx.commit().await?;
     Ok(Redirect::to(&format!(
         "{}?notice=mfa_disabled",
         crate::profile::routes::base(&p)

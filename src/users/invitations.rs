@@ -10,7 +10,7 @@ use crate::audit::{self, Entry};
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{Actor, Role, UserId};
 use crate::companies::Company;
-use crate::db::{Db, DbError, Row, TenantTx, now_ms};
+use crate::db::{DbError, Row, TenantTx, now_ms};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::jobs::JobKind;
 use crate::tenancy::{Tenant, TenantScope};
@@ -91,32 +91,6 @@ pub async fn reserve_seat(
         let plan: String = row.try_get("plan")?;
         return Err(cap_error(&plan, max));
     }
-    Ok(())
-}
-
-/// Sets a user's status, taking a seat atomically when a client user comes back from
-/// deactivation.
-pub async fn set_status_within_cap(
-    db: &Db,
-    scope: &TenantScope,
-    user: &User,
-    status: UserStatus,
-) -> AppResult<()> {
-    let mut tx = db.tenant(scope).begin().await?;
-    if let Some(c) = &user.company_id
-        && user.status == UserStatus::Deactivated
-        && status != UserStatus::Deactivated
-    {
-        reserve_seat(tx.conn(), scope, c.as_str()).await?;
-    }
-    sqlx::query("UPDATE users SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
-        .bind(scope.tenant_id().as_str())
-        .bind(user.id.as_str())
-        .bind(status.as_str())
-        .bind(now_ms())
-        .execute(tx.conn())
-        .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@ pub mod service;
 
 use serde::Serialize;
 
-use crate::auth::{Actor, Role, UserId};
+use crate::auth::{Role, UserId};
 use crate::companies::CompanyId;
 use crate::db::{AnyRow, Db, DbResult, Row, new_id, now_ms};
 use crate::tenancy::TenantScope;
@@ -215,18 +215,6 @@ pub async fn insert(
     Ok(UserId(id))
 }
 
-/// Changes a user's role.
-pub async fn set_role(db: &Db, actor: &Actor, id: &UserId, role: Role) -> DbResult<()> {
-    sqlx::query("UPDATE users SET role = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
-        .bind(actor.scope().tenant_id().as_str())
-        .bind(id.as_str())
-        .bind(role.stored_role())
-        .bind(now_ms())
-        .execute(db.tenant(actor.scope()).writer())
-        .await?;
-    Ok(())
-}
-
 /// Changes a user's status.
 pub async fn set_status(
     db: &Db,
@@ -276,28 +264,4 @@ pub async fn record_login(db: &Db, scope: &TenantScope, id: &UserId) -> DbResult
         .execute(db.tenant(scope).writer())
         .await?;
     Ok(())
-}
-
-/// Number of active staff admins (a tenant must keep one).
-pub async fn active_staff_admins(db: &Db, scope: &TenantScope) -> DbResult<i64> {
-    let r = sqlx::query(
-        "SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND kind = 'staff' AND role = 'admin' AND status = 'active'",
-    )
-    .bind(scope.tenant_id().as_str())
-    .fetch_one(db.tenant(scope).reader())
-    .await?;
-    Ok(r.try_get("n")?)
-}
-
-/// Number of active company admins of a client company (a company must keep one).
-pub async fn active_company_admins(db: &Db, scope: &TenantScope, company: &str) -> DbResult<i64> {
-    let r = sqlx::query(
-        "SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND company_id = $2 AND kind = 'client' \
-         AND role = 'admin' AND status = 'active'",
-    )
-    .bind(scope.tenant_id().as_str())
-    .bind(company)
-    .fetch_one(db.tenant(scope).reader())
-    .await?;
-    Ok(r.try_get("n")?)
 }

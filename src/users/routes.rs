@@ -412,11 +412,11 @@ async fn reset_mfa(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResu
             "Two-step sign-in is not on for this person.".into(),
         ));
     }
-    crate::mfa::disable(&app.db, actor.scope(), &user.id).await?;
-    sessions::end_all_for_user(&app.db, actor.scope(), &user.id, None).await?;
-    audit::record(
-        &app.db,
-        actor.scope(),
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    crate::mfa::disable(&mut tx, &user.id).await?;
+    sessions::end_all_for_user_in(&mut tx, &user.id, None).await?;
+    audit::append(
+        &mut tx,
         Entry {
             ip: Some(ip),
             company_id: user.company_id.as_ref().map(|c| c.as_str()),
@@ -426,6 +426,7 @@ async fn reset_mfa(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResu
         },
     )
     .await?;
+    tx.commit().await?;
     find(app, actor, id).await
 }
 
