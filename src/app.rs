@@ -103,11 +103,15 @@ fn api() -> ApiRouter {
         .merge(crate::events::routes::api())
 }
 
-/// Every `(path, method)` of the JSON API and operations endpoints.
+/// The OpenAPI document, generated from the routes of the JSON API and operations endpoints.
+pub fn openapi_document() -> &'static serde_json::Value {
+    static DOC: OnceLock<serde_json::Value> = OnceLock::new();
+    DOC.get_or_init(|| api().merge(crate::ops::routes()).into_parts().1)
+}
+
+/// Every `(path, method)` of the JSON API and operations endpoints, as the router serves them.
 pub fn documented_routes() -> BTreeSet<(String, String)> {
-    let (_, mut routes) = api().into_parts();
-    routes.extend(crate::ops::routes().into_parts().1);
-    routes
+    crate::http::operations(openapi_document())
 }
 
 async fn not_found() -> AppError {
@@ -144,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/portico.js", get(crate::web::script))
         .route("/assets/tickets.js", get(crate::tickets::routes::script))
         .merge(crate::branding::routes::stylesheets())
+        .merge(crate::ops::docs())
         .merge(ops_router);
     Router::new()
         .merge(app_routes)

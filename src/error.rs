@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::db::DbError;
 
 /// A field-level validation message.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct FieldError {
     /// Form or JSON field name.
     pub field: String,
@@ -139,14 +139,14 @@ impl From<anyhow::Error> for AppError {
 }
 
 /// The JSON body of every error.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     /// Inner object.
     pub error: ErrorDetail,
 }
 
 /// `{"code", "message", "fields"?}`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ErrorDetail {
     /// Machine-readable code.
     pub code: String,

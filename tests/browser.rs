@@ -125,6 +125,25 @@ async fn admin_and_account_pages_render() {
     browser.close().await;
 }
 
+/// The API reference renders the generated document under the site's CSP, wide and narrow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_reference_renders() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser.goto(&server.url("/api/docs")).await;
+        // Operations are drawn only after the script ran and the document loaded.
+        browser.wait_for(".swagger-ui .info .title").await;
+        browser.wait_for(".swagger-ui .opblock.opblock-get").await;
+        browser.screenshot(&format!("api-docs-{suffix}.png")).await;
+    }
+    browser.close().await;
+}
+
 /// The client admin's own pages render at desktop and phone widths.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_admin_pages_render() {

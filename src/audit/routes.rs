@@ -2,6 +2,7 @@
 //! and the whole tenant's for staff (`/admin/audit`, `/api/v1/admin/audit`), with filters,
 //! cursor pagination and CSV export.
 
+use aide::axum::routing::get_with;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -37,12 +38,24 @@ pub fn pages() -> Router<crate::app::AppState> {
 /// JSON API.
 pub fn api() -> ApiRouter {
     ApiRouter::default()
-        .route("/api/v1/audit", &["get"], get(api_company))
-        .route("/api/v1/admin/audit", &["get"], get(api_tenant))
+        .route(
+            "/api/v1/audit",
+            get_with(api_company, |op| {
+                op.id("listCompanyAudit").tag("audit").summary("The own company's audit events")
+                    .description("Needs `view_company_audit` (client admins). Newest first; `cursor` is the last `seq` of the previous page.")
+            }),
+        )
+        .route(
+            "/api/v1/admin/audit",
+            get_with(api_tenant, |op| {
+                op.id("listTenantAudit").tag("audit").summary("The tenant's audit events")
+                    .description("Needs `view_tenant_audit` (staff admins). Newest first.")
+            }),
+        )
 }
 
 /// Query parameters of every audit view.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct AuditQuery {
     since: String,
@@ -115,7 +128,7 @@ fn filter_of(q: &AuditQuery, company: Option<String>, limit: i64) -> AppResult<F
 }
 
 /// One entry as the JSON API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ApiEntry {
     seq: i64,
     at: i64,
@@ -128,7 +141,7 @@ struct ApiEntry {
     detail: serde_json::Value,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ApiPage {
     items: Vec<ApiEntry>,
     next_cursor: Option<String>,

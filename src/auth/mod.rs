@@ -23,7 +23,7 @@ crate::typed_id!(
 );
 
 /// Which sign-in a session belongs to; portal and admin sessions never mix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Audience {
     /// Client users and members at `/portal`.
@@ -68,7 +68,7 @@ impl Audience {
 }
 
 /// A user's role; the kind of user follows from it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Staff: everything in the tenant.
@@ -267,7 +267,7 @@ impl Role {
 }
 
 /// A capability a handler asks for; never compare role names in handlers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// Use the client or member portal.

@@ -1,5 +1,6 @@
 //! Sign-in, sign-out, password reset and invitation acceptance: pages and JSON API.
 
+use aide::axum::routing::{get_with, post_with};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -37,12 +38,40 @@ pub fn pages() -> Router<AppState> {
 /// JSON API.
 pub fn api() -> ApiRouter {
     ApiRouter::default()
-        .route("/api/v1/auth/login", &["post"], post(api_login))
-        .route("/api/v1/auth/logout", &["post"], post(api_logout))
-        .route("/api/v1/admin/auth/logout", &["post"], post(api_logout))
-        .route("/api/v1/me", &["get"], get(api_me))
-        .route("/api/v1/admin/me", &["get"], get(api_admin_me))
+        .route(
+            "/api/v1/auth/login",
+            post_with(api_login, |op| {
+                op.id("login").tag("auth").summary("Sign in").description(LOGIN_DOC)
+                    .response_with::<200, Json<Me>, _>(|r| r.description("Signed in; the body describes the user and carries the session's `csrf_token`; `Set-Cookie` sets the session cookie."))
+            }),
+        )
+        .route(
+            "/api/v1/auth/logout",
+            post_with(api_logout, |op| {
+                op.id("logout").tag("auth").summary("Sign out")
+                    .description("Ends the portal session of the `portico_portal` cookie and clears the cookie. Without a session it does nothing and still answers 204. With a session, `X-CSRF-Token` is required.")
+                    .response_with::<204, (), _>(|r| r.description("Signed out (or was not signed in)."))
+            }),
+        )
+        .route(
+            "/api/v1/admin/auth/logout",
+            post_with(api_logout, |op| {
+                op.id("adminLogout").tag("auth").summary("Sign out (staff)")
+                    .description("Ends the staff session of the `portico_admin` cookie. With a session, `X-CSRF-Token` is required.")
+                    .response_with::<204, (), _>(|r| r.description("Signed out (or was not signed in)."))
+            }),
+        )
+        .route(
+            "/api/v1/me",
+            get_with(api_me, |op| op.id("getMe").tag("auth").summary("The signed-in portal user")),
+        )
+        .route(
+            "/api/v1/admin/me",
+            get_with(api_admin_me, |op| op.id("getAdminMe").tag("auth").summary("The signed-in staff user")),
+        )
 }
+
+const LOGIN_DOC: &str = "Checks the credentials against the resolved tenant and starts a session of the requested audience, set as the `portico_portal` or `portico_admin` cookie. The account must be active, of the audience's kind (staff for `admin`, client users and members for `portal`) and, for client users, of an active company; otherwise, or on a wrong password, the answer is the same 401, which never tells whether the account exists. Failed attempts are throttled per account and per IP; once over the limit the answer is 429 with `Retry-After`. For accounts with two-step sign-in, the answer without `code` is 401 with error code `mfa_required`; send the authenticator (or a recovery) code as `code` in the same call.";
 
 #[derive(askama::Template)]
 #[template(path = "web/templates/neutral.html")]
@@ -723,7 +752,7 @@ async fn invite_form(
 
 // ---- JSON API ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ApiLogin {
     email: String,
     password: String,
@@ -735,7 +764,7 @@ struct ApiLogin {
 }
 
 /// The signed-in user as `/api/v1/me` describes it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Me {
     user: MeUser,
     tenant: MeTenant,
@@ -747,7 +776,7 @@ pub struct Me {
     csrf_token: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MeUser {
     id: UserId,
     email: String,
@@ -756,7 +785,7 @@ struct MeUser {
     company_name: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MeTenant {
     slug: String,
     name: String,

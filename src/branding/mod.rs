@@ -51,7 +51,7 @@ pub fn colors(t: &Tenant) -> (String, String) {
 }
 
 /// Public branding, as `GET /api/portal/branding` returns it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PublicBranding {
     /// Tenant slug.
     pub tenant: String,
@@ -107,7 +107,7 @@ impl PublicBranding {
 }
 
 /// Branding as a staff admin submits it (form or JSON); every field is text until checked.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct BrandingInput {
     /// Portal name.

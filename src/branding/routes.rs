@@ -1,5 +1,6 @@
 //! Branding: the admin editor, its JSON API, the public branding endpoint and stylesheets.
 
+use aide::axum::routing::get_with;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -33,11 +34,23 @@ pub fn stylesheets() -> Router<AppState> {
 /// JSON API.
 pub fn api() -> ApiRouter {
     ApiRouter::default()
-        .route("/api/portal/branding", &["get"], get(public_branding))
+        .route(
+            "/api/portal/branding",
+            get_with(public_branding, |op| {
+                op.id("getPublicBranding").tag("portal").summary("Public branding of the resolved tenant")
+                    .description("Public; no session needed. The tenant is resolved as usual (session, custom-domain `Host`, `?tenant=`, `portal_tenant` cookie, default tenant). Use it to brand a sign-in screen.")
+            }),
+        )
         .route(
             "/api/v1/admin/branding",
-            &["get", "put"],
-            get(api_get).put(api_put),
+            get_with(api_get, |op| {
+                op.id("getBranding").tag("branding").summary("The branding as the editor sees it")
+                    .description("Needs the `manage_branding` permission (staff admins).")
+            })
+            .put_with(api_put, |op| {
+                op.id("putBranding").tag("branding").summary("Replace the branding")
+                    .description("Needs `manage_branding`. An omitted field counts as empty, so a PUT replaces the whole branding. All invalid fields are reported together as one 400 `validation_failed`.")
+            }),
         )
 }
 

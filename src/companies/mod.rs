@@ -13,7 +13,7 @@ crate::typed_id!(
 );
 
 /// A company with its head count.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Company {
     /// Id.
     pub id: CompanyId,

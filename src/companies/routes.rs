@@ -1,5 +1,6 @@
 //! Admin pages and JSON API for companies.
 
+use aide::axum::routing::get_with;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -33,13 +34,32 @@ pub fn api() -> ApiRouter {
     ApiRouter::default()
         .route(
             "/api/v1/admin/companies",
-            &["get", "post"],
-            get(api_list).post(api_create),
+            get_with(api_list, |op| {
+                op.id("listCompanies")
+                    .tag("companies")
+                    .summary("List companies")
+                    .description("Needs `manage_companies`. Keyset pagination by name.")
+            })
+            .post_with(api_create, |op| {
+                op.id("createCompany")
+                    .tag("companies")
+                    .summary("Create a company")
+                    .response_with::<201, Json<Company>, _>(|r| r.description("Created."))
+            }),
         )
         .route(
             "/api/v1/admin/companies/{id}",
-            &["get", "patch"],
-            get(api_get).patch(api_update),
+            get_with(api_get, |op| {
+                op.id("getCompany").tag("companies").summary("One company")
+            })
+            .patch_with(api_update, |op| {
+                op.id("updateCompany")
+                    .tag("companies")
+                    .summary("Rename, deactivate or reactivate a company")
+                    .description(
+                        "`status: deactivated` also ends every session of the company's users.",
+                    )
+            }),
         )
 }
 
@@ -55,7 +75,7 @@ struct ListPage {
     new_name: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 struct ListQuery {
     cursor: Option<String>,
     limit: Option<i64>,
@@ -275,7 +295,7 @@ async fn activate_form(
 }
 
 /// A page of companies.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct CompanyPage {
     items: Vec<Company>,
     next_cursor: Option<String>,
@@ -297,7 +317,7 @@ async fn api_list(
     Ok(Json(CompanyPage { items, next_cursor }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct CreateBody {
     name: String,
 }
@@ -323,7 +343,7 @@ async fn api_get(
     Ok(Json(find(&app, &actor, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
     name: Option<String>,

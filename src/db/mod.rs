@@ -382,7 +382,7 @@ pub fn flag(row: &AnyRow, col: &str) -> Result<bool, sqlx::Error> {
 macro_rules! typed_id {
     ($(#[$m:meta])* $name:ident) => {
         $(#[$m])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
         #[serde(transparent)]
         pub struct $name(pub String);
         impl $name {

@@ -1,5 +1,6 @@
 //! Server-sent event streams: `/api/v1/events` (portal) and `/api/v1/admin/events` (staff).
 
+use aide::axum::routing::get_with;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
@@ -26,8 +26,24 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// JSON API.
 pub fn api() -> ApiRouter {
     ApiRouter::default()
-        .route("/api/v1/events", &["get"], get(portal_stream))
-        .route("/api/v1/admin/events", &["get"], get(admin_stream))
+        .route(
+            "/api/v1/events",
+            get_with(portal_stream, |op| {
+                op.id("portalEvents")
+                    .tag("events")
+                    .summary("Live events (portal)")
+                    .with(crate::http::openapi::event_stream)
+            }),
+        )
+        .route(
+            "/api/v1/admin/events",
+            get_with(admin_stream, |op| {
+                op.id("adminEvents")
+                    .tag("events")
+                    .summary("Live events (staff)")
+                    .with(crate::http::openapi::event_stream)
+            }),
+        )
 }
 
 async fn portal_stream(

@@ -328,7 +328,7 @@ pub fn spawn_worker(app: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 /// A job as staff see it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct JobView {
     /// Row id.
     pub id: String,

@@ -1,5 +1,6 @@
 //! Staff view of the tenant's background jobs ("Delivery"): what was sent, what failed, retry.
 
+use aide::axum::routing::{get_with, post_with};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -28,11 +29,23 @@ pub fn pages() -> Router<AppState> {
 /// JSON API.
 pub fn api() -> ApiRouter {
     ApiRouter::default()
-        .route("/api/v1/admin/jobs", &["get"], get(api_list))
-        .route("/api/v1/admin/jobs/{id}/retry", &["post"], post(api_retry))
+        .route(
+            "/api/v1/admin/jobs",
+            get_with(api_list, |op| {
+                op.id("listJobs").tag("jobs").summary("List background jobs")
+                    .description("Needs `view_jobs`. Newest first.")
+            }),
+        )
+        .route(
+            "/api/v1/admin/jobs/{id}/retry",
+            post_with(api_retry, |op| {
+                op.id("retryJob").tag("jobs").summary("Retry a job now")
+                    .description("Only a failed job, or a queued one waiting for its next attempt, can be retried; otherwise 422 `unprocessable`.")
+            }),
+        )
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 struct ListQuery {
     cursor: Option<String>,
     limit: Option<i64>,
@@ -114,11 +127,22 @@ async fn api_list(
     State(app): State<AppState>,
     staff: StaffUser,
     Query(q): Query<ListQuery>,
-) -> AppResult<Response> {
+) -> AppResult<Json<JobPage>> {
     let actor = staff.require(Permission::ViewJobs)?;
     let limit = q.limit.unwrap_or(PAGE_SIZE).clamp(1, 200);
     let jobs = super::list(&app.db, actor.scope(), q.cursor.as_deref(), limit).await?;
-    Ok(Json(json!({ "next_cursor": next_cursor(&jobs, limit), "items": jobs })).into_response())
+    Ok(Json(JobPage {
+        next_cursor: next_cursor(&jobs, limit),
+        items: jobs,
+    }))
+}
+
+/// A page of jobs, newest first.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct JobPage {
+    items: Vec<JobView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
 }
 
 async fn api_retry(
@@ -126,7 +150,7 @@ async fn api_retry(
     staff: StaffUser,
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
-) -> AppResult<Response> {
+) -> AppResult<Json<JobView>> {
     let actor = staff.require(Permission::ViewJobs)?;
-    Ok(Json(retry(&app, &actor, &ctx.ip, &id).await?).into_response())
+    Ok(Json(retry(&app, &actor, &ctx.ip, &id).await?))
 }

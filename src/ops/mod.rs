@@ -1,5 +1,8 @@
-//! Operations endpoints: health, readiness, metrics, and the OpenAPI document.
+//! Operations endpoints: health, readiness, metrics, the OpenAPI document and its reference page.
 
+use aide::axum::routing::get_with;
+use axum::Json;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -8,59 +11,68 @@ use axum::routing::get;
 use crate::app::AppState;
 use crate::http::ApiRouter;
 
-/// The base OpenAPI document, kept beside the code and checked against the router by a test.
-const OPENAPI_BASE: &str = include_str!("openapi.json");
-
-/// Per-feature fragments (`{"paths": {...}, "components": {"schemas": {...}}}`), merged into the
-/// base so each feature documents its own routes.
-const OPENAPI_FRAGMENTS: &[&str] = &[
-    include_str!("openapi/team.json"),
-    include_str!("openapi/audit.json"),
-    include_str!("openapi/mfa.json"),
-    include_str!("openapi/events.json"),
-    include_str!("openapi/jobs.json"),
-    include_str!("openapi/tickets.json"),
-];
-
-/// The full OpenAPI document.
-pub fn openapi_document() -> serde_json::Value {
-    let mut doc: serde_json::Value = serde_json::from_str(OPENAPI_BASE).unwrap_or_default();
-    for frag in OPENAPI_FRAGMENTS {
-        let Ok(frag) = serde_json::from_str::<serde_json::Value>(frag) else {
-            continue;
-        };
-        for section in ["paths", "components"] {
-            if let (Some(dst), Some(src)) = (doc.get_mut(section), frag.get(section)) {
-                merge(dst, src);
-            }
-        }
-    }
-    doc
-}
-
-fn merge(dst: &mut serde_json::Value, src: &serde_json::Value) {
-    match (dst, src) {
-        (serde_json::Value::Object(d), serde_json::Value::Object(s)) => {
-            for (k, v) in s {
-                match d.get_mut(k) {
-                    Some(existing) => merge(existing, v),
-                    None => {
-                        d.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (d, s) => *d = s.clone(),
-    }
-}
-
 /// Routes.
 pub fn routes() -> ApiRouter {
     ApiRouter::default()
-        .route("/healthz", &["get"], get(healthz))
-        .route("/readyz", &["get"], get(readyz))
-        .route("/metrics", &["get"], get(metrics))
-        .route("/api/openapi.json", &["get"], get(openapi))
+        .route(
+            "/healthz",
+            get_with(healthz, |op| {
+                op.id("healthz")
+                    .tag("ops")
+                    .summary("Liveness")
+                    .description("Answers while the process serves requests. No tenant, no session.")
+            }),
+        )
+        .route(
+            "/readyz",
+            get_with(readyz, |op| {
+                op.id("readyz")
+                    .tag("ops")
+                    .summary("Readiness")
+                    .description("Checks that the database answers.")
+                    .response_with::<200, String, _>(|r| r.description("Ready.").example("ready"))
+                    .response_with::<503, String, _>(|r| {
+                        r.description("The database is unreachable.")
+                            .example("database unreachable")
+                    })
+            }),
+        )
+        .route(
+            "/metrics",
+            get_with(metrics, |op| {
+                op.id("metrics")
+                    .tag("ops")
+                    .summary("Prometheus metrics")
+                    .description(
+                        "Request counts (`portico_http_requests_total`) and latencies \
+                         (`portico_http_request_duration_seconds`) per method and route pattern, \
+                         in the Prometheus text format. Unauthenticated: restrict access at the proxy.",
+                    )
+                    .response_with::<200, String, _>(|r| r.description("Metrics."))
+            }),
+        )
+        .route(
+            "/api/openapi.json",
+            get_with(openapi, |op| {
+                op.id("openapi")
+                    .tag("ops")
+                    .summary("This OpenAPI document")
+                    .description("Generated from the routes and their types; browsable at `/api/docs`.")
+                    .response_with::<200, Json<serde_json::Value>, _>(|r| {
+                        r.description("The OpenAPI 3.1 document.")
+                    })
+            }),
+        )
+}
+
+/// The browsable API reference (Swagger UI, compiled in) at `/api/docs`; not part of the API.
+pub fn docs() -> Router<AppState> {
+    Router::new()
+        .route("/api/docs", get(docs_page))
+        .route("/api/docs/docs.js", get(docs_script))
+        .route("/api/docs/docs.css", get(docs_style))
+        .route("/api/docs/swagger-ui-bundle.js", get(swagger_script))
+        .route("/api/docs/swagger-ui.css", get(swagger_style))
 }
 
 async fn healthz() -> &'static str {
@@ -91,25 +103,61 @@ async fn metrics(State(app): State<AppState>) -> Response {
 
 async fn openapi() -> Response {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let body = DOC.get_or_init(|| openapi_document().to_string()).clone();
+    let body = DOC
+        .get_or_init(|| crate::app::openapi_document().to_string())
+        .clone();
+    asset(body, "application/json", false)
+}
+
+fn asset(body: impl IntoResponse, content_type: &'static str, cache: bool) -> Response {
     let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if cache {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        );
+    }
     r
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn fragments_are_valid_json_with_paths() {
-        for f in super::OPENAPI_FRAGMENTS {
-            let v: serde_json::Value = serde_json::from_str(f).expect("fragment is JSON");
-            assert!(
-                v.get("paths").is_some_and(|p| p.is_object()),
-                "fragment without paths"
-            );
-        }
-    }
+async fn docs_page() -> Response {
+    asset(
+        include_str!("docs/index.html"),
+        "text/html; charset=utf-8",
+        false,
+    )
+}
+
+async fn docs_script() -> Response {
+    asset(
+        include_str!("docs/docs.js"),
+        "text/javascript; charset=utf-8",
+        true,
+    )
+}
+
+async fn docs_style() -> Response {
+    asset(
+        include_str!("docs/docs.css"),
+        "text/css; charset=utf-8",
+        true,
+    )
+}
+
+async fn swagger_script() -> Response {
+    asset(
+        include_str!("docs/swagger-ui/swagger-ui-bundle.js"),
+        "text/javascript; charset=utf-8",
+        true,
+    )
+}
+
+async fn swagger_style() -> Response {
+    asset(
+        include_str!("docs/swagger-ui/swagger-ui.css"),
+        "text/css; charset=utf-8",
+        true,
+    )
 }

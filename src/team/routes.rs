@@ -1,5 +1,6 @@
 //! `/portal/team` pages and `/api/v1/team` JSON API.
 
+use aide::axum::routing::{get_with, patch_with, post_with};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -35,15 +36,42 @@ pub fn api() -> ApiRouter {
     ApiRouter::default()
         .route(
             "/api/v1/team",
-            &["get", "post"],
-            get(api_list).post(api_invite),
+            get_with(api_list, |op| {
+                op.id("listTeam")
+                    .tag("team")
+                    .summary("List the members of the own company")
+                    .description("Needs `manage_team` (client admins).")
+            })
+            .post_with(api_invite, |op| {
+                op.id("inviteTeamMember")
+                    .tag("team")
+                    .summary("Invite a colleague into the own company")
+                    .response_with::<201, Json<User>, _>(|r| r.description("Invited."))
+            }),
         )
         .route(
             "/api/v1/team/{id}",
-            &["patch", "delete"],
-            axum::routing::patch(api_update).delete(api_remove),
+            patch_with(api_update, |op| {
+                op.id("updateTeamMember")
+                    .tag("team")
+                    .summary("Change a member's role or status")
+            })
+            .delete_with(api_remove, |op| {
+                op.id("removeTeamMember")
+                    .tag("team")
+                    .summary("Remove a member")
+                    .description("Deletes a member who never signed in; deactivates one who did.")
+                    .response_with::<204, (), _>(|r| r.description("Removed."))
+            }),
         )
-        .route("/api/v1/team/{id}/resend", &["post"], post(api_resend))
+        .route(
+            "/api/v1/team/{id}/resend",
+            post_with(api_resend, |op| {
+                op.id("resendTeamInvitation")
+                    .tag("team")
+                    .summary("Send a pending invitation again")
+            }),
+        )
 }
 
 /// A role choice for the forms.
@@ -80,7 +108,7 @@ struct ListPage {
     expiries: std::collections::HashMap<String, i64>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 struct ListQuery {
     cursor: Option<String>,
     limit: Option<i64>,
@@ -88,7 +116,7 @@ struct ListQuery {
 }
 
 /// An invitation as submitted.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 struct InviteInput {
     email: String,
@@ -240,7 +268,7 @@ async fn revoke_form(
     form_result(&app, &ctx, &user, &actor, r, InviteInput::default()).await
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct MemberPage {
     items: Vec<User>,
     next_cursor: Option<String>,
@@ -271,7 +299,7 @@ async fn api_invite(
     Ok((StatusCode::CREATED, Json(member)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
     role: Option<String>,

@@ -12,7 +12,7 @@ crate::typed_id!(
 );
 
 /// What kind of organisation a tenant is; selects navigation, routes and accent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OrgType {
     /// IT managed-service provider with client companies.

@@ -1,5 +1,6 @@
 //! Staff pages and JSON API for the ticket queue.
 
+use aide::axum::routing::{get_with, post_with};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -47,18 +48,42 @@ pub fn api() -> ApiRouter {
     ApiRouter::default()
         .route(
             "/api/v1/admin/tickets",
-            &["get", "post"],
-            get(api_list).post(api_create),
+            get_with(api_list, |op| {
+                op.id("listQueue")
+                    .tag("tickets")
+                    .summary("The staff ticket queue")
+                    .description("Needs `manage_tickets`.")
+            })
+            .post_with(api_create, |op| {
+                op.id("createTicketForClient")
+                    .tag("tickets")
+                    .summary("Raise a ticket on a client's behalf")
+                    .response_with::<201, Json<TicketView>, _>(|r| r.description("Created."))
+            }),
         )
         .route(
             "/api/v1/admin/tickets/{number}",
-            &["get", "patch"],
-            get(api_get).patch(api_patch),
+            get_with(api_get, |op| {
+                op.id("getQueueTicket")
+                    .tag("tickets")
+                    .summary("Get a ticket with internal notes")
+            })
+            .patch_with(api_patch, |op| {
+                op.id("updateTicket")
+                    .tag("tickets")
+                    .summary("Change status, priority or assignee")
+            }),
         )
         .route(
             "/api/v1/admin/tickets/{number}/comments",
-            &["post"],
-            post(api_comment),
+            post_with(api_comment, |op| {
+                op.id("replyToTicket")
+                    .tag("tickets")
+                    .summary("Reply publicly or add an internal note")
+                    .response_with::<201, Json<TicketView>, _>(|r| {
+                        r.description("The ticket with the new comment.")
+                    })
+            }),
         )
 }
 
@@ -547,7 +572,7 @@ async fn api_list(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBody {
     #[serde(default)]
@@ -595,7 +620,7 @@ async fn api_get(
     Ok(Json(view(&app, actor.scope(), t, true).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PatchBody {
     status: Option<String>,
@@ -633,7 +658,7 @@ async fn api_patch(
     Ok(Json(view(&app, actor.scope(), t, true).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CommentBody {
     #[serde(default)]

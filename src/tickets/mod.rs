@@ -14,7 +14,7 @@ use crate::auth::{Permission, Principal};
 use crate::error::AppError;
 
 /// Where a ticket is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Raised, nobody has looked yet.
@@ -128,7 +128,7 @@ impl Status {
 }
 
 /// How urgent a ticket is; selects the SLA.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     /// Whenever convenient.
@@ -205,7 +205,7 @@ pub const CATEGORIES: [&str; 6] = [
 pub const DUE_SOON_MS: i64 = 2 * 60 * 60 * 1000;
 
 /// Where a ticket stands against its SLA.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SlaState {
     /// Within time.
@@ -237,7 +237,7 @@ impl SlaState {
 }
 
 /// The SLA facts of a ticket.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Sla {
     /// First staff reply due (Unix ms).
     pub first_response_due_at: Option<i64>,

@@ -1,5 +1,6 @@
 //! Portal pages and the client JSON API for tickets; shared upload and download helpers.
 
+use aide::axum::routing::{get_with, post_with};
 use std::collections::HashMap;
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -48,31 +49,62 @@ pub fn api() -> ApiRouter {
     ApiRouter::default()
         .route(
             "/api/v1/tickets",
-            &["get", "post"],
-            get(api_list).post(api_create),
+            get_with(api_list, |op| {
+                op.id("listTickets").tag("tickets").summary("List my tickets")
+                    .description("Client users see their own tickets (client admins: `scope=company` for the whole company). `status` is `open` (default), `resolved`, `closed` or `all`; `q` searches subject and description.")
+            })
+            .post_with(api_create, |op| {
+                op.id("createTicket").tag("tickets").summary("Raise a ticket")
+                    .response_with::<201, Json<TicketView>, _>(|r| r.description("Created."))
+            }),
         )
-        .route("/api/v1/tickets/unseen", &["get"], get(api_unseen))
-        .route("/api/v1/tickets/{number}", &["get"], get(api_get))
+        .route(
+            "/api/v1/tickets/unseen",
+            get_with(api_unseen, |op| {
+                op.id("ticketsUnseen").tag("tickets").summary("Count of own tickets with unseen updates")
+            }),
+        )
+        .route(
+            "/api/v1/tickets/{number}",
+            get_with(api_get, |op| {
+                op.id("getTicket").tag("tickets").summary("Get a ticket with its public thread")
+            }),
+        )
         .route(
             "/api/v1/tickets/{number}/comments",
-            &["post"],
-            post(api_comment),
+            post_with(api_comment, |op| {
+                op.id("commentOnTicket").tag("tickets").summary("Add a comment")
+                    .response_with::<201, Json<TicketView>, _>(|r| r.description("The ticket with the new comment."))
+            }),
         )
-        .route("/api/v1/tickets/{number}/close", &["post"], post(api_close))
+        .route(
+            "/api/v1/tickets/{number}/close",
+            post_with(api_close, |op| {
+                op.id("closeTicket").tag("tickets").summary("Close a ticket (\"my issue is solved\")")
+            }),
+        )
         .route(
             "/api/v1/tickets/{number}/reopen",
-            &["post"],
-            post(api_reopen),
+            post_with(api_reopen, |op| {
+                op.id("reopenTicket").tag("tickets").summary("Reopen a resolved or closed ticket")
+            }),
         )
         .route(
             "/api/v1/tickets/{number}/attachments",
-            &["post"],
-            post(api_upload).layer(DefaultBodyLimit::disable()),
+            post_with(api_upload, |op| {
+                op.id("uploadTicketAttachments").tag("tickets").summary("Attach files")
+                    .description("A `multipart/form-data` body with one or more `attachments` file parts.")
+                    .input::<Multipart>()
+                    .response_with::<201, Json<TicketView>, _>(|r| r.description("The ticket with its files."))
+            })
+            .layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/api/v1/tickets/{number}/attachments/{id}",
-            &["get"],
-            get(api_download),
+            get_with(api_download, |op| {
+                op.id("downloadTicketAttachment").tag("tickets").summary("Download an attachment")
+                    .response_with::<200, Vec<u8>, _>(|r| r.description("The file, as an attachment download."))
+            }),
         )
 }
 
@@ -294,7 +326,7 @@ pub(crate) async fn download(
 // Views shared by pages and the API.
 
 /// A ticket with its thread, as the API returns it and the detail pages show it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct TicketView {
     #[serde(flatten)]
     pub ticket: Ticket,
@@ -335,7 +367,7 @@ pub(crate) struct Row {
 }
 
 /// Turns the list query into a filter.
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Default, Clone, schemars::JsonSchema)]
 pub(crate) struct ListQuery {
     pub status: Option<String>,
     pub q: Option<String>,
@@ -825,14 +857,14 @@ async fn reopen_form(
 // JSON API.
 
 /// A page of tickets.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct TicketPage {
     pub items: Vec<ListItem>,
     pub next_cursor: Option<String>,
 }
 
 /// A list item: the ticket without its description, plus the SLA state.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct ListItem {
     pub number: i64,
     pub subject: String,
@@ -885,7 +917,7 @@ async fn api_list(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBody {
     #[serde(default)]
@@ -958,7 +990,7 @@ async fn api_get(
 }
 
 /// Number of the user's tickets with updates they have not opened yet (the navigation badge).
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Unseen {
     count: i64,
 }
@@ -969,7 +1001,7 @@ async fn api_unseen(State(app): State<AppState>, user: PortalUser) -> AppResult<
     Ok(Json(Unseen { count }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CommentBody {
     #[serde(default)]
@@ -1012,7 +1044,7 @@ async fn api_comment(
 
 /// `POST …/close` takes an empty JSON object, so a stray or malformed body is refused
 /// instead of closing the ticket.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CloseBody {}
 
@@ -1030,7 +1062,7 @@ async fn api_close(
     Ok(Json(view(&app, actor.scope(), t, false).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ReopenBody {
     #[serde(default)]

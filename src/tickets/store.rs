@@ -7,7 +7,7 @@ use crate::db::{AnyRow, Db, DbError, DbResult, Row, TenantDb, TenantTx, flag, ne
 use crate::tenancy::TenantScope;
 
 /// A person shown beside a ticket.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Person {
     /// User id.
     pub id: String,
@@ -16,7 +16,7 @@ pub struct Person {
 }
 
 /// A ticket as pages and the API show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Ticket {
     /// Row id.
     #[serde(skip)]
@@ -197,7 +197,7 @@ impl From<SummaryRow> for TicketSummary {
 }
 
 /// A file attached to a ticket or comment.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Attachment {
     /// Id.
     pub id: String,
@@ -217,7 +217,7 @@ pub struct Attachment {
 }
 
 /// A reply or an internal note.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Comment {
     /// Id.
     pub id: String,
@@ -238,7 +238,7 @@ pub struct Comment {
 }
 
 /// A status change.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct HistoryRow {
     /// Previous status (none for creation).
     pub from: Option<Status>,

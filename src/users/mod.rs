@@ -12,7 +12,7 @@ use crate::db::{AnyRow, Db, DbResult, Row, new_id, now_ms};
 use crate::tenancy::TenantScope;
 
 /// Account state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum UserStatus {
     /// Invited, has not set a password yet.
@@ -43,7 +43,7 @@ impl UserStatus {
 }
 
 /// A user as lists and detail views show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct User {
     /// Id.
     pub id: UserId,

@@ -1,5 +1,6 @@
 //! Admin pages and JSON API for users: list, invite, change role, deactivate.
 
+use aide::axum::routing::get_with;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -39,13 +40,25 @@ pub fn api() -> ApiRouter {
     ApiRouter::default()
         .route(
             "/api/v1/admin/users",
-            &["get", "post"],
-            get(api_list).post(api_invite),
+            get_with(api_list, |op| {
+                op.id("listUsers").tag("users").summary("List users")
+                    .description("Needs `manage_users`. Keyset pagination by email; `?company=` narrows to one company.")
+            })
+            .post_with(api_invite, |op| {
+                op.id("inviteUser").tag("users").summary("Invite a user")
+                    .description("The new user gets status `invited` and an email with a link (valid 7 days) to choose a password.")
+                    .response_with::<201, Json<User>, _>(|r| r.description("Invited."))
+            }),
         )
         .route(
             "/api/v1/admin/users/{id}",
-            &["get", "patch"],
-            get(api_get).patch(api_update),
+            get_with(api_get, |op| op.id("getUser").tag("users").summary("One user")).patch_with(
+                api_update,
+                |op| {
+                    op.id("updateUser").tag("users").summary("Change a user's role or status")
+                        .description("A role change or a deactivation ends the user's sessions. Changing your own role or status, or demoting the last active staff admin, is 422 `unprocessable`.")
+                },
+            ),
         )
 }
 
@@ -85,7 +98,7 @@ struct ListPage {
     me: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 struct ListQuery {
     company: Option<String>,
     cursor: Option<String>,
@@ -148,7 +161,7 @@ async fn list_page(
 }
 
 /// An invitation as submitted.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct InviteInput {
     email: String,
@@ -441,7 +454,7 @@ async fn reset_mfa_form(
     form_result(&app, &ctx, &staff, &actor, r).await
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct UserPage {
     items: Vec<User>,
     next_cursor: Option<String>,
@@ -488,7 +501,7 @@ async fn api_get(
     Ok(Json(find(&app, &actor, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
     role: Option<String>,

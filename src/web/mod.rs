@@ -13,7 +13,7 @@ use crate::tenancy::OrgType;
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One navigation entry as shown.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct NavItem {
     /// Label.
     pub label: &'static str,

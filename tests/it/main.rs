@@ -10,6 +10,7 @@ mod events;
 mod isolation;
 mod jobs;
 mod mfa;
+mod openapi;
 mod ops;
 mod profile;
 mod smtp;
