@@ -46,11 +46,13 @@ pub async fn issue(
     let now = now_ms();
     let mut tx = db.writer().begin().await?;
     sqlx::query(
-        "UPDATE one_time_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+        "UPDATE one_time_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL \
+         AND tenant_id = $4",
     )
     .bind(user.as_str())
     .bind(purpose.as_str())
     .bind(now)
+    .bind(scope.tenant_id().as_str())
     .execute(&mut *tx)
     .await?;
     sqlx::query(

@@ -12,6 +12,8 @@ mod mfa;
 mod ops;
 mod profile;
 mod smtp;
+mod sql_scope;
 mod team;
 mod tenancy;
+mod tenant_keys;
 mod tickets;
