@@ -209,7 +209,12 @@ async fn page_isolation_matrix(app: TestApp) {
             ));
             attackers.push(("client session on an admin page", Some(&client), NO_SESSION));
         } else {
-            attackers.push(("other tenant's member", Some(&other_tenant_member), &[404]));
+            // A member without the page's permission is refused before any lookup (403).
+            attackers.push((
+                "other tenant's member",
+                Some(&other_tenant_member),
+                &[403, 404],
+            ));
             attackers.push(("other company's admin", Some(&other_company_admin), &[404]));
             attackers.push(("staff session on a portal page", Some(&staff), NO_SESSION));
         }
