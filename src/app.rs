@@ -15,7 +15,7 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::http::{ApiRouter, JSON_LIMIT};
+use crate::http::{ApiRouter, JSON_LIMIT, PageRouter};
 use crate::mail::Mailer;
 use crate::tenancy::store::DomainCache;
 
@@ -114,16 +114,8 @@ pub fn documented_routes() -> BTreeSet<(String, String)> {
     crate::http::operations(openapi_document())
 }
 
-async fn not_found() -> AppError {
-    AppError::NotFound
-}
-
-/// The full router.
-pub fn router(state: AppState) -> Router {
-    let (api_router, _) = api().into_parts();
-    let (ops_router, _) = crate::ops::routes().into_parts();
-    let app_routes = Router::new()
-        .merge(crate::auth::routes::pages())
+fn pages() -> PageRouter {
+    crate::auth::routes::pages()
         .merge(crate::portal::pages())
         .merge(crate::admin::pages())
         .merge(crate::companies::routes::pages())
@@ -136,6 +128,24 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::jobs::routes::pages())
         .merge(crate::tickets::routes::pages())
         .merge(crate::tickets::admin::pages())
+}
+
+/// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).
+pub fn page_routes() -> BTreeSet<(String, String)> {
+    pages().into_parts().1
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// The full router.
+pub fn router(state: AppState) -> Router {
+    let (api_router, _) = api().into_parts();
+    let (ops_router, _) = crate::ops::routes().into_parts();
+    let (page_router, _) = pages().into_parts();
+    let app_routes = Router::new()
+        .merge(page_router)
         .merge(api_router)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))

@@ -1,6 +1,6 @@
 //! The admin panel shell: dashboard and sections still to come (the audit log is in `audit`).
 
-use axum::Router;
+use crate::http::PageRouter;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
@@ -13,8 +13,8 @@ use crate::http::context::Ctx;
 use crate::web::{PageCtx, render};
 
 /// Pages.
-pub fn pages() -> Router<AppState> {
-    let mut r = Router::new().route("/admin", get(dashboard));
+pub fn pages() -> PageRouter {
+    let mut r = PageRouter::default().route("/admin", get(dashboard));
     let mut seen = std::collections::HashSet::new();
     for def in crate::web::ADMIN_MSP_NAV
         .iter()

@@ -2,9 +2,9 @@
 //! and the whole tenant's for staff (`/admin/audit`, `/api/v1/admin/audit`), with filters,
 //! cursor pagination and CSV export.
 
+use crate::http::PageRouter;
 use aide::axum::routing::get_with;
 use axum::Json;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -29,8 +29,8 @@ const CSV_MAX_ROWS: i64 = 50_000;
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Pages.
-pub fn pages() -> Router<crate::app::AppState> {
-    Router::new()
+pub fn pages() -> PageRouter {
+    PageRouter::default()
         .route("/portal/audit", get(portal_page))
         .route("/admin/audit", get(admin_page))
 }

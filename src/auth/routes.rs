@@ -1,8 +1,8 @@
 //! Sign-in, sign-out, password reset and invitation acceptance: pages and JSON API.
 
+use crate::http::PageRouter;
 use aide::axum::routing::{get_with, post_with};
 use axum::Json;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,8 +23,8 @@ use crate::users::{self, UserStatus, normalize_email};
 use crate::web::{FormErrors, NavItem, PageCtx, notice, render};
 
 /// Pages.
-pub fn pages() -> Router<AppState> {
-    Router::new()
+pub fn pages() -> PageRouter {
+    PageRouter::default()
         .route("/", get(root))
         .route("/login", get(login_page).post(login_form))
         .route("/admin/login", get(admin_login_page).post(admin_login_form))

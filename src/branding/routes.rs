@@ -14,14 +14,14 @@ use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::{Actor, Permission, StaffUser};
 use crate::error::{AppError, AppResult};
-use crate::http::ApiRouter;
 use crate::http::context::{Ctx, RequestContext};
+use crate::http::{ApiRouter, PageRouter};
 use crate::tenancy::{OrgType, Tenant, store, valid_slug};
 use crate::web::{FormErrors, PageCtx, notice, render};
 
 /// Pages and stylesheets.
-pub fn pages() -> Router<AppState> {
-    Router::new().route("/admin/branding", get(edit_page).post(edit_form))
+pub fn pages() -> PageRouter {
+    PageRouter::default().route("/admin/branding", get(edit_page).post(edit_form))
 }
 
 /// Stylesheets (no session needed; they are public).

@@ -1,11 +1,11 @@
 //! Admin pages and JSON API for companies.
 
 use aide::axum::routing::get_with;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -14,15 +14,15 @@ use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::{Actor, Permission, StaffUser};
 use crate::error::{AppError, AppResult};
-use crate::http::ApiRouter;
 use crate::http::context::Ctx;
+use crate::http::{ApiRouter, PageRouter};
 use crate::web::{FormErrors, PageCtx, notice, render};
 
 const PAGE_SIZE: i64 = 50;
 
 /// Admin pages.
-pub fn pages() -> Router<AppState> {
-    Router::new()
+pub fn pages() -> PageRouter {
+    PageRouter::default()
         .route("/admin/companies", get(list_page).post(create_form))
         .route("/admin/companies/{id}", post(rename_form))
         .route("/admin/companies/{id}/deactivate", post(deactivate_form))

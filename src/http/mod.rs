@@ -134,6 +134,63 @@ pub fn operations(doc: &serde_json::Value) -> BTreeSet<(String, String)> {
     out
 }
 
+/// A router that remembers its page (HTML) routes, so the isolation matrix covers every page
+/// with an object id in its path. The methods come from the handler itself.
+pub struct PageRouter {
+    router: Router<AppState>,
+    routes: BTreeSet<(String, String)>,
+}
+
+impl Default for PageRouter {
+    fn default() -> Self {
+        PageRouter {
+            router: Router::new(),
+            routes: BTreeSet::new(),
+        }
+    }
+}
+
+impl PageRouter {
+    /// Adds a route, recording each verb `handler` answers.
+    pub fn route(mut self, path: &str, handler: axum::routing::MethodRouter<AppState>) -> Self {
+        for m in methods_of(&handler) {
+            self.routes.insert((path.to_string(), m));
+        }
+        self.router = self.router.route(path, handler);
+        self
+    }
+
+    /// Merges another registry.
+    pub fn merge(mut self, other: PageRouter) -> Self {
+        self.routes.extend(other.routes);
+        self.router = self.router.merge(other.router);
+        self
+    }
+
+    /// Splits into the router and the list of `(path, method)` pairs.
+    pub fn into_parts(self) -> (Router<AppState>, BTreeSet<(String, String)>) {
+        (self.router, self.routes)
+    }
+}
+
+/// The verbs a method router answers, lowercase, without the HEAD that axum adds to GET.
+///
+/// axum has no accessor for them, but its `Debug` output shows the `Allow` header it will send
+/// (`allow_header: Bytes(b"GET,HEAD,POST")`); the unit test below holds this to axum's format.
+fn methods_of<S>(handler: &axum::routing::MethodRouter<S>) -> Vec<String> {
+    let debug = format!("{handler:?}");
+    let Some((_, rest)) = debug.split_once("allow_header: Bytes(b\"") else {
+        return Vec::new();
+    };
+    rest.split('"')
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter(|m| !m.is_empty() && *m != "HEAD")
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
 /// Parses the `status` field of update bodies: `"active"` → true, `"deactivated"` → false.
 pub fn parse_active(status: Option<&str>) -> Result<Option<bool>, crate::error::AppError> {
     match status {
@@ -144,5 +201,30 @@ pub fn parse_active(status: Option<&str>) -> Result<Option<bool>, crate::error::
             "status",
             "Use \"active\" or \"deactivated\".",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::{get, post};
+
+    use super::methods_of;
+
+    async fn ok() {}
+
+    #[test]
+    fn page_methods_are_read_from_the_handler() {
+        assert_eq!(methods_of::<()>(&get(ok)), ["get"]);
+        assert_eq!(methods_of::<()>(&post(ok)), ["post"]);
+        assert_eq!(
+            methods_of::<()>(
+                &get(ok).merge(post(ok).layer(axum::extract::DefaultBodyLimit::disable()))
+            ),
+            ["get", "post"]
+        );
+        assert_eq!(
+            methods_of::<()>(&get(ok).post(ok).patch(ok)),
+            ["get", "post", "patch"]
+        );
     }
 }

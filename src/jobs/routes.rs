@@ -1,10 +1,10 @@
 //! Staff view of the tenant's background jobs ("Delivery"): what was sent, what failed, retry.
 
 use aide::axum::routing::{get_with, post_with};
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -13,15 +13,15 @@ use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::{Actor, Permission, StaffUser};
 use crate::error::{AppError, AppResult};
-use crate::http::ApiRouter;
 use crate::http::context::Ctx;
+use crate::http::{ApiRouter, PageRouter};
 use crate::web::{PageCtx, notice, render};
 
 const PAGE_SIZE: i64 = 50;
 
 /// Admin pages.
-pub fn pages() -> Router<AppState> {
-    Router::new()
+pub fn pages() -> PageRouter {
+    PageRouter::default()
         .route("/admin/jobs", get(list_page))
         .route("/admin/jobs/{id}/retry", post(retry_form))
 }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::http::PageRouter;
 use axum::Json;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -28,8 +28,8 @@ use crate::web::{FormErrors, PageCtx, notice, render};
 pub const MFA_COOKIE: &str = "portico_mfa";
 
 /// Pages.
-pub fn pages() -> Router<AppState> {
-    let mut r = Router::new()
+pub fn pages() -> PageRouter {
+    let mut r = PageRouter::default()
         .route("/mfa", get(challenge_page).post(challenge_form))
         .route("/admin/security", get(security_page).post(security_form));
     for base in ["/portal/profile/mfa", "/admin/profile/mfa"] {

@@ -1,11 +1,10 @@
 //! The client and member portal shell: dashboards and pages still to come (the profile is in
 //! `profile`).
 
-use axum::Router;
+use crate::http::PageRouter;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use crate::app::AppState;
 use crate::auth::{Permission, PortalUser, Principal};
 use crate::error::{AppError, AppResult};
 use crate::http::context::{Ctx, RequestContext};
@@ -13,8 +12,8 @@ use crate::tenancy::OrgType;
 use crate::web::{NavDef, PageCtx, render};
 
 /// Pages.
-pub fn pages() -> Router<AppState> {
-    let mut r = Router::new()
+pub fn pages() -> PageRouter {
+    let mut r = PageRouter::default()
         .route("/portal", get(portal_root))
         .route("/portal/dashboard", get(msp_dashboard))
         .route("/portal/mission/dashboard", get(mission_dashboard));

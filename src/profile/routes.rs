@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::Router;
+use crate::http::PageRouter;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -19,8 +19,8 @@ use crate::users;
 use crate::web::{FormErrors, PageCtx, notice, render};
 
 /// Pages (the same set under both areas).
-pub fn pages() -> Router<AppState> {
-    let mut r = Router::new();
+pub fn pages() -> PageRouter {
+    let mut r = PageRouter::default();
     for base in ["/portal/profile", "/admin/profile"] {
         r = r
             .route(base, get(profile_page).post(password_form))

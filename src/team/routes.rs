@@ -1,27 +1,27 @@
 //! `/portal/team` pages and `/api/v1/team` JSON API.
 
 use aide::axum::routing::{get_with, patch_with, post_with};
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::TEAM_ROLES;
 use crate::app::AppState;
 use crate::auth::{Actor, Permission, PortalUser, Role};
 use crate::error::{AppError, AppResult};
-use crate::http::ApiRouter;
 use crate::http::context::{Ctx, RequestContext};
+use crate::http::{ApiRouter, PageRouter};
 use crate::users::User;
 use crate::web::{FormErrors, PageCtx, notice, render};
 
 const PAGE_SIZE: i64 = 50;
 
 /// Pages.
-pub fn pages() -> Router<AppState> {
-    Router::new()
+pub fn pages() -> PageRouter {
+    PageRouter::default()
         .route("/portal/team", get(list_page))
         .route("/portal/team/invite", post(invite_form))
         .route("/portal/team/{id}/role", post(role_form))

@@ -1,11 +1,11 @@
 //! Staff pages and JSON API for the ticket queue.
 
 use aide::axum::routing::{get_with, post_with};
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::routes::{
@@ -19,13 +19,13 @@ use crate::app::AppState;
 use crate::auth::{Actor, Permission, StaffUser};
 use crate::db::now_ms;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::ApiRouter;
 use crate::http::context::{Ctx, RequestContext};
+use crate::http::{ApiRouter, PageRouter};
 use crate::web::{FormErrors, PageCtx, render};
 
 /// Staff pages.
-pub fn pages() -> Router<AppState> {
-    Router::new()
+pub fn pages() -> PageRouter {
+    PageRouter::default()
         .route(
             "/admin/tickets",
             get(queue_page).merge(post(create_form).layer(DefaultBodyLimit::disable())),

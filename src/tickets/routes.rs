@@ -3,11 +3,11 @@
 use aide::axum::routing::{get_with, post_with};
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::service::{self, CommentInput, CreateInput, MAX_FILES, Upload};
@@ -19,8 +19,8 @@ use crate::app::AppState;
 use crate::auth::{Permission, PortalUser, Principal};
 use crate::db::now_ms;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::ApiRouter;
 use crate::http::context::{Ctx, RequestContext};
+use crate::http::{ApiRouter, PageRouter};
 use crate::tenancy::{OrgType, TenantScope};
 use crate::web::{FormErrors, PageCtx, render};
 
@@ -28,8 +28,8 @@ use crate::web::{FormErrors, PageCtx, render};
 pub const PAGE_SIZE: i64 = 25;
 
 /// Portal pages.
-pub fn pages() -> Router<AppState> {
-    Router::new()
+pub fn pages() -> PageRouter {
+    PageRouter::default()
         .route(
             "/portal/tickets",
             get(list_page).merge(post(create_form).layer(DefaultBodyLimit::disable())),

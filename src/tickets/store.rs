@@ -1235,12 +1235,14 @@ pub async fn mark_seen(
     ticket_id: &str,
     updated_at: i64,
 ) -> DbResult<()> {
-    let seen =
-        sqlx::query("SELECT seen_at FROM ticket_reads WHERE user_id = $1 AND ticket_id = $2")
-            .bind(user_id)
-            .bind(ticket_id)
-            .fetch_optional(db.tenant(scope).reader())
-            .await?;
+    let seen = sqlx::query(
+        "SELECT seen_at FROM ticket_reads WHERE user_id = $1 AND ticket_id = $2 AND tenant_id = $3",
+    )
+    .bind(user_id)
+    .bind(ticket_id)
+    .bind(scope.tenant_id().as_str())
+    .fetch_optional(db.tenant(scope).reader())
+    .await?;
     if let Some(row) = seen
         && row.try_get::<i64, _>("seen_at")? >= updated_at
     {

@@ -1,11 +1,11 @@
 //! Admin pages and JSON API for users: list, invite, change role, deactivate.
 
 use aide::axum::routing::get_with;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::service::{Policy, Update};
@@ -15,16 +15,16 @@ use crate::audit::{self, Entry};
 use crate::auth::{ALL_ROLES, Actor, Permission, Role, StaffUser, UserKind, sessions};
 use crate::companies::{self, Company};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::ApiRouter;
 use crate::http::context::{Ctx, RequestContext};
+use crate::http::{ApiRouter, PageRouter};
 use crate::tenancy::Tenant;
 use crate::web::{FormErrors, PageCtx, notice, render};
 
 const PAGE_SIZE: i64 = 50;
 
 /// Admin pages.
-pub fn pages() -> Router<AppState> {
-    Router::new()
+pub fn pages() -> PageRouter {
+    PageRouter::default()
         .route("/admin/users", get(list_page))
         .route("/admin/users/invite", post(invite_form))
         .route("/admin/users/{id}/role", post(role_form))

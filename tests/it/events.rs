@@ -77,6 +77,24 @@ impl SseClient {
         }
     }
 
+    /// Asserts that no event reached the stream so far: publishes `sentinel` (an event this
+    /// stream may see) and requires it to be the next one. A node delivers events to a stream
+    /// in the order they were published, so one that should not have arrived would come first;
+    /// no fixed wait decides "nothing came".
+    async fn nothing_before(&mut self, app: &TestApp, sentinel: Event) {
+        let id = sentinel.object_id.clone();
+        app.state
+            .events
+            .publish(sentinel)
+            .await
+            .expect("publish sentinel");
+        let got = self.next(WAIT).await.expect("the sentinel event arrives");
+        assert_eq!(
+            got.1["object_id"], id,
+            "an event arrived that this stream must not see: {got:?}"
+        );
+    }
+
     /// True when the server closes the stream within `within`.
     async fn ends(&mut self, within: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + within;
@@ -150,10 +168,19 @@ async fn events_reach_only_those_allowed(app: TestApp) {
     assert_eq!(data["object_id"], "G-1");
     assert_eq!(data["subject"], "about G-1");
     assert_eq!(a.next(WAIT).await.unwrap().1["object_id"], "G-2");
-    assert!(a.next(Duration::from_millis(300)).await.is_none());
     // Ian (Initech): only Initech's.
     assert_eq!(i.next(WAIT).await.unwrap().1["object_id"], "I-1");
-    assert!(i.next(Duration::from_millis(300)).await.is_none());
+    // The Initech sentinel reaches Ian (and staff) but not Alice, and vice versa.
+    i.nothing_before(
+        &app,
+        event(&acme, &initech, "ticket.updated", "I-sentinel", false),
+    )
+    .await;
+    a.nothing_before(
+        &app,
+        event(&acme, &globex, "ticket.updated", "G-sentinel", false),
+    )
+    .await;
     // Staff: everything, the internal note included.
     let got: Vec<String> = {
         let mut v = Vec::new();
@@ -164,16 +191,28 @@ async fn events_reach_only_those_allowed(app: TestApp) {
         v
     };
     assert_eq!(got, ["G-1", "G-1-note", "G-2", "I-1"]);
+    assert_eq!(s.next(WAIT).await.unwrap().1["object_id"], "I-sentinel");
+    assert_eq!(s.next(WAIT).await.unwrap().1["object_id"], "G-sentinel");
 
     // Another tenant's staff hears nothing of acme.
     let pastor = app
         .api_login("grace", "pastor@grace.example", "admin")
         .await;
+    let grace: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM tenants WHERE slug = 'grace'")
+            .fetch_one(app.state.db.operator("test").reader())
+            .await
+            .unwrap()
+            .get(0)
+    };
     let mut p = SseClient::open(&app, &pastor.client, "/api/v1/admin/events").await;
     bus.publish(event(&acme, &globex, "ticket.updated", "G-3", false))
         .await
         .unwrap();
-    assert!(p.next(Duration::from_millis(500)).await.is_none());
+    let mut grace_event = event(&grace, "", "ticket.updated", "grace-sentinel", false);
+    grace_event.company_id = None;
+    p.nothing_before(&app, grace_event).await;
 }
 crate::db_test!(
     events_reach_only_those_allowed_to_see_them,
@@ -186,13 +225,7 @@ async fn signed_out_stream_ends(app: TestApp) {
         .api_login("acme", "alice@globex.example", "portal")
         .await;
     let mut a = SseClient::open(&app, &alice.client, "/api/v1/events").await;
-    let r = alice
-        .client
-        .post(app.url("/api/v1/auth/logout"))
-        .header("x-csrf-token", &alice.csrf)
-        .send()
-        .await
-        .unwrap();
+    let r = alice.post_json("/api/v1/auth/logout", &json!({})).await;
     assert!(r.status().is_success(), "{}", r.status());
     app.state
         .events
@@ -214,20 +247,10 @@ async fn streams_need_the_right_session(app: TestApp) {
     let alice = app
         .api_login("acme", "alice@globex.example", "portal")
         .await;
-    let r = alice
-        .client
-        .get(app.url("/api/v1/admin/events"))
-        .send()
-        .await
-        .unwrap();
+    let r = alice.get("/api/v1/admin/events").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let staff = app.api_login("acme", "staff@acme.example", "admin").await;
-    let r = staff
-        .client
-        .get(app.url("/api/v1/events"))
-        .send()
-        .await
-        .unwrap();
+    let r = staff.get("/api/v1/events").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 crate::db_test!(
@@ -258,8 +281,12 @@ async fn event_published_on_one_node_reaches_a_client_of_another_postgres() {
     assert_eq!(kind, "ticket.comment");
     assert_eq!(data["object_id"], "G-42");
     assert!(started.elapsed() < Duration::from_secs(1));
-    // Exactly once, although both nodes listen.
-    assert!(on_b.next(Duration::from_millis(300)).await.is_none());
+    // Exactly once, although both nodes listen: the next event is the sentinel, not a copy.
+    on_b.nothing_before(
+        &a,
+        event(&acme, &globex, "ticket.updated", "G-sentinel", false),
+    )
+    .await;
 }
 
 /// A real staff reply posted to node A reaches the requester's stream on node B, and an
@@ -272,13 +299,11 @@ async fn staff_reply_on_one_node_reaches_a_client_of_another_postgres() {
     let b = a.spawn_peer().await;
     let bob = b.api_login("acme", "bob@globex.example", "portal").await;
     let r = bob
-        .client
-        .post(b.url("/api/v1/tickets"))
-        .header("x-csrf-token", &bob.csrf)
-        .json(&json!({"subject": "VPN drops every hour", "description": "Since Monday.", "priority": "high", "category": "Network"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/api/v1/tickets",
+            &json!({"subject": "VPN drops every hour", "description": "Since Monday.", "priority": "high", "category": "Network"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let number = r.json::<Value>().await.unwrap()["number"]
         .as_i64()
@@ -290,13 +315,11 @@ async fn staff_reply_on_one_node_reaches_a_client_of_another_postgres() {
         ("We found it: the DHCP lease. Fixed.", false),
     ] {
         let r = staff
-            .client
-            .post(a.url(&format!("/api/v1/admin/tickets/{number}/comments")))
-            .header("x-csrf-token", &staff.csrf)
-            .json(&json!({"body": body, "internal": internal}))
-            .send()
-            .await
-            .unwrap();
+            .post_json(
+                &format!("/api/v1/admin/tickets/{number}/comments"),
+                &json!({"body": body, "internal": internal}),
+            )
+            .await;
         assert!(r.status().is_success(), "{}", r.status());
     }
     let mut seen = Vec::new();

@@ -14,6 +14,8 @@ mod openapi;
 mod ops;
 mod profile;
 mod smtp;
+mod sql_scope;
 mod team;
 mod tenancy;
+mod tenant_keys;
 mod tickets;

@@ -93,27 +93,12 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             marker: "vera@globex.example",
             lower_role: Some(("acme", "bob@globex.example", "portal", 403)),
         },
-        "/api/v1/admin/jobs/{id}/retry" => {
-            let tenant = portico::tenancy::store::by_slug(&app.state.db, "acme")
-                .await
-                .ok()??;
-            let job = portico::jobs::enqueue_operator(
-                &app.state.db,
-                Some(tenant.id.as_str()),
-                "email",
-                &json!({ "to": "not-an-address", "subject": "Victim job", "lines": [] }),
-                0,
-            )
-            .await
-            .ok()?;
-            portico::jobs::run_due(&app.state).await;
-            Fixture {
-                path: format!("/api/v1/admin/jobs/{job}/retry"),
-                body: json!({}),
-                marker: "not-an-address",
-                lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
-            }
-        }
+        "/api/v1/admin/jobs/{id}/retry" => Fixture {
+            path: format!("/api/v1/admin/jobs/{}/retry", victim_job(app).await?),
+            body: json!({}),
+            marker: "not-an-address",
+            lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
+        },
         _ => {
             let _ = write;
             return None;
@@ -164,4 +149,159 @@ async fn globex_attachment(app: &TestApp) -> (i64, String) {
     .await
     .expect("attachment row");
     (n, id)
+}
+
+/// What the matrix needs to attack a page route (HTML forms and pages).
+pub struct PageFixture {
+    /// Path with its parameters filled in.
+    pub path: String,
+    /// Form fields of a valid post, so denials are about access, not about input.
+    pub fields: Vec<(&'static str, &'static str)>,
+    /// The form is `multipart/form-data` (it takes files).
+    pub multipart: bool,
+    /// Text that must never appear in an attacker's response.
+    pub marker: String,
+    /// A same-tenant principal with too low a role, and the status it must get.
+    pub lower_role: Option<(&'static str, &'static str, &'static str, u16)>,
+}
+
+/// The fixture for a page `(path, method)`, or `None` when none is defined yet.
+pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<PageFixture> {
+    let write = method != "get";
+    let page = |p: String, fields: Vec<(&'static str, &'static str)>, marker: &str| PageFixture {
+        path: p,
+        fields,
+        multipart: false,
+        marker: marker.to_string(),
+        lower_role: None,
+    };
+    Some(match path {
+        "/admin/companies/{id}"
+        | "/admin/companies/{id}/deactivate"
+        | "/admin/companies/{id}/activate" => PageFixture {
+            lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
+            ..page(
+                path.replace("{id}", &app.company_id("acme", "Globex").await),
+                vec![("name", "Globex")],
+                "Globex",
+            )
+        },
+        "/admin/users/{id}/role"
+        | "/admin/users/{id}/deactivate"
+        | "/admin/users/{id}/activate"
+        | "/admin/users/{id}/reset-mfa"
+        | "/admin/users/{id}/resend"
+        | "/admin/users/{id}/revoke" => PageFixture {
+            lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
+            ..page(
+                path.replace("{id}", &app.user_id("acme", "bob@globex.example").await),
+                vec![("role", "client_user")],
+                "bob@globex.example",
+            )
+        },
+        "/portal/team/{id}/role"
+        | "/portal/team/{id}/deactivate"
+        | "/portal/team/{id}/activate"
+        | "/portal/team/{id}/resend"
+        | "/portal/team/{id}/revoke" => PageFixture {
+            lower_role: Some(("acme", "bob@globex.example", "portal", 403)),
+            ..page(
+                path.replace("{id}", &app.user_id("acme", "vera@globex.example").await),
+                vec![("role", "client_viewer")],
+                "vera@globex.example",
+            )
+        },
+        "/portal/profile/sessions/{id}/end" | "/admin/profile/sessions/{id}/end" => {
+            let (email, audience) = if path.starts_with("/admin") {
+                ("staff@acme.example", "admin")
+            } else {
+                ("alice@globex.example", "portal")
+            };
+            let id = victim_session(app, email, audience).await;
+            page(path.replace("{id}", &id), vec![], email)
+        }
+        "/admin/jobs/{id}/retry" => PageFixture {
+            lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
+            ..page(
+                format!("/admin/jobs/{}/retry", victim_job(app).await?),
+                vec![],
+                "not-an-address",
+            )
+        },
+        "/portal/tickets/{number}"
+        | "/portal/tickets/{number}/comments"
+        | "/portal/tickets/{number}/close"
+        | "/portal/tickets/{number}/reopen" => PageFixture {
+            multipart: path.ends_with("/comments"),
+            // Bob is neither requester nor cc; the viewer reads but never writes.
+            lower_role: Some(if write {
+                ("acme", "vera@globex.example", "portal", 403)
+            } else {
+                ("acme", "bob@globex.example", "portal", 404)
+            }),
+            ..page(
+                path.replace("{number}", &globex_ticket(app).await.to_string()),
+                vec![("body", "Hello"), ("reason", "Still broken")],
+                GLOBEX_TICKET,
+            )
+        },
+        "/admin/tickets/{number}"
+        | "/admin/tickets/{number}/update"
+        | "/admin/tickets/{number}/comments" => PageFixture {
+            multipart: path.ends_with("/comments"),
+            ..page(
+                path.replace("{number}", &globex_ticket(app).await.to_string()),
+                vec![("body", "Note"), ("internal", "1"), ("priority", "high")],
+                GLOBEX_TICKET,
+            )
+        },
+        "/admin/tickets/{number}/attachments/{id}" => {
+            let (n, id) = globex_attachment(app).await;
+            page(
+                format!("/admin/tickets/{n}/attachments/{id}"),
+                vec![],
+                "fixture attachment",
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// The public id (as the profile page shows it) of a fresh session of `email`.
+async fn victim_session(app: &TestApp, email: &str, audience: &str) -> String {
+    use sha2::Digest;
+    use sqlx::Row;
+    let tenant = "acme";
+    app.api_login(tenant, email, audience).await;
+    let hash: String = sqlx::query(
+        "SELECT s.token_hash FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE u.email = $1 ORDER BY s.created_at DESC LIMIT 1",
+    )
+    .bind(email)
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .expect("victim session")
+    .get(0);
+    hex::encode(sha2::Sha256::digest(
+        format!("session-id:{hash}").as_bytes(),
+    ))[..20]
+        .to_string()
+}
+
+/// A failed email job of acme (only failed jobs can be retried).
+async fn victim_job(app: &TestApp) -> Option<String> {
+    let tenant = portico::tenancy::store::by_slug(&app.state.db, "acme")
+        .await
+        .ok()??;
+    let job = portico::jobs::enqueue_operator(
+        &app.state.db,
+        Some(tenant.id.as_str()),
+        "email",
+        &json!({ "to": "not-an-address", "subject": "Victim job", "lines": [] }),
+        0,
+    )
+    .await
+    .ok()?;
+    portico::jobs::run_due(&app.state).await;
+    Some(job)
 }

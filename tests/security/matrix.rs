@@ -3,11 +3,19 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::fixtures::fixture;
+use crate::fixtures::{PageFixture, fixture, page_fixture};
 use crate::support::{Session, TestApp};
 
 fn object_routes() -> Vec<(String, String)> {
     portico::app::documented_routes()
+        .into_iter()
+        .filter(|(p, _)| p.contains('{'))
+        .collect()
+}
+
+/// Page (HTML) routes with an object in the path, from the router's page registry.
+fn page_object_routes() -> Vec<(String, String)> {
+    portico::app::page_routes()
         .into_iter()
         .filter(|(p, _)| p.contains('{'))
         .collect()
@@ -37,6 +45,44 @@ async fn send(
     (status, r.text().await.unwrap_or_default())
 }
 
+/// Sends a page request the way a browser would: a GET, or a form post with `_csrf`.
+async fn send_page(
+    app: &TestApp,
+    s: Option<&Session>,
+    m: &str,
+    f: &PageFixture,
+) -> (StatusCode, String) {
+    let r = match (s, m) {
+        (Some(s), "get") => s.get(&f.path).await,
+        (Some(s), "post") if f.multipart => s.upload(&f.path, multipart(f)).await,
+        (Some(s), "post") => s.post_form(&f.path, &f.fields).await,
+        (None, "get") => app
+            .client()
+            .get(app.url(&f.path))
+            .send()
+            .await
+            .expect("GET"),
+        (None, "post") => app
+            .client()
+            .post(app.url(&f.path))
+            .form(&f.fields)
+            .send()
+            .await
+            .expect("POST"),
+        _ => panic!("page routes answer GET and POST only, not {m} {}", f.path),
+    };
+    let status = r.status();
+    (status, r.text().await.unwrap_or_default())
+}
+
+fn multipart(f: &PageFixture) -> reqwest::multipart::Form {
+    f.fields
+        .iter()
+        .fold(reqwest::multipart::Form::new(), |form, (k, v)| {
+            form.text(*k, *v)
+        })
+}
+
 #[tokio::test]
 async fn every_object_route_has_a_fixture() {
     let app = TestApp::spawn(crate::support::Db::Sqlite)
@@ -46,6 +92,19 @@ async fn every_object_route_has_a_fixture() {
     for (path, m) in object_routes() {
         if fixture(&app, &path, &m).await.is_none() {
             missing.push(format!("{} {path}", m.to_uppercase()));
+        }
+    }
+    let pages = page_object_routes();
+    assert!(
+        pages.contains(&(
+            "/admin/tickets/{number}/attachments/{id}".into(),
+            "get".into()
+        )),
+        "the page registry misses routes: {pages:?}"
+    );
+    for (path, m) in pages {
+        if page_fixture(&app, &path, &m).await.is_none() {
+            missing.push(format!("{} {path} (page)", m.to_uppercase()));
         }
     }
     assert!(
@@ -123,6 +182,74 @@ async fn isolation_matrix(app: TestApp) {
 }
 crate::db_test!(isolation, isolation_matrix);
 
+/// The page routes: another tenant's or company's object answers 404, as on the API.
+async fn page_isolation_matrix(app: TestApp) {
+    let other_tenant_staff = app
+        .api_login("grace", "pastor@grace.example", "admin")
+        .await;
+    let other_tenant_member = app.api_login("grace", "mary@grace.example", "portal").await;
+    let other_company_admin = app.api_login("acme", "ian@initech.example", "portal").await;
+    let client = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    // Without a usable session a page sends the visitor to sign in (GET) or refuses the form.
+    const NO_SESSION: &[u16] = &[303, 401, 403];
+    for (path, m) in page_object_routes() {
+        let f = page_fixture(&app, &path, &m)
+            .await
+            .expect("fixture (see every_object_route_has_a_fixture)");
+        let mut attackers: Vec<(&str, Option<&Session>, &[u16])> =
+            vec![("anonymous", None, NO_SESSION)];
+        if path.starts_with("/admin/") {
+            attackers.push((
+                "other tenant's staff admin",
+                Some(&other_tenant_staff),
+                &[404],
+            ));
+            attackers.push(("client session on an admin page", Some(&client), NO_SESSION));
+        } else {
+            // A member without the page's permission is refused before any lookup (403).
+            attackers.push((
+                "other tenant's member",
+                Some(&other_tenant_member),
+                &[403, 404],
+            ));
+            attackers.push(("other company's admin", Some(&other_company_admin), &[404]));
+            attackers.push(("staff session on a portal page", Some(&staff), NO_SESSION));
+        }
+        for (who, session, allowed) in attackers {
+            let (status, body) = send_page(&app, session, &m, &f).await;
+            assert!(
+                allowed.contains(&status.as_u16()),
+                "{who}: {} {} answered {status}",
+                m.to_uppercase(),
+                f.path
+            );
+            assert!(
+                !body.contains(&f.marker),
+                "{who}: {} {} leaked '{}': {body}",
+                m.to_uppercase(),
+                f.path,
+                f.marker
+            );
+        }
+        if let Some((tenant, email, audience, expected)) = f.lower_role {
+            let s = app.api_login(tenant, email, audience).await;
+            let (status, body) = send_page(&app, Some(&s), &m, &f).await;
+            assert_eq!(
+                status.as_u16(),
+                expected,
+                "lower role {email}: {} {}",
+                m.to_uppercase(),
+                f.path
+            );
+            assert!(!body.contains(&f.marker), "lower role leaked: {body}");
+        }
+    }
+}
+crate::db_test!(page_isolation, page_isolation_matrix);
+
 async fn every_cookie_write_needs_the_csrf_token(app: TestApp) {
     let portal = app
         .api_login("acme", "alice@globex.example", "portal")
@@ -159,7 +286,37 @@ async fn every_cookie_write_needs_the_csrf_token(app: TestApp) {
             m.to_uppercase()
         );
     }
-    // Form posts too.
+    // Every page form too, posted with the session cookie and without `_csrf`.
+    for (path, m) in portico::app::page_routes() {
+        if m != "post" {
+            continue;
+        }
+        let (target, multipart_form) = if path.contains('{') {
+            match page_fixture(&app, &path, &m).await {
+                Some(f) => (f.path.clone(), f.multipart.then(|| multipart(&f))),
+                None => continue, // reported by every_object_route_has_a_fixture
+            }
+        } else {
+            (path.clone(), None)
+        };
+        let s = if path.starts_with("/admin") {
+            &admin
+        } else {
+            &portal
+        };
+        let req = s.client.post(app.url(&target));
+        let req = match multipart_form {
+            Some(form) => req.multipart(form),
+            None => req.form(&[("name", "x")]),
+        };
+        let r = req.send().await.expect("request");
+        assert_eq!(
+            r.status(),
+            StatusCode::FORBIDDEN,
+            "POST {target} accepted a form without _csrf"
+        );
+    }
+    // Form posts from a form sign-in.
     let (c, _) = app
         .form_login("acme", "staff@acme.example", "portico-demo", true)
         .await;
