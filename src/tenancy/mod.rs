@@ -70,6 +70,8 @@ pub struct Tenant {
     pub branding: Branding,
     /// Last change, used to bust stylesheet caches.
     pub updated_at: i64,
+    /// Interface language when neither the user nor the browser names a supported one.
+    pub default_locale: String,
 }
 
 impl Tenant {
