@@ -67,3 +67,4 @@ error-rate-limited-wait = { $count ->
     [one] Too many attempts. Please wait { $count } second and try again.
    *[other] Too many attempts. Please wait { $count } seconds and try again.
 }
+common-table = Table (scrolls sideways)

@@ -67,3 +67,4 @@ error-rate-limited-wait = { $count ->
     [one] Demasiados intentos. Espere { $count } segundo e inténtelo de nuevo.
    *[other] Demasiados intentos. Espere { $count } segundos e inténtelo de nuevo.
 }
+common-table = Tabla (se desplaza en horizontal)
