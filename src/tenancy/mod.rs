@@ -51,7 +51,7 @@ impl OrgType {
 /// Fixed Mission accent (rose), not tenant-configurable.
 pub const MISSION_ACCENT: &str = "#e11d48";
 /// MSP accent when a tenant has set none (violet).
-pub const DEFAULT_MSP_ACCENT: &str = "#8b5cf6";
+pub const DEFAULT_MSP_ACCENT: &str = "#7c3aed";
 
 /// A tenant as every request sees it (custom CSS is loaded only by its own route).
 #[derive(Clone, Debug)]
