@@ -353,7 +353,7 @@ fn group(n: u64, sep: &str, negative: bool) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push_str(sep);
         }
         out.push(c);
@@ -390,15 +390,15 @@ mod tests {
     fn formats_follow_the_locale() {
         let en = Translator::new(Locale::En);
         let es = Translator::new(Locale::Es);
-        assert_eq!(en.number(&1234567), "1,234,567");
-        assert_eq!(es.number(&-1234567), "-1.234.567");
+        assert_eq!(en.number(1234567), "1,234,567");
+        assert_eq!(es.number(-1234567), "-1.234.567");
         assert_eq!(en.money(123450, "USD"), "$1,234.50");
         assert_eq!(es.money(123450, "EUR"), "1.234,50\u{a0}€");
         // 2026-03-05 14:07 UTC
         let ms = 1_772_719_620_000;
-        assert_eq!(en.date(&ms), "Mar 5, 2026");
-        assert_eq!(es.date(&ms), "5 mar 2026");
-        assert_eq!(es.datetime(&ms), "5 mar 2026 14:07 UTC");
+        assert_eq!(en.date(ms), "Mar 5, 2026");
+        assert_eq!(es.date(ms), "5 mar 2026");
+        assert_eq!(es.datetime(ms), "5 mar 2026 14:07 UTC");
     }
 
     #[test]
