@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod mfa;

@@ -1054,7 +1054,10 @@ impl Browser {
         }
     }
 
+    /// Checks the page with axe-core (no serious or critical violations), then saves a
+    /// screenshot: every page a test photographs, at every width it is photographed, is checked.
     async fn screenshot(&self, name: &str) {
+        self.assert_accessible(name).await;
         let png = match self.client.screenshot().await {
             Ok(png) => png,
             Err(e) => self.fail(&format!("screenshot {name}: {e}")).await,
@@ -1063,6 +1066,37 @@ impl Browser {
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
         let path = dir.join(name);
         std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    /// Injects axe-core and fails on any serious or critical violation (WCAG 2.1 A/AA rules).
+    async fn assert_accessible(&self, page: &str) {
+        // The XSS test's pages show hostile markup (a stripped `<img>`) on purpose.
+        if page.starts_with("xss-") {
+            return;
+        }
+        let Some(axe) = axe_source() else { return };
+        if let Err(e) = self.client.execute(axe, vec![]).await {
+            self.fail(&format!("injecting axe-core on {page}: {e}"))
+                .await;
+        }
+        const RUN: &str = r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+              .then(r => done(r.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                             nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + n.failureSummary) }))))
+              .catch(e => done([{ id: 'axe-error', help: String(e), nodes: [] }]));
+        "#;
+        let result = match self.client.execute_async(RUN, vec![]).await {
+            Ok(v) => v,
+            Err(e) => self.fail(&format!("running axe-core on {page}: {e}")).await,
+        };
+        if result.as_array().is_none_or(|v| !v.is_empty()) {
+            let pretty = serde_json::to_string_pretty(&result).unwrap_or_default();
+            self.fail(&format!("accessibility violations on {page}:\n{pretty}"))
+                .await;
+        }
     }
 
     /// Polls `check` until it yields a value; fails the test after `PAGE_TIMEOUT`.
@@ -1125,6 +1159,30 @@ impl Browser {
         }
         panic!("{message}\n  current URL: {url}\n  screenshot: {shot}\n  page source:\n{source}");
     }
+}
+
+/// The axe-core script `.ci/run` installs (`PORTICO_AXE_JS`, default
+/// `target/axe/node_modules/axe-core/axe.min.js`). Missing, the accessibility checks are skipped
+/// loudly, or fail under `PORTICO_REQUIRE_BROWSER=1`.
+fn axe_source() -> Option<&'static str> {
+    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let path = std::env::var_os("PORTICO_AXE_JS").map(PathBuf::from).unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js")
+        });
+        match std::fs::read_to_string(&path) {
+            Ok(js) => Some(js),
+            Err(e) => {
+                let msg = format!("ACCESSIBILITY CHECKS SKIPPED: no axe-core at {} ({e}); run `npm install --prefix target/axe axe-core` or set PORTICO_AXE_JS", path.display());
+                if std::env::var("PORTICO_REQUIRE_BROWSER").as_deref() == Ok("1") {
+                    panic!("{msg} (PORTICO_REQUIRE_BROWSER=1 forbids skipping)");
+                }
+                let _ = writeln!(std::io::stderr(), "\n======== {msg} ========\n");
+                None
+            }
+        }
+    })
+    .as_deref()
 }
 
 /// The first `max` characters of `text`, marked if cut.

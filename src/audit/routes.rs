@@ -364,8 +364,8 @@ async fn portal_page(
         &user,
         q,
         View {
-            heading: "Activity log",
-            intro: "Sign-ins and changes made by and to the people of your company.",
+            heading: crate::i18n::k("audit-activity-title"),
+            intro: crate::i18n::k("audit-activity-intro"),
             base: "/portal/audit",
             company: Some(company.0),
             verify: false,
@@ -387,8 +387,8 @@ async fn admin_page(
         &staff,
         q,
         View {
-            heading: "Audit log",
-            intro: "Every sign-in and change in the organisation. Each entry is chained to the one before it, so a changed or removed entry is detected.",
+            heading: crate::i18n::k("nav-audit-log"),
+            intro: crate::i18n::k("audit-log-intro"),
             base: "/admin/audit",
             company: None,
             verify: true,

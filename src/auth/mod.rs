@@ -342,6 +342,8 @@ pub struct Principal {
     /// The tenant requires two-step sign-in for this role and the user has not set it up:
     /// every page but enrolment and sign-out leads there.
     pub mfa_enrolment_required: bool,
+    /// Interface language from the profile, when the user chose one.
+    pub language: Option<String>,
 }
 
 impl Principal {

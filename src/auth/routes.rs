@@ -133,13 +133,18 @@ fn login_view(
         return neutral(ctx);
     };
     let staff = audience == Audience::Admin;
+    let page = PageCtx::new(ctx).with_class("auth-page");
     render(&LoginPage {
-        page: PageCtx::new(ctx).with_class("auth-page"),
-        heading: if staff {
-            format!("Staff sign-in to {}", tenant.branding.portal_name)
-        } else {
-            format!("Sign in to {}", tenant.branding.portal_name)
-        },
+        heading: page.t.arg(
+            if staff {
+                "auth-staff-sign-in-to"
+            } else {
+                "auth-sign-in-to"
+            },
+            "portal",
+            &tenant.branding.portal_name,
+        ),
+        page,
         action: if staff { "/admin/login" } else { "/login" },
         staff,
         email,
@@ -565,17 +570,17 @@ struct TokenFlow {
 
 const RESET_FLOW: TokenFlow = TokenFlow {
     purpose: Purpose::Reset,
-    heading: "Choose a new password",
+    heading: crate::i18n::k("auth-choose-password"),
     action: "/reset-password",
-    button: "Set the password",
+    button: crate::i18n::k("auth-set-password"),
     ask_name: false,
 };
 
 const INVITE_FLOW: TokenFlow = TokenFlow {
     purpose: Purpose::Invite,
-    heading: "Accept your invitation",
+    heading: crate::i18n::k("auth-accept-invitation"),
     action: "/invite/accept",
-    button: "Create my account",
+    button: crate::i18n::k("auth-create-account"),
     ask_name: true,
 };
 

@@ -361,20 +361,67 @@ pub async fn custom_css_allowed(db: &Db, scope: &TenantScope) -> DbResult<bool> 
     })
 }
 
-fn contrast_for(hex: &str) -> &'static str {
+fn rgb(hex: &str) -> (f64, f64, f64) {
     let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap_or(0);
-    let (r, g, b) = ((v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
-    // Relative luminance, roughly; dark text on light brand colours.
-    let lum = 0.2126 * r as f64 + 0.7152 * g as f64 + 0.0722 * b as f64;
-    if lum > 186.0 { "#111827" } else { "#ffffff" }
+    (
+        ((v >> 16) & 0xff) as f64,
+        ((v >> 8) & 0xff) as f64,
+        (v & 0xff) as f64,
+    )
+}
+
+/// WCAG relative luminance.
+fn luminance((r, g, b): (f64, f64, f64)) -> f64 {
+    let lin = |c: f64| {
+        let c = c / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+}
+
+fn contrast(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// Text on the brand colour: whichever of white and near-black reads better (WCAG ratio).
+fn contrast_for(hex: &str) -> &'static str {
+    let c = rgb(hex);
+    if contrast(c, rgb("#111827")) > contrast(c, rgb("#ffffff")) {
+        "#111827"
+    } else {
+        "#ffffff"
+    }
+}
+
+/// The brand colour darkened until it reaches 4.5:1 on the light page background, for links.
+fn text_color(hex: &str) -> String {
+    let (r, g, b) = rgb(hex);
+    let bg = rgb("#f6f7fb");
+    let mut f = 1.0;
+    while f > 0.0 && contrast((r * f, g * f, b * f), bg) < 4.6 {
+        f -= 0.05;
+    }
+    let f = f.max(0.0);
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        (r * f) as u8,
+        (g * f) as u8,
+        (b * f) as u8
+    )
 }
 
 /// The theme stylesheet: brand colours as custom properties and the login background.
 pub fn theme_css(t: &Tenant) -> String {
     let (primary, accent) = colors(t);
     let mut css = format!(
-        ":root, body.msp, body.mission {{\n  --brand-primary: {primary};\n  --brand-accent: {accent};\n  --brand-contrast: {};\n}}\n",
-        contrast_for(&primary)
+        ":root, body.msp, body.mission {{\n  --brand-primary: {primary};\n  --brand-accent: {accent};\n  --brand-contrast: {};\n  --brand-text: {};\n}}\n",
+        contrast_for(&primary),
+        text_color(&primary)
     );
     if let Some(bg) = &t.branding.login_background_url {
         // Validated on save: https and free of quotes, brackets and backslashes.

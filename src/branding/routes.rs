@@ -74,6 +74,7 @@ struct EditPage {
 }
 
 fn text_fields(f: &BrandingInput) -> Vec<TextField> {
+    use crate::i18n::k;
     let t = |name, label, kind, hint, value: &String| TextField {
         name,
         label,
@@ -84,51 +85,51 @@ fn text_fields(f: &BrandingInput) -> Vec<TextField> {
     vec![
         t(
             "portal_name",
-            "Portal name",
+            k("branding-label-portal-name"),
             "text",
-            "Browser tab and header when there is no logo.",
+            k("branding-hint-portal-name"),
             &f.portal_name,
         ),
         t(
             "support_email",
-            "Support email",
+            k("branding-label-support-email"),
             "email",
-            "Shown in the footer and used as the contact address.",
+            k("branding-hint-support-email"),
             &f.support_email,
         ),
         t(
             "primary_color",
-            "Primary colour",
+            k("branding-label-primary-color"),
             "text",
-            "Active navigation, buttons and accents, e.g. #0ea5e9.",
+            k("branding-hint-primary-color"),
             &f.primary_color,
         ),
         t(
             "accent_color",
-            "Accent colour",
+            k("branding-label-accent-color"),
             "text",
-            "Secondary accent; empty means the primary colour.",
+            k("branding-hint-accent-color"),
             &f.accent_color,
         ),
         t(
             "logo_url",
-            "Logo URL",
+            k("branding-label-logo-url"),
             "url",
-            "https:// image shown in the header instead of the name.",
+            k("branding-hint-logo-url"),
             &f.logo_url,
         ),
         t(
             "favicon_url",
-            "Favicon URL",
+            k("branding-label-favicon-url"),
             "url",
-            "https:// icon for the browser tab.",
+            k("branding-hint-favicon-url"),
             &f.favicon_url,
         ),
         t(
             "login_background_url",
-            "Login background URL",
+            k("branding-label-login-background-url"),
             "url",
-            "Optional https:// image behind the sign-in form.",
+            k("branding-hint-login-background-url"),
             &f.login_background_url,
         ),
     ]

@@ -49,6 +49,8 @@ pub struct RequestContext {
     pub unknown_tenant: bool,
     /// Request path.
     pub path: String,
+    /// Interface language negotiated for this request.
+    pub locale: crate::i18n::Locale,
 }
 
 impl RequestContext {
@@ -233,6 +235,14 @@ async fn resolve_inner(
         (None, None) => String::new(),
     };
 
+    let locale = crate::i18n::negotiate(
+        principal.as_deref().and_then(|p| p.language.as_deref()),
+        parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+        tenant.as_ref().map(|t| t.default_locale.as_str()),
+    );
     let ctx = RequestContext {
         tenant,
         principal: principal.clone(),
@@ -241,6 +251,7 @@ async fn resolve_inner(
         mission_host,
         unknown_tenant,
         path,
+        locale,
     };
 
     let mut body = body;

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::auth::Audience;
 use crate::error::{ErrorBody, ErrorDetail, RenderedError};
 use crate::http::context::RequestContext;
+use crate::i18n::{Translator, k};
 use crate::web::PageCtx;
 
 #[derive(askama::Template)]
@@ -22,17 +23,16 @@ struct ErrorPage {
 
 fn title_for(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        400 => "Please check your input",
-        401 => "Please sign in",
-        403 => "Not allowed",
-        404 => "Not found",
-        405 => "Not allowed",
-        409 => "Already exists",
-        413 => "Too large",
-        415 => "Unsupported content",
-        422 => "Cannot do that",
-        429 => "Too many attempts",
-        _ => "Something went wrong",
+        400 => k("error-title-400"),
+        401 => k("error-title-401"),
+        403 | 405 => k("error-title-403"),
+        404 => k("error-title-404"),
+        409 => k("error-title-409"),
+        413 => k("error-title-413"),
+        415 => k("error-title-415"),
+        422 => k("error-title-422"),
+        429 => k("error-title-429"),
+        _ => k("error-title-500"),
     }
 }
 
@@ -62,6 +62,22 @@ fn default_detail(status: StatusCode) -> ErrorDetail {
         message: message.into(),
         fields: Vec::new(),
     }
+}
+
+/// Puts an error's messages into the request's language: messages are looked up by their
+/// English text (gettext-style message ids), so code that raises errors stays unchanged.
+fn localize(t: &Translator, mut d: ErrorDetail, retry: Option<&HeaderValue>) -> ErrorDetail {
+    let wait = retry
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    d.message = match (d.code.as_str(), wait) {
+        ("rate_limited", Some(secs)) => t.count("error-rate-limited-wait", secs),
+        _ => t.msg(&d.message),
+    };
+    for f in &mut d.fields {
+        f.message = t.msg(&f.message);
+    }
+    d
 }
 
 /// True for paths that answer JSON.
@@ -97,6 +113,8 @@ pub fn render(ctx: Option<&RequestContext>, resp: Response) -> Response {
         ),
         None => (status, default_detail(status)),
     };
+    let t = Translator::new(ctx.map(|c| c.locale).unwrap_or_default());
+    let detail = localize(&t, detail, retry.as_ref());
     let mut out = if is_api(path) {
         (status, axum::Json(ErrorBody { error: detail })).into_response()
     } else if status == StatusCode::UNAUTHORIZED {
@@ -118,11 +136,12 @@ pub fn render(ctx: Option<&RequestContext>, resp: Response) -> Response {
                 mission_host: false,
                 unknown_tenant: false,
                 path: path.to_string(),
+                locale: t.locale,
             }),
         };
         let signed_in = page.user_name.is_some();
         let t = ErrorPage {
-            title: title_for(status).to_string(),
+            title: t.get(title_for(status)),
             message: detail.message,
             retry_after: retry
                 .as_ref()
@@ -133,11 +152,11 @@ pub fn render(ctx: Option<&RequestContext>, resp: Response) -> Response {
             } else {
                 "/login".into()
             },
-            back_label: if signed_in {
-                "Back to the dashboard".into()
+            back_label: t.get(if signed_in {
+                "error-back-dashboard"
             } else {
-                "Go to sign-in".into()
-            },
+                "error-back-sign-in"
+            }),
             page,
         };
         match askama::Template::render(&t) {

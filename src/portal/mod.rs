@@ -34,18 +34,19 @@ struct Tile {
 }
 
 fn blurb(path: &str) -> &'static str {
+    use crate::i18n::k;
     match path {
-        "/portal/tickets" => "Raise a request and follow it to the end.",
-        "/portal/catalog" => "Order services with agreed response times.",
-        "/portal/invoices" => "See and pay your invoices.",
-        "/portal/documents" => "Sign policies and find shared files.",
-        "/portal/announcements" => "News and maintenance notices.",
-        "/portal/team" => "Invite colleagues and manage roles.",
-        "/portal/mission/giving" => "Your giving history and statements.",
-        "/portal/mission/events" => "Upcoming events and registration.",
-        "/portal/mission/groups" => "Small groups you can join.",
-        "/portal/mission/directory" => "Find other members.",
-        "/portal/mission/prayer" => "Share and pray for requests.",
+        "/portal/tickets" => k("blurb-portal-tickets"),
+        "/portal/catalog" => k("blurb-portal-catalog"),
+        "/portal/invoices" => k("blurb-portal-invoices"),
+        "/portal/documents" => k("blurb-portal-documents"),
+        "/portal/announcements" => k("blurb-portal-announcements"),
+        "/portal/team" => k("blurb-portal-team"),
+        "/portal/mission/giving" => k("blurb-portal-mission-giving"),
+        "/portal/mission/events" => k("blurb-portal-mission-events"),
+        "/portal/mission/groups" => k("blurb-portal-mission-groups"),
+        "/portal/mission/directory" => k("blurb-portal-mission-directory"),
+        "/portal/mission/prayer" => k("blurb-portal-mission-prayer"),
         _ => "",
     }
 }

@@ -51,7 +51,7 @@ impl OrgType {
 /// Fixed Mission accent (rose), not tenant-configurable.
 pub const MISSION_ACCENT: &str = "#e11d48";
 /// MSP accent when a tenant has set none (violet).
-pub const DEFAULT_MSP_ACCENT: &str = "#8b5cf6";
+pub const DEFAULT_MSP_ACCENT: &str = "#7c3aed";
 
 /// A tenant as every request sees it (custom CSS is loaded only by its own route).
 #[derive(Clone, Debug)]
@@ -70,6 +70,8 @@ pub struct Tenant {
     pub branding: Branding,
     /// Last change, used to bust stylesheet caches.
     pub updated_at: i64,
+    /// Interface language when neither the user nor the browser names a supported one.
+    pub default_locale: String,
     /// Private, so a `Tenant` (and through it a scope) comes only from tenancy's own lookups.
     scope: TenantScope,
 }

@@ -15,7 +15,8 @@ pub const TENANT_COLUMNS: &str = "t.id AS t_id, t.slug AS t_slug, t.name AS t_na
     t.accent_color AS t_accent_color, t.welcome_text AS t_welcome_text, \
     t.login_background_url AS t_login_background_url, t.powered_by_visible AS t_powered_by_visible, \
     CASE WHEN t.custom_css IS NULL OR t.custom_css = '' THEN 0 ELSE 1 END AS t_has_custom_css, \
-    t.support_email AS t_support_email, t.updated_at AS t_updated_at";
+    t.support_email AS t_support_email, t.updated_at AS t_updated_at, \
+    t.default_locale AS t_default_locale";
 
 /// Builds a [`Tenant`] from a row selected with [`TENANT_COLUMNS`].
 pub fn tenant_from_row(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
@@ -43,6 +44,7 @@ pub fn tenant_from_row(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
             support_email: row.try_get("t_support_email")?,
         },
         updated_at: row.try_get("t_updated_at")?,
+        default_locale: row.try_get("t_default_locale")?,
     })
 }
 

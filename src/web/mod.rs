@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::auth::{Audience, Permission, Principal};
 use crate::error::AppResult;
 use crate::http::context::RequestContext;
+use crate::i18n::Translator;
 use crate::tenancy::OrgType;
 
 /// Cache-busting version for static assets.
@@ -19,6 +20,9 @@ pub struct NavItem {
     pub label: &'static str,
     /// Path.
     pub path: &'static str,
+    /// Catalog key of the label (pages show the translation; the API keeps `label`).
+    #[serde(skip)]
+    pub key: String,
     /// Current page.
     #[serde(skip)]
     pub active: bool,
@@ -234,6 +238,7 @@ pub fn navigation(p: &Principal, path: &str) -> Vec<NavItem> {
         .map(|d| NavItem {
             label: d.label,
             path: d.path,
+            key: crate::i18n::key_for("nav", d.label),
             active: path == d.path
                 || (path.starts_with(d.path)
                     && path.as_bytes().get(d.path.len()) == Some(&b'/')
@@ -277,6 +282,8 @@ pub struct PageCtx {
     pub support_email: Option<String>,
     /// Asset version.
     pub asset_version: &'static str,
+    /// Messages and formats in the request's locale (templates call `page.t.get` with a key).
+    pub t: Translator,
 }
 
 impl PageCtx {
@@ -319,7 +326,7 @@ impl PageCtx {
                 });
                 (
                     Some(p.name.clone()),
-                    p.role.label().to_string(),
+                    Translator::new(ctx.locale).get(&crate::i18n::key_for("role", p.role.label())),
                     navigation(p, &ctx.path),
                     match p.audience {
                         Audience::Admin => "/admin/logout",
@@ -356,6 +363,7 @@ impl PageCtx {
             profile_path,
             support_email: support,
             asset_version: ASSET_VERSION,
+            t: Translator::new(ctx.locale),
         }
     }
 

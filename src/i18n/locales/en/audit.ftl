@@ -1,0 +1,13 @@
+audit-chain-intact = The chain is intact.
+audit-from = From
+audit-until = To (inclusive)
+audit-who-email = Who (email)
+audit-action = Action
+audit-download-csv = Download CSV
+audit-empty = No events match. Widen the dates or clear the filters.
+audit-older = Older events →
+audit-chain-broken = The chain is broken at entry { $seq }.
+audit-action-hint = e.g. auth.login, or user. for all user events.
+audit-activity-title = Activity log
+audit-activity-intro = Sign-ins and changes made by and to the people of your company.
+audit-log-intro = Every sign-in and change in the organisation. Each entry is chained to the one before it, so a changed or removed entry is detected.

@@ -1,0 +1,11 @@
+users-invite-title = Invite someone
+users-invite-hint = They receive an email with a link to choose a password. The link works for 7 days.
+common-company = Company
+users-client-roles = (client roles)
+users-show-company = Show company
+users-all = All users
+common-filter = Filter
+users-empty = Nobody here yet. Invite someone above.
+users-staff = Staff
+users-reset-mfa = Reset two-step sign-in
+users-confirm-reset-mfa = Turn off two-step sign-in for { $name }? Use this when they lost their authenticator and recovery codes. They are signed out.

@@ -1,0 +1,13 @@
+audit-chain-intact = La cadena está intacta.
+audit-from = Desde
+audit-until = Hasta (incluido)
+audit-who-email = Quién (correo)
+audit-action = Acción
+audit-download-csv = Descargar CSV
+audit-empty = Ningún evento coincide. Amplíe las fechas o quite los filtros.
+audit-older = Eventos anteriores →
+audit-chain-broken = La cadena está rota en la entrada { $seq }.
+audit-action-hint = p. ej. auth.login, o user. para todos los eventos de usuarios.
+audit-activity-title = Registro de actividad
+audit-activity-intro = Accesos y cambios hechos por y para las personas de su empresa.
+audit-log-intro = Cada acceso y cambio en la organización. Cada entrada está encadenada a la anterior, así que se detecta cualquier entrada cambiada o eliminada.

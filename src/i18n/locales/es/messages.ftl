@@ -1,0 +1,27 @@
+# Mensajes que el código emite en inglés (errores, validación, avisos), por su clave.
+msg-sign-in-to-continue = Inicie sesión para continuar.
+msg-not-found = No encontramos esa página o registro.
+msg-too-large = Ese archivo o formulario es demasiado grande.
+msg-internal = Algo salió mal por nuestra parte. Inténtelo de nuevo.
+msg-fix-fields = Corrija los campos señalados.
+msg-already-exists = Eso ya existe.
+msg-nul-character = El texto contiene un carácter NUL, que no se puede guardar. Quítelo e inténtelo de nuevo.
+msg-bad-request = No se pudo leer la solicitud.
+msg-forbidden = No tiene permiso para hacer eso.
+msg-method-not-allowed = Esa acción no está disponible aquí.
+msg-unsupported-media = Envíe JSON con Content-Type: application/json, o un formulario.
+msg-rate-limited = Demasiados intentos. Espere e inténtelo de nuevo.
+msg-csrf-expired = Este formulario ha caducado o no procede de este sitio. Recargue la página e inténtelo de nuevo.
+msg-bad-credentials = Ese correo y esa contraseña no coinciden con ninguna cuenta de aquí.
+msg-enter-email = Escriba el correo electrónico con el que inicia sesión.
+msg-enter-name = Escriba su nombre (120 caracteres como máximo).
+notice-signed-out = Ha cerrado la sesión.
+notice-password-reset = Su contraseña ha cambiado. Inicie sesión con la nueva.
+notice-invite-accepted = Su cuenta está lista. Inicie sesión con su nueva contraseña.
+notice-reset-sent = Si existe una cuenta con esa dirección, le hemos enviado un enlace para restablecer la contraseña. Funciona una vez, durante una hora.
+notice-password-changed = Su contraseña ha cambiado. Se han cerrado sus otras sesiones.
+notice-saved = Se han guardado los cambios.
+notice-sessions-ended = Sesiones cerradas. Esas sesiones han terminado.
+notice-mfa-enabled = El inicio de sesión en dos pasos está activado. Guarde sus códigos de recuperación en un lugar seguro.
+notice-mfa-disabled = El inicio de sesión en dos pasos está desactivado.
+notice-session-ended = Su sesión ha terminado. Inicie sesión de nuevo.

@@ -1,0 +1,27 @@
+dashboard-hello = Hola, { $name }
+blurb-portal-tickets = Abra una solicitud y sígala hasta el final.
+blurb-portal-catalog = Pida servicios con tiempos de respuesta acordados.
+blurb-portal-invoices = Consulte y pague sus facturas.
+blurb-portal-documents = Firme políticas y encuentre archivos compartidos.
+blurb-portal-announcements = Noticias y avisos de mantenimiento.
+blurb-portal-team = Invite a sus compañeros y gestione sus funciones.
+blurb-portal-mission-giving = Su historial de donativos y sus certificados.
+blurb-portal-mission-events = Próximos eventos e inscripciones.
+blurb-portal-mission-groups = Grupos pequeños a los que puede unirse.
+blurb-portal-mission-directory = Encuentre a otros miembros.
+blurb-portal-mission-prayer = Comparta peticiones y ore por ellas.
+admin-title = Administración
+admin-heading = Administración de { $portal }
+admin-signed-in-as = Ha iniciado sesión como { $role }.
+admin-open = Abrir
+admin-recent-activity = Actividad reciente
+admin-whole-audit-log = Todo el registro de auditoría →
+audit-col-when = Cuándo
+audit-col-who = Quién
+audit-col-what = Qué
+audit-col-object = Objeto
+audit-system = sistema
+tickets-count = { $count ->
+    [one] { $count } solicitud
+   *[other] { $count } solicitudes
+}

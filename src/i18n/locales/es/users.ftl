@@ -1,0 +1,11 @@
+users-invite-title = Invitar a alguien
+users-invite-hint = Recibirá un correo con un enlace para elegir una contraseña. El enlace funciona durante 7 días.
+common-company = Empresa
+users-client-roles = (funciones de cliente)
+users-show-company = Mostrar la empresa
+users-all = Todos los usuarios
+common-filter = Filtrar
+users-empty = Aún no hay nadie. Invite a alguien arriba.
+users-staff = Personal
+users-reset-mfa = Restablecer el inicio de sesión en dos pasos
+users-confirm-reset-mfa = ¿Desactivar el inicio de sesión en dos pasos de { $name }? Úselo cuando haya perdido su autenticador y sus códigos de recuperación. Se cerrará su sesión.
