@@ -70,7 +70,12 @@ impl AppState {
                 crate::config::redact_url(&config.database_url)
             )
         })?;
+        crate::audit::install_key(&config.secret_key);
+        let keying = crate::audit::keying_pending(&db).await;
         db.migrate().await?;
+        if keying {
+            crate::audit::key_legacy_chains(&db).await?;
+        }
         let mailer = Mailer::from_config(&config)?;
         let events = crate::events::EventBus::for_db(&db, &config.database_url).await?;
         let node_id = format!(
@@ -189,6 +194,17 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Metrics on their own address (e.g. only reachable from the monitoring network).
+    let metrics = match state.config.metrics_listen {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                anyhow::anyhow!("PORTICO_METRICS_LISTEN: cannot listen on {addr}: {e}")
+            })?;
+            let r = crate::ops::metrics_router(state.clone());
+            Some(tokio::spawn(async move { axum::serve(l, r).await }))
+        }
+        None => None,
+    };
     let worker = crate::jobs::spawn_worker(state.clone());
     let app = router(state);
     let served = axum::serve(
@@ -199,6 +215,9 @@ pub async fn serve(
     .await;
     // A job cut off here keeps its lease and is picked up again when the lease runs out.
     worker.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     served?;
     Ok(())
 }

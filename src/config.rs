@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-/// Validated settings for a Portico process.
-#[derive(Clone, Debug)]
+/// Validated settings for a Portico process. `Debug` redacts every secret in it.
+#[derive(Clone)]
 pub struct Config {
     /// Address `serve` listens on.
     pub listen: SocketAddr,
@@ -30,6 +30,39 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Days after resolution during which a client may reopen a ticket (`PORTICO_REOPEN_DAYS`, default 14).
     pub reopen_days: i64,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed (`PORTICO_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Separate listen address for `/metrics` (`PORTICO_METRICS_LISTEN`); the main listener then
+    /// no longer serves it.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Bearer token `/metrics` requires (`PORTICO_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |set: bool| if set { "<redacted>" } else { "<unset>" };
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("base_url", &self.base_url)
+            .field("secret_key", &hidden(!self.secret_key.is_empty()))
+            .field("mission_domains", &self.mission_domains)
+            .field("default_tenant", &self.default_tenant)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("reopen_days", &self.reopen_days)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_listen", &self.metrics_listen)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| hidden(true)),
+            )
+            .finish()
+    }
 }
 
 /// Minimum length of `PORTICO_SECRET_KEY`.
@@ -157,6 +190,38 @@ impl Config {
                 14
             }
         };
+        let mut trusted_proxies = Vec::new();
+        for p in val("PORTICO_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            // A bare address is a single-host network.
+            let net = p
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+            match net {
+                Ok(n) => trusted_proxies.push(n),
+                Err(_) => problems.push(format!(
+                    "PORTICO_TRUSTED_PROXIES: '{p}' is not an IP address or CIDR such as 10.0.0.0/8"
+                )),
+            }
+        }
+        let metrics_listen = match val("PORTICO_METRICS_LISTEN").map(|v| v.parse::<SocketAddr>()) {
+            None => None,
+            Some(Ok(a)) => Some(a),
+            Some(Err(_)) => {
+                problems.push(
+                    "PORTICO_METRICS_LISTEN: use an address:port such as 127.0.0.1:9100".into(),
+                );
+                None
+            }
+        };
+        let metrics_token = val("PORTICO_METRICS_TOKEN");
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            problems.push("PORTICO_METRICS_TOKEN: use at least 16 random characters".into());
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -174,6 +239,9 @@ impl Config {
             secure_cookies,
             max_upload_bytes: max_upload_mb * 1024 * 1024,
             reopen_days,
+            trusted_proxies,
+            metrics_listen,
+            metrics_token,
         })
     }
 
@@ -217,14 +285,19 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(key.into_bytes())
 }
 
-/// Hides the password part of a database URL for messages and logs.
+/// Hides the password part of a database or SMTP URL for messages and logs.
 pub fn redact_url(u: &str) -> String {
     match url::Url::parse(u) {
         Ok(mut p) if p.password().is_some() => {
             let _ = p.set_password(Some("***"));
             p.to_string()
         }
-        _ => u.to_string(),
+        Ok(_) => u.to_string(),
+        // Unparseable: whatever sits between "://" and the last '@' may be credentials.
+        Err(_) => match (u.find("://"), u.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}***{}", &u[..s + 3], &u[at..]),
+            _ => u.to_string(),
+        },
     }
 }
 
@@ -262,6 +335,47 @@ mod tests {
         };
         let problems = Config::from_lookup(env).unwrap_err();
         assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    #[test]
+    fn debug_output_hides_every_secret() {
+        let env = |k: &str| match k {
+            "PORTICO_SECRET_KEY" => Some("s3cr3t-key-material-that-is-long-enough".to_string()),
+            "PORTICO_DATABASE_URL" => Some("postgres://app:dbpass-xyz@db/portico".to_string()),
+            "PORTICO_SMTP_URL" => Some("smtp://mailer:smtppass-xyz@mail:587".to_string()),
+            "PORTICO_METRICS_TOKEN" => Some("metrics-token-xyz-0123456789".to_string()),
+            _ => None,
+        };
+        let c = Config::from_lookup(env).unwrap();
+        let shown = format!("{c:?} {c:#?}");
+        for secret in [
+            "s3cr3t-key-material",
+            "dbpass-xyz",
+            "smtppass-xyz",
+            "metrics-token-xyz",
+        ] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert!(shown.contains("postgres://app:***@db/portico"), "{shown}");
+    }
+
+    #[test]
+    fn trusted_proxies_and_metrics_settings() {
+        let env = |k: &str| match k {
+            "PORTICO_TRUSTED_PROXIES" => Some("10.0.0.0/8, 127.0.0.1,::1".to_string()),
+            "PORTICO_METRICS_LISTEN" => Some("127.0.0.1:9100".to_string()),
+            _ => None,
+        };
+        let c = Config::from_lookup(env).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        assert_eq!(c.metrics_listen.map(|a| a.port()), Some(9100));
+        let bad = |k: &str| match k {
+            "PORTICO_TRUSTED_PROXIES" => Some("10.0.0.0/33,nope".to_string()),
+            "PORTICO_METRICS_LISTEN" => Some("everywhere".to_string()),
+            "PORTICO_METRICS_TOKEN" => Some("short".to_string()),
+            _ => None,
+        };
+        assert_eq!(Config::from_lookup(bad).unwrap_err().len(), 4);
     }
 
     #[test]

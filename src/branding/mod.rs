@@ -220,8 +220,8 @@ impl BrandingInput {
         let portal_name = self.portal_name.trim().to_string();
         if portal_name.is_empty() {
             err("portal_name", "Enter the portal name.");
-        } else if portal_name.chars().count() > 80 {
-            err("portal_name", "Use at most 80 characters.");
+        } else if let Err(e) = crate::text::single_line("portal_name", &portal_name, 80) {
+            err("portal_name", &e.message);
         }
         let mut url_field = |name: &str, value: &str| -> Option<String> {
             let v = opt(value)?;
@@ -249,23 +249,36 @@ impl BrandingInput {
         let primary_color = color_field("primary_color", &self.primary_color);
         let accent_color = color_field("accent_color", &self.accent_color);
         let welcome_text = opt(&self.welcome_text);
-        if welcome_text
+        if let Some(Err(e)) = welcome_text
             .as_ref()
-            .is_some_and(|w| w.chars().count() > 500)
+            .map(|w| crate::text::multi_line("welcome_text", w, 500))
         {
-            err("welcome_text", "Use at most 500 characters.");
+            err("welcome_text", &e.message);
         }
+        // The tenant's own assets: hosts of its (valid) branding images.
+        let asset_hosts: Vec<String> = [&logo_url, &favicon_url, &login_background_url]
+            .into_iter()
+            .flatten()
+            .filter_map(|u| {
+                url::Url::parse(u)
+                    .ok()?
+                    .host_str()
+                    .map(str::to_ascii_lowercase)
+            })
+            .collect();
         let custom_css = opt(&self.custom_css);
         if let Some(c) = &custom_css {
             if !custom_css_allowed {
                 err("custom_css", "Your plan does not include custom CSS.");
-            } else if let Err(m) = css::check(c) {
+            } else if let Err(e) = crate::text::multi_line("custom_css", c, css::MAX_CSS_BYTES) {
+                err("custom_css", &e.message);
+            } else if let Err(m) = css::check(c, &asset_hosts) {
                 err("custom_css", &m);
             }
         }
         let support_email = opt(&self.support_email);
         if let Some(e) = &support_email
-            && (e.len() > 254 || e.parse::<lettre::Address>().is_err())
+            && (crate::text::bounded_email(e).is_none() || e.parse::<lettre::Address>().is_err())
         {
             err(
                 "support_email",
@@ -332,6 +345,41 @@ pub async fn save(tx: &mut TenantTx, b: &ValidBranding) -> DbResult<()> {
     .bind(now_ms())
     .execute(tx.conn())
     .await?;
+    Ok(())
+}
+
+/// Whether ticket Markdown of the tenant may show images from other hosts.
+pub async fn remote_images_allowed(db: &Db, scope: &TenantScope) -> DbResult<bool> {
+    let mut conn = db.tenant(scope).reader().acquire().await?;
+    remote_images_on(&mut conn, scope.tenant_id().as_str()).await
+}
+
+/// [`remote_images_allowed`] as the action's transaction sees it.
+pub async fn remote_images_allowed_in(tx: &mut TenantTx) -> DbResult<bool> {
+    let tenant = tx.tenant_id().to_string();
+    remote_images_on(tx.conn(), &tenant).await
+}
+
+async fn remote_images_on(conn: &mut sqlx::AnyConnection, tenant: &str) -> DbResult<bool> {
+    let row = sqlx::query("SELECT remote_images_allowed FROM tenants WHERE id = $1")
+        .bind(tenant)
+        .fetch_optional(conn)
+        .await?;
+    Ok(match row {
+        Some(r) => crate::db::flag(&r, "remote_images_allowed")?,
+        None => false,
+    })
+}
+
+/// Allows or refuses images from other hosts in the tenant's ticket Markdown.
+pub async fn set_remote_images(tx: &mut TenantTx, allowed: bool) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
+    sqlx::query("UPDATE tenants SET remote_images_allowed = $2, updated_at = $3 WHERE id = $1")
+        .bind(&tenant)
+        .bind(i64::from(allowed))
+        .bind(now_ms())
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }
 

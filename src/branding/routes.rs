@@ -21,7 +21,9 @@ use crate::web::{FormErrors, PageCtx, notice, render};
 
 /// Pages and stylesheets.
 pub fn pages() -> PageRouter {
-    PageRouter::default().route("/admin/branding", get(edit_page).post(edit_form))
+    PageRouter::default()
+        .route("/admin/branding", get(edit_page).post(edit_form))
+        .route("/admin/branding/images", axum::routing::post(images_form))
 }
 
 /// Stylesheets (no session needed; they are public).
@@ -71,6 +73,7 @@ struct EditPage {
     errors: FormErrors,
     notice: Option<&'static str>,
     mission: bool,
+    remote_images: bool,
 }
 
 fn text_fields(f: &BrandingInput) -> Vec<TextField> {
@@ -135,14 +138,17 @@ fn text_fields(f: &BrandingInput) -> Vec<TextField> {
     ]
 }
 
-fn edit_view(
+async fn edit_view(
+    app: &AppState,
     ctx: &RequestContext,
     tenant: &Tenant,
     form: BrandingInput,
     err: Option<&AppError>,
     notice_key: Option<&str>,
 ) -> AppResult<Response> {
+    let remote_images = super::remote_images_allowed(&app.db, &tenant.scope()).await?;
     let mut r = render(&EditPage {
+        remote_images,
         page: PageCtx::new(ctx),
         text_fields: text_fields(&form),
         form,
@@ -174,7 +180,7 @@ async fn edit_page(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageBranding)?;
     let form = current_input(&app, &actor, &staff.tenant).await?;
-    edit_view(&ctx, &staff.tenant, form, None, q.notice.as_deref())
+    edit_view(&app, &ctx, &staff.tenant, form, None, q.notice.as_deref()).await
 }
 
 async fn save(app: &AppState, actor: &Actor, ip: &str, input: &BrandingInput) -> AppResult<()> {
@@ -219,9 +225,45 @@ async fn edit_form(
     let actor = staff.require(Permission::ManageBranding)?;
     match save(&app, &actor, &ctx.ip, &f).await {
         Ok(()) => Ok(Redirect::to("/admin/branding?notice=saved").into_response()),
-        Err(e @ AppError::Validation { .. }) => edit_view(&ctx, &staff.tenant, f, Some(&e), None),
+        Err(e @ AppError::Validation { .. }) => {
+            edit_view(&app, &ctx, &staff.tenant, f, Some(&e), None).await
+        }
         Err(e) => Err(e),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ImagesForm {
+    remote_images: Option<String>,
+}
+
+/// Turns remote images in ticket Markdown on or off for the tenant (off by default).
+async fn images_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<ImagesForm>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageBranding)?;
+    let allowed = f.remote_images.is_some();
+    if super::remote_images_allowed(&app.db, actor.scope()).await? != allowed {
+        let mut tx = app.db.tenant(actor.scope()).begin().await?;
+        super::set_remote_images(&mut tx, allowed).await?;
+        audit::append(
+            &mut tx,
+            Entry {
+                ip: Some(&ctx.ip),
+                detail: json!({ "remote_images_allowed": allowed }),
+                ..Entry::new("branding.remote_images_changed")
+                    .by(&actor)
+                    .target("tenant", actor.scope().tenant_id().as_str())
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(Redirect::to("/admin/branding?notice=saved").into_response())
 }
 
 async fn api_get(State(app): State<AppState>, staff: StaffUser) -> AppResult<Json<BrandingInput>> {

@@ -131,11 +131,6 @@ pub fn check_name(name: &str) -> Result<String, crate::error::AppError> {
             "Enter the company name.",
         ));
     }
-    if n.chars().count() > 120 {
-        return Err(crate::error::AppError::field(
-            "name",
-            "Use at most 120 characters.",
-        ));
-    }
-    Ok(n.to_string())
+    crate::text::single_line("name", n, crate::text::NAME_MAX)
+        .map_err(|e| crate::error::AppError::fields(vec![e]))
 }

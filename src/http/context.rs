@@ -5,7 +5,7 @@
 //! company and tenant joined); anonymous ones one tenant lookup; custom domains come from an
 //! in-memory map.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
+use ipnet::IpNet;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -124,6 +125,78 @@ fn hmac_token(secret: &[u8], purpose: &str, value: &str) -> String {
 /// The CSRF token of a session (derived, so nothing extra is stored).
 pub fn session_csrf(secret: &[u8], session_hash: &str) -> String {
     hmac_token(secret, "csrf", session_hash)
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy, in which case the
+/// forwarding headers are walked from the nearest hop outwards and the first address that is
+/// not itself a trusted proxy wins. An untrusted peer's headers are ignored, so nobody can
+/// pick their own throttling bucket; behind a trusted proxy every real client gets its own.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let peer = peer.to_canonical();
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops = forwarded_hops(headers);
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop {
+            Some(ip) => {
+                client = ip.to_canonical();
+                if !is_trusted(&client) {
+                    return client;
+                }
+            }
+            // An obfuscated or garbled hop: nothing beyond it can be believed.
+            None => return client,
+        }
+    }
+    client
+}
+
+/// The `for=` addresses of `Forwarded`, or else the entries of `X-Forwarded-For`, in order
+/// (client first); `None` marks an entry that is not an IP address.
+fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let joined = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let forwarded = joined("forwarded");
+    if !forwarded.trim().is_empty() {
+        return forwarded
+            .split(',')
+            .filter(|e| !e.trim().is_empty())
+            .map(|element| {
+                element
+                    .split(';')
+                    .filter_map(|pair| pair.split_once('='))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("for"))
+                    .and_then(|(_, v)| parse_hop(v))
+            })
+            .collect();
+    }
+    joined("x-forwarded-for")
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(parse_hop)
+        .collect()
+}
+
+// "192.0.2.1", "192.0.2.1:4711", "[2001:db8::1]:4711", "\"[2001:db8::1]\"", "2001:db8::1".
+fn parse_hop(v: &str) -> Option<IpAddr> {
+    let v = v.trim().trim_matches('"');
+    if let Some(rest) = v.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    if let Ok(ip) = v.parse() {
+        return Some(ip);
+    }
+    v.parse::<SocketAddr>().ok().map(|s| s.ip())
 }
 
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
@@ -247,7 +320,7 @@ async fn resolve_inner(
         tenant,
         principal: principal.clone(),
         csrf_token: csrf_token.clone(),
-        ip: peer.ip().to_string(),
+        ip: client_ip(peer.ip(), &parts.headers, &app.config.trusted_proxies).to_string(),
         mission_host,
         unknown_tenant,
         path,
@@ -340,4 +413,41 @@ async fn resolve_inner(
         );
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn forwarding_headers_count_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        let proxy: IpAddr = "10.0.0.5".parse().expect("ip");
+        let outsider: IpAddr = "203.0.113.9".parse().expect("ip");
+        let xff = headers(&[("x-forwarded-for", "198.51.100.7, 10.0.0.6")]);
+        assert_eq!(client_ip(proxy, &xff, &trusted).to_string(), "198.51.100.7");
+        assert_eq!(client_ip(outsider, &xff, &trusted), outsider);
+        assert_eq!(client_ip(proxy, &xff, &[]), proxy);
+        // A client-forged left entry does not win over the address the proxy appended.
+        let forged = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.7")]);
+        assert_eq!(
+            client_ip(proxy, &forged, &trusted).to_string(),
+            "198.51.100.7"
+        );
+        let fwd = headers(&[(
+            "forwarded",
+            "for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.6",
+        )]);
+        assert_eq!(client_ip(proxy, &fwd, &trusted).to_string(), "2001:db8::1");
+        let garbled = headers(&[("x-forwarded-for", "198.51.100.7, unknown")]);
+        assert_eq!(client_ip(proxy, &garbled, &trusted), proxy);
+    }
 }

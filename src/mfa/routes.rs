@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::routes::{signed_in_response, start_session};
 use crate::auth::tokens::{self, Purpose};
-use crate::auth::{Permission, Principal, StaffUser, password, throttle};
+use crate::auth::{Permission, Principal, StaffUser, throttle};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::context::{Ctx, RequestContext, cookie, set_cookie};
 use crate::tenancy::{OrgType, Tenant};
@@ -115,9 +115,17 @@ pub async fn verify_sign_in_code(
         ip: Some(ip),
         ..Entry::new(action)
     };
-    if let Some(wait) = throttle::blocked_for(&app.db, &key, throttle::LOGIN_PER_ACCOUNT).await? {
-        audit::record(&app.db, &scope, entry("auth.login_throttled")).await?;
+    // The slot is taken before the code is checked: parallel guesses get no extra tries.
+    if let throttle::Slot::Blocked { wait, first } =
+        throttle::take(&app.db, &key, throttle::LOGIN_PER_ACCOUNT).await?
+    {
+        if first {
+            audit::record(&app.db, &scope, entry("auth.login_throttled")).await?;
+        }
         return Err(AppError::TooManyRequests(wait));
+    }
+    if code.len() > 64 {
+        return Err(AppError::field("code", BAD_CODE));
     }
     match super::check_code(&app.db, &app.config.secret_key, &scope, &user.id, code).await? {
         Some(how) => {
@@ -128,7 +136,6 @@ pub async fn verify_sign_in_code(
             })
         }
         None => {
-            throttle::hit(&app.db, &key, throttle::LOGIN_PER_ACCOUNT).await?;
             audit::record(&app.db, &scope, entry("auth.mfa_failed")).await?;
             Err(AppError::Validation {
                 message: BAD_CODE.into(),
@@ -389,14 +396,8 @@ struct PasswordForm {
     password: String,
 }
 
-async fn confirm_password(app: &AppState, p: &Principal, pass: &str) -> AppResult<()> {
-    let rec = users::find_for_login(&app.db, &p.scope(), &p.email)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if !password::verify(pass, rec.password_hash).await {
-        return Err(AppError::field("password", "That is not your password."));
-    }
-    Ok(())
+async fn confirm_password(app: &AppState, p: &Principal, ip: &str, pass: &str) -> AppResult<()> {
+    crate::profile::routes::reconfirm_password(app, p, ip, "password", pass).await
 }
 
 async fn recovery_form(
@@ -409,7 +410,7 @@ async fn recovery_form(
     if !super::state(&app.db, &scope, &p.user_id).await?.enabled() {
         return Ok(Redirect::to(super::enrol_path(&p)).into_response());
     }
-    if let Err(e) = confirm_password(&app, &p, &f.password).await {
+    if let Err(e) = confirm_password(&app, &p, &ctx.ip, &f.password).await {
         return setup_view(&app, &ctx, &p, Vec::new(), "recovery", Some(&e)).await;
     }
     let codes = super::new_recovery_codes(&app.db, &scope, &p.user_id).await?;
@@ -429,7 +430,7 @@ async fn disable_form(
 ) -> AppResult<Response> {
     let p = me(&ctx)?;
     let scope = p.scope();
-    if let Err(e) = confirm_password(&app, &p, &f.password).await {
+    if let Err(e) = confirm_password(&app, &p, &ctx.ip, &f.password).await {
         return setup_view(&app, &ctx, &p, Vec::new(), "disable", Some(&e)).await;
     }
     if super::policy(&app.db, &scope).await?.covers(p.role) {

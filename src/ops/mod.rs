@@ -92,7 +92,44 @@ async fn readyz(State(app): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(app): State<AppState>) -> Response {
+/// Marks requests that arrived on the separate metrics listener (`PORTICO_METRICS_LISTEN`).
+#[derive(Clone, Copy, Debug)]
+pub struct MetricsListener;
+
+/// The router of the separate metrics listener: `/metrics` only.
+pub fn metrics_router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", get(metrics))
+        .layer(axum::Extension(MetricsListener))
+        .with_state(state)
+}
+
+async fn metrics(
+    State(app): State<AppState>,
+    listener: Option<axum::Extension<MetricsListener>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    // With its own listener, the public one answers as if there were no such page.
+    if app.config.metrics_listen.is_some() && listener.is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if let Some(token) = &app.config.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        // Constant time: the comparison does not reveal how much of a guess was right.
+        let ok: bool = subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), token.as_bytes()).into();
+        if !ok {
+            let mut r = (StatusCode::UNAUTHORIZED, "metrics need a bearer token").into_response();
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"metrics\""),
+            );
+            return r;
+        }
+    }
     let mut r = app.metrics.render().into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

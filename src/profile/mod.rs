@@ -134,8 +134,10 @@ pub fn check(input: &ProfileInput) -> Result<ProfileInput, AppError> {
         })
     };
     let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 120 {
+    if name.is_empty() {
         err("name", "Enter your name (at most 120 characters).");
+    } else if let Err(e) = crate::text::single_line("name", &name, crate::text::NAME_MAX) {
+        err("name", &e.message);
     }
     let phone = input.phone.trim().to_string();
     if phone.chars().count() > 40
@@ -150,8 +152,8 @@ pub fn check(input: &ProfileInput) -> Result<ProfileInput, AppError> {
         );
     }
     let job_title = input.job_title.trim().to_string();
-    if job_title.chars().count() > 120 {
-        err("job_title", "Use at most 120 characters.");
+    if let Err(e) = crate::text::single_line("job_title", &job_title, crate::text::NAME_MAX) {
+        err("job_title", &e.message);
     }
     let time_zone = input.time_zone.trim().to_string();
     if !time_zone.is_empty() && !TIME_ZONES.contains(&time_zone.as_str()) {

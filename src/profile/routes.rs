@@ -243,6 +243,48 @@ struct PasswordForm {
     password_confirm: String,
 }
 
+/// Checks the signed-in user's own password again before a sensitive change (password,
+/// two-step settings). Throttled per account like sign-in, with the slot taken before the
+/// check, so a stolen session cannot be used to guess the password at speed.
+pub(crate) async fn reconfirm_password(
+    app: &AppState,
+    p: &Principal,
+    ip: &str,
+    field: &str,
+    pass: &str,
+) -> AppResult<()> {
+    let key = format!("confirm:acct:{}:{}", p.tenant.id, p.user_id);
+    if let crate::auth::throttle::Slot::Blocked { wait, first } =
+        crate::auth::throttle::take(&app.db, &key, crate::auth::throttle::CONFIRM_PER_ACCOUNT)
+            .await?
+    {
+        if first {
+            audit::record(
+                &app.db,
+                &p.scope(),
+                audit_entry(p, ip, "auth.reconfirm_throttled"),
+            )
+            .await?;
+        }
+        return Err(AppError::TooManyRequests(wait));
+    }
+    let rec = users::find_for_login(&app.db, &p.scope(), &p.email)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if pass.len() > password::MAX_LEN || !password::verify(pass, rec.password_hash).await {
+        return Err(AppError::fields(vec![FieldError {
+            field: field.into(),
+            message: if field == "current_password" {
+                "That is not your current password.".into()
+            } else {
+                "That is not your password.".into()
+            },
+        }]));
+    }
+    crate::auth::throttle::clear(&app.db, &key).await?;
+    Ok(())
+}
+
 /// Changes the signed-in user's password and ends their other sessions.
 async fn change_password(
     app: &AppState,
@@ -251,15 +293,7 @@ async fn change_password(
     f: &PasswordForm,
 ) -> AppResult<()> {
     let scope = p.scope();
-    let rec = users::find_for_login(&app.db, &scope, &p.email)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if !password::verify(&f.current_password, rec.password_hash).await {
-        return Err(AppError::fields(vec![FieldError {
-            field: "current_password".into(),
-            message: "That is not your current password.".into(),
-        }]));
-    }
+    reconfirm_password(app, p, &ctx.ip, "current_password", &f.current_password).await?;
     password::check_new(&f.password, &f.password_confirm, &p.email)?;
     let hash = password::hash(&f.password).await?;
     users::set_password(&app.db, &scope, &p.user_id, &hash, None).await?;

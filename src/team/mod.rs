@@ -5,6 +5,9 @@ pub mod routes;
 
 use crate::app::AppState;
 
+use serde_json::json;
+
+use crate::audit::{self, Entry};
 use crate::auth::{Actor, Principal, Role};
 use crate::companies::{self, Company};
 use crate::db::Row;
@@ -104,6 +107,11 @@ pub async fn invite(
     let Some(role) = role.filter(|_| errs.is_empty()) else {
         return Err(AppError::fields(errs));
     };
+    if let Some(existing) = users::find_for_login(&app.db, actor.scope(), &email).await?
+        && existing.user.company_id.as_ref() != Some(&company.id)
+    {
+        return unrevealed_invitation(app, actor, ip, &company, &email, &name, role).await;
+    }
     invitations::invite(
         app,
         &p.tenant,
@@ -118,6 +126,43 @@ pub async fn invite(
         },
     )
     .await
+}
+
+/// The answer to inviting an address that has an account outside the admin's company: the
+/// same as a fresh invitation (after the same seat check), so a company admin cannot probe
+/// which addresses have accounts elsewhere. Nothing is written but a staff-only audit row.
+async fn unrevealed_invitation(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    company: &Company,
+    email: &str,
+    name: &str,
+    role: Role,
+) -> AppResult<User> {
+    // A full company refuses a fresh invitation too; the check runs and is rolled back.
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    invitations::reserve_seat(tx.conn(), actor.scope(), company.id.as_str()).await?;
+    drop(tx);
+    let id = crate::db::new_id();
+    let mut entry = Entry::new("user.invitation_suppressed")
+        .by(actor)
+        .detail(json!({ "email": email, "inviting_company": company.id.as_str() }));
+    // No company: the row is for staff, not for the inviting company's own audit view.
+    entry.company_id = None;
+    entry.ip = Some(ip);
+    audit::record(&app.db, actor.scope(), entry).await?;
+    Ok(User {
+        id: crate::auth::UserId(id),
+        email: email.to_string(),
+        name: name.to_string(),
+        role,
+        status: UserStatus::Invited,
+        company_id: Some(company.id.clone()),
+        company_name: Some(company.name.clone()),
+        last_login_at: None,
+        mfa_enabled: false,
+    })
 }
 
 /// Changes a member's role; their sessions end so the new permissions apply at once.

@@ -317,36 +317,94 @@ pub fn can_reopen(status: Status, done_at: Option<i64>, now: i64, window_days: i
     status.is_done() && done_at.is_some_and(|at| now - at <= window_days * 86_400_000)
 }
 
-/// Renders user Markdown to HTML that is safe to embed (links get `rel="noopener noreferrer"`).
+/// Renders user Markdown to HTML that is safe to embed (links get `rel="noopener noreferrer"`),
+/// with images from other hosts refused (the default of every tenant).
 pub fn render_markdown(src: &str) -> String {
-    use pulldown_cmark::{Options, Parser, html};
+    render_markdown_with(src, false)
+}
+
+/// True for an image address that would be fetched from another host.
+fn is_remote(url: &str) -> bool {
+    // Browsers skip leading spaces and controls and read '\\' as '/' in web addresses.
+    let u = url
+        .trim_start_matches(|c: char| c <= ' ')
+        .replace('\\', "/");
+    u.starts_with("//")
+        || u.split_once(':').is_some_and(|(scheme, _)| {
+            !scheme.is_empty()
+                && !scheme.contains('/')
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        })
+}
+
+/// Renders user Markdown; `remote_images` is the tenant's setting. When off, a Markdown image
+/// from another host becomes a plain link to it, and an `<img>` written as HTML loses its
+/// `src`: a remote image would tell its host who read the ticket, when, and from where.
+pub fn render_markdown_with(src: &str, remote_images: bool) -> String {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
     let mut opts = Options::empty();
     opts.insert(Options::ENABLE_TABLES);
     opts.insert(Options::ENABLE_STRIKETHROUGH);
     opts.insert(Options::ENABLE_TASKLISTS);
+    // Image ends carry no address, so remember which image starts were turned into links.
+    let mut as_link = Vec::new();
+    let events = Parser::new_ext(src, opts).map(|e| match e {
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => {
+            let refuse = !remote_images && is_remote(&dest_url);
+            as_link.push(refuse);
+            if refuse {
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
+            } else {
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
+            }
+        }
+        Event::End(TagEnd::Image) if as_link.pop().unwrap_or(false) => Event::End(TagEnd::Link),
+        other => other,
+    });
     let mut out = String::new();
-    html::push_html(&mut out, Parser::new_ext(src, opts));
-    ammonia::clean(&out)
+    html::push_html(&mut out, events);
+    let mut cleaner = ammonia::Builder::default();
+    if !remote_images {
+        cleaner.attribute_filter(|element, attribute, value| {
+            if element == "img" && matches!(attribute, "src" | "srcset") && is_remote(value) {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
+    }
+    cleaner.clean(&out).to_string()
 }
 
 /// Validates a subject.
 pub fn check_subject(s: &str) -> Result<String, crate::error::FieldError> {
-    let s = s.replace('\0', "");
-    let s = s.trim();
-    let msg = if s.is_empty() {
-        "Enter a short summary of the problem."
-    } else if s.chars().count() > 200 {
-        "Use at most 200 characters."
-    } else {
-        return Ok(s.to_string());
-    };
-    Err(field("subject", msg))
+    let s = crate::text::single_line("subject", s, crate::text::SUBJECT_MAX)?;
+    if s.is_empty() {
+        return Err(field("subject", "Enter a short summary of the problem."));
+    }
+    Ok(s)
 }
 
 /// Validates a description or comment body.
 pub fn check_body(name: &str, s: &str, required: bool) -> Result<String, crate::error::FieldError> {
-    let t = s.replace('\0', "");
-    let t = t.trim();
+    let t = crate::text::multi_line(name, s, 50_000)?;
     if required && t.is_empty() {
         return Err(field(
             name,
@@ -357,10 +415,7 @@ pub fn check_body(name: &str, s: &str, required: bool) -> Result<String, crate::
             },
         ));
     }
-    if t.chars().count() > 50_000 {
-        return Err(field(name, "Use at most 50,000 characters."));
-    }
-    Ok(t.to_string())
+    Ok(t)
 }
 
 fn field(name: &str, msg: &str) -> crate::error::FieldError {
@@ -527,6 +582,25 @@ mod tests {
         assert!(html.contains("<strong>hi</strong>"));
         assert!(!html.contains("<script"));
         assert!(!html.contains("javascript:"));
+    }
+
+    #[test]
+    fn remote_images_are_refused_unless_allowed() {
+        let src = "![pixel](https://tracker.example/p.png) ![local](/tickets/1/a.png) <img src=\"//tracker.example/q.png\"> <img src=\"/\\tracker.example/r.png\">";
+        let html = render_markdown(src);
+        assert!(!html.contains("<img src=\"https://tracker"), "{html}");
+        assert!(!html.contains("src=\"//tracker"), "{html}");
+        assert!(!html.contains("tracker.example/r.png"), "{html}");
+        assert!(
+            html.contains("<a href=\"https://tracker.example/p.png\""),
+            "a refused image stays reachable as a link: {html}"
+        );
+        assert!(html.contains("<img src=\"/tickets/1/a.png\""), "{html}");
+        let allowed = render_markdown_with(src, true);
+        assert!(
+            allowed.contains("<img src=\"https://tracker.example/p.png\""),
+            "{allowed}"
+        );
     }
 
     #[test]

@@ -365,6 +365,7 @@ pub async fn comment(
     let staff_public = by_staff && !internal;
     let now = now_ms();
     let author = store::user_name(&app.db, actor.scope(), actor.user_id().as_str()).await?;
+    let remote_images = crate::branding::remote_images_allowed(&app.db, actor.scope()).await?;
     let mut files = Some(files);
     let mut moved: Option<Ticket> = None;
     loop {
@@ -453,7 +454,7 @@ pub async fn comment(
             json!({ "comment": {
                 "id": comment_id,
                 "author": author,
-                "body_html": super::render_markdown(&body),
+                "body_html": super::render_markdown_with(&body, remote_images),
                 "at": now,
                 "internal": internal,
                 "attachments": names,
@@ -529,15 +530,14 @@ pub async fn reopen(
     t: &Ticket,
     reason: &str,
 ) -> AppResult<Ticket> {
-    let reason = reason.trim();
+    let reason =
+        crate::text::multi_line("reason", reason, 2000).map_err(|e| AppError::fields(vec![e]))?;
+    let reason = reason.as_str();
     if reason.is_empty() {
         return Err(AppError::field(
             "reason",
             "Tell us why the problem is not solved.",
         ));
-    }
-    if reason.chars().count() > 2000 {
-        return Err(AppError::field("reason", "Use at most 2,000 characters."));
     }
     if !t.status.is_done() {
         return Err(AppError::Unprocessable("This ticket is still open.".into()));

@@ -842,7 +842,8 @@ pub async fn create(
 ) -> DbResult<(String, i64)> {
     let (fr, res) = sla_minutes(tx, n.priority).await?;
     let (fr_due, res_due) = super::due_times(n.now, fr, res);
-    let html = super::render_markdown(n.description);
+    let remote_images = crate::branding::remote_images_allowed_in(tx).await?;
+    let html = super::render_markdown_with(n.description, remote_images);
     let tenant = &tx.tenant_id().to_string();
     // The counter row serialises number allocation per tenant: no gaps from races, no duplicates.
     let number: i64 = sqlx::query(
@@ -996,6 +997,7 @@ pub async fn add_comment(
 ) -> DbResult<String> {
     let tenant = &tx.tenant_id().to_string();
     let id = new_id();
+    let remote_images = crate::branding::remote_images_allowed_in(tx).await?;
     sqlx::query(
         "INSERT INTO ticket_comments (id, tenant_id, ticket_id, author_id, body, body_html, internal, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1005,7 +1007,7 @@ pub async fn add_comment(
     .bind(ticket_id)
     .bind(c.author_id)
     .bind(c.body)
-    .bind(super::render_markdown(c.body))
+    .bind(super::render_markdown_with(c.body, remote_images))
     .bind(i64::from(c.internal))
     .bind(c.now)
     .execute(tx.conn())

@@ -30,19 +30,26 @@ pub struct Invitee<'a> {
 /// Checks email and name; returns the normalised pair or the field errors found so far.
 pub fn check_person(email: &str, name: &str, errs: &mut Vec<FieldError>) -> (String, String) {
     let email = normalize_email(email);
-    if !valid_email(&email) {
+    if !crate::text::clean(&email, crate::text::Lines::Single) || !valid_email(&email) {
         errs.push(FieldError {
             field: "email".into(),
             message: "Enter an email address such as name@example.com.".into(),
         });
     }
-    let name = name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 120 {
-        errs.push(FieldError {
-            field: "name".into(),
-            message: "Enter a name (at most 120 characters).".into(),
-        });
-    }
+    let name = match crate::text::single_line("name", name, crate::text::NAME_MAX) {
+        Ok(n) if !n.is_empty() => n,
+        Ok(_) => {
+            errs.push(FieldError {
+                field: "name".into(),
+                message: "Enter a name (at most 120 characters).".into(),
+            });
+            String::new()
+        }
+        Err(e) => {
+            errs.push(e);
+            name.trim().to_string()
+        }
+    };
     (email, name)
 }
 
