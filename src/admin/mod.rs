@@ -15,15 +15,8 @@ use crate::web::{PageCtx, render};
 /// Pages.
 pub fn pages() -> PageRouter {
     let mut r = PageRouter::default().route("/admin", get(dashboard));
-    let mut seen = std::collections::HashSet::new();
-    for def in crate::web::ADMIN_MSP_NAV
-        .iter()
-        .chain(crate::web::ADMIN_MISSION_NAV)
-        .filter(|d| !d.built)
-    {
-        if seen.insert(def.path) {
-            r = r.route(def.path, get(coming_soon));
-        }
+    for path in crate::web::nav::unbuilt(crate::auth::Audience::Admin) {
+        r = r.route(path, get(coming_soon));
     }
     r
 }
@@ -61,5 +54,5 @@ async fn dashboard(
 }
 
 async fn coming_soon(staff: StaffUser, Ctx(ctx): Ctx) -> AppResult<Response> {
-    crate::portal::coming_soon(&staff, &ctx, crate::web::nav_defs(&staff))
+    crate::portal::coming_soon(&staff, &ctx)
 }

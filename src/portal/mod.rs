@@ -9,7 +9,7 @@ use crate::auth::{Permission, PortalUser, Principal};
 use crate::error::{AppError, AppResult};
 use crate::http::context::{Ctx, RequestContext};
 use crate::tenancy::OrgType;
-use crate::web::{NavDef, PageCtx, render};
+use crate::web::{PageCtx, render};
 
 /// Pages.
 pub fn pages() -> PageRouter {
@@ -17,12 +17,8 @@ pub fn pages() -> PageRouter {
         .route("/portal", get(portal_root))
         .route("/portal/dashboard", get(msp_dashboard))
         .route("/portal/mission/dashboard", get(mission_dashboard));
-    for def in crate::web::MSP_NAV
-        .iter()
-        .chain(crate::web::MISSION_NAV)
-        .filter(|d| !d.built)
-    {
-        r = r.route(def.path, get(portal_coming_soon));
+    for path in crate::web::nav::unbuilt(crate::auth::Audience::Portal) {
+        r = r.route(path, get(portal_coming_soon));
     }
     r
 }
@@ -31,24 +27,6 @@ struct Tile {
     label: &'static str,
     path: &'static str,
     blurb: &'static str,
-}
-
-fn blurb(path: &str) -> &'static str {
-    use crate::i18n::k;
-    match path {
-        "/portal/tickets" => k("blurb-portal-tickets"),
-        "/portal/catalog" => k("blurb-portal-catalog"),
-        "/portal/invoices" => k("blurb-portal-invoices"),
-        "/portal/documents" => k("blurb-portal-documents"),
-        "/portal/announcements" => k("blurb-portal-announcements"),
-        "/portal/team" => k("blurb-portal-team"),
-        "/portal/mission/giving" => k("blurb-portal-mission-giving"),
-        "/portal/mission/events" => k("blurb-portal-mission-events"),
-        "/portal/mission/groups" => k("blurb-portal-mission-groups"),
-        "/portal/mission/directory" => k("blurb-portal-mission-directory"),
-        "/portal/mission/prayer" => k("blurb-portal-mission-prayer"),
-        _ => "",
-    }
 }
 
 #[derive(askama::Template)]
@@ -63,14 +41,15 @@ struct DashboardPage {
 
 fn dashboard(p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
     let page = PageCtx::new(ctx);
-    let tiles = page
-        .nav
-        .iter()
-        .filter(|n| !n.path.ends_with("/dashboard") && n.path != "/portal/profile")
-        .map(|n| Tile {
-            label: n.label,
-            path: n.path,
-            blurb: blurb(n.path),
+    // A tile for every entry of the menu (already filtered by permission) that has a blurb.
+    let tiles = crate::web::nav_defs(p)
+        .filter(|d| p.can(d.needs))
+        .filter_map(|d| {
+            d.blurb.map(|blurb| Tile {
+                label: d.label,
+                path: d.path,
+                blurb,
+            })
         })
         .collect();
     render(&DashboardPage {
@@ -106,9 +85,8 @@ struct ComingSoon {
 }
 
 /// A "coming soon" page for a navigation entry whose feature is not built yet.
-pub fn coming_soon(p: &Principal, ctx: &RequestContext, defs: &[NavDef]) -> AppResult<Response> {
-    let def = defs
-        .iter()
+pub fn coming_soon(p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
+    let def = crate::web::nav_defs(p)
         .find(|d| d.path == ctx.path)
         .ok_or(AppError::NotFound)?;
     p.require(def.needs)?;
@@ -119,5 +97,5 @@ pub fn coming_soon(p: &Principal, ctx: &RequestContext, defs: &[NavDef]) -> AppR
 }
 
 async fn portal_coming_soon(user: PortalUser, Ctx(ctx): Ctx) -> AppResult<Response> {
-    coming_soon(&user, &ctx, crate::web::nav_defs(&user))
+    coming_soon(&user, &ctx)
 }

@@ -1,14 +1,15 @@
 //! What every page shares: the branded layout context, navigation per mode, static assets.
 
+pub mod nav;
+
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
-use crate::auth::{Audience, Permission, Principal};
+use crate::auth::{Audience, Principal};
 use crate::error::AppResult;
 use crate::http::context::RequestContext;
 use crate::i18n::Translator;
-use crate::tenancy::OrgType;
 
 /// Cache-busting version for static assets.
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -28,212 +29,11 @@ pub struct NavItem {
     pub active: bool,
 }
 
-/// One navigation entry as defined.
-pub struct NavDef {
-    /// Label.
-    pub label: &'static str,
-    /// Path.
-    pub path: &'static str,
-    /// Permission needed to see it.
-    pub needs: Permission,
-    /// False while the feature is not built: the path shows a "coming soon" page.
-    pub built: bool,
-}
-
-const fn nav(label: &'static str, path: &'static str, needs: Permission, built: bool) -> NavDef {
-    NavDef {
-        label,
-        path,
-        needs,
-        built,
-    }
-}
-
-/// MSP portal navigation, exactly the spec's list.
-pub const MSP_NAV: &[NavDef] = &[
-    nav(
-        "Dashboard",
-        "/portal/dashboard",
-        Permission::PortalAccess,
-        true,
-    ),
-    nav("Tickets", "/portal/tickets", Permission::PortalAccess, true),
-    nav(
-        "Service Catalog",
-        "/portal/catalog",
-        Permission::PortalAccess,
-        false,
-    ),
-    nav(
-        "Invoices",
-        "/portal/invoices",
-        Permission::ViewInvoices,
-        false,
-    ),
-    nav(
-        "Documents",
-        "/portal/documents",
-        Permission::PortalAccess,
-        false,
-    ),
-    nav(
-        "Announcements",
-        "/portal/announcements",
-        Permission::PortalAccess,
-        false,
-    ),
-    nav("Team", "/portal/team", Permission::ManageTeam, true),
-    nav(
-        "Profile",
-        "/portal/profile",
-        Permission::ChangeOwnProfile,
-        true,
-    ),
-];
-
-/// Mission portal navigation, exactly the spec's list.
-pub const MISSION_NAV: &[NavDef] = &[
-    nav(
-        "Dashboard",
-        "/portal/mission/dashboard",
-        Permission::MissionAccess,
-        true,
-    ),
-    nav(
-        "Giving",
-        "/portal/mission/giving",
-        Permission::MissionAccess,
-        false,
-    ),
-    nav(
-        "Events",
-        "/portal/mission/events",
-        Permission::MissionAccess,
-        false,
-    ),
-    nav(
-        "Groups",
-        "/portal/mission/groups",
-        Permission::MissionAccess,
-        false,
-    ),
-    nav(
-        "Directory",
-        "/portal/mission/directory",
-        Permission::MissionAccess,
-        false,
-    ),
-    nav(
-        "Prayer Wall",
-        "/portal/mission/prayer",
-        Permission::MissionAccess,
-        false,
-    ),
-];
-
-/// Admin panel navigation for MSP tenants.
-pub const ADMIN_MSP_NAV: &[NavDef] = &[
-    nav("Dashboard", "/admin", Permission::AdminAccess, true),
-    nav("Tickets", "/admin/tickets", Permission::ManageTickets, true),
-    nav(
-        "Companies",
-        "/admin/companies",
-        Permission::ManageCompanies,
-        true,
-    ),
-    nav("Users", "/admin/users", Permission::ManageUsers, true),
-    nav(
-        "Branding",
-        "/admin/branding",
-        Permission::ManageBranding,
-        true,
-    ),
-    nav(
-        "Announcements",
-        "/admin/announcements",
-        Permission::ManageAnnouncements,
-        false,
-    ),
-    nav(
-        "Documents",
-        "/admin/documents",
-        Permission::ManageDocuments,
-        false,
-    ),
-    nav(
-        "Catalog",
-        "/admin/catalog",
-        Permission::ManageCatalog,
-        false,
-    ),
-    nav(
-        "Knowledge base",
-        "/admin/kb",
-        Permission::ManageKnowledgeBase,
-        false,
-    ),
-    nav(
-        "Invoices",
-        "/admin/invoices",
-        Permission::ManageInvoices,
-        false,
-    ),
-    nav(
-        "Integrations",
-        "/admin/integrations",
-        Permission::ManageIntegrations,
-        false,
-    ),
-    nav("Delivery", "/admin/jobs", Permission::ViewJobs, true),
-    nav(
-        "Audit log",
-        "/admin/audit",
-        Permission::ViewTenantAudit,
-        true,
-    ),
-    nav("Security", "/admin/security", Permission::ManageUsers, true),
-];
-
-/// Admin panel navigation for Mission tenants.
-pub const ADMIN_MISSION_NAV: &[NavDef] = &[
-    nav("Dashboard", "/admin", Permission::AdminAccess, true),
-    nav("Members", "/admin/users", Permission::ManageUsers, true),
-    nav(
-        "Branding",
-        "/admin/branding",
-        Permission::ManageBranding,
-        true,
-    ),
-    nav(
-        "Announcements",
-        "/admin/announcements",
-        Permission::ManageAnnouncements,
-        false,
-    ),
-    nav("Delivery", "/admin/jobs", Permission::ViewJobs, true),
-    nav(
-        "Audit log",
-        "/admin/audit",
-        Permission::ViewTenantAudit,
-        true,
-    ),
-    nav("Security", "/admin/security", Permission::ManageUsers, true),
-];
-
-/// The navigation definitions for a principal.
-pub fn nav_defs(p: &Principal) -> &'static [NavDef] {
-    match (p.audience, p.tenant.org_type) {
-        (Audience::Portal, OrgType::Msp) => MSP_NAV,
-        (Audience::Portal, OrgType::Mission) => MISSION_NAV,
-        (Audience::Admin, OrgType::Msp) => ADMIN_MSP_NAV,
-        (Audience::Admin, OrgType::Mission) => ADMIN_MISSION_NAV,
-    }
-}
+pub use nav::{NavDef, REGISTRY, nav_defs};
 
 /// The navigation a principal sees on `path`, filtered by permission.
 pub fn navigation(p: &Principal, path: &str) -> Vec<NavItem> {
     nav_defs(p)
-        .iter()
         .filter(|d| p.can(d.needs))
         .map(|d| NavItem {
             label: d.label,
