@@ -1058,6 +1058,7 @@ impl Browser {
     /// screenshot: every page a test photographs, at every width it is photographed, is checked.
     async fn screenshot(&self, name: &str) {
         self.assert_accessible(name).await;
+        self.assert_fits_width(name).await;
         let png = match self.client.screenshot().await {
             Ok(png) => png,
             Err(e) => self.fail(&format!("screenshot {name}: {e}")).await,
@@ -1066,6 +1067,34 @@ impl Browser {
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
         let path = dir.join(name);
         std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    /// Fails when the page scrolls sideways: nothing may stick out past the viewport, except
+    /// inside a region that scrolls on its own (tables, the menu strip).
+    async fn assert_fits_width(&self, page: &str) {
+        const CHECK: &str = r##"
+            const root = document.documentElement;
+            if (root.scrollWidth <= root.clientWidth) return "";
+            const limit = root.clientWidth;
+            const scrolls = el => {
+              for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+                const o = getComputedStyle(p).overflowX;
+                if (o === "auto" || o === "scroll" || o === "hidden") return true;
+              }
+              return false;
+            };
+            const wide = [...document.body.querySelectorAll("*")]
+              .filter(el => el.getBoundingClientRect().right > limit + 1 && !scrolls(el))
+              .slice(0, 8)
+              .map(el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+                   (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "") +
+                   " right=" + Math.round(el.getBoundingClientRect().right));
+            return "page is " + root.scrollWidth + "px wide in a " + limit + "px viewport: " + wide.join(", ");
+        "##;
+        let wide = self.js_string(CHECK, "").await;
+        if !wide.is_empty() {
+            self.fail(&format!("{page} scrolls sideways: {wide}")).await;
+        }
     }
 
     /// Injects axe-core and fails on any serious or critical violation (WCAG 2.1 A/AA rules).
