@@ -86,6 +86,28 @@ pub async fn peek(db: &Db, token: &str, purpose: Purpose) -> DbResult<Option<(Te
     .transpose()
 }
 
+/// Consumes `token` inside the action's transaction (the tenant is the transaction's), so a
+/// failed action leaves the link usable; `None` when it is unknown, used, expired or another
+/// tenant's.
+pub async fn consume_in(
+    tx: &mut crate::db::TenantTx,
+    token: &str,
+    purpose: Purpose,
+) -> DbResult<Option<UserId>> {
+    let tenant = tx.tenant_id().to_string();
+    let row = sqlx::query(
+        "UPDATE one_time_tokens SET used_at = $4 WHERE token_hash = $1 AND purpose = $2 \
+         AND tenant_id = $3 AND used_at IS NULL AND expires_at > $4 RETURNING user_id",
+    )
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .bind(&tenant)
+    .bind(now_ms())
+    .fetch_optional(tx.conn())
+    .await?;
+    row.map(|r| Ok(UserId(r.try_get("user_id")?))).transpose()
+}
+
 /// Uses a token up; only the first caller gets the user back.
 pub async fn consume(
     db: &Db,

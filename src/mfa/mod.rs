@@ -166,17 +166,18 @@ pub async fn set_pending(
 
 /// Turns two-step sign-in on with the pending secret; `step` is the code's time step, so
 /// the same code cannot be replayed at sign-in.
-pub async fn enable(db: &Db, scope: &TenantScope, user: &UserId, step: i64) -> DbResult<()> {
+pub async fn enable(tx: &mut TenantTx, user: &UserId, step: i64) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
     sqlx::query(
         "UPDATE users SET mfa_secret = mfa_pending_secret, mfa_pending_secret = NULL, \
          mfa_enabled_at = $3, mfa_last_step = $4, updated_at = $3 \
          WHERE tenant_id = $1 AND id = $2 AND mfa_pending_secret IS NOT NULL",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(user.as_str())
     .bind(now_ms())
     .bind(step)
-    .execute(db.tenant(scope).writer())
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -213,11 +214,8 @@ fn recovery_hash(code: &str) -> String {
 }
 
 /// Replaces the user's recovery codes with ten new ones and returns them (shown once).
-pub async fn new_recovery_codes(
-    db: &Db,
-    scope: &TenantScope,
-    user: &UserId,
-) -> DbResult<Vec<String>> {
+/// Runs inside the action's transaction.
+pub async fn new_recovery_codes(tx: &mut TenantTx, user: &UserId) -> DbResult<Vec<String>> {
     // 32 symbols (no 0/o, 1/l): a byte maps onto them without bias.
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
     // The thread-local generator is not Send: use it up before the first await.
@@ -236,9 +234,9 @@ pub async fn new_recovery_codes(
             .collect()
     };
     let now = now_ms();
-    let mut tx = db.tenant(scope).begin().await?;
+    let tenant = tx.tenant_id().to_string();
     sqlx::query("DELETE FROM mfa_recovery_codes WHERE tenant_id = $1 AND user_id = $2")
-        .bind(scope.tenant_id().as_str())
+        .bind(&tenant)
         .bind(user.as_str())
         .execute(tx.conn())
         .await?;
@@ -248,13 +246,12 @@ pub async fn new_recovery_codes(
              VALUES ($1, $2, $3, $4)",
         )
         .bind(recovery_hash(c))
-        .bind(scope.tenant_id().as_str())
+        .bind(&tenant)
         .bind(user.as_str())
         .bind(now)
         .execute(tx.conn())
         .await?;
     }
-    tx.commit().await?;
     Ok(codes)
 }
 
@@ -351,14 +348,15 @@ pub async fn policy(db: &Db, scope: &TenantScope) -> DbResult<Policy> {
 }
 
 /// Stores the tenant's policy.
-pub async fn set_policy(db: &Db, scope: &TenantScope, p: Policy) -> DbResult<()> {
+pub async fn set_policy(tx: &mut TenantTx, p: Policy) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
     sqlx::query(
         "UPDATE tenants SET require_mfa_staff = $2, require_mfa_client_admins = $3 WHERE id = $1",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(i64::from(p.staff))
     .bind(i64::from(p.client_admins))
-    .execute(db.tenant(scope).writer())
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

@@ -384,9 +384,11 @@ async fn enable_form(
         );
         return setup_view(&app, &ctx, &p, Vec::new(), "enable", Some(&e)).await;
     };
-    super::enable(&app.db, &scope, &p.user_id, step).await?;
-    let codes = super::new_recovery_codes(&app.db, &scope, &p.user_id).await?;
-    audit::record(&app.db, &scope, audit_entry(&p, &ctx.ip, "mfa.enabled")).await?;
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    super::enable(&mut tx, &p.user_id, step).await?;
+    let codes = super::new_recovery_codes(&mut tx, &p.user_id).await?;
+    audit::append(&mut tx, audit_entry(&p, &ctx.ip, "mfa.enabled")).await?;
+    tx.commit().await?;
     setup_view(&app, &ctx, &p, codes, "", None).await
 }
 
@@ -413,13 +415,14 @@ async fn recovery_form(
     if let Err(e) = confirm_password(&app, &p, &ctx.ip, &f.password).await {
         return setup_view(&app, &ctx, &p, Vec::new(), "recovery", Some(&e)).await;
     }
-    let codes = super::new_recovery_codes(&app.db, &scope, &p.user_id).await?;
-    audit::record(
-        &app.db,
-        &scope,
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    let codes = super::new_recovery_codes(&mut tx, &p.user_id).await?;
+    audit::append(
+        &mut tx,
         audit_entry(&p, &ctx.ip, "mfa.recovery_codes_regenerated"),
     )
     .await?;
+    tx.commit().await?;
     setup_view(&app, &ctx, &p, codes, "", None).await
 }
 
@@ -503,10 +506,10 @@ async fn security_form(
         client_admins: f.require_client_admins.is_some() && staff.tenant.org_type == OrgType::Msp,
     };
     if policy != before {
-        super::set_policy(&app.db, actor.scope(), policy).await?;
-        audit::record(
-            &app.db,
-            actor.scope(),
+        let mut tx = app.db.tenant(actor.scope()).begin().await?;
+        super::set_policy(&mut tx, policy).await?;
+        audit::append(
+            &mut tx,
             Entry {
                 ip: Some(&ctx.ip),
                 detail: json!({ "require_mfa": policy }),
@@ -514,6 +517,7 @@ async fn security_form(
             },
         )
         .await?;
+        tx.commit().await?;
     }
     Ok(Redirect::to("/admin/security?notice=saved").into_response())
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::UserId;
-use crate::db::{Db, DbResult, Row, flag, now_ms};
+use crate::db::{Db, DbResult, Row, TenantTx, flag, now_ms};
 use crate::error::{AppError, FieldError};
 use crate::tenancy::TenantScope;
 
@@ -179,13 +179,14 @@ pub fn check(input: &ProfileInput) -> Result<ProfileInput, AppError> {
 }
 
 /// Stores checked profile fields.
-pub async fn update(db: &Db, scope: &TenantScope, user: &UserId, p: &ProfileInput) -> DbResult<()> {
+pub async fn update(tx: &mut TenantTx, user: &UserId, p: &ProfileInput) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
     let none_if_empty = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
     sqlx::query(
         "UPDATE users SET name = $3, phone = $4, job_title = $5, time_zone = $6, language = $7, \
          updated_at = $8 WHERE tenant_id = $1 AND id = $2",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(user.as_str())
     .bind(&p.name)
     .bind(none_if_empty(&p.phone))
@@ -193,7 +194,7 @@ pub async fn update(db: &Db, scope: &TenantScope, user: &UserId, p: &ProfileInpu
     .bind(none_if_empty(&p.time_zone))
     .bind(none_if_empty(&p.language))
     .bind(now_ms())
-    .execute(db.tenant(scope).writer())
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -244,26 +245,22 @@ pub async fn prefs_for(db: &Db, scope: &TenantScope, user: &UserId) -> DbResult<
 }
 
 /// Stores the notification preferences of `user`.
-pub async fn set_prefs(
-    db: &Db,
-    scope: &TenantScope,
-    user: &UserId,
-    p: NotificationPrefs,
-) -> DbResult<()> {
+pub async fn set_prefs(tx: &mut TenantTx, user: &UserId, p: NotificationPrefs) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
     sqlx::query(
         "INSERT INTO notification_prefs (tenant_id, user_id, ticket_replies, status_changes, \
          announcements, signature_requests, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (tenant_id, user_id) DO UPDATE SET ticket_replies = $3, status_changes = $4, \
          announcements = $5, signature_requests = $6, updated_at = $7",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(user.as_str())
     .bind(i64::from(p.ticket_replies))
     .bind(i64::from(p.status_changes))
     .bind(i64::from(p.announcements))
     .bind(i64::from(p.signature_requests))
     .bind(now_ms())
-    .execute(db.tenant(scope).writer())
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -324,13 +321,20 @@ pub async fn sessions(
 }
 
 /// Ends one of the user's own sessions by its public id; false when there is none.
-pub async fn end_session(db: &Db, scope: &TenantScope, user: &UserId, id: &str) -> DbResult<bool> {
-    let all = sessions(db, scope, user, "").await?;
-    match all.into_iter().find(|s| s.id == id) {
-        Some(s) => {
-            crate::auth::sessions::end_by_hash(db, &s.hash).await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+pub async fn end_session(db: &Db, tx: &mut TenantTx, user: &UserId, id: &str) -> DbResult<bool> {
+    let scope = tx.scope().clone();
+    let all = sessions(db, &scope, user, "").await?;
+    let Some(s) = all.into_iter().find(|s| s.id == id) else {
+        return Ok(false);
+    };
+    let tenant = tx.tenant_id().to_string();
+    let r = sqlx::query(
+        "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND token_hash = $3",
+    )
+    .bind(&tenant)
+    .bind(user.as_str())
+    .bind(&s.hash)
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected() > 0)
 }

@@ -144,7 +144,8 @@ async fn details_form(
     let before = super::get(&app.db, &scope, &p.user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    super::update(&app.db, &scope, &p.user_id, &checked).await?;
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    super::update(&mut tx, &p.user_id, &checked).await?;
     let changed: Vec<&str> = [
         ("name", before.name != checked.name),
         ("phone", before.phone != checked.phone),
@@ -157,13 +158,13 @@ async fn details_form(
     .map(|(n, _)| n)
     .collect();
     if !changed.is_empty() {
-        audit::record(
-            &app.db,
-            &scope,
+        audit::append(
+            &mut tx,
             audit_entry(&p, &ctx.ip, "profile.updated").detail(json!({ "changed": changed })),
         )
         .await?;
     }
+    tx.commit().await?;
     Ok(Redirect::to(&format!("{}?notice=saved", base(&p))).into_response())
 }
 
@@ -190,27 +191,28 @@ async fn notifications_form(
         announcements: f.announcements.is_some(),
         signature_requests: f.signature_requests.is_some(),
     };
-    super::set_prefs(&app.db, &scope, &p.user_id, prefs).await?;
-    audit::record(
-        &app.db,
-        &scope,
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    super::set_prefs(&mut tx, &p.user_id, prefs).await?;
+    audit::append(
+        &mut tx,
         audit_entry(&p, &ctx.ip, "profile.notifications_changed").detail(json!(prefs)),
     )
     .await?;
+    tx.commit().await?;
     Ok(Redirect::to(&format!("{}?notice=saved", base(&p))).into_response())
 }
 
 async fn end_others_form(State(app): State<AppState>, Ctx(ctx): Ctx) -> AppResult<Response> {
     let p = ctx.principal.clone().ok_or(AppError::Unauthorized)?;
     let scope = p.scope();
-    let ended =
-        sessions::end_all_for_user(&app.db, &scope, &p.user_id, Some(&p.session_hash)).await?;
-    audit::record(
-        &app.db,
-        &scope,
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    let ended = sessions::end_all_for_user_in(&mut tx, &p.user_id, Some(&p.session_hash)).await?;
+    audit::append(
+        &mut tx,
         audit_entry(&p, &ctx.ip, "auth.other_sessions_ended").detail(json!({ "ended": ended })),
     )
     .await?;
+    tx.commit().await?;
     Ok(Redirect::to(&format!("{}?notice=sessions_ended", base(&p))).into_response())
 }
 
@@ -221,15 +223,16 @@ async fn end_one_form(
 ) -> AppResult<Response> {
     let p = ctx.principal.clone().ok_or(AppError::Unauthorized)?;
     let scope = p.scope();
-    if !super::end_session(&app.db, &scope, &p.user_id, &id).await? {
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    if !super::end_session(&app.db, &mut tx, &p.user_id, &id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &app.db,
-        &scope,
+    audit::append(
+        &mut tx,
         audit_entry(&p, &ctx.ip, "auth.session_ended").detail(json!({ "session": id })),
     )
     .await?;
+    tx.commit().await?;
     Ok(Redirect::to(&format!("{}?notice=sessions_ended", base(&p))).into_response())
 }
 
@@ -296,12 +299,11 @@ async fn change_password(
     reconfirm_password(app, p, &ctx.ip, "current_password", &f.current_password).await?;
     password::check_new(&f.password, &f.password_confirm, &p.email)?;
     let hash = password::hash(&f.password).await?;
-    users::set_password(&app.db, &scope, &p.user_id, &hash, None).await?;
-    let ended =
-        sessions::end_all_for_user(&app.db, &scope, &p.user_id, Some(&p.session_hash)).await?;
-    audit::record(
-        &app.db,
-        &scope,
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    users::set_password(&mut tx, &p.user_id, &hash, None).await?;
+    let ended = sessions::end_all_for_user_in(&mut tx, &p.user_id, Some(&p.session_hash)).await?;
+    audit::append(
+        &mut tx,
         Entry {
             actor_id: Some(p.user_id.as_str()),
             actor_email: Some(&p.email),
@@ -312,6 +314,7 @@ async fn change_password(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -234,23 +234,23 @@ pub async fn set_status(
 
 /// Sets a password hash (and activates an invited account when `activate`).
 pub async fn set_password(
-    db: &Db,
-    scope: &TenantScope,
+    tx: &mut crate::db::TenantTx,
     id: &UserId,
     hash: &str,
     name: Option<&str>,
 ) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
     sqlx::query(
         "UPDATE users SET password_hash = $3, name = COALESCE($4, name), \
          status = CASE WHEN status = 'invited' THEN 'active' ELSE status END, updated_at = $5 \
          WHERE tenant_id = $1 AND id = $2",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(id.as_str())
     .bind(hash)
     .bind(name)
     .bind(now_ms())
-    .execute(db.tenant(scope).writer())
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

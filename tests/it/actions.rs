@@ -291,3 +291,96 @@ crate::db_test!(
     action_staff_admins_deactivating_each_other_leave_one,
     staff_admins_deactivating_each_other_leave_one
 );
+
+/// A reset whose audit row cannot be written stores no password and leaves the emailed link
+/// usable: the token, the password, the ended sessions and the audit row are one transaction.
+async fn failed_reset_keeps_the_link(app: TestApp) {
+    use crate::support::{form_csrf, link_in};
+    let c = app.client();
+    let page = c
+        .get(app.url("/forgot-password?tenant=acme"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = form_csrf(&page);
+    c.post(app.url("/forgot-password"))
+        .form(&[("_csrf", csrf.as_str()), ("email", "bob@globex.example")])
+        .send()
+        .await
+        .unwrap();
+    let mail = app.last_mail_to("bob@globex.example").await;
+    let link = link_in(&mail, &app.url("/reset-password"));
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let page = c.get(&link).send().await.unwrap().text().await.unwrap();
+    let csrf = form_csrf(&page);
+    let hash_sql = "SELECT password_hash FROM users WHERE email = 'bob@globex.example'";
+    let hash_before: String = sqlx::query(hash_sql)
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .unwrap()
+        .get(0);
+    let submit = |password: &'static str| {
+        c.post(app.url("/reset-password"))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("token", token.as_str()),
+                ("password", password),
+                ("password_confirm", password),
+            ])
+            .send()
+    };
+    exec(&app, "ALTER TABLE audit_log RENAME TO audit_gone").await;
+    let r = submit("a-brand-new-pass").await.unwrap();
+    exec(&app, "ALTER TABLE audit_gone RENAME TO audit_log").await;
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let hash_after: String = sqlx::query(hash_sql)
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(hash_before, hash_after, "no password stored");
+    let r = submit("a-brand-new-pass").await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the link still works");
+}
+crate::db_test!(
+    action_failed_reset_keeps_the_link,
+    failed_reset_keeps_the_link
+);
+
+/// A profile save whose audit row cannot be written changes nothing.
+async fn failed_profile_save_changes_nothing(app: TestApp) {
+    let (c, _) = app
+        .form_login("acme", "bob@globex.example", "portico-demo", false)
+        .await;
+    let page = c
+        .get(app.url("/portal/profile"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::support::form_csrf(&page);
+    exec(&app, "ALTER TABLE audit_log RENAME TO audit_gone").await;
+    let r = c
+        .post(app.url("/portal/profile/details"))
+        .form(&[("_csrf", csrf.as_str()), ("name", "Robert Renamed")])
+        .send()
+        .await
+        .unwrap();
+    exec(&app, "ALTER TABLE audit_gone RENAME TO audit_log").await;
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let name: String = sqlx::query("SELECT name FROM users WHERE email = 'bob@globex.example'")
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(name, "Robert Renamed");
+}
+crate::db_test!(
+    action_failed_profile_save_changes_nothing,
+    failed_profile_save_changes_nothing
+);

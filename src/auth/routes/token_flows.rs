@@ -311,29 +311,31 @@ pub(super) async fn token_submit(
     }
     let hash = password::hash(&f.password).await?;
     let scope = tenant.scope();
-    // Consuming is atomic: of two submissions of the same link only one gets through.
-    if tokens::consume(&app.db, &f.token, flow.purpose)
+    // One transaction: the link is used up only if the password is stored, and the audit row
+    // goes with it. Consuming is atomic: of two submissions of the same link one gets through.
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    if tokens::consume_in(&mut tx, &f.token, flow.purpose)
         .await?
-        .is_none()
+        .as_ref()
+        != Some(&user.id)
     {
+        drop(tx);
         return token_view(&ctx, flow, f.token, None, f.name, None);
     }
     users::set_password(
-        &app.db,
-        &scope,
+        &mut tx,
         &user.id,
         &hash,
         flow.ask_name.then_some(name.as_str()),
     )
     .await?;
-    sessions::end_all_for_user(&app.db, &scope, &user.id, None).await?;
+    sessions::end_all_for_user_in(&mut tx, &user.id, None).await?;
     let action = match flow.purpose {
         Purpose::Invite => "user.invite_accepted",
         Purpose::Reset | Purpose::Mfa => "auth.password_reset",
     };
-    audit::record(
-        &app.db,
-        &scope,
+    audit::append(
+        &mut tx,
         Entry {
             actor_id: Some(user.id.as_str()),
             actor_email: Some(&user.email),
@@ -343,6 +345,7 @@ pub(super) async fn token_submit(
         },
     )
     .await?;
+    tx.commit().await?;
     let notice = match flow.purpose {
         Purpose::Invite => "invite_accepted",
         Purpose::Reset | Purpose::Mfa => "password_reset",
