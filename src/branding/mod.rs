@@ -255,17 +255,7 @@ impl BrandingInput {
         {
             err("welcome_text", &e.message);
         }
-        // The tenant's own assets: hosts of its (valid) branding images.
-        let asset_hosts: Vec<String> = [&logo_url, &favicon_url, &login_background_url]
-            .into_iter()
-            .flatten()
-            .filter_map(|u| {
-                url::Url::parse(u)
-                    .ok()?
-                    .host_str()
-                    .map(str::to_ascii_lowercase)
-            })
-            .collect();
+        let asset_hosts = asset_hosts([&logo_url, &favicon_url, &login_background_url]);
         let custom_css = opt(&self.custom_css);
         if let Some(c) = &custom_css {
             if !custom_css_allowed {
@@ -381,6 +371,33 @@ pub async fn set_remote_images(tx: &mut TenantTx, allowed: bool) -> DbResult<()>
         .execute(tx.conn())
         .await?;
     Ok(())
+}
+
+/// The tenant's own assets, which custom CSS may load from: hosts of its branding images.
+fn asset_hosts(urls: [&Option<String>; 3]) -> Vec<String> {
+    urls.into_iter()
+        .flatten()
+        .filter_map(|u| {
+            url::Url::parse(u)
+                .ok()?
+                .host_str()
+                .map(str::to_ascii_lowercase)
+        })
+        .collect()
+}
+
+/// The stored custom CSS as it may be served: checked again against today's rules and the
+/// tenant's current asset hosts, because a stylesheet saved before a rule existed (or written
+/// to the database directly) never passed it. One that fails is withheld entirely.
+pub fn servable_css(b: &Branding, stored: String) -> String {
+    let hosts = asset_hosts([&b.logo_url, &b.favicon_url, &b.login_background_url]);
+    match css::check(&stored, &hosts) {
+        Ok(()) if crate::text::clean(&stored, crate::text::Lines::Multi) => stored,
+        _ => {
+            tracing::warn!("stored custom CSS fails the current checks; not served");
+            "/* custom CSS withheld: it fails the current checks; save it again under Admin, Branding */\n".into()
+        }
+    }
 }
 
 /// The tenant's custom CSS.

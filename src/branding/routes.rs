@@ -338,6 +338,7 @@ async fn custom_css(
     let tenant = tenant_by_slug(&app, &slug).await?;
     let css = super::custom_css(&app.db, &tenant.scope())
         .await?
+        .map(|c| super::servable_css(&tenant.branding, c))
         .unwrap_or_default();
     Ok(css_response(css, &tenant, q.v))
 }

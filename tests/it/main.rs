@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod cli;
 mod events;
+mod hardening;
 mod i18n;
 mod isolation;
 mod jobs;

@@ -332,6 +332,15 @@ impl Session {
             .expect("PATCH request")
     }
 
+    /// `PUT path` with a JSON body.
+    pub async fn put_json(&self, path: &str, body: &Value) -> Response {
+        self.request(reqwest::Method::PUT, path)
+            .json(body)
+            .send()
+            .await
+            .expect("PUT request")
+    }
+
     /// `POST path` with an urlencoded form, the `_csrf` field added as a page form does.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let mut form = vec![("_csrf", self.csrf.as_str())];
