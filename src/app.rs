@@ -19,34 +19,7 @@ use crate::http::{ApiRouter, JSON_LIMIT, PageRouter};
 use crate::mail::Mailer;
 use crate::tenancy::store::DomainCache;
 
-/// Everything handlers share.
-pub struct Inner {
-    /// Database.
-    pub db: Db,
-    /// Configuration.
-    pub config: Config,
-    /// Custom-domain map.
-    pub domains: DomainCache,
-    /// Outgoing mail.
-    pub mailer: Mailer,
-    /// Prometheus renderer.
-    pub metrics: PrometheusHandle,
-    /// Live events.
-    pub events: crate::events::EventBus,
-    /// Identifies this process in job claims (`locked_by`).
-    pub node_id: String,
-}
-
-/// Cheaply clonable handle to the shared state.
-#[derive(Clone)]
-pub struct AppState(pub Arc<Inner>);
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
+pub use crate::state::{AppState, Inner};
 
 fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
     // The recorder is process-global and tests build many apps in one process: install once.

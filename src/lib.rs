@@ -1,7 +1,8 @@
 //! Portico: a white-label, multi-tenant client portal for MSPs and missions.
 //!
-//! Features live in their own modules (`auth`, `branding`, `companies`, `users`, `portal`,
-//! `admin`); shared machinery beside them (`db`, `http`, `tenancy`, `audit`, `mail`, `web`).
+//! Features live in their own modules (`tickets`, `team`, `users`, `companies`, `branding`,
+//! `profile`, `mfa`, `portal`, `admin`); shared machinery beside them (`state`, `db`, `http`,
+//! `auth`, `tenancy`, `audit`, `jobs`, `events`, `mail`, `i18n`, `web`). `app` assembles them.
 
 pub mod admin;
 pub mod app;
@@ -23,6 +24,7 @@ pub mod ops;
 pub mod portal;
 pub mod profile;
 pub mod seed;
+pub mod state;
 pub mod team;
 pub mod tenancy;
 pub mod text;

@@ -13,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use super::Event;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::{Audience, PortalUser, Principal, StaffUser};
 use crate::http::ApiRouter;
 use crate::http::context::cookie;

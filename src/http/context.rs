@@ -19,7 +19,7 @@ use ipnet::IpNet;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::auth::{Audience, Principal, sessions};
 use crate::error::AppError;
 use crate::tenancy::{Tenant, normalize_host, store, valid_slug};

@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Largest urlencoded form body read (CSRF check and form extractors).
 pub const FORM_LIMIT: usize = 256 * 1024;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Job, JobError, JobKind};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::mail::Email;
 use crate::tenancy::TenantId;
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::db::{AnyRow, Backend, Db, DbResult, Row, TenantTx, new_id, now_ms};
 use crate::tenancy::TenantScope;
 pub use email::EmailJob;
