@@ -43,7 +43,6 @@ impl std::ops::Deref for AppState {
     }
 }
 
-
 /// Handlers and layers that need only the database take `State<Db>`.
 impl FromRef<AppState> for Db {
     fn from_ref(app: &AppState) -> Db {

@@ -13,13 +13,47 @@ use tokio::sync::broadcast;
 use crate::auth::{Audience, Permission, Principal};
 use crate::db::{Backend, Db, TenantTx};
 
+/// What kind of thing happened. Serialised as its dotted name (`ticket.updated`), which is also
+/// the SSE event name the browser listens for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A ticket was raised.
+    #[serde(rename = "ticket.created")]
+    TicketCreated,
+    /// A ticket's status, priority or assignee changed.
+    #[serde(rename = "ticket.updated")]
+    TicketUpdated,
+    /// A comment (reply or internal note) was added to a ticket.
+    #[serde(rename = "ticket.comment")]
+    TicketComment,
+}
+
+impl EventKind {
+    /// The dotted name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::TicketCreated => "ticket.created",
+            EventKind::TicketUpdated => "ticket.updated",
+            EventKind::TicketComment => "ticket.comment",
+        }
+    }
+
+    /// Whether the event concerns a ticket (and so follows the ticket visibility rule).
+    pub fn is_ticket(self) -> bool {
+        matches!(
+            self,
+            EventKind::TicketCreated | EventKind::TicketUpdated | EventKind::TicketComment
+        )
+    }
+}
+
 /// Something that happened in a tenant, published to every node.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Event {
     /// Tenant the event belongs to.
     pub tenant_id: String,
-    /// Dotted kind, e.g. `ticket.updated`, `ticket.comment`.
-    pub kind: String,
+    /// What happened.
+    pub kind: EventKind,
     /// Id (or human number) of the object concerned.
     pub object_id: String,
     /// Company the object belongs to, when it is a client company's object.
@@ -41,7 +75,7 @@ impl Event {
         if self.internal && p.audience != Audience::Admin {
             return false;
         }
-        if self.kind.starts_with("ticket.") {
+        if self.kind.is_ticket() {
             // The same rule as the ticket pages and API: the requester is the first participant.
             let (requester, cc) = match self.participants.split_first() {
                 Some((r, cc)) => (r.as_str(), cc),
@@ -126,7 +160,7 @@ pub fn notify_payload(e: &Event) -> anyhow::Result<String> {
     } else {
         anyhow::bail!(
             "event {} for {} is too large to publish ({} bytes)",
-            e.kind,
+            e.kind.as_str(),
             e.object_id,
             json.len()
         )
@@ -253,7 +287,7 @@ mod tests {
     fn oversized_data_is_dropped_from_notifications() {
         let mut e = Event {
             tenant_id: "t".into(),
-            kind: "ticket.updated".into(),
+            kind: EventKind::TicketUpdated,
             object_id: "42".into(),
             company_id: None,
             participants: vec![],

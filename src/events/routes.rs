@@ -13,10 +13,10 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use super::Event;
-use crate::state::AppState;
 use crate::auth::{Audience, PortalUser, Principal, StaffUser};
 use crate::http::ApiRouter;
 use crate::http::context::cookie;
+use crate::state::AppState;
 
 /// How often an idle stream checks that its session still exists.
 const RECHECK: Duration = Duration::from_secs(60);

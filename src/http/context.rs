@@ -19,9 +19,9 @@ use ipnet::IpNet;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::state::AppState;
 use crate::auth::{Audience, Principal, sessions};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::tenancy::{Tenant, normalize_host, store, valid_slug};
 
 /// Cookie remembering the tenant chosen with `?tenant=`.

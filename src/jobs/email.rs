@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Job, JobError, JobKind};
-use crate::state::AppState;
 use crate::mail::Email;
+use crate::state::AppState;
 use crate::tenancy::TenantId;
 
 /// Payload of an `email` job.

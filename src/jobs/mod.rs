@@ -14,8 +14,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::state::AppState;
 use crate::db::{AnyRow, Backend, Db, DbResult, Row, TenantTx, new_id, now_ms};
+use crate::state::AppState;
 use crate::tenancy::TenantScope;
 pub use email::EmailJob;
 

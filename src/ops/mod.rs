@@ -8,8 +8,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::state::AppState;
 use crate::http::ApiRouter;
+use crate::state::AppState;
 
 /// Routes.
 pub fn routes() -> ApiRouter {

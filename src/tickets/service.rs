@@ -10,7 +10,7 @@ use crate::audit::{self, Entry};
 use crate::auth::{Actor, Principal};
 use crate::db::{DbError, TenantTx, new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::events::Event;
+use crate::events::{Event, EventKind};
 use crate::jobs::{EmailJob, JobKind};
 
 /// Most files accepted in one form or request.
@@ -64,7 +64,7 @@ async fn publish(
     app: &AppState,
     tx: &mut TenantTx,
     t: &Ticket,
-    kind: &str,
+    kind: EventKind,
     internal: bool,
     data: Value,
 ) -> AppResult<()> {
@@ -73,7 +73,7 @@ async fn publish(
     participants.extend(t.cc.iter().map(|p| p.id.clone()));
     let e = Event {
         tenant_id: tx.tenant_id().to_string(),
-        kind: kind.into(),
+        kind,
         object_id: t.number.to_string(),
         company_id: Some(t.company_id.clone()),
         participants,
@@ -329,7 +329,7 @@ pub async fn create(
         app,
         &mut tx,
         &t,
-        "ticket.created",
+        EventKind::TicketCreated,
         false,
         event_data(&t, t.status, json!({})),
     )
@@ -460,7 +460,15 @@ pub async fn comment(
                 "attachments": names,
             }}),
         );
-        publish(app, &mut tx, &fresh, "ticket.comment", internal, data).await?;
+        publish(
+            app,
+            &mut tx,
+            &fresh,
+            EventKind::TicketComment,
+            internal,
+            data,
+        )
+        .await?;
         if staff_public {
             let mut lines = vec![
                 format!(
@@ -657,7 +665,7 @@ pub async fn update(
         app,
         &mut tx,
         &fresh,
-        "ticket.updated",
+        EventKind::TicketUpdated,
         false,
         event_data(&fresh, fresh.status, extra),
     )
@@ -708,7 +716,7 @@ pub async fn add_files(
         app,
         &mut tx,
         &fresh,
-        "ticket.updated",
+        EventKind::TicketUpdated,
         false,
         event_data(
             &fresh,

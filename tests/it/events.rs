@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use portico::events::Event;
+use portico::events::{Event, EventKind};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -124,9 +124,10 @@ async fn ids(app: &TestApp) -> (String, String, String) {
 }
 
 fn event(tenant: &str, company: &str, kind: &str, object: &str, internal: bool) -> Event {
+    let kind: EventKind = serde_json::from_value(serde_json::Value::from(kind)).expect("kind");
     Event {
         tenant_id: tenant.into(),
-        kind: kind.into(),
+        kind,
         object_id: object.into(),
         company_id: Some(company.into()),
         participants: vec![],

@@ -476,7 +476,7 @@ async fn internal_notes_stay_internal(app: TestApp) {
         "a note is not a response"
     );
     let e = events.recv().await.unwrap();
-    assert_eq!(e.kind, "ticket.comment");
+    assert_eq!(e.kind.as_str(), "ticket.comment");
     assert!(e.internal);
 
     let (status, t) = post_json(
@@ -490,7 +490,7 @@ async fn internal_notes_stay_internal(app: TestApp) {
     assert!(t["sla"]["first_responded_at"].is_i64());
     assert_eq!(t["status"], "open", "the first reply opens a new ticket");
     let e = events.recv().await.unwrap();
-    assert_eq!(e.kind, "ticket.comment");
+    assert_eq!(e.kind.as_str(), "ticket.comment");
     assert!(!e.internal);
     assert_eq!(e.data["number"], n);
     assert_eq!(e.data["status"], "open");
