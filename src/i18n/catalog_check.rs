@@ -133,6 +133,9 @@ fn keys_derived_from_rust_tables_exist() {
     for r in crate::auth::ALL_ROLES {
         derived.push(key_for("role", r.label()));
     }
+    for c in crate::tickets::CATEGORIES {
+        derived.push(key_for("ticket-category", c));
+    }
     for &l in LOCALES {
         let t = Translator::new(l);
         for k in &derived {

@@ -109,6 +109,12 @@ pub fn negotiate(
         .unwrap_or_default()
 }
 
+/// The locale of a message to someone outside a request (an email): their profile language,
+/// else the tenant's default, else English. There is no browser to ask.
+pub fn for_recipient(language: Option<&str>, tenant_default: Option<&str>) -> Locale {
+    negotiate(language, None, tenant_default)
+}
+
 /// Marks a string literal as a catalog key stored in Rust data (navigation, notices, errors),
 /// so the catalog test finds it; returns it unchanged.
 pub const fn k(key: &'static str) -> &'static str {
@@ -155,11 +161,12 @@ impl Translator {
             .unwrap_or_else(|| key.to_string())
     }
 
-    /// The message `key` with named arguments (strings or numbers).
-    pub fn args(&self, key: &str, args: &[(&'static str, Arg)]) -> String {
+    /// The message `key` with named arguments (strings, numbers, or catalog keys translated
+    /// first).
+    pub fn args<N: AsRef<str>>(&self, key: &str, args: &[(N, Arg)]) -> String {
         let map: HashMap<Cow<'static, str>, FluentValue> = args
             .iter()
-            .map(|(name, v)| (Cow::Borrowed(*name), v.to_fluent()))
+            .map(|(name, v)| (Cow::Owned(name.as_ref().to_string()), self.value(v)))
             .collect();
         CATALOG
             .try_lookup_with_args(self.locale.langid(), key, &map)
@@ -167,7 +174,7 @@ impl Translator {
     }
 
     /// The message `key` with one string argument.
-    pub fn arg(&self, key: &str, name: &'static str, value: &str) -> String {
+    pub fn arg(&self, key: &str, name: &str, value: &str) -> String {
         self.args(key, &[(name, Arg::Str(value.to_string()))])
     }
 
@@ -176,9 +183,18 @@ impl Translator {
         self.args(key, &[("count", Arg::Num(count.int()))])
     }
 
-    /// Translates `text` when it is a catalog key, else returns it as it is. Lets messages that
-    /// travel as strings (validation errors, notices) be keys without a second type.
+    /// Translates `text` when it is a catalog key (or a key with arguments from [`msg_with`]),
+    /// else returns it as it is. Lets messages that travel as strings (validation errors,
+    /// notices) be keys without a second type.
     pub fn msg(&self, text: &str) -> String {
+        if let Some((key, query)) = text.split_once('?')
+            && is_key_shaped(key)
+        {
+            let args: Vec<(String, Arg)> = url::form_urlencoded::parse(query.as_bytes())
+                .map(|(name, value)| decode_arg(&name, &value))
+                .collect();
+            return self.args(key, &args);
+        }
         let key = if is_key_shaped(text) {
             Some(text)
         } else {
@@ -246,6 +262,19 @@ impl Translator {
             .unwrap_or_default()
     }
 
+    fn value(&self, arg: &Arg) -> FluentValue<'static> {
+        match arg {
+            Arg::Str(s) => FluentValue::from(s.clone()),
+            Arg::Num(n) => FluentValue::from(*n),
+            Arg::Keys(keys) => FluentValue::from(
+                keys.iter()
+                    .map(|k| self.get(k))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        }
+    }
+
     fn numeric(&self) -> (&'static str, &'static str) {
         use pure_rust_locales::{en_US, es_ES};
         match self.locale {
@@ -286,14 +315,49 @@ pub enum Arg {
     Str(String),
     /// A number (selects plural forms).
     Num(i64),
+    /// Catalog keys, each translated into the message's locale, joined with ", " (a status,
+    /// or a list of statuses).
+    Keys(Vec<String>),
 }
 
 impl Arg {
-    fn to_fluent(&self) -> FluentValue<'static> {
-        match self {
-            Arg::Str(s) => FluentValue::from(s.clone()),
-            Arg::Num(n) => FluentValue::from(*n),
-        }
+    /// One catalog key, translated where the message is.
+    pub fn key(key: &str) -> Arg {
+        Arg::Keys(vec![key.to_string()])
+    }
+}
+
+/// A message with arguments as one string, for the places messages travel as text (errors,
+/// field errors, notices, the JSON `message`): `key?name=value&…`, urlencoded. [`Translator::msg`]
+/// formats it in the reader's locale. A number's name gets `#` in front, catalog keys' `@`.
+pub fn msg_with(key: &str, args: &[(&str, Arg)]) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (name, v) in args {
+        match v {
+            Arg::Str(s) => q.append_pair(name, s),
+            Arg::Num(n) => q.append_pair(&format!("#{name}"), &n.to_string()),
+            Arg::Keys(keys) => q.append_pair(&format!("@{name}"), &keys.join(",")),
+        };
+    }
+    format!("{key}?{}", q.finish())
+}
+
+fn decode_arg(name: &str, value: &str) -> (String, Arg) {
+    if let Some(n) = name.strip_prefix('#') {
+        // Not a number after all: keep the text rather than lose it.
+        let v = value
+            .parse::<i64>()
+            .map_or_else(|_| Arg::Str(value.to_string()), Arg::Num);
+        (n.to_string(), v)
+    } else if let Some(n) = name.strip_prefix('@') {
+        let keys = value
+            .split(',')
+            .filter(|k| is_key_shaped(k))
+            .map(str::to_string)
+            .collect();
+        (n.to_string(), Arg::Keys(keys))
+    } else {
+        (name.to_string(), Arg::Str(value.to_string()))
     }
 }
 
@@ -412,6 +476,46 @@ mod tests {
         assert_eq!(es.arg("dashboard-hello", "name", "Ana"), "Hola, Ana");
         assert_eq!(en.msg("Free text stays"), "Free text stays");
         assert_eq!(es.msg("common-save"), "Guardar");
+    }
+
+    #[test]
+    fn messages_carry_their_arguments() {
+        let en = Translator::new(Locale::En);
+        let es = Translator::new(Locale::Es);
+        let m = msg_with(
+            k("ticket-error-transition"),
+            &[
+                ("from", Arg::key("ticket-status-closed")),
+                ("to", Arg::key("ticket-status-pending")),
+                (
+                    "options",
+                    Arg::Keys(vec![
+                        "ticket-status-open".into(),
+                        "ticket-status-new".into(),
+                    ]),
+                ),
+            ],
+        );
+        assert_eq!(
+            en.msg(&m),
+            "A ticket that is “Closed” cannot be set to “Waiting for you”. Possible: Open, New."
+        );
+        assert!(es.msg(&m).contains("«Cerrada»"), "{}", es.msg(&m));
+        let m = msg_with(k("ticket-error-reopen-too-late"), &[("days", Arg::Num(14))]);
+        assert!(
+            en.msg(&m).contains("more than 14 days ago"),
+            "{}",
+            en.msg(&m)
+        );
+        assert!(es.msg(&m).contains("hace más de 14 días"), "{}", es.msg(&m));
+        // Text that only looks like a query stays as it is.
+        assert_eq!(en.msg("Why? Because."), "Why? Because.");
+        // Arguments are text, never markup or further arguments.
+        let m = msg_with(
+            k("email-hello"),
+            &[("name", Arg::Str("A&b=c, <d>?".into()))],
+        );
+        assert_eq!(en.msg(&m), "Hello A&b=c, <d>?,");
     }
 }
 

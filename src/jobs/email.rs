@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Job, JobError, JobKind};
+use crate::i18n::{Locale, Translator};
 use crate::mail::Email;
 use crate::state::AppState;
 use crate::tenancy::TenantId;
@@ -23,6 +24,9 @@ pub struct EmailJob {
     /// Label of the call-to-action button.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_label: Option<String>,
+    /// Language the text was written in (the recipient's); English when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 impl JobKind for EmailJob {
@@ -45,9 +49,17 @@ impl JobKind for EmailJob {
             .await
             .map_err(JobError::retry)?
             .ok_or_else(|| JobError::permanent("the tenant no longer exists"))?;
+        let t = Translator::new(
+            email
+                .lang
+                .as_deref()
+                .and_then(Locale::from_tag)
+                .unwrap_or_default(),
+        );
+        let open = t.get("email-open");
         let action = match (&email.action_url, &email.action_label) {
             (Some(u), Some(l)) => Some((u.as_str(), l.as_str())),
-            (Some(u), None) => Some((u.as_str(), "Open")),
+            (Some(u), None) => Some((u.as_str(), open.as_str())),
             _ => None,
         };
         app.mailer
@@ -59,6 +71,7 @@ impl JobKind for EmailJob {
                     subject: &email.subject,
                     lines: email.lines.clone(),
                     action,
+                    lang: t.lang(),
                 },
             )
             .await

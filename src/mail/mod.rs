@@ -24,6 +24,8 @@ pub struct Email<'a> {
     pub lines: Vec<String>,
     /// Optional call-to-action link and its label.
     pub action: Option<(&'a str, &'a str)>,
+    /// Language of the text (BCP 47), marked on the HTML part for screen readers.
+    pub lang: &'a str,
 }
 
 impl Mailer {
@@ -68,7 +70,8 @@ impl Mailer {
         }
         let name = escape(&tenant.branding.portal_name);
         let html = format!(
-            "<div style=\"font-family:sans-serif;max-width:560px\"><h2 style=\"color:{primary}\">{name}</h2>{html}</div>"
+            "<div lang=\"{}\" style=\"font-family:sans-serif;max-width:560px\"><h2 style=\"color:{primary}\">{name}</h2>{html}</div>",
+            escape(email.lang)
         );
         let msg = Message::builder()
             .from(from)

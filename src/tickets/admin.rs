@@ -21,6 +21,7 @@ use crate::db::now_ms;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::context::{Ctx, RequestContext};
 use crate::http::{ApiRouter, PageRouter};
+use crate::i18n::k;
 use crate::web::{FormErrors, PageCtx, render};
 
 /// Staff pages.
@@ -244,7 +245,7 @@ async fn check_create(
     if requester.is_none() {
         errs.push(FieldError {
             field: "requester_id".into(),
-            message: "Choose the client user the ticket is for.".into(),
+            message: k("ticket-error-requester").into(),
         });
     }
     let fields = service::check_fields(subject, description, priority, category);
@@ -351,10 +352,10 @@ async fn detail_view(
         errors,
         body,
         notice: match notice {
-            Some("created") => Some("The ticket has been created."),
-            Some("saved") => Some("Your changes have been saved."),
-            Some("replied") => Some("Your reply has been sent."),
-            Some("noted") => Some("Your internal note has been added."),
+            Some("created") => Some(k("ticket-notice-staff-created")),
+            Some("saved") => Some(k("notice-saved")),
+            Some("replied") => Some(k("ticket-notice-replied")),
+            Some("noted") => Some(k("ticket-notice-noted")),
             _ => None,
         },
         error,
@@ -416,18 +417,16 @@ async fn update(
 ) -> AppResult<Ticket> {
     let status = match status.filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(Status::parse(s).ok_or_else(|| {
-            AppError::field(
-                "status",
-                "Use new, open, pending, on_hold, resolved or closed.",
-            )
-        })?),
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| AppError::field("status", k("ticket-error-status-value")))?,
+        ),
     };
     let priority = match priority.filter(|s| !s.is_empty()) {
         None => None,
         Some(p) => Some(
             Priority::parse(p)
-                .ok_or_else(|| AppError::field("priority", "Use low, normal, high or urgent."))?,
+                .ok_or_else(|| AppError::field("priority", k("ticket-error-priority-value")))?,
         ),
     };
     // Every field is parsed above and checked by the service before anything is written.

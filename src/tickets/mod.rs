@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::auth::{Permission, Principal};
 use crate::error::AppError;
+use crate::i18n::{Arg, Translator, k, key_for, msg_with};
 
 /// Where a ticket is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -78,16 +79,18 @@ pub fn check_transition(from: Status, to: Status) -> Result<(), AppError> {
     if allowed(from, to) {
         return Ok(());
     }
-    let options: Vec<&str> = ALL_STATUSES
+    let options = ALL_STATUSES
         .iter()
         .filter(|s| allowed(from, **s))
-        .map(|s| s.label())
+        .map(|s| s.label_key().to_string())
         .collect();
-    Err(AppError::Unprocessable(format!(
-        "A {} ticket cannot be set to {}. Possible: {}.",
-        from.label().to_lowercase(),
-        to.label().to_lowercase(),
-        options.join(", ")
+    Err(AppError::Unprocessable(msg_with(
+        k("ticket-error-transition"),
+        &[
+            ("from", Arg::key(from.label_key())),
+            ("to", Arg::key(to.label_key())),
+            ("options", Arg::Keys(options)),
+        ],
     )))
 }
 
@@ -109,7 +112,7 @@ impl Status {
         ALL_STATUSES.into_iter().find(|x| x.as_str() == s)
     }
 
-    /// A label for people.
+    /// An English label, for API clients (the `status_label` of live events).
     pub fn label(self) -> &'static str {
         match self {
             Status::New => "New",
@@ -118,6 +121,30 @@ impl Status {
             Status::OnHold => "On hold",
             Status::Resolved => "Resolved",
             Status::Closed => "Closed",
+        }
+    }
+
+    /// The catalog key of the label for people.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Status::New => k("ticket-status-new"),
+            Status::Open => k("ticket-status-open"),
+            Status::Pending => k("ticket-status-pending"),
+            Status::OnHold => k("ticket-status-on-hold"),
+            Status::Resolved => k("ticket-status-resolved"),
+            Status::Closed => k("ticket-status-closed"),
+        }
+    }
+
+    /// The catalog key of the staff queue's filter option for this status alone.
+    pub fn filter_key(self) -> &'static str {
+        match self {
+            Status::New => k("ticket-filter-only-new"),
+            Status::Open => k("ticket-filter-only-open"),
+            Status::Pending => k("ticket-filter-only-pending"),
+            Status::OnHold => k("ticket-filter-only-on-hold"),
+            Status::Resolved => k("ticket-filter-only-resolved"),
+            Status::Closed => k("ticket-filter-only-closed"),
         }
     }
 
@@ -165,13 +192,13 @@ impl Priority {
         ALL_PRIORITIES.into_iter().find(|x| x.as_str() == s)
     }
 
-    /// A label for people.
-    pub fn label(self) -> &'static str {
+    /// The catalog key of the label for people.
+    pub fn label_key(self) -> &'static str {
         match self {
-            Priority::Low => "Low",
-            Priority::Normal => "Normal",
-            Priority::High => "High",
-            Priority::Urgent => "Urgent",
+            Priority::Low => k("ticket-priority-low"),
+            Priority::Normal => k("ticket-priority-normal"),
+            Priority::High => k("ticket-priority-high"),
+            Priority::Urgent => k("ticket-priority-urgent"),
         }
     }
 
@@ -196,10 +223,18 @@ impl Priority {
     }
 }
 
-/// The fixed category list.
+/// The fixed category list (stored in English; shown through `ticket-category-<name>`).
 pub const CATEGORIES: [&str; 6] = [
     "General", "Hardware", "Software", "Network", "Access", "Billing",
 ];
+
+/// A stored category in the reader's language; one no longer in the list is shown as stored.
+pub fn category_label(t: &Translator, category: &str) -> String {
+    match CATEGORIES.iter().find(|c| c.eq_ignore_ascii_case(category)) {
+        Some(c) => t.get(&key_for("ticket-category", c)),
+        None => category.to_string(),
+    }
+}
 
 /// A deadline closer than this counts as "due soon".
 pub const DUE_SOON_MS: i64 = 2 * 60 * 60 * 1000;
@@ -226,12 +261,12 @@ impl SlaState {
         }
     }
 
-    /// A label for people.
-    pub fn label(self) -> &'static str {
+    /// The catalog key of the label for people.
+    pub fn label_key(self) -> &'static str {
         match self {
-            SlaState::Ok => "On time",
-            SlaState::DueSoon => "Due soon",
-            SlaState::Breached => "Overdue",
+            SlaState::Ok => k("ticket-sla-ok"),
+            SlaState::DueSoon => k("ticket-sla-due-soon"),
+            SlaState::Breached => k("ticket-sla-breached"),
         }
     }
 }
@@ -397,7 +432,7 @@ pub fn render_markdown_with(src: &str, remote_images: bool) -> String {
 pub fn check_subject(s: &str) -> Result<String, crate::error::FieldError> {
     let s = crate::text::single_line("subject", s, crate::text::SUBJECT_MAX)?;
     if s.is_empty() {
-        return Err(field("subject", "Enter a short summary of the problem."));
+        return Err(field("subject", k("ticket-error-subject")));
     }
     Ok(s)
 }
@@ -409,9 +444,9 @@ pub fn check_body(name: &str, s: &str, required: bool) -> Result<String, crate::
         return Err(field(
             name,
             if name == "description" {
-                "Describe the problem: what happened, and what you expected."
+                k("ticket-error-description")
             } else {
-                "Write a message."
+                k("ticket-error-message")
             },
         ));
     }
@@ -430,8 +465,7 @@ pub fn check_priority(s: &str) -> Result<Priority, crate::error::FieldError> {
     if s.trim().is_empty() {
         return Ok(Priority::Normal);
     }
-    Priority::parse(s.trim())
-        .ok_or_else(|| field("priority", "Choose low, normal, high or urgent."))
+    Priority::parse(s.trim()).ok_or_else(|| field("priority", k("ticket-error-priority")))
 }
 
 /// Parses a category field (empty → General).
@@ -444,7 +478,7 @@ pub fn check_category(s: &str) -> Result<&'static str, crate::error::FieldError>
         .iter()
         .find(|c| c.eq_ignore_ascii_case(s))
         .copied()
-        .ok_or_else(|| field("category", "Choose one of the listed categories."))
+        .ok_or_else(|| field("category", k("ticket-error-category")))
 }
 
 /// Allowed upload types by content (never by the name or the browser's claim).

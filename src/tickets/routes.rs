@@ -21,6 +21,7 @@ use crate::db::now_ms;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::context::{Ctx, RequestContext};
 use crate::http::{ApiRouter, PageRouter};
+use crate::i18n::{Arg, k};
 use crate::tenancy::{OrgType, TenantScope};
 use crate::web::{FormErrors, PageCtx, render};
 
@@ -505,9 +506,7 @@ async fn list_page(
             && user.can(Permission::CreateTickets),
         can_create: user.can(Permission::CreateTickets),
         notice: match q.notice.as_deref() {
-            Some("created") => {
-                Some("Your ticket has been raised. We will reply here and by email.")
-            }
+            Some("created") => Some(k("ticket-notice-created")),
             _ => None,
         },
     })
@@ -596,9 +595,7 @@ async fn create_form(
             if !form.files.is_empty() || errs.iter().any(|e| e.field == "attachments") {
                 errs.push(FieldError {
                     field: "attachments_again".into(),
-                    message:
-                        "For your safety, browsers forget chosen files: please attach them again."
-                            .into(),
+                    message: k("ticket-error-attach-again").into(),
                 });
             }
             return new_view(&app, &ctx, &user, Some(&form), FormErrors(errs)).await;
@@ -640,6 +637,25 @@ struct DetailPage {
     error: Option<String>,
 }
 
+impl DetailPage {
+    fn confirm_close(&self) -> String {
+        self.page.t.args(
+            k("ticket-confirm-close"),
+            &[
+                ("number", Arg::Str(self.v.ticket.number.to_string())),
+                ("days", Arg::Num(self.reopen_days)),
+            ],
+        )
+    }
+
+    fn reopen_hint(&self) -> String {
+        self.page.t.args(
+            k("ticket-reopen-hint"),
+            &[("days", Arg::Num(self.reopen_days))],
+        )
+    }
+}
+
 struct DetailInput<'a> {
     errors: FormErrors,
     body: String,
@@ -674,14 +690,10 @@ async fn detail_view(
         body: input.body,
         reason: input.reason,
         notice: match input.notice {
-            Some("created") => {
-                Some("Your ticket has been raised. We will reply here and by email.")
-            }
-            Some("commented") => Some("Your comment has been added."),
-            Some("closed") => {
-                Some("Thanks! The ticket is closed. You can reopen it if the problem comes back.")
-            }
-            Some("reopened") => Some("The ticket is open again. We will look at it shortly."),
+            Some("created") => Some(k("ticket-notice-created")),
+            Some("commented") => Some(k("ticket-notice-commented")),
+            Some("closed") => Some(k("ticket-notice-closed")),
+            Some("reopened") => Some(k("ticket-notice-reopened")),
             _ => None,
         },
         error: input.error,

@@ -11,6 +11,7 @@ use crate::auth::{Actor, Principal};
 use crate::db::{DbError, TenantTx, new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{Event, EventKind};
+use crate::i18n::{Arg, Translator, for_recipient, k, msg_with};
 use crate::jobs::{EmailJob, JobKind};
 
 /// Most files accepted in one form or request.
@@ -94,16 +95,14 @@ enum Pref {
 }
 
 /// Queues the ticket's emails in the action's transaction (the outbox): they exist exactly
-/// when the change does.
-#[allow(clippy::too_many_arguments)]
+/// when the change does. `compose` writes subject and lines in each recipient's language.
 async fn email(
     app: &AppState,
     tx: &mut TenantTx,
     actor_id: &str,
     t: &Ticket,
     pref: Pref,
-    subject: &str,
-    lines: Vec<String>,
+    compose: impl Fn(&Translator) -> (String, Vec<String>),
 ) -> AppResult<()> {
     let url = format!("{}/portal/tickets/{}", app.config.base_url, t.number);
     for r in store::recipients(&app.db, tx.scope(), &t.id).await? {
@@ -114,17 +113,28 @@ async fn email(
         if !wanted || r.user_id == actor_id {
             continue;
         }
+        let tr = Translator::new(for_recipient(r.language.as_deref(), Some(&r.tenant_locale)));
+        let (subject, lines) = compose(&tr);
         EmailJob {
             to: r.email,
-            subject: subject.to_string(),
-            lines: lines.clone(),
+            subject,
+            lines,
             action_url: Some(url.clone()),
-            action_label: Some("View the ticket".into()),
+            action_label: Some(tr.get(k("email-ticket-action"))),
+            lang: Some(tr.lang().into()),
         }
         .enqueue(tx)
         .await?;
     }
     Ok(())
+}
+
+/// A ticket's number and subject as message arguments.
+fn ticket_args(t: &Ticket) -> [(&'static str, Arg); 2] {
+    [
+        ("number", Arg::Str(t.number.to_string())),
+        ("subject", Arg::Str(t.subject.clone())),
+    ]
 }
 
 async fn audit_ticket(
@@ -372,7 +382,7 @@ pub async fn comment(
         let current = moved.as_ref().unwrap_or(t);
         if !by_staff && current.status.is_done() {
             return Err(AppError::Unprocessable(
-                "This ticket is finished. Reopen it to add a comment.".into(),
+                k("ticket-error-finished-comment").into(),
             ));
         }
         let status = if staff_public && current.status == Status::New {
@@ -470,22 +480,30 @@ pub async fn comment(
         )
         .await?;
         if staff_public {
-            let mut lines = vec![
-                format!(
-                    "{author} replied to your ticket #{}: {}",
-                    t.number, t.subject
-                ),
-                String::new(),
-            ];
-            lines.extend(body.lines().take(40).map(str::to_string));
+            let compose = |tr: &Translator| {
+                let [number, subject] = ticket_args(t);
+                let mut lines = vec![
+                    tr.args(
+                        k("email-ticket-reply-intro"),
+                        &[
+                            ("author", Arg::Str(author.clone())),
+                            number.clone(),
+                            subject.clone(),
+                        ],
+                    ),
+                    String::new(),
+                ];
+                lines.extend(body.lines().take(40).map(str::to_string));
+                let subject = tr.args(k("email-ticket-reply-subject"), &[number, subject]);
+                (subject, lines)
+            };
             email(
                 app,
                 &mut tx,
                 actor.user_id().as_str(),
                 &fresh,
                 Pref::Replies,
-                &format!("[#{}] New reply: {}", t.number, t.subject),
-                lines,
+                compose,
             )
             .await?;
         }
@@ -497,9 +515,7 @@ pub async fn comment(
 
 fn conflict(e: DbError) -> AppError {
     match e {
-        DbError::Conflict(_) => AppError::Conflict(
-            "Someone changed this ticket at the same time. Reload the page and try again.".into(),
-        ),
+        DbError::Conflict(_) => AppError::Conflict(k("ticket-error-conflict").into()),
         other => other.into(),
     }
 }
@@ -542,18 +558,15 @@ pub async fn reopen(
         crate::text::multi_line("reason", reason, 2000).map_err(|e| AppError::fields(vec![e]))?;
     let reason = reason.as_str();
     if reason.is_empty() {
-        return Err(AppError::field(
-            "reason",
-            "Tell us why the problem is not solved.",
-        ));
+        return Err(AppError::field("reason", k("ticket-error-reopen-reason")));
     }
     if !t.status.is_done() {
-        return Err(AppError::Unprocessable("This ticket is still open.".into()));
+        return Err(AppError::Unprocessable(k("ticket-error-still-open").into()));
     }
     if !super::can_reopen(t.status, t.done_at(), now_ms(), app.config.reopen_days) {
-        return Err(AppError::Unprocessable(format!(
-            "This ticket was finished more than {} days ago and can no longer be reopened. Please raise a new ticket.",
-            app.config.reopen_days
+        return Err(AppError::Unprocessable(msg_with(
+            k("ticket-error-reopen-too-late"),
+            &[("days", Arg::Num(app.config.reopen_days))],
         )));
     }
     set_status(app, actor, ip, t, Status::Open, Some(reason)).await
@@ -594,10 +607,7 @@ pub async fn update(
     if let Some(Some(a)) = assignee {
         let staff = store::users_of_kind(&app.db, actor.scope(), "staff", None).await?;
         if !staff.iter().any(|s| s.id == a) {
-            return Err(AppError::field(
-                "assignee_id",
-                "Choose a technician of your team.",
-            ));
+            return Err(AppError::field("assignee_id", k("ticket-error-assignee")));
         }
     }
     if status.is_none() && priority.is_none() && assignee.is_none() {
@@ -671,23 +681,26 @@ pub async fn update(
     )
     .await?;
     if let Some(to) = status {
-        let mut lines = vec![format!(
-            "Ticket #{} \"{}\" is now {}.",
-            t.number,
-            t.subject,
-            to.label().to_lowercase()
-        )];
-        if let Some(r) = c.reason {
-            lines.push(format!("Reason: {r}"));
-        }
+        let compose = |tr: &Translator| {
+            let [number, subject] = ticket_args(t);
+            let status = ("status", Arg::key(to.label_key()));
+            let mut lines = vec![tr.args(
+                k("email-ticket-status-line"),
+                &[number.clone(), subject.clone(), status.clone()],
+            )];
+            if let Some(r) = c.reason {
+                lines.push(tr.arg(k("email-ticket-reason"), "reason", r));
+            }
+            let subject = tr.args(k("email-ticket-status-subject"), &[number, status, subject]);
+            (subject, lines)
+        };
         email(
             app,
             &mut tx,
             actor.user_id().as_str(),
             &fresh,
             Pref::Status,
-            &format!("[#{}] {}: {}", t.number, to.label(), t.subject),
-            lines,
+            compose,
         )
         .await?;
     }
@@ -705,7 +718,7 @@ pub async fn add_files(
 ) -> AppResult<Ticket> {
     if t.status.is_done() && !actor.is_staff() {
         return Err(AppError::Unprocessable(
-            "This ticket is finished. Reopen it to add files.".into(),
+            k("ticket-error-finished-files").into(),
         ));
     }
     let mut written = Written::default();

@@ -1139,14 +1139,19 @@ pub struct Recipient {
     pub ticket_replies: bool,
     /// Wants status-change emails.
     pub status_changes: bool,
+    /// Profile language, when chosen.
+    pub language: Option<String>,
+    /// The tenant's default locale (for recipients without a language).
+    pub tenant_locale: String,
 }
 
 /// Requester and cc'd users who are active, with their email preferences from the profile's
-/// `notification_prefs` (on when unset).
+/// `notification_prefs` (on when unset) and what decides their emails' language.
 pub async fn recipients(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResult<Vec<Recipient>> {
     let rows = sqlx::query(
         "SELECT u.id, u.email, COALESCE(p.ticket_replies, 1) AS ticket_replies, \
-         COALESCE(p.status_changes, 1) AS status_changes FROM users u \
+         COALESCE(p.status_changes, 1) AS status_changes, u.language, t.default_locale FROM users u \
+         JOIN tenants t ON t.id = u.tenant_id \
          LEFT JOIN notification_prefs p ON p.tenant_id = u.tenant_id AND p.user_id = u.id \
          WHERE u.tenant_id = $1 AND u.status = 'active' AND (u.id = (SELECT requester_id FROM tickets WHERE id = $2 AND tenant_id = $1) \
          OR u.id IN (SELECT user_id FROM ticket_cc WHERE ticket_id = $2 AND tenant_id = $1))",
@@ -1162,6 +1167,8 @@ pub async fn recipients(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResu
                 email: r.try_get("email")?,
                 ticket_replies: flag(r, "ticket_replies")?,
                 status_changes: flag(r, "status_changes")?,
+                language: r.try_get("language")?,
+                tenant_locale: r.try_get("default_locale")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

@@ -12,6 +12,7 @@ use crate::auth::{Actor, Role, UserId};
 use crate::companies::Company;
 use crate::db::{DbError, Row, TenantTx, now_ms};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::i18n::{Arg, Translator, for_recipient, k};
 use crate::jobs::JobKind;
 use crate::tenancy::{Tenant, TenantScope};
 
@@ -177,27 +178,29 @@ async fn send(
         "{}/invite/accept?tenant={}&token={token}",
         app.config.base_url, tenant.slug
     );
+    // An invitee has not chosen a language yet: the tenant's default decides.
+    let t = Translator::new(for_recipient(None, Some(&tenant.default_locale)));
+    let portal = ("portal", Arg::Str(tenant.branding.portal_name.clone()));
+    let by = ("inviter", Arg::Str(inviter.to_string()));
     let intro = match company {
-        Some(c) => format!(
-            "{inviter} invited you to the {} portal for {}.",
-            tenant.branding.portal_name, c.name
+        Some(c) => t.args(
+            k("email-invite-intro-company"),
+            &[by, portal, ("company", Arg::Str(c.name.clone()))],
         ),
-        None => format!(
-            "{inviter} invited you to the {} portal.",
-            tenant.branding.portal_name
-        ),
+        None => t.args("email-invite-intro", &[by, portal]),
     };
     // Queued, so the request never waits for SMTP; the worker retries failures.
     crate::jobs::EmailJob {
         to: email.to_string(),
-        subject: "You are invited".into(),
+        subject: t.get("email-invite-subject"),
         lines: vec![
-            format!("Hello {name},"),
+            t.arg("email-hello", "name", name),
             intro,
-            "Choose a password with the link below within 7 days.".into(),
+            t.get("email-invite-body"),
         ],
         action_url: Some(link),
-        action_label: Some("Accept the invitation".into()),
+        action_label: Some(t.get("email-invite-action")),
+        lang: Some(t.lang().into()),
     }
     .enqueue(tx)
     .await?;

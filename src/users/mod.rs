@@ -93,6 +93,8 @@ pub struct LoginRecord {
     pub password_hash: Option<String>,
     /// Company status for client users.
     pub company_active: bool,
+    /// Profile language, when chosen (the language of the account's emails).
+    pub language: Option<String>,
 }
 
 /// Normalises an email for storage and lookup.
@@ -112,7 +114,7 @@ pub async fn find_for_login(
     email: &str,
 ) -> DbResult<Option<LoginRecord>> {
     let sql = format!(
-        "SELECT {USER_COLUMNS}, u.password_hash, c.status AS company_status FROM users u \
+        "SELECT {USER_COLUMNS}, u.password_hash, c.status AS company_status, u.language FROM users u \
          LEFT JOIN companies c ON c.id = u.company_id WHERE u.tenant_id = $1 AND u.email = $2"
     );
     let row = sqlx::query(&sql)
@@ -126,6 +128,7 @@ pub async fn find_for_login(
         user: user_from_row(&r)?,
         password_hash: r.try_get("password_hash")?,
         company_active: company_status.is_none_or(|s| s == "active"),
+        language: r.try_get("language")?,
     }))
 }
 

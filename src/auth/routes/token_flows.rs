@@ -13,6 +13,7 @@ use crate::auth::tokens::{self, Purpose};
 use crate::auth::{password, sessions, throttle};
 use crate::error::{AppError, AppResult};
 use crate::http::context::{Ctx, RequestContext};
+use crate::i18n::{Translator, for_recipient};
 use crate::jobs::{EmailJob, JobKind};
 use crate::tenancy::Tenant;
 use crate::users::{self, UserStatus};
@@ -126,15 +127,21 @@ pub(super) async fn send_reset(
         app.config.base_url, tenant.slug
     );
     // Queued, not sent: the request never waits for SMTP (and its timing reveals nothing).
+    // In the account's language, not the browser's: whoever asks may not be its owner.
+    let t = Translator::new(for_recipient(
+        rec.language.as_deref(),
+        Some(&tenant.default_locale),
+    ));
     EmailJob {
-            to: email.to_string(),
-            subject: "Reset your password".into(),
-            lines: vec![
-                format!("Hello {},", rec.user.name),
-                "Someone asked to reset the password of your account. If it was you, use the link below within an hour. If not, ignore this email: your password stays as it is.".into(),
-            ],
-            action_url: Some(link),
-            action_label: Some("Choose a new password".into()),
+        to: email.to_string(),
+        subject: t.get("email-reset-subject"),
+        lines: vec![
+            t.arg("email-hello", "name", &rec.user.name),
+            t.get("email-reset-body"),
+        ],
+        action_url: Some(link),
+        action_label: Some(t.get("email-reset-action")),
+        lang: Some(t.lang().into()),
     }
     .enqueue(&mut tx)
     .await?;

@@ -9,6 +9,12 @@
   var notice = document.getElementById("ticket-live");
   if (!holder && !list && !notice) { return; }
   var admin = document.body.className.indexOf("area-admin") >= 0;
+  // Labels in the page's language, rendered by the template onto the script element.
+  var script = document.getElementById("tickets-script");
+  function label(name, fallback) {
+    var v = script && script.getAttribute("data-" + name);
+    return v || fallback;
+  }
   var source = new EventSource(admin ? "/api/v1/admin/events" : "/api/v1/events");
 
   function parse(ev) {
@@ -22,21 +28,28 @@
     return n;
   }
 
+  // Dates as the server writes them: the page's language, UTC.
   function when(ms) {
     var d = new Date(ms);
-    function two(x) { return (x < 10 ? "0" : "") + x; }
-    return d.getUTCFullYear() + "-" + two(d.getUTCMonth() + 1) + "-" + two(d.getUTCDate()) + " " +
-      two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()) + " UTC";
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+        year: "numeric", month: "short", day: "numeric",
+        hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "UTC"
+      }).format(d) + " UTC";
+    } catch (e) {
+      function two(x) { return (x < 10 ? "0" : "") + x; }
+      return d.getUTCFullYear() + "-" + two(d.getUTCMonth() + 1) + "-" + two(d.getUTCDate()) + " " +
+        two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()) + " UTC";
+    }
   }
 
-  function setStatus(badge, status, label) {
+  // The page's own label first: an event's `status_label` is English, for API clients.
+  function setStatus(badge, status, fallback) {
     if (!badge || !status) { return; }
-    badge.textContent = label || status;
+    badge.textContent = label("status-" + status, fallback || status);
     badge.className = "badge status-" + status;
     badge.setAttribute("data-status", status);
   }
-
-  var labels = { "new": "New", open: "Open", pending: "Waiting for you", on_hold: "On hold", resolved: "Resolved", closed: "Closed" };
 
   // Re-renders the conversation from the JSON of the ticket (bodies are sanitised server-side).
   function renderThread(t) {
@@ -50,7 +63,7 @@
       var meta = el("p", "comment-meta");
       meta.appendChild(el("strong", null, c.author.name));
       meta.appendChild(document.createTextNode(" · " + when(c.created_at)));
-      if (c.internal) { meta.appendChild(document.createTextNode(" ")); meta.appendChild(el("span", "badge badge-internal", "Internal note")); }
+      if (c.internal) { meta.appendChild(document.createTextNode(" ")); meta.appendChild(el("span", "badge badge-internal", holder.getAttribute("data-internal-note") || "")); }
       li.appendChild(meta);
       var body = el("div", "prose");
       body.innerHTML = c.body_html;
@@ -72,14 +85,21 @@
     thread.appendChild(items);
     var empty = document.getElementById("ticket-thread-empty");
     if (empty && t.comments && t.comments.length) { empty.hidden = true; }
-    setStatus(document.getElementById("ticket-status"), t.status, labels[t.status]);
+    setStatus(document.getElementById("ticket-status"), t.status);
     var prio = document.getElementById("ticket-priority");
     if (prio && t.priority) {
-      prio.textContent = t.priority.charAt(0).toUpperCase() + t.priority.slice(1);
+      prio.textContent = label("priority-" + t.priority, t.priority);
       prio.className = "badge prio-" + t.priority;
     }
     var assignee = document.getElementById("ticket-assignee");
-    if (assignee) { assignee.textContent = t.assignee ? t.assignee.name : "Not yet assigned"; }
+    if (assignee) {
+      if (t.assignee) {
+        assignee.textContent = t.assignee.name;
+      } else {
+        assignee.textContent = "";
+        assignee.appendChild(el("span", "muted", label("not-assigned", "")));
+      }
+    }
   }
 
   // One fetch at a time; a change announced while one is in flight triggers one more fetch,

@@ -1,0 +1,148 @@
+# Tickets: portal and staff pages, their notices and validation messages.
+ticket-status-new = New
+ticket-status-open = Open
+ticket-status-pending = Waiting for you
+ticket-status-on-hold = On hold
+ticket-status-resolved = Resolved
+ticket-status-closed = Closed
+
+ticket-priority-low = Low
+ticket-priority-normal = Normal
+ticket-priority-high = High
+ticket-priority-urgent = Urgent
+
+ticket-sla-ok = On time
+ticket-sla-due-soon = Due soon
+ticket-sla-breached = Overdue
+
+ticket-category-general = General
+ticket-category-hardware = Hardware
+ticket-category-software = Software
+ticket-category-network = Network
+ticket-category-access = Access
+ticket-category-billing = Billing
+
+ticket-subject = Subject
+ticket-description = Description
+ticket-priority = Priority
+ticket-category = Category
+ticket-requester = Requester
+ticket-assignee = Assignee
+ticket-assigned-to = Assigned to
+ticket-not-assigned = Not yet assigned
+ticket-unassigned = Unassigned
+ticket-cc = Cc
+ticket-raised = Raised
+ticket-first-reply-due = First reply due
+ticket-answered-at = (answered { $date })
+ticket-resolution-due = Resolution due
+ticket-sla = SLA
+ticket-updated = Updated
+ticket-attachments = Attachments
+ticket-conversation = Conversation
+ticket-internal-note = Internal note
+ticket-no-replies = No replies yet.
+ticket-status-history = Status history
+ticket-history-by = by { $name }
+ticket-history-reason = — “{ $reason }”
+
+ticket-back-to-list = ← Tickets
+ticket-back-to-queue = ← Ticket queue
+ticket-raise = Raise a ticket
+ticket-raise-button = Raise ticket
+ticket-queue-title = Ticket queue
+ticket-new-title = New ticket
+ticket-new-for-client = New ticket for a client
+ticket-create-button = Create ticket
+ticket-choose-client = Choose a client user…
+ticket-description-hint = (what happened, since when, what you expected; Markdown works)
+ticket-description-staff-hint = (Markdown works; the client sees it)
+ticket-attachments-hint = (screenshots, PDFs, logs, office files or zip)
+ticket-cc-legend = Keep colleagues informed
+ticket-message = Message
+ticket-markdown-hint = (Markdown works)
+ticket-attach-again = Please attach the files again.
+ticket-send = Send
+ticket-add-comment = Add a comment
+ticket-solved-title = Solved?
+ticket-solved-button = My issue is solved
+ticket-confirm-close = { $days ->
+    [one] Close ticket #{ $number }? You can reopen it within { $days } day.
+   *[other] Close ticket #{ $number }? You can reopen it within { $days } days.
+}
+ticket-problem-back = Problem back?
+ticket-reopen-hint = { $days ->
+    [one] You can reopen this ticket within { $days } day of it being finished.
+   *[other] You can reopen this ticket within { $days } days of it being finished.
+}
+ticket-reopen-why = Why is it not solved?
+ticket-reopen-button = Reopen ticket
+ticket-work-title = Work the ticket
+ticket-reply-title = Reply or add a note
+ticket-internal-checkbox = Internal note (only staff see it; the client is not notified)
+
+ticket-live-changed = Tickets have changed.
+ticket-refresh-list = Refresh the list
+ticket-refresh-queue = Refresh the queue
+ticket-filter-show = Show
+ticket-filter-open = Open
+ticket-filter-all-open = All open
+ticket-filter-closed = Resolved and closed
+ticket-filter-all = All
+ticket-filter-only-new = Only new
+ticket-filter-only-open = Only open
+ticket-filter-only-pending = Only waiting for you
+ticket-filter-only-on-hold = Only on hold
+ticket-filter-only-resolved = Only resolved
+ticket-filter-only-closed = Only closed
+ticket-filter-any = Any
+ticket-filter-anyone = Anyone
+ticket-filter-whose = Whose
+ticket-filter-company = All company tickets
+ticket-filter-mine = Mine and cc'd
+ticket-sort = Sort
+ticket-sort-by = Sort by
+ticket-sort-updated = Last update
+ticket-sort-created = Newest
+ticket-search = Search
+ticket-search-placeholder = Words or #number
+ticket-apply = Apply
+ticket-list-empty-open = No open tickets here.
+ticket-list-empty-closed = No finished tickets here.
+ticket-list-empty-all = No tickets here.
+ticket-list-empty-when = when something needs fixing.
+ticket-search-empty = No ticket matches “{ $q }”. Try other words or
+ticket-show-all = show all tickets
+ticket-queue-empty = No tickets match these filters.
+ticket-show-every = Show every ticket
+ticket-older = Older tickets
+ticket-more = More tickets
+
+ticket-notice-created = Your ticket has been raised. We will reply here and by email.
+ticket-notice-commented = Your comment has been added.
+ticket-notice-closed = Thanks! The ticket is closed. You can reopen it if the problem comes back.
+ticket-notice-reopened = The ticket is open again. We will look at it shortly.
+ticket-notice-staff-created = The ticket has been created.
+ticket-notice-replied = Your reply has been sent.
+ticket-notice-noted = Your internal note has been added.
+
+ticket-error-subject = Enter a short summary of the problem.
+ticket-error-description = Describe the problem: what happened, and what you expected.
+ticket-error-message = Write a message.
+ticket-error-priority = Choose low, normal, high or urgent.
+ticket-error-category = Choose one of the listed categories.
+ticket-error-attach-again = For your safety, browsers forget chosen files: please attach them again.
+ticket-error-requester = Choose the client user the ticket is for.
+ticket-error-status-value = Use new, open, pending, on_hold, resolved or closed.
+ticket-error-priority-value = Use low, normal, high or urgent.
+ticket-error-assignee = Choose a technician of your team.
+ticket-error-transition = A ticket that is “{ $from }” cannot be set to “{ $to }”. Possible: { $options }.
+ticket-error-finished-comment = This ticket is finished. Reopen it to add a comment.
+ticket-error-finished-files = This ticket is finished. Reopen it to add files.
+ticket-error-conflict = Someone changed this ticket at the same time. Reload the page and try again.
+ticket-error-reopen-reason = Tell us why the problem is not solved.
+ticket-error-still-open = This ticket is still open.
+ticket-error-reopen-too-late = { $days ->
+    [one] This ticket was finished more than { $days } day ago and can no longer be reopened. Please raise a new ticket.
+   *[other] This ticket was finished more than { $days } days ago and can no longer be reopened. Please raise a new ticket.
+}

@@ -1,0 +1,148 @@
+# Solicitudes: páginas del portal y del personal, sus avisos y mensajes de validación.
+ticket-status-new = Nueva
+ticket-status-open = Abierta
+ticket-status-pending = Esperando su respuesta
+ticket-status-on-hold = En pausa
+ticket-status-resolved = Resuelta
+ticket-status-closed = Cerrada
+
+ticket-priority-low = Baja
+ticket-priority-normal = Normal
+ticket-priority-high = Alta
+ticket-priority-urgent = Urgente
+
+ticket-sla-ok = A tiempo
+ticket-sla-due-soon = Vence pronto
+ticket-sla-breached = Vencida
+
+ticket-category-general = General
+ticket-category-hardware = Hardware
+ticket-category-software = Software
+ticket-category-network = Red
+ticket-category-access = Accesos
+ticket-category-billing = Facturación
+
+ticket-subject = Asunto
+ticket-description = Descripción
+ticket-priority = Prioridad
+ticket-category = Categoría
+ticket-requester = Solicitante
+ticket-assignee = Responsable
+ticket-assigned-to = Asignada a
+ticket-not-assigned = Aún sin asignar
+ticket-unassigned = Sin asignar
+ticket-cc = Cc
+ticket-raised = Fecha de apertura
+ticket-first-reply-due = Plazo de primera respuesta
+ticket-answered-at = (respondida el { $date })
+ticket-resolution-due = Plazo de resolución
+ticket-sla = ANS
+ticket-updated = Actualizada
+ticket-attachments = Adjuntos
+ticket-conversation = Conversación
+ticket-internal-note = Nota interna
+ticket-no-replies = Todavía no hay respuestas.
+ticket-status-history = Historial de estados
+ticket-history-by = por { $name }
+ticket-history-reason = — «{ $reason }»
+
+ticket-back-to-list = ← Solicitudes
+ticket-back-to-queue = ← Cola de solicitudes
+ticket-raise = Abrir una solicitud
+ticket-raise-button = Abrir solicitud
+ticket-queue-title = Cola de solicitudes
+ticket-new-title = Nueva solicitud
+ticket-new-for-client = Nueva solicitud para un cliente
+ticket-create-button = Crear solicitud
+ticket-choose-client = Elija un usuario del cliente…
+ticket-description-hint = (qué ha pasado, desde cuándo y qué esperaba; admite Markdown)
+ticket-description-staff-hint = (admite Markdown; el cliente lo verá)
+ticket-attachments-hint = (capturas de pantalla, PDF, registros, documentos de ofimática o zip)
+ticket-cc-legend = Mantener informados a sus compañeros
+ticket-message = Mensaje
+ticket-markdown-hint = (admite Markdown)
+ticket-attach-again = Vuelva a adjuntar los archivos.
+ticket-send = Enviar
+ticket-add-comment = Añadir un comentario
+ticket-solved-title = ¿Resuelto?
+ticket-solved-button = Mi problema está resuelto
+ticket-confirm-close = { $days ->
+    [one] ¿Cerrar la solicitud n.º { $number }? Puede reabrirla durante { $days } día.
+   *[other] ¿Cerrar la solicitud n.º { $number }? Puede reabrirla durante { $days } días.
+}
+ticket-problem-back = ¿Ha vuelto el problema?
+ticket-reopen-hint = { $days ->
+    [one] Puede reabrir esta solicitud durante { $days } día desde que se terminó.
+   *[other] Puede reabrir esta solicitud durante { $days } días desde que se terminó.
+}
+ticket-reopen-why = ¿Por qué no está resuelto?
+ticket-reopen-button = Reabrir la solicitud
+ticket-work-title = Gestionar la solicitud
+ticket-reply-title = Responder o añadir una nota
+ticket-internal-checkbox = Nota interna (solo la ve el personal; no se avisa al cliente)
+
+ticket-live-changed = Hay cambios en las solicitudes.
+ticket-refresh-list = Actualizar la lista
+ticket-refresh-queue = Actualizar la cola
+ticket-filter-show = Mostrar
+ticket-filter-open = Abiertas
+ticket-filter-all-open = Todas las abiertas
+ticket-filter-closed = Resueltas y cerradas
+ticket-filter-all = Todas
+ticket-filter-only-new = Solo nuevas
+ticket-filter-only-open = Solo abiertas
+ticket-filter-only-pending = Solo esperando su respuesta
+ticket-filter-only-on-hold = Solo en pausa
+ticket-filter-only-resolved = Solo resueltas
+ticket-filter-only-closed = Solo cerradas
+ticket-filter-any = Cualquiera
+ticket-filter-anyone = Cualquier persona
+ticket-filter-whose = De quién
+ticket-filter-company = Todas las de la empresa
+ticket-filter-mine = Mías y en copia
+ticket-sort = Orden
+ticket-sort-by = Ordenar por
+ticket-sort-updated = Última actualización
+ticket-sort-created = Más recientes
+ticket-search = Buscar
+ticket-search-placeholder = Palabras o n.º de solicitud
+ticket-apply = Aplicar
+ticket-list-empty-open = No hay solicitudes abiertas.
+ticket-list-empty-closed = No hay solicitudes terminadas.
+ticket-list-empty-all = No hay solicitudes.
+ticket-list-empty-when = cuando haya algo que arreglar.
+ticket-search-empty = Ninguna solicitud coincide con «{ $q }». Pruebe con otras palabras o
+ticket-show-all = vea todas las solicitudes
+ticket-queue-empty = Ninguna solicitud coincide con estos filtros.
+ticket-show-every = Ver todas las solicitudes
+ticket-older = Solicitudes anteriores
+ticket-more = Más solicitudes
+
+ticket-notice-created = Su solicitud se ha abierto. Le responderemos aquí y por correo electrónico.
+ticket-notice-commented = Se ha añadido su comentario.
+ticket-notice-closed = ¡Gracias! La solicitud está cerrada. Puede reabrirla si el problema vuelve.
+ticket-notice-reopened = La solicitud vuelve a estar abierta. La revisaremos en breve.
+ticket-notice-staff-created = Se ha creado la solicitud.
+ticket-notice-replied = Se ha enviado su respuesta.
+ticket-notice-noted = Se ha añadido su nota interna.
+
+ticket-error-subject = Escriba un breve resumen del problema.
+ticket-error-description = Describa el problema: qué ha pasado y qué esperaba.
+ticket-error-message = Escriba un mensaje.
+ticket-error-priority = Elija baja, normal, alta o urgente.
+ticket-error-category = Elija una de las categorías de la lista.
+ticket-error-attach-again = Por su seguridad, los navegadores olvidan los archivos elegidos: vuelva a adjuntarlos.
+ticket-error-requester = Elija el usuario del cliente para quien es la solicitud.
+ticket-error-status-value = Use new, open, pending, on_hold, resolved o closed.
+ticket-error-priority-value = Use low, normal, high o urgent.
+ticket-error-assignee = Elija un técnico de su equipo.
+ticket-error-transition = Una solicitud en estado «{ $from }» no puede pasar a «{ $to }». Posibles: { $options }.
+ticket-error-finished-comment = Esta solicitud está terminada. Reábrala para añadir un comentario.
+ticket-error-finished-files = Esta solicitud está terminada. Reábrala para añadir archivos.
+ticket-error-conflict = Otra persona ha cambiado esta solicitud a la vez. Recargue la página e inténtelo de nuevo.
+ticket-error-reopen-reason = Díganos por qué el problema no está resuelto.
+ticket-error-still-open = Esta solicitud sigue abierta.
+ticket-error-reopen-too-late = { $days ->
+    [one] Esta solicitud se terminó hace más de { $days } día y ya no se puede reabrir. Abra una solicitud nueva.
+   *[other] Esta solicitud se terminó hace más de { $days } días y ya no se puede reabrir. Abra una solicitud nueva.
+}
