@@ -55,10 +55,8 @@ pub fn check(
 ) -> Result<String, FieldError> {
     if !clean(value, lines) {
         let message = match lines {
-            Lines::Single => {
-                "Remove the control characters (such as line breaks or NUL) from this field."
-            }
-            Lines::Multi => "Remove the control characters (such as NUL) from this field.",
+            Lines::Single => crate::i18n::k("text-control-single"),
+            Lines::Multi => crate::i18n::k("text-control-multi"),
         };
         return Err(FieldError {
             field: field.into(),
@@ -70,23 +68,16 @@ pub fn check(
     if t.chars().nth(max_chars).is_some() {
         return Err(FieldError {
             field: field.into(),
-            message: format!("Use at most {} characters.", grouped(max_chars)),
+            message: crate::i18n::msg_with(
+                crate::i18n::k("text-too-long"),
+                &[(
+                    "max",
+                    crate::i18n::Arg::Num(i64::try_from(max_chars).unwrap_or(i64::MAX)),
+                )],
+            ),
         });
     }
     Ok(t.to_string())
-}
-
-// 50000 → "50,000", as the messages have always said.
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A normalised email address when it is within bounds and free of control characters
@@ -135,8 +126,6 @@ mod tests {
     fn lengths_count_characters() {
         assert!(single_line("name", &"é".repeat(120), 120).is_ok());
         assert!(single_line("name", &"é".repeat(121), 120).is_err());
-        assert_eq!(grouped(50_000), "50,000");
-        assert_eq!(grouped(120), "120");
         assert!(bounded_email(&format!("{}@x.io", "a".repeat(250))).is_none());
         assert_eq!(bounded_email(" A@B.io ").as_deref(), Some("a@b.io"));
         assert!(bounded_email("a\0@b.io").is_none());

@@ -125,6 +125,57 @@ async fn admin_and_account_pages_render() {
     browser.close().await;
 }
 
+/// In a Spanish browser the portal and the admin panel are Spanish, and stay accessible and
+/// within a phone's width (Spanish labels run longer than English ones).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spanish_pages_render() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch_in("es").await;
+    browser.sign_in(&server, "acme", "bob@globex.example").await;
+    for (path, name) in [
+        ("/portal/dashboard", "es-portal-dashboard"),
+        ("/portal/tickets", "es-portal-tickets"),
+        ("/portal/tickets/new", "es-portal-ticket-new"),
+        ("/portal/profile", "es-portal-profile"),
+    ] {
+        for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+            browser.resize(size).await;
+            browser.goto(&server.url(path)).await;
+            browser.wait_for("nav.sidenav").await;
+            let lang = browser
+                .js_string("return document.documentElement.lang;", "")
+                .await;
+            assert_eq!(lang, "es", "{path} is not Spanish");
+            browser.screenshot(&format!("{name}-{suffix}.png")).await;
+        }
+    }
+    browser.close().await;
+    let browser = Browser::launch_in("es").await;
+    browser
+        .sign_in_staff(&server, "acme", "tech@acme.example")
+        .await;
+    for (path, name) in [
+        ("/admin", "es-admin-dashboard"),
+        ("/admin/tickets", "es-admin-tickets"),
+        ("/admin/profile", "es-admin-profile"),
+    ] {
+        for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+            browser.resize(size).await;
+            browser.goto(&server.url(path)).await;
+            browser.wait_for("nav.sidenav").await;
+            let lang = browser
+                .js_string("return document.documentElement.lang;", "")
+                .await;
+            assert_eq!(lang, "es", "{path} is not Spanish");
+            browser.screenshot(&format!("{name}-{suffix}.png")).await;
+        }
+    }
+    browser.close().await;
+}
+
 /// The API reference renders the generated document under the site's CSP, wide and narrow.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_reference_renders() {
@@ -790,6 +841,11 @@ struct Browser {
 
 impl Browser {
     async fn launch() -> Self {
+        Self::launch_in("en").await
+    }
+
+    /// A browser whose only accepted language is `lang` (its `Accept-Language`).
+    async fn launch_in(lang: &str) -> Self {
         // lettre (ring) and fantoccini (aws-lc-rs) both enable a rustls backend; pick one.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = TempDir::new().expect("create browser temp dir");
@@ -824,6 +880,7 @@ impl Browser {
                     format!("--user-data-dir={}", profile.display()),
                     format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
                 ],
+                "prefs": { "intl": { "accept_languages": lang } },
             },
         });
         let Value::Object(caps) = caps else {

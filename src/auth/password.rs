@@ -77,7 +77,10 @@ pub fn check_new(password: &str, confirm: &str, email: &str) -> Result<(), AppEr
     } else if n > MAX_LEN {
         fields.push(FieldError {
             field: "password".into(),
-            message: format!("Use at most {MAX_LEN} characters."),
+            message: crate::i18n::msg_with(
+                crate::i18n::k("text-too-long"),
+                &[("max", crate::i18n::Arg::Num(MAX_LEN as i64))],
+            ),
         });
     } else if password.eq_ignore_ascii_case(email) {
         fields.push(FieldError {

@@ -373,6 +373,19 @@ pub async fn set_remote_images(tx: &mut TenantTx, allowed: bool) -> DbResult<()>
     Ok(())
 }
 
+/// Sets the language the tenant's pages and emails use when neither the reader's profile nor
+/// their browser names a supported one.
+pub async fn set_default_locale(tx: &mut TenantTx, locale: crate::i18n::Locale) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
+    sqlx::query("UPDATE tenants SET default_locale = $2, updated_at = $3 WHERE id = $1")
+        .bind(&tenant)
+        .bind(locale.code())
+        .bind(now_ms())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// The tenant's own assets, which custom CSS may load from: hosts of its branding images.
 fn asset_hosts(urls: [&Option<String>; 3]) -> Vec<String> {
     urls.into_iter()

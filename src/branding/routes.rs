@@ -24,6 +24,10 @@ pub fn pages() -> PageRouter {
     PageRouter::default()
         .route("/admin/branding", get(edit_page).post(edit_form))
         .route("/admin/branding/images", axum::routing::post(images_form))
+        .route(
+            "/admin/branding/language",
+            axum::routing::post(language_form),
+        )
 }
 
 /// Stylesheets (no session needed; they are public).
@@ -74,6 +78,8 @@ struct EditPage {
     notice: Option<&'static str>,
     mission: bool,
     remote_images: bool,
+    default_locale: String,
+    languages: Vec<(&'static str, &'static str)>,
 }
 
 fn text_fields(f: &BrandingInput) -> Vec<TextField> {
@@ -149,6 +155,11 @@ async fn edit_view(
     let remote_images = super::remote_images_allowed(&app.db, &tenant.scope()).await?;
     let mut r = render(&EditPage {
         remote_images,
+        default_locale: tenant.default_locale.clone(),
+        languages: crate::i18n::LOCALES
+            .iter()
+            .map(|l| (l.code(), l.native_name()))
+            .collect(),
         page: PageCtx::new(ctx),
         text_fields: text_fields(&form),
         form,
@@ -256,6 +267,50 @@ async fn images_form(
                 ip: Some(&ctx.ip),
                 detail: json!({ "remote_images_allowed": allowed }),
                 ..Entry::new("branding.remote_images_changed")
+                    .by(&actor)
+                    .target("tenant", actor.scope().tenant_id().as_str())
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(Redirect::to("/admin/branding?notice=saved").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LanguageForm {
+    default_locale: String,
+}
+
+/// Sets the tenant's default language (pages and emails when the reader names none).
+async fn language_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<LanguageForm>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageBranding)?;
+    // Only the exact code of a supported language: the picker offers nothing else.
+    let Some(locale) = crate::i18n::LOCALES
+        .iter()
+        .copied()
+        .find(|l| l.code() == f.default_locale)
+    else {
+        return Err(AppError::field(
+            "default_locale",
+            "branding-language-unsupported",
+        ));
+    };
+    if staff.tenant.default_locale != locale.code() {
+        let mut tx = app.db.tenant(actor.scope()).begin().await?;
+        super::set_default_locale(&mut tx, locale).await?;
+        audit::append(
+            &mut tx,
+            Entry {
+                ip: Some(&ctx.ip),
+                detail: json!({ "from": staff.tenant.default_locale, "to": locale.code() }),
+                ..Entry::new("branding.language_changed")
                     .by(&actor)
                     .target("tenant", actor.scope().tenant_id().as_str())
             },

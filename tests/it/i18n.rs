@@ -554,3 +554,55 @@ async fn emails_in_the_recipients_language(app: TestApp) {
     assert!(!mail.contains("You are invited"), "{mail}");
 }
 crate::db_test!(i18n_emails, emails_in_the_recipients_language);
+
+/// Staff with the branding permission set the tenant's default language: a visitor whose
+/// browser names no supported language then gets it; the change is audited; a code outside
+/// the offered languages is refused; a technician may not change it.
+async fn tenant_default_language(app: TestApp) {
+    let c = app.client();
+    // Only German and French accepted: neither is offered, so the tenant default decides.
+    let html = get(&c, &app, "/login?tenant=acme", "de, fr").await;
+    assert!(html.contains("<html lang=\"en\">"));
+    let (staff, _) = app
+        .form_login("acme", "staff@acme.example", "portico-demo", true)
+        .await;
+    let page = get(&staff, &app, "/admin/branding", "en").await;
+    assert!(page.contains("Default language"), "{page}");
+    let csrf = form_csrf(&page);
+    let post = |code: &'static str| {
+        staff
+            .post(app.url("/admin/branding/language"))
+            .form(&[("_csrf", csrf.as_str()), ("default_locale", code)])
+            .send()
+    };
+    let r = post("de").await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = post("es").await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = get(&c, &app, "/login?tenant=acme", "de, fr").await;
+    assert!(html.contains("<html lang=\"es\">"), "{html}");
+    assert!(html.contains("Iniciar sesión en"));
+    // The browser's own supported choice still wins over the tenant default.
+    let html = get(&c, &app, "/login?tenant=acme", "en").await;
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .iter()
+            .any(|a| a == "branding.language_changed")
+    );
+    // A technician lacks the branding permission.
+    let (tech, _) = app
+        .form_login("acme", "tech@acme.example", "portico-demo", true)
+        .await;
+    let page = get(&tech, &app, "/admin", "en").await;
+    let csrf = form_csrf(&page);
+    let r = tech
+        .post(app.url("/admin/branding/language"))
+        .form(&[("_csrf", csrf.as_str()), ("default_locale", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+crate::db_test!(i18n_tenant_default_language, tenant_default_language);

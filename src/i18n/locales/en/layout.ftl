@@ -68,3 +68,6 @@ error-rate-limited-wait = { $count ->
    *[other] Too many attempts. Please wait { $count } seconds and try again.
 }
 common-table = Table (scrolls sideways)
+text-control-single = Remove the control characters (such as line breaks or NUL) from this field.
+text-control-multi = Remove the control characters (such as NUL) from this field.
+text-too-long = Use at most { $max } characters.

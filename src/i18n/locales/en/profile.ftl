@@ -45,3 +45,4 @@ profile-change-password = Change password
 profile-title = Your profile
 area-portal = Portal
 area-admin = Admin
+profile-details-title = Your details

@@ -68,3 +68,6 @@ error-rate-limited-wait = { $count ->
    *[other] Demasiados intentos. Espere { $count } segundos e inténtelo de nuevo.
 }
 common-table = Tabla (se desplaza en horizontal)
+text-control-single = Quite los caracteres de control (como saltos de línea o NUL) de este campo.
+text-control-multi = Quite los caracteres de control (como NUL) de este campo.
+text-too-long = Use como máximo { $max } caracteres.

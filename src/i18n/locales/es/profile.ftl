@@ -45,3 +45,4 @@ profile-change-password = Cambiar la contraseña
 profile-title = Su perfil
 area-portal = Portal
 area-admin = Administración
+profile-details-title = Sus datos
