@@ -280,3 +280,82 @@ fn the_scan_sees_what_it_must() {
     );
     assert!(tenant_tables().contains("ticket_comments"));
 }
+
+/// The modules that may ask for the cross-tenant operator handle, each with its reasons (the
+/// `why` it passes). Feature modules are not here: they reach data through `db.tenant(scope)`.
+const OPERATOR_CALLERS: &[(&str, &[&str])] = &[
+    (
+        "src/audit/mod.rs",
+        &["migration status", "re-keying audit chains at migration"],
+    ),
+    ("src/auth/sessions.rs", &["session lookup by token hash"]),
+    ("src/auth/throttle.rs", &["sign-in throttle"]),
+    ("src/auth/tokens.rs", &["one-time token lookup by its hash"]),
+    ("src/demo.rs", &["demo seeding"]),
+    ("src/events/mod.rs", &["event fan-out"]),
+    (
+        "src/jobs/mod.rs",
+        &[
+            "job enqueued by tooling",
+            "job worker claims due jobs of every tenant",
+            "job worker records an outcome",
+            "job worker waits",
+        ],
+    ),
+    ("src/ops/mod.rs", &["readiness probe"]),
+    ("src/seed.rs", &["benchmark seeding"]),
+    (
+        "src/tenancy/store.rs",
+        &["tenant resolution and operator commands"],
+    ),
+];
+
+/// Every `.operator("why")` in src/ (outside `db`, which defines it, and the CLI entry point)
+/// is in `OPERATOR_CALLERS`: a feature that starts reaching across tenants fails here.
+#[test]
+fn operator_handle_only_where_allowed() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let mut unexpected = Vec::new();
+    let mut seen = BTreeSet::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(root())
+            .expect("under the crate")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.starts_with("src/db/") || rel == "src/main.rs" {
+            continue;
+        }
+        let src = std::fs::read_to_string(&f).expect("read source");
+        for (i, part) in src.split(".operator(").enumerate().skip(1) {
+            let why = part
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|p| p.split('"').next())
+                .unwrap_or("<not a literal>");
+            let allowed = OPERATOR_CALLERS
+                .iter()
+                .any(|(file, whys)| *file == rel && whys.contains(&why));
+            if allowed {
+                seen.insert((rel.clone(), why.to_string()));
+            } else {
+                unexpected.push(format!("{rel} (call {i}): operator({why:?})"));
+            }
+        }
+    }
+    assert!(
+        unexpected.is_empty(),
+        "operator handle outside the allow-list (use db.tenant(scope), or add the path to \
+         OPERATOR_CALLERS with its reason): {unexpected:#?}"
+    );
+    // The list stays honest: every entry is still used.
+    for (file, whys) in OPERATOR_CALLERS {
+        for why in *whys {
+            assert!(
+                seen.contains(&(file.to_string(), why.to_string())),
+                "{file}: operator({why:?}) is listed but no longer used"
+            );
+        }
+    }
+}
