@@ -35,6 +35,8 @@ pub struct Inner {
     pub events: crate::events::EventBus,
     /// Identifies this process in job claims (`locked_by`).
     pub node_id: String,
+    /// Uploaded files (local directory or S3).
+    pub files: crate::files::Storage,
 }
 
 /// Cheaply clonable handle to the shared state.
@@ -77,6 +79,7 @@ impl AppState {
             crate::audit::key_legacy_chains(&db).await?;
         }
         let mailer = Mailer::from_config(&config)?;
+        let files = crate::files::Storage::from_config(&config.storage)?;
         let events = crate::events::EventBus::for_db(&db, &config.database_url).await?;
         let node_id = format!(
             "{}-{}",
@@ -91,6 +94,7 @@ impl AppState {
             metrics: metrics_handle()?,
             events,
             node_id,
+            files,
         })))
     }
 }

@@ -1,7 +1,7 @@
 //! Portico: a white-label, multi-tenant client portal for MSPs and missions.
 //!
 //! Features live in their own modules (`auth`, `branding`, `companies`, `users`, `portal`,
-//! `admin`); shared machinery beside them (`db`, `http`, `tenancy`, `audit`, `mail`, `web`).
+//! `admin`); shared machinery beside them (`db`, `http`, `files`, `tenancy`, `audit`, `mail`, `web`).
 
 pub mod admin;
 pub mod app;
@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod jobs;

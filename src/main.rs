@@ -50,6 +50,18 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Manage uploaded files.
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StorageCommand {
+    /// Copy attachments stored before migration 0012 (`<data_dir>/files/<tenant>/<id>`) into
+    /// the configured store (`PORTICO_STORAGE_URL`) under tenant keys; safe to run again.
+    Migrate,
 }
 
 #[derive(Subcommand)]
@@ -187,6 +199,12 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             portico::app::serve(state, listener, shutdown).await?;
         }
         Command::Tenant { command } => tenant_command(&state, &base_url, command).await?,
+        Command::Storage {
+            command: StorageCommand::Migrate,
+        } => {
+            let moved = portico::files::migrate_legacy(&state).await?;
+            println!("storage: moved {moved} file(s) into the configured store");
+        }
         Command::Audit {
             command: AuditCommand::Verify { tenant },
         } => {
