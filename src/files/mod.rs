@@ -112,18 +112,37 @@ pub struct StoredFile {
 pub struct ObjectWriter {
     key: ObjectKey,
     upload: WriteMultipart,
+    /// The part being filled: one allocation of `part_size`, handed over whole.
+    part: Vec<u8>,
+    part_size: usize,
     size: u64,
     hash: Sha256,
 }
 
 impl ObjectWriter {
-    /// Appends bytes. Waits while a part is still being sent, so one upload holds at most
-    /// about two parts in memory.
-    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
-        self.upload.wait_for_capacity(1).await?;
+    /// Appends bytes. A full part is sent once the previous one has been, so one upload holds
+    /// at most two parts in memory.
+    pub async fn write(&mut self, mut bytes: &[u8]) -> Result<(), StorageError> {
         self.hash.update(bytes);
         self.size += bytes.len() as u64;
-        self.upload.write(bytes);
+        while !bytes.is_empty() {
+            if self.part.capacity() == 0 {
+                self.part.reserve_exact(self.part_size);
+            }
+            let take = (self.part_size - self.part.len()).min(bytes.len());
+            self.part.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.part.len() == self.part_size {
+                self.send_part().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_part(&mut self) -> Result<(), StorageError> {
+        self.upload.wait_for_capacity(1).await?;
+        let full = std::mem::take(&mut self.part);
+        self.upload.put(Bytes::from(full));
         Ok(())
     }
 
@@ -133,7 +152,10 @@ impl ObjectWriter {
     }
 
     /// Completes the object; returns its key, size and SHA-256 (hex).
-    pub async fn finish(self) -> Result<(ObjectKey, u64, String), StorageError> {
+    pub async fn finish(mut self) -> Result<(ObjectKey, u64, String), StorageError> {
+        if !self.part.is_empty() {
+            self.send_part().await?;
+        }
         self.upload.finish().await?;
         Ok((self.key, self.size, hex::encode(self.hash.finalize())))
     }
@@ -191,6 +213,8 @@ impl Storage {
         Ok(ObjectWriter {
             key,
             upload: WriteMultipart::new_with_chunk_size(upload, self.part_size),
+            part: Vec::new(),
+            part_size: self.part_size,
             size: 0,
             hash: Sha256::new(),
         })

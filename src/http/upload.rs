@@ -125,6 +125,14 @@ pub async fn read(
             "Send this form as multipart/form-data.",
         ));
     }
+    // multer reads its body stream until it would wait: from a fast client that is the whole
+    // upload. Pausing the stream every `PACE` bytes bounds what it buffers.
+    let (parts, body) = req.into_parts();
+    let paced = axum::body::Body::from_stream(Paced {
+        inner: body.into_data_stream(),
+        since_pause: 0,
+    });
+    let req = Request::from_parts(parts, paced);
     let mut mp = Multipart::from_request(req, app)
         .await
         .map_err(|_| AppError::field(ff, "Send this form as multipart/form-data."))?;
@@ -171,6 +179,40 @@ pub async fn read(
         }
     }
     Ok(out)
+}
+
+/// Bytes handed to the multipart parser between two pauses.
+const PACE: usize = 64 * 1024;
+
+/// A body stream that reports "not ready" (and wakes itself at once) after every `PACE`
+/// bytes, so a reader that drains until it would wait takes one slice at a time.
+struct Paced<S> {
+    inner: S,
+    since_pause: usize,
+}
+
+impl<S, E> futures::Stream for Paced<S>
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+{
+    type Item = Result<bytes::Bytes, E>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.since_pause >= PACE {
+            this.since_pause = 0;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        let next = std::pin::Pin::new(&mut this.inner).poll_next(cx);
+        if let std::task::Poll::Ready(Some(Ok(b))) = &next {
+            this.since_pause += b.len();
+        }
+        next
+    }
 }
 
 fn count(total: &mut u64, n: usize, limits: &Limits) -> AppResult<()> {
