@@ -66,11 +66,6 @@ impl ObjectKey {
         &self.0
     }
 
-    /// Whether the key is in the `t/<tenant>/` namespace rather than the pre-0012 layout.
-    pub fn is_namespaced(&self) -> bool {
-        self.0.starts_with("t/")
-    }
-
     fn path(&self) -> Result<StorePath, StorageError> {
         StorePath::parse(&self.0).map_err(|e| StorageError::Store(e.into()))
     }
@@ -218,12 +213,6 @@ impl Storage {
             size: 0,
             hash: Sha256::new(),
         })
-    }
-
-    /// Writes a whole object at once (small files, migrations).
-    pub async fn put(&self, key: &ObjectKey, bytes: Bytes) -> Result<(), StorageError> {
-        self.store.put(&key.path()?, bytes.into()).await?;
-        Ok(())
     }
 
     /// The object's size and its content as a stream of chunks.

@@ -3,11 +3,8 @@
 //! (PostgreSQL) or the single writer (SQLite) serialises concurrent uploads, and the second
 //! re-reads the counter the first committed, so two uploads can never both pass the cap.
 
-use sqlx::Row;
-
-use crate::db::{Db, DbResult, TenantTx};
+use crate::db::TenantTx;
 use crate::error::{AppError, AppResult};
-use crate::tenancy::TenantScope;
 
 /// Shown when an upload would exceed the allowance (a `messages.ftl` id).
 pub const QUOTA_EXCEEDED: &str = "This organisation has used its storage allowance, so the files were not saved. Ask your provider for more space.";
@@ -32,17 +29,4 @@ pub async fn charge(tx: &mut TenantTx, bytes: i64) -> AppResult<()> {
         Some(_) => Ok(()),
         None => Err(AppError::Unprocessable(QUOTA_EXCEEDED.into())),
     }
-}
-
-/// A tenant's usage and allowance in bytes (`None` = unlimited).
-pub async fn usage(db: &Db, scope: &TenantScope) -> DbResult<(i64, Option<i64>)> {
-    let row =
-        sqlx::query("SELECT storage_used_bytes, storage_quota_bytes FROM tenants WHERE id = $1")
-            .bind(scope.tenant_id().as_str())
-            .fetch_one(db.tenant(scope).reader())
-            .await?;
-    Ok((
-        row.try_get("storage_used_bytes")?,
-        row.try_get("storage_quota_bytes")?,
-    ))
 }
