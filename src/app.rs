@@ -50,6 +50,7 @@ impl AppState {
             crate::audit::key_legacy_chains(&db).await?;
         }
         let mailer = Mailer::from_config(&config)?;
+        let files = crate::files::Storage::from_config(&config.storage)?;
         let events = crate::events::EventBus::for_db(&db, &config.database_url).await?;
         let node_id = format!(
             "{}-{}",
@@ -64,6 +65,7 @@ impl AppState {
             metrics: metrics_handle()?,
             events,
             node_id,
+            files,
         })))
     }
 }

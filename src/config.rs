@@ -37,6 +37,61 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// Bearer token `/metrics` requires (`PORTICO_METRICS_TOKEN`).
     pub metrics_token: Option<String>,
+    /// Where uploaded files live (`PORTICO_STORAGE_URL`; default `<data_dir>/files`).
+    pub storage: StorageConfig,
+}
+
+/// Where uploaded files are kept. `Debug` redacts the S3 secret.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// A directory on this machine (`file:///path`, default `<data_dir>/files`).
+    Local(PathBuf),
+    /// An S3-compatible bucket (`s3://bucket`).
+    S3(S3Config),
+}
+
+/// An S3-compatible bucket and how to reach it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// Bucket name.
+    pub bucket: String,
+    /// Endpoint URL for S3-compatible services (`PORTICO_S3_ENDPOINT`); AWS when unset.
+    pub endpoint: Option<String>,
+    /// Region (`PORTICO_S3_REGION`, default `us-east-1`).
+    pub region: String,
+    /// Access key id (`PORTICO_S3_ACCESS_KEY_ID`, else `AWS_ACCESS_KEY_ID`).
+    pub access_key_id: Option<String>,
+    /// Secret access key (`PORTICO_S3_SECRET_ACCESS_KEY`, else `AWS_SECRET_ACCESS_KEY`).
+    pub secret_access_key: Option<String>,
+}
+
+impl S3Config {
+    /// Plain HTTP is allowed only when the endpoint itself says `http://` (a local MinIO or test
+    /// server); AWS is always reached over HTTPS.
+    pub fn allow_http(&self) -> bool {
+        self.endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://"))
+    }
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageConfig::Local(p) => f.debug_tuple("Local").field(p).finish(),
+            StorageConfig::S3(s) => f
+                .debug_struct("S3")
+                .field("bucket", &s.bucket)
+                .field("endpoint", &s.endpoint)
+                .field("region", &s.region)
+                .field("access_key_id", &s.access_key_id)
+                .field(
+                    "secret_access_key",
+                    &s.secret_access_key.as_ref().map(|_| "<redacted>"),
+                )
+                .finish(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -61,6 +116,7 @@ impl std::fmt::Debug for Config {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| hidden(true)),
             )
+            .field("storage", &self.storage)
             .finish()
     }
 }
@@ -222,6 +278,7 @@ impl Config {
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             problems.push("PORTICO_METRICS_TOKEN: use at least 16 random characters".into());
         }
+        let storage = storage_config(&val, &data_dir, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -242,6 +299,7 @@ impl Config {
             trusted_proxies,
             metrics_listen,
             metrics_token,
+            storage,
         })
     }
 
@@ -257,6 +315,84 @@ impl Config {
             self.secret_key = load_or_create_secret(&self.data_dir.join("secret.key"))?;
         }
         Ok(())
+    }
+}
+
+/// Reads `PORTICO_STORAGE_URL` and the S3 settings; S3 settings without an `s3://` URL are a
+/// mistake worth reporting (files would silently land on local disk).
+fn storage_config(
+    val: &impl Fn(&str) -> Option<String>,
+    data_dir: &Path,
+    problems: &mut Vec<String>,
+) -> StorageConfig {
+    let local = StorageConfig::Local(data_dir.join("files"));
+    let either = |a: &str, b: &str| val(a).or_else(|| val(b));
+    let endpoint = val("PORTICO_S3_ENDPOINT");
+    let region = val("PORTICO_S3_REGION");
+    let key_id = either("PORTICO_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID");
+    let secret = either("PORTICO_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY");
+    let Some(raw) = val("PORTICO_STORAGE_URL") else {
+        if endpoint.is_some() || region.is_some() {
+            problems.push(
+                "PORTICO_S3_ENDPOINT / PORTICO_S3_REGION: set PORTICO_STORAGE_URL=s3://bucket to use S3"
+                    .into(),
+            );
+        }
+        return local;
+    };
+    let parsed = url::Url::parse(&raw);
+    match parsed.as_ref().map(|u| u.scheme()) {
+        Ok("file") => match parsed.as_ref().ok().and_then(|u| u.to_file_path().ok()) {
+            Some(p) => StorageConfig::Local(p),
+            None => {
+                problems.push(format!(
+                    "PORTICO_STORAGE_URL: '{raw}' is not an absolute file:///path"
+                ));
+                local
+            }
+        },
+        Ok("s3") => {
+            let url = parsed.as_ref().ok();
+            let bucket = url.and_then(|u| u.host_str()).unwrap_or("").to_string();
+            let path_ok = url.is_some_and(|u| matches!(u.path(), "" | "/"));
+            if bucket.is_empty() || !path_ok {
+                problems.push(format!(
+                    "PORTICO_STORAGE_URL: '{raw}' must be s3://bucket (no path)"
+                ));
+            }
+            if let Some(e) = &endpoint
+                && !matches!(
+                    url::Url::parse(e)
+                        .map(|u| u.scheme().to_string())
+                        .as_deref(),
+                    Ok("http" | "https")
+                )
+            {
+                problems.push(format!(
+                    "PORTICO_S3_ENDPOINT: '{e}' must be an http(s) URL such as https://s3.example.com"
+                ));
+            }
+            if key_id.is_some() != secret.is_some() {
+                problems.push(
+                    "PORTICO_S3_ACCESS_KEY_ID / PORTICO_S3_SECRET_ACCESS_KEY: set both or neither"
+                        .into(),
+                );
+            }
+            StorageConfig::S3(S3Config {
+                bucket,
+                endpoint,
+                region: region.unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: key_id,
+                secret_access_key: secret,
+            })
+        }
+        _ => {
+            problems.push(format!(
+                "PORTICO_STORAGE_URL: '{}' must be s3://bucket or file:///path",
+                redact_url(&raw)
+            ));
+            local
+        }
     }
 }
 
@@ -376,6 +512,48 @@ mod tests {
             _ => None,
         };
         assert_eq!(Config::from_lookup(bad).unwrap_err().len(), 4);
+    }
+
+    #[test]
+    fn storage_settings() {
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(
+            c.storage,
+            StorageConfig::Local(PathBuf::from("./data").join("files"))
+        );
+        let env = |k: &str| match k {
+            "PORTICO_STORAGE_URL" => Some("s3://portico-files".to_string()),
+            "PORTICO_S3_ENDPOINT" => Some("http://127.0.0.1:9000".to_string()),
+            "AWS_ACCESS_KEY_ID" => Some("AKIDEXAMPLE".to_string()),
+            "PORTICO_S3_SECRET_ACCESS_KEY" => Some("s3-secret-xyz".to_string()),
+            _ => None,
+        };
+        let c = Config::from_lookup(env).unwrap();
+        let StorageConfig::S3(s3) = &c.storage else {
+            panic!("expected S3: {:?}", c.storage);
+        };
+        assert_eq!(s3.bucket, "portico-files");
+        assert_eq!(s3.region, "us-east-1");
+        assert_eq!(s3.access_key_id.as_deref(), Some("AKIDEXAMPLE"));
+        assert!(s3.allow_http());
+        assert!(!format!("{c:?}").contains("s3-secret-xyz"));
+        let bad = |k: &str| match k {
+            "PORTICO_STORAGE_URL" => Some("s3://bucket/path".to_string()),
+            "PORTICO_S3_ENDPOINT" => Some("ftp://x".to_string()),
+            "AWS_ACCESS_KEY_ID" => Some("only-the-id".to_string()),
+            _ => None,
+        };
+        assert_eq!(Config::from_lookup(bad).unwrap_err().len(), 3);
+        let stray = |k: &str| match k {
+            "PORTICO_S3_REGION" => Some("eu-west-1".to_string()),
+            _ => None,
+        };
+        assert_eq!(Config::from_lookup(stray).unwrap_err().len(), 1);
+        let elsewhere = |k: &str| match k {
+            "PORTICO_STORAGE_URL" => Some("gs://bucket".to_string()),
+            _ => None,
+        };
+        assert_eq!(Config::from_lookup(elsewhere).unwrap_err().len(), 1);
     }
 
     #[test]

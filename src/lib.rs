@@ -2,7 +2,8 @@
 //!
 //! Features live in their own modules (`tickets`, `team`, `users`, `companies`, `branding`,
 //! `profile`, `mfa`, `portal`, `admin`); shared machinery beside them (`state`, `db`, `http`,
-//! `auth`, `tenancy`, `audit`, `jobs`, `events`, `mail`, `i18n`, `web`). `app` assembles them.
+//! `files`, `auth`, `tenancy`, `audit`, `jobs`, `events`, `mail`, `i18n`, `web`). `app`
+//! assembles them.
 
 pub mod admin;
 pub mod app;
@@ -15,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod jobs;

@@ -30,6 +30,8 @@ pub struct Inner {
     pub events: EventBus,
     /// Identifies this process in job claims (`locked_by`).
     pub node_id: String,
+    /// Uploaded files (local directory or S3).
+    pub files: crate::files::Storage,
 }
 
 /// Cheaply clonable handle to the shared state.

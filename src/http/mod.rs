@@ -3,6 +3,7 @@
 pub mod context;
 pub mod errors;
 pub mod openapi;
+pub mod upload;
 
 use std::collections::BTreeSet;
 use std::time::Instant;

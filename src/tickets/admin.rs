@@ -19,6 +19,7 @@ use crate::app::AppState;
 use crate::auth::{Actor, Permission, StaffUser};
 use crate::db::now_ms;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::files::Pending;
 use crate::http::context::{Ctx, RequestContext};
 use crate::http::{ApiRouter, PageRouter};
 use crate::i18n::k;
@@ -275,7 +276,7 @@ async fn create_form(
     req: axum::extract::Request,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageTickets)?;
-    let form = read_multipart(&app, req).await?;
+    let form = read_multipart(&app, actor.scope(), req).await?;
     let checked = check_create(
         &app,
         &actor,
@@ -499,7 +500,7 @@ async fn comment_form(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageTickets)?;
     let t = find(&app, &staff, &n).await?;
-    let form = read_multipart(&app, req).await?;
+    let form = read_multipart(&app, actor.scope(), req).await?;
     let body = form.get("body");
     let internal = form.get("internal") == "1";
     let result = match form.file_error() {
@@ -604,7 +605,14 @@ async fn api_create(
     )
     .await
     .map_err(AppError::fields)?;
-    let t = service::create(&app, &actor, &ctx.ip, input, Vec::new()).await?;
+    let t = service::create(
+        &app,
+        &actor,
+        &ctx.ip,
+        input,
+        Pending::new(app.files.clone()),
+    )
+    .await?;
     let v = view(&app, actor.scope(), t, true).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
@@ -684,7 +692,7 @@ async fn api_comment(
             body: b.body,
             internal: b.internal,
         },
-        Vec::new(),
+        Pending::new(app.files.clone()),
     )
     .await?;
     let v = view(&app, actor.scope(), t, true).await?;

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod demo;
+pub mod legacy_files;
 pub mod routes;
 pub mod service;
 pub mod store;
@@ -481,99 +482,7 @@ pub fn check_category(s: &str) -> Result<&'static str, crate::error::FieldError>
         .ok_or_else(|| field("category", k("ticket-error-category")))
 }
 
-/// Allowed upload types by content (never by the name or the browser's claim).
-const ALLOWED_TYPES: &[&str] = &[
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "image/bmp",
-    "image/tiff",
-    "image/heif",
-    "image/avif",
-    "application/pdf",
-    "application/zip",
-    "application/msword",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.ms-excel",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.ms-powerpoint",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.spreadsheet",
-    "application/vnd.oasis.opendocument.presentation",
-];
-
-/// The content type of an upload, or a message saying why it is refused.
-pub fn sniff_upload(bytes: &[u8]) -> Result<&'static str, &'static str> {
-    if bytes.is_empty() {
-        return Err("is empty.");
-    }
-    if let Some(kind) = infer::get(bytes) {
-        return ALLOWED_TYPES
-            .iter()
-            .find(|t| **t == kind.mime_type())
-            .copied()
-            .ok_or("is of a type we do not accept. Attach images, PDFs, text, office documents or zip files.");
-    }
-    // Unrecognised binary: accept only plain text (logs, CSV) that a browser won't run as markup.
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Err(
-            "is of a type we do not accept. Attach images, PDFs, text, office documents or zip files.",
-        );
-    };
-    let head: String = text
-        .chars()
-        .take(4096)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if text.contains('\0')
-        || [
-            "<html",
-            "<!doctype",
-            "<svg",
-            "<script",
-            "<?xml",
-            "<body",
-            "<iframe",
-        ]
-        .iter()
-        .any(|m| head.contains(m))
-    {
-        return Err(
-            "looks like a web page or markup, which we do not accept. Attach a PDF or a screenshot instead.",
-        );
-    }
-    Ok("text/plain")
-}
-
-/// A size for people ("12 KB").
-pub fn human_size(bytes: &i64) -> String {
-    let b = *bytes as f64;
-    if b < 1024.0 {
-        format!("{bytes} bytes")
-    } else if b < 1024.0 * 1024.0 {
-        format!("{:.0} KB", b / 1024.0)
-    } else {
-        format!("{:.1} MB", b / (1024.0 * 1024.0))
-    }
-}
-
-/// A file name safe to store and to send back in `Content-Disposition`.
-pub fn clean_filename(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | ';'))
-        .take(120)
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
-    if cleaned.is_empty() {
-        "attachment".into()
-    } else {
-        cleaned
-    }
-}
+pub use crate::files::{clean_filename, human_size, sniff_upload};
 
 #[cfg(test)]
 mod tests {
@@ -635,16 +544,5 @@ mod tests {
             allowed.contains("<img src=\"https://tracker.example/p.png\""),
             "{allowed}"
         );
-    }
-
-    #[test]
-    fn uploads_are_checked_by_content() {
-        assert_eq!(sniff_upload(b"%PDF-1.4\n...").unwrap(), "application/pdf");
-        assert_eq!(sniff_upload(b"a,b\n1,2\n").unwrap(), "text/plain");
-        assert!(sniff_upload(b"MZ\x90\x00\x03\x00\x00\x00").is_err());
-        assert!(sniff_upload(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00").is_err());
-        assert!(sniff_upload(b"<html><script>x</script></html>").is_err());
-        assert!(sniff_upload(b"<svg xmlns='http://www.w3.org/2000/svg'></svg>").is_err());
-        assert_eq!(clean_filename("../../etc/pa\"ss;wd"), "passwd");
     }
 }

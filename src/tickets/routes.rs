@@ -1,16 +1,16 @@
 //! Portal pages and the client JSON API for tickets; shared upload and download helpers.
 
 use aide::axum::routing::{get_with, post_with};
-use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use super::service::{self, CommentInput, CreateInput, MAX_FILES, Upload};
+use super::service::{self, CommentInput, CreateInput, MAX_FILES};
 use super::store::{
     self, Attachment, Comment, HistoryRow, ListFilter, ListScope, Pick, Sort, Ticket, TicketSummary,
 };
@@ -19,7 +19,10 @@ use crate::app::AppState;
 use crate::auth::{Permission, PortalUser, Principal};
 use crate::db::now_ms;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::files::{ObjectKey, Pending};
 use crate::http::context::{Ctx, RequestContext};
+pub(crate) use crate::http::upload::FormData;
+use crate::http::upload::{self, Limits};
 use crate::http::{ApiRouter, PageRouter};
 use crate::i18n::{Arg, k};
 use crate::tenancy::{OrgType, TenantScope};
@@ -139,128 +142,15 @@ fn client(p: &Principal) -> AppResult<String> {
     }
 }
 
-/// Fields and checked files of a multipart form.
-#[derive(Default)]
-pub(crate) struct FormData {
-    fields: HashMap<String, Vec<String>>,
-    /// Checked uploads.
-    pub files: Vec<Upload>,
-    /// Problems with the uploads (shown beside the file field).
-    pub file_errors: Vec<String>,
-}
-
-impl FormData {
-    /// First value of a field ("" when absent).
-    pub fn get(&self, name: &str) -> String {
-        self.fields
-            .get(name)
-            .and_then(|v| v.first())
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Every value of a field.
-    pub fn all(&self, name: &str) -> Vec<String> {
-        self.fields.get(name).cloned().unwrap_or_default()
-    }
-
-    /// The upload problems as a field error on `attachments`.
-    pub fn file_error(&self) -> Option<FieldError> {
-        (!self.file_errors.is_empty()).then(|| FieldError {
-            field: "attachments".into(),
-            message: self.file_errors.join(" "),
-        })
-    }
-}
-
-fn malformed() -> AppError {
-    AppError::field(
-        "attachments",
-        "The upload was interrupted or malformed. Please try again.",
-    )
-}
-
-/// Reads a multipart body: text fields up to 100 KB, files up to the configured size each,
-/// each checked by content. The request as a whole is bounded by the file count and size.
-/// Called after the access checks, so that a caller who may not see the ticket gets its 404
-/// whatever the body is.
+/// Reads a ticket form or upload (files on `attachments`, at most [`MAX_FILES`]), streaming
+/// its files into `scope`'s storage. Called after the access checks, so that a caller who may
+/// not see the ticket gets its 404 whatever the body is.
 pub(crate) async fn read_multipart(
     app: &AppState,
+    scope: &TenantScope,
     req: axum::extract::Request,
 ) -> AppResult<FormData> {
-    use axum::extract::FromRequest;
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if !is_multipart {
-        // Read (boundedly) so an oversized body gets its 413 like everywhere else.
-        axum::body::to_bytes(req.into_body(), crate::http::JSON_LIMIT)
-            .await
-            .map_err(|_| AppError::TooLarge)?;
-        return Err(AppError::field(
-            "attachments",
-            "Send this form as multipart/form-data.",
-        ));
-    }
-    let mut mp = Multipart::from_request(req, app)
-        .await
-        .map_err(|_| AppError::field("attachments", "Send this form as multipart/form-data."))?;
-    let max = app.config.max_upload_bytes as usize;
-    let max_total = max * MAX_FILES + 1024 * 1024;
-    let mut total = 0usize;
-    let mut out = FormData::default();
-    while let Some(mut field) = mp.next_field().await.map_err(|_| malformed())? {
-        let name = field.name().unwrap_or("").to_string();
-        let file_name = field.file_name().map(str::to_string);
-        let limit = if file_name.is_some() { max } else { 100 * 1024 };
-        let mut buf = Vec::new();
-        let mut too_big = false;
-        while let Some(chunk) = field.chunk().await.map_err(|_| malformed())? {
-            total += chunk.len();
-            if total > max_total {
-                return Err(AppError::TooLarge);
-            }
-            if buf.len() + chunk.len() > limit {
-                too_big = true;
-                continue; // drain the rest of this part without keeping it
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        match file_name {
-            Some(f) if f.is_empty() && buf.is_empty() => {} // an empty file input
-            Some(f) => {
-                let filename = super::clean_filename(&f);
-                if too_big {
-                    out.file_errors.push(format!(
-                        "{filename} is larger than {}.",
-                        super::human_size(&(max as i64))
-                    ));
-                } else if out.files.len() >= MAX_FILES {
-                    out.file_errors
-                        .push(format!("Attach at most {MAX_FILES} files at a time."));
-                } else {
-                    match super::sniff_upload(&buf) {
-                        Ok(content_type) => out.files.push(Upload {
-                            filename,
-                            content_type,
-                            bytes: buf,
-                        }),
-                        Err(why) => out.file_errors.push(format!("{filename} {why}")),
-                    }
-                }
-            }
-            None => {
-                if too_big {
-                    return Err(AppError::field(&name, "This field is too long."));
-                }
-                let text = String::from_utf8(buf).map_err(|_| malformed())?;
-                out.fields.entry(name).or_default().push(text);
-            }
-        }
-    }
-    Ok(out)
+    upload::read(app, scope, req, Limits::new(app, MAX_FILES, "attachments")).await
 }
 
 /// Sends an attachment's bytes as a download.
@@ -274,12 +164,14 @@ pub(crate) async fn download(
     let a = store::attachment(&app.db, scope, &t.id, id, include_internal)
         .await?
         .ok_or(AppError::NotFound)?;
-    let path = store::file_path(&app.config.data_dir, scope, &a.id);
-    let bytes = tokio::fs::read(&path)
+    let (size, stream) = app
+        .files
+        .get(&ObjectKey::stored(a.storage_key.clone()))
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("attachment {} unreadable: {e}", a.id)))?;
-    let mut r = bytes.into_response();
+    let mut r = axum::body::Body::from_stream(stream).into_response();
     let h = r.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&a.content_type)
@@ -580,7 +472,7 @@ async fn create_form(
 ) -> AppResult<Response> {
     let company = client(&user)?;
     let actor = user.require(Permission::CreateTickets)?;
-    let form = read_multipart(&app, req).await?;
+    let form = read_multipart(&app, actor.scope(), req).await?;
     let checked = service::check_fields(
         &form.get("subject"),
         &form.get("description"),
@@ -786,7 +678,7 @@ async fn comment_form(
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
     let actor = user.require(Permission::CommentOnTickets)?;
-    let form = read_multipart(&app, req).await?;
+    let form = read_multipart(&app, actor.scope(), req).await?;
     let body = form.get("body");
     if let Some(fe) = form.file_error() {
         return detail_error(
@@ -968,7 +860,7 @@ async fn api_create(
             category: category.into(),
             cc: b.cc,
         },
-        Vec::new(),
+        Pending::new(app.files.clone()),
     )
     .await?;
     store::mark_seen(
@@ -1039,7 +931,7 @@ async fn api_comment(
             body: b.body,
             internal: false,
         },
-        Vec::new(),
+        Pending::new(app.files.clone()),
     )
     .await?;
     store::mark_seen(
@@ -1105,7 +997,7 @@ async fn api_upload(
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
     let actor = user.require(Permission::CommentOnTickets)?;
-    let form = read_multipart(&app, req).await?;
+    let form = read_multipart(&app, actor.scope(), req).await?;
     if let Some(fe) = form.file_error() {
         return Err(AppError::fields(vec![fe]));
     }

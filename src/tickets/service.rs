@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::store::{self, NewComment, NewTicket, StatusChange, StoredFile, Ticket};
+use super::store::{self, NewComment, NewTicket, StatusChange, Ticket};
 use super::{Priority, Status, Visibility, can_see, check_transition};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
@@ -11,22 +11,12 @@ use crate::auth::{Actor, Principal};
 use crate::db::{DbError, TenantTx, new_id, now_ms};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{Event, EventKind};
+use crate::files::{Pending, StoredFile};
 use crate::i18n::{Arg, Translator, for_recipient, k, msg_with};
 use crate::jobs::{EmailJob, JobKind};
 
 /// Most files accepted in one form or request.
 pub const MAX_FILES: usize = 10;
-
-/// A checked upload held in memory until its ticket or comment exists.
-#[derive(Clone, Debug)]
-pub struct Upload {
-    /// Cleaned file name.
-    pub filename: String,
-    /// Type detected from the content.
-    pub content_type: &'static str,
-    /// The bytes.
-    pub bytes: Vec<u8>,
-}
 
 /// A ticket the principal may see, or 404 (also for other companies' and tenants' tickets).
 pub async fn visible(app: &AppState, p: &Principal, number: i64) -> AppResult<Ticket> {
@@ -164,63 +154,30 @@ async fn reload(tx: &mut TenantTx, number: i64) -> AppResult<Ticket> {
         .ok_or(AppError::NotFound)
 }
 
-/// Files written to storage by an action that has not committed yet; removed again unless
-/// [`Written::keep`] is called, so a failed action leaves no stray file.
-#[derive(Default)]
-struct Written(Vec<std::path::PathBuf>);
-
-impl Written {
-    fn keep(mut self) {
-        self.0.clear();
-    }
-}
-
-impl Drop for Written {
-    fn drop(&mut self) {
-        for p in self.0.drain(..) {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
-/// Stores uploads and records them (with their audit rows) in the action's transaction.
+/// Records stored uploads (with their audit rows) in the action's transaction, after charging
+/// their size to the tenant's storage allowance there.
 #[allow(clippy::too_many_arguments)]
 async fn attach(
-    app: &AppState,
     tx: &mut TenantTx,
-    written: &mut Written,
     actor: &Actor,
     ip: &str,
     t: &Ticket,
     comment_id: Option<&str>,
     internal: bool,
-    files: Vec<Upload>,
+    files: &[StoredFile],
 ) -> AppResult<Vec<String>> {
+    crate::files::quota::charge(tx, files.iter().map(|f| f.size).sum()).await?;
     let mut names = Vec::new();
     for f in files {
-        let stored = StoredFile {
-            id: new_id(),
-            filename: f.filename,
-            content_type: f.content_type,
-            size: f.bytes.len() as i64,
-        };
-        let path = store::file_path(&app.config.data_dir, actor.scope(), &stored.id);
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| {
-                AppError::Internal(anyhow::anyhow!("cannot create {}: {e}", dir.display()))
-            })?;
-        }
-        tokio::fs::write(&path, &f.bytes).await.map_err(|e| {
-            AppError::Internal(anyhow::anyhow!("cannot write {}: {e}", path.display()))
-        })?;
-        written.0.push(path);
+        let id = new_id();
         store::add_attachment(
             tx,
+            &id,
             &t.id,
             comment_id,
             internal,
             actor.user_id().as_str(),
-            &stored,
+            f,
         )
         .await?;
         audit_ticket(
@@ -229,10 +186,10 @@ async fn attach(
             ip,
             t,
             "ticket.attachment_added",
-            json!({ "number": t.number, "attachment": stored.id, "filename": stored.filename, "size": stored.size, "internal": internal }),
+            json!({ "number": t.number, "attachment": id, "filename": f.filename, "size": f.size, "sha256": f.sha256, "internal": internal }),
         )
         .await?;
-        names.push(stored.filename);
+        names.push(f.filename.clone());
     }
     Ok(names)
 }
@@ -276,13 +233,24 @@ pub fn check_fields(
 }
 
 /// Creates a ticket with its attachments; audits, publishes `ticket.created`, all in one
-/// transaction.
+/// transaction. The stored files are kept only if it commits.
 pub async fn create(
     app: &AppState,
     actor: &Actor,
     ip: &str,
     input: CreateInput,
-    files: Vec<Upload>,
+    files: Pending,
+) -> AppResult<Ticket> {
+    let r = create_in(app, actor, ip, input, files.files()).await;
+    files.settle(r).await
+}
+
+async fn create_in(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    input: CreateInput,
+    files: &[StoredFile],
 ) -> AppResult<Ticket> {
     // Cc only users of the ticket's own company.
     let company_users = if input.cc.is_empty() {
@@ -303,7 +271,6 @@ pub async fn create(
         detail: json!({ "subject": input.subject, "priority": input.priority.as_str(), "category": input.category }),
         ..Entry::new("ticket.created").by(actor)
     };
-    let mut written = Written::default();
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
     let (_, number) = store::create(
         &mut tx,
@@ -322,18 +289,7 @@ pub async fn create(
     )
     .await?;
     let t = reload(&mut tx, number).await?;
-    attach(
-        app,
-        &mut tx,
-        &mut written,
-        actor,
-        ip,
-        &t,
-        None,
-        false,
-        files,
-    )
-    .await?;
+    attach(&mut tx, actor, ip, &t, None, false, files).await?;
     let t = reload(&mut tx, number).await?;
     publish(
         app,
@@ -345,7 +301,6 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    written.keep();
     Ok(t)
 }
 
@@ -366,7 +321,19 @@ pub async fn comment(
     ip: &str,
     t: &Ticket,
     input: CommentInput,
-    files: Vec<Upload>,
+    files: Pending,
+) -> AppResult<Ticket> {
+    let r = comment_in(app, actor, ip, t, input, files.files()).await;
+    files.settle(r).await
+}
+
+async fn comment_in(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    t: &Ticket,
+    input: CommentInput,
+    files: &[StoredFile],
 ) -> AppResult<Ticket> {
     let body = super::check_body("body", &input.body, files.is_empty())
         .map_err(|f| AppError::fields(vec![f]))?;
@@ -376,7 +343,6 @@ pub async fn comment(
     let now = now_ms();
     let author = store::user_name(&app.db, actor.scope(), actor.user_id().as_str()).await?;
     let remote_images = crate::branding::remote_images_allowed(&app.db, actor.scope()).await?;
-    let mut files = Some(files);
     let mut moved: Option<Ticket> = None;
     loop {
         let current = moved.as_ref().unwrap_or(t);
@@ -443,20 +409,7 @@ pub async fn comment(
             }
             other => other.map_err(conflict)?,
         };
-        let mut written = Written::default();
-        let files = files.take().unwrap_or_default();
-        let names = attach(
-            app,
-            &mut tx,
-            &mut written,
-            actor,
-            ip,
-            t,
-            Some(&comment_id),
-            internal,
-            files,
-        )
-        .await?;
+        let names = attach(&mut tx, actor, ip, t, Some(&comment_id), internal, files).await?;
         let fresh = reload(&mut tx, t.number).await?;
         let data = event_data(
             &fresh,
@@ -508,7 +461,6 @@ pub async fn comment(
             .await?;
         }
         tx.commit().await?;
-        written.keep();
         return Ok(fresh);
     }
 }
@@ -714,16 +666,26 @@ pub async fn add_files(
     actor: &Actor,
     ip: &str,
     t: &Ticket,
-    files: Vec<Upload>,
+    files: Pending,
+) -> AppResult<Ticket> {
+    let r = add_files_in(app, actor, ip, t, files.files()).await;
+    files.settle(r).await
+}
+
+async fn add_files_in(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    t: &Ticket,
+    files: &[StoredFile],
 ) -> AppResult<Ticket> {
     if t.status.is_done() && !actor.is_staff() {
         return Err(AppError::Unprocessable(
             k("ticket-error-finished-files").into(),
         ));
     }
-    let mut written = Written::default();
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
-    let names = attach(app, &mut tx, &mut written, actor, ip, t, None, false, files).await?;
+    let names = attach(&mut tx, actor, ip, t, None, false, files).await?;
     let fresh = reload(&mut tx, t.number).await?;
     publish(
         app,
@@ -739,6 +701,5 @@ pub async fn add_files(
     )
     .await?;
     tx.commit().await?;
-    written.keep();
     Ok(fresh)
 }

@@ -214,6 +214,9 @@ pub struct Attachment {
     pub size: i64,
     /// Uploaded (Unix ms).
     pub created_at: i64,
+    /// Object key in file storage.
+    #[serde(skip)]
+    pub storage_key: String,
 }
 
 /// A reply or an internal note.
@@ -663,6 +666,7 @@ fn attachment_from_row(r: &AnyRow) -> Result<Attachment, sqlx::Error> {
         content_type: r.try_get("content_type")?,
         size: r.try_get("size")?,
         created_at: r.try_get("created_at")?,
+        storage_key: r.try_get("storage_key")?,
     })
 }
 
@@ -674,7 +678,7 @@ pub async fn attachments(
     include_internal: bool,
 ) -> DbResult<Vec<Attachment>> {
     let rows = sqlx::query(
-        "SELECT id, comment_id, internal, filename, content_type, size, created_at FROM ticket_attachments \
+        "SELECT id, comment_id, internal, filename, content_type, size, created_at, storage_key FROM ticket_attachments \
          WHERE tenant_id = $1 AND ticket_id = $2 AND (internal = 0 OR $3 = 1) ORDER BY created_at, id",
     )
     .bind(scope.tenant_id().as_str())
@@ -697,7 +701,7 @@ pub async fn attachment(
     include_internal: bool,
 ) -> DbResult<Option<Attachment>> {
     let row = sqlx::query(
-        "SELECT id, comment_id, internal, filename, content_type, size, created_at FROM ticket_attachments \
+        "SELECT id, comment_id, internal, filename, content_type, size, created_at, storage_key FROM ticket_attachments \
          WHERE tenant_id = $1 AND ticket_id = $2 AND id = $3 AND (internal = 0 OR $4 = 1)",
     )
     .bind(scope.tenant_id().as_str())
@@ -1074,20 +1078,22 @@ pub async fn set_assignee(
     Ok(())
 }
 
-/// Records an attachment whose file is already stored.
+/// Records an attachment whose file is already in storage.
 pub async fn add_attachment(
     tx: &mut TenantTx,
+    id: &str,
     ticket_id: &str,
     comment_id: Option<&str>,
     internal: bool,
     uploader_id: &str,
-    file: &StoredFile,
+    file: &crate::files::StoredFile,
 ) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO ticket_attachments (id, tenant_id, ticket_id, comment_id, internal, uploader_id, filename, \
-         content_type, size, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         content_type, size, created_at, storage_key, sha256) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
-    .bind(&file.id)
+    .bind(id)
     .bind(tx.tenant_id().to_string())
     .bind(ticket_id)
     .bind(comment_id)
@@ -1097,6 +1103,8 @@ pub async fn add_attachment(
     .bind(file.content_type)
     .bind(file.size)
     .bind(now_ms())
+    .bind(file.key.as_str())
+    .bind(&file.sha256)
     .execute(tx.conn())
     .await?;
     sqlx::query("UPDATE tickets SET updated_at = $3 WHERE tenant_id = $1 AND id = $2")
@@ -1108,25 +1116,49 @@ pub async fn add_attachment(
     Ok(())
 }
 
-/// A checked upload written to disk, not yet recorded.
-#[derive(Clone, Debug)]
-pub struct StoredFile {
-    /// Attachment id (also the file name on disk).
-    pub id: String,
-    /// Cleaned original name.
-    pub filename: String,
-    /// Detected type.
-    pub content_type: &'static str,
-    /// Bytes.
-    pub size: i64,
+/// Attachments of every tenant still stored in the pre-0012 layout: `(tenant, id, key)`.
+pub async fn legacy_attachments(
+    op: &crate::db::Operator<'_>,
+) -> DbResult<Vec<(String, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT tenant_id, id, storage_key FROM ticket_attachments \
+         WHERE storage_key NOT LIKE 't/%' ORDER BY tenant_id, created_at, id",
+    )
+    .fetch_all(op.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("tenant_id")?,
+                r.try_get("id")?,
+                r.try_get("storage_key")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }
 
-/// Where an attachment's bytes live.
-pub fn file_path(data_dir: &std::path::Path, scope: &TenantScope, id: &str) -> std::path::PathBuf {
-    data_dir
-        .join("files")
-        .join(scope.tenant_id().as_str())
-        .join(id)
+/// Points an attachment at its copied object (only if it still names `old`).
+pub async fn move_attachment(
+    db: &Db,
+    scope: &TenantScope,
+    id: &str,
+    old: &crate::files::ObjectKey,
+    new: &crate::files::ObjectKey,
+    sha256: &str,
+) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE ticket_attachments SET storage_key = $4, sha256 = $5 \
+         WHERE tenant_id = $1 AND id = $2 AND storage_key = $3",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(id)
+    .bind(old.as_str())
+    .bind(new.as_str())
+    .bind(sha256)
+    .execute(db.tenant(scope).writer())
+    .await?;
+    Ok(())
 }
 
 /// Someone who gets ticket emails, with their preferences.

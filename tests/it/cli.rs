@@ -176,3 +176,19 @@ fn operator_creates_tenants_and_domains() {
         "{list}"
     );
 }
+
+#[test]
+fn storage_migrate_runs_on_a_fresh_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = portico(dir.path(), &["storage", "migrate"], &[], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("storage: moved 0 file(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        dir.path().join("files").is_dir(),
+        "the local store is created"
+    );
+}

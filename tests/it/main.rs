@@ -17,6 +17,7 @@ mod ops;
 mod profile;
 mod smtp;
 mod sql_scope;
+mod storage;
 mod team;
 mod tenancy;
 mod tenant_keys;

@@ -303,6 +303,10 @@ const OPERATOR_CALLERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("src/ops/mod.rs", &["readiness probe"]),
+    (
+        "src/tickets/legacy_files.rs",
+        &["storage migrate: every tenant's legacy attachments"],
+    ),
     ("src/seed.rs", &["benchmark seeding"]),
     (
         "src/tenancy/store.rs",

@@ -133,12 +133,14 @@ async fn globex_attachment(app: &TestApp) -> (i64, String) {
     .expect("ticket");
     let (ticket, tenant, uploader): (String, String, String) = (row.get(0), row.get(1), row.get(2));
     let id = "0190f000-0000-7000-8000-00000000f1a7".to_string();
+    // Written in the layout before migration 0012, which storage still reads.
     let dir = app.data_dir.join("files").join(&tenant);
     std::fs::create_dir_all(&dir).expect("files dir");
     std::fs::write(dir.join(&id), "fixture attachment").expect("file");
     sqlx::query(
         "INSERT INTO ticket_attachments (id, tenant_id, ticket_id, comment_id, internal, uploader_id, filename, \
-         content_type, size, created_at) VALUES ($1, $2, $3, NULL, 0, $4, 'fixture.txt', 'text/plain', 18, 0) \
+         content_type, size, created_at, storage_key) \
+         VALUES ($1, $2, $3, NULL, 0, $4, 'fixture.txt', 'text/plain', 18, 0, $2 || '/' || $1) \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(&id)

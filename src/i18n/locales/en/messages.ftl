@@ -4,6 +4,7 @@ msg-sign-in-to-continue = Please sign in to continue.
 msg-not-found = We could not find that page or record.
 msg-too-large = That upload or form is too large.
 msg-internal = Something went wrong on our side. Please try again.
+msg-storage-quota = This organisation has used its storage allowance, so the files were not saved. Ask your provider for more space.
 msg-fix-fields = Please correct the highlighted fields.
 msg-already-exists = That already exists.
 msg-nul-character = The text contains a NUL character, which cannot be stored. Remove it and try again.

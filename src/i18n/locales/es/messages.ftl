@@ -3,6 +3,7 @@ msg-sign-in-to-continue = Inicie sesión para continuar.
 msg-not-found = No encontramos esa página o registro.
 msg-too-large = Ese archivo o formulario es demasiado grande.
 msg-internal = Algo salió mal por nuestra parte. Inténtelo de nuevo.
+msg-storage-quota = Esta organización ha agotado su espacio de almacenamiento, así que los archivos no se han guardado. Pida más espacio a su proveedor.
 msg-fix-fields = Corrija los campos señalados.
 msg-already-exists = Eso ya existe.
 msg-nul-character = El texto contiene un carácter NUL, que no se puede guardar. Quítelo e inténtelo de nuevo.
