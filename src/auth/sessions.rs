@@ -33,24 +33,24 @@ pub fn token_hash(token: &str) -> String {
 
 /// Starts a session and returns the token for the cookie.
 pub async fn create(
-    db: &Db,
-    scope: &TenantScope,
+    tx: &mut crate::db::TenantTx,
     user: &UserId,
     audience: Audience,
 ) -> DbResult<String> {
     let token = random_token();
     let now = now_ms();
+    let tenant = tx.tenant_id().to_string();
     sqlx::query(
         "INSERT INTO sessions (token_hash, tenant_id, user_id, audience, created_at, last_seen_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $5, $6)",
     )
     .bind(token_hash(&token))
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(user.as_str())
     .bind(audience.as_str())
     .bind(now)
     .bind(now + ABSOLUTE_MS)
-    .execute(db.operator("session lookup by token hash").writer())
+    .execute(tx.conn())
     .await?;
     Ok(token)
 }
@@ -132,6 +132,17 @@ pub async fn end_by_hash(db: &Db, hash: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(hash)
         .execute(db.operator("session lookup by token hash").writer())
+        .await?;
+    Ok(())
+}
+
+/// Ends the session with token hash `hash` inside the action's transaction (sign-out).
+pub async fn end_in(tx: &mut crate::db::TenantTx, hash: &str) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
+    sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND token_hash = $2")
+        .bind(&tenant)
+        .bind(hash)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }

@@ -259,12 +259,13 @@ pub async fn set_password(
 }
 
 /// Records a successful sign-in.
-pub async fn record_login(db: &Db, scope: &TenantScope, id: &UserId) -> DbResult<()> {
+pub async fn record_login(tx: &mut crate::db::TenantTx, id: &UserId) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
     sqlx::query("UPDATE users SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2")
-        .bind(scope.tenant_id().as_str())
+        .bind(&tenant)
         .bind(id.as_str())
         .bind(now_ms())
-        .execute(db.tenant(scope).writer())
+        .execute(tx.conn())
         .await?;
     Ok(())
 }

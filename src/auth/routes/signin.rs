@@ -228,15 +228,16 @@ pub(crate) async fn start_session(
     mfa: Option<&str>,
 ) -> AppResult<String> {
     let scope = tenant.scope();
-    let token = sessions::create(&app.db, &scope, &user.id, audience).await?;
-    users::record_login(&app.db, &scope, &user.id).await?;
+    // The session, the last-sign-in time and the audit row commit together.
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    let token = sessions::create(&mut tx, &user.id, audience).await?;
+    users::record_login(&mut tx, &user.id).await?;
     let detail = match mfa {
         Some(m) => json!({ "audience": audience.as_str(), "mfa": m }),
         None => json!({ "audience": audience.as_str() }),
     };
-    audit::record(
-        &app.db,
-        &scope,
+    audit::append(
+        &mut tx,
         Entry {
             actor_id: Some(user.id.as_str()),
             actor_email: Some(&user.email),
@@ -247,6 +248,7 @@ pub(crate) async fn start_session(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(token)
 }
 
@@ -340,10 +342,11 @@ pub(super) async fn admin_login_form(
 }
 
 pub(super) async fn end_session(app: &AppState, p: &Principal, ip: &str) -> AppResult<()> {
-    sessions::end_by_hash(&app.db, &p.session_hash).await?;
-    audit::record(
-        &app.db,
-        &p.scope(),
+    let scope = p.scope();
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    sessions::end_in(&mut tx, &p.session_hash).await?;
+    audit::append(
+        &mut tx,
         Entry {
             actor_id: Some(p.user_id.as_str()),
             actor_email: Some(&p.email),
@@ -353,6 +356,7 @@ pub(super) async fn end_session(app: &AppState, p: &Principal, ip: &str) -> AppR
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
