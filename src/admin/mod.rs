@@ -27,6 +27,7 @@ struct DashboardPage {
     page: PageCtx,
     tiles: Vec<(&'static str, &'static str, &'static str)>,
     recent: Vec<AuditRow>,
+    storage: Option<crate::files::quota::Usage>,
 }
 
 async fn dashboard(
@@ -46,10 +47,17 @@ async fn dashboard(
     } else {
         Vec::new()
     };
+    // Tenant settings are the branding managers' business; so is the storage allowance.
+    let storage = if staff.can(Permission::ManageBranding) {
+        Some(crate::files::quota::usage(&app.db, &staff.scope()).await?)
+    } else {
+        None
+    };
     render(&DashboardPage {
         page,
         tiles,
         recent,
+        storage,
     })
 }
 

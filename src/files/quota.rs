@@ -30,3 +30,43 @@ pub async fn charge(tx: &mut TenantTx, bytes: i64) -> AppResult<()> {
         None => Err(AppError::Unprocessable(QUOTA_EXCEEDED.into())),
     }
 }
+
+/// A tenant's stored bytes and its allowance (`None`: unlimited).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// Bytes stored.
+    pub used: i64,
+    /// Allowance in bytes, if any.
+    pub quota: Option<i64>,
+}
+
+impl Usage {
+    /// Whole megabytes used, rounded up so a few bytes do not read as zero.
+    pub fn used_mb(&self) -> i64 {
+        (self.used + 1_048_575) / 1_048_576
+    }
+
+    /// The allowance in whole megabytes.
+    pub fn quota_mb(&self) -> Option<i64> {
+        self.quota.map(|q| q / 1_048_576)
+    }
+}
+
+/// How much of its allowance the tenant uses.
+pub async fn usage(db: &crate::db::Db, scope: &crate::tenancy::TenantScope) -> AppResult<Usage> {
+    use sqlx::Row;
+    let row =
+        sqlx::query("SELECT storage_used_bytes, storage_quota_bytes FROM tenants WHERE id = $1")
+            .bind(scope.tenant_id().as_str())
+            .fetch_one(db.tenant(scope).reader())
+            .await
+            .map_err(crate::db::DbError::from)?;
+    Ok(Usage {
+        used: row
+            .try_get("storage_used_bytes")
+            .map_err(crate::db::DbError::from)?,
+        quota: row
+            .try_get("storage_quota_bytes")
+            .map_err(crate::db::DbError::from)?,
+    })
+}

@@ -568,3 +568,34 @@ async fn s3_oversized_upload_is_refused_while_streaming() {
         .expect("listing");
     assert!(!listing.contains("<Upload>"), "{listing}");
 }
+
+/// Staff who manage the tenant's settings see its storage use against the allowance on the
+/// admin dashboard; a technician does not.
+async fn dashboard_shows_storage_use(app: TestApp) {
+    let (staff, _) = app
+        .form_login("acme", "staff@acme.example", "portico-demo", true)
+        .await;
+    let html = staff
+        .get(app.url("/admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"storage-usage\""), "{html}");
+    assert!(html.contains("MB of this organisation"), "{html}");
+    let (tech, _) = app
+        .form_login("acme", "tech@acme.example", "portico-demo", true)
+        .await;
+    let html = tech
+        .get(app.url("/admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("storage-usage"));
+}
+crate::db_test!(storage_dashboard_shows_use, dashboard_shows_storage_use);

@@ -25,3 +25,5 @@ tickets-count = { $count ->
     [one] { $count } ticket
    *[other] { $count } tickets
 }
+admin-storage = Uploaded files use { $used } MB of this organisation's { $quota } MB.
+admin-storage-unlimited = Uploaded files use { $used } MB (no limit).

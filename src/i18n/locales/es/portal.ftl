@@ -25,3 +25,5 @@ tickets-count = { $count ->
     [one] { $count } solicitud
    *[other] { $count } solicitudes
 }
+admin-storage = Los archivos subidos ocupan { $used } MB de los { $quota } MB de esta organización.
+admin-storage-unlimited = Los archivos subidos ocupan { $used } MB (sin límite).
