@@ -1,6 +1,7 @@
 //! Team management for client company admins: members of the own company, invitations
 //! (shared with staff through `users::invitations`), roles, deactivation.
 
+pub mod masked;
 pub mod routes;
 
 use crate::app::AppState;
@@ -34,26 +35,62 @@ pub async fn members(
     limit: i64,
 ) -> AppResult<Vec<User>> {
     let company = actor.company_id().ok_or(AppError::NotFound)?;
-    Ok(users::list(
+    let mut all = users::list(
         &app.db,
         actor.scope(),
         Some(company.as_str()),
         cursor,
         limit,
     )
-    .await?)
+    .await?;
+    // Masked invitations sit among the members by email, as real ones would.
+    all.extend(
+        masked::list(&app.db, actor.scope(), company, cursor, limit)
+            .await?
+            .into_iter()
+            .map(|(u, _)| u),
+    );
+    all.sort_by(|a, b| a.email.cmp(&b.email));
+    all.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(all)
 }
 
 /// A member of the actor's own company; anyone else (other company, other tenant, staff) is
 /// a 404.
 pub async fn member(app: &AppState, actor: &Actor, id: &str) -> AppResult<User> {
-    let user = users::get(&app.db, actor.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !users::service::reachable(Policy::Company, actor, &user) {
-        return Err(AppError::NotFound);
+    Ok(lookup(app, actor, id).await?.0)
+}
+
+/// A member, and whether it is a masked invitation (see `masked`).
+async fn lookup(app: &AppState, actor: &Actor, id: &str) -> AppResult<(User, bool)> {
+    if let Some(user) = users::get(&app.db, actor.scope(), id).await?
+        && users::service::reachable(Policy::Company, actor, &user)
+    {
+        return Ok((user, false));
     }
-    Ok(user)
+    let company = actor.company_id().ok_or(AppError::NotFound)?;
+    masked::get(&app.db, actor.scope(), company, id)
+        .await?
+        .map(|u| (u, true))
+        .ok_or(AppError::NotFound)
+}
+
+/// Audits an action on a masked invitation for staff only (no company on the row).
+async fn audit_masked(
+    tx: &mut crate::db::TenantTx,
+    actor: &Actor,
+    ip: &str,
+    action: &'static str,
+    user: &User,
+) -> AppResult<()> {
+    let mut entry = Entry::new(action)
+        .by(actor)
+        .target("masked_invitation", user.id.as_str())
+        .detail(json!({ "email": user.email }));
+    entry.company_id = None;
+    entry.ip = Some(ip);
+    audit::append(tx, entry).await?;
+    Ok(())
 }
 
 /// When each pending invitation of the company stops working (user id → Unix ms); members
@@ -74,10 +111,13 @@ pub async fn invitation_expiries(
     .bind(crate::db::now_ms())
     .fetch_all(app.db.tenant(actor.scope()).reader())
     .await?;
-    rows.iter()
+    let mut out: std::collections::HashMap<String, i64> = rows
+        .iter()
         .map(|r| Ok((r.try_get("user_id")?, r.try_get("expires_at")?)))
         .collect::<Result<_, sqlx::Error>>()
-        .map_err(AppError::from)
+        .map_err(AppError::from)?;
+    out.extend(masked::expiries(&app.db, actor.scope(), company).await?);
+    Ok(out)
 }
 
 fn team_role(key: &str) -> Option<Role> {
@@ -140,20 +180,27 @@ async fn unrevealed_invitation(
     name: &str,
     role: Role,
 ) -> AppResult<User> {
-    // A full company refuses a fresh invitation too; the check runs and is rolled back.
+    // A full company refuses a fresh invitation too: the masked one takes a seat like it.
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
     invitations::reserve_seat(tx.conn(), actor.scope(), company.id.as_str()).await?;
-    drop(tx);
-    let id = crate::db::new_id();
+    let Some(id) = masked::create(&mut tx, &company.id, email, name, role).await? else {
+        // The same answer as inviting someone of the own company twice.
+        return Err(AppError::field(
+            "email",
+            "Someone with that email already has an account here.",
+        ));
+    };
     let mut entry = Entry::new("user.invitation_suppressed")
         .by(actor)
+        .target("masked_invitation", id.as_str())
         .detail(json!({ "email": email, "inviting_company": company.id.as_str() }));
     // No company: the row is for staff, not for the inviting company's own audit view.
     entry.company_id = None;
     entry.ip = Some(ip);
-    audit::record(&app.db, actor.scope(), entry).await?;
+    audit::append(&mut tx, entry).await?;
+    tx.commit().await?;
     Ok(User {
-        id: crate::auth::UserId(id),
+        id,
         email: email.to_string(),
         name: name.to_string(),
         role,
@@ -215,15 +262,65 @@ pub async fn update(
     id: &str,
     u: Update<'_>,
 ) -> AppResult<User> {
-    let user = member(app, actor, id).await?;
+    let (user, is_masked) = lookup(app, actor, id).await?;
+    if is_masked {
+        return update_masked(app, actor, ip, user, u).await;
+    }
     users::service::update(app, actor, ip, Policy::Company, &user, u).await?;
     member(app, actor, id).await
+}
+
+/// `update` for a masked invitation: a role change is kept, deactivation withdraws it.
+async fn update_masked(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    mut user: User,
+    u: Update<'_>,
+) -> AppResult<User> {
+    let role = match u.role {
+        Some(key) => Some(
+            team_role(key)
+                .ok_or_else(|| AppError::field("role", "Choose company admin, user or viewer."))?,
+        ),
+        None => None,
+    };
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    if let Some(role) = role.filter(|r| *r != user.role) {
+        masked::set_role(&mut tx, &user.id, role).await?;
+        user.role = role;
+        audit_masked(
+            &mut tx,
+            actor,
+            ip,
+            "user.masked_invitation_role_changed",
+            &user,
+        )
+        .await?;
+    }
+    if u.active == Some(false) {
+        masked::delete(&mut tx, &user.id).await?;
+        user.status = UserStatus::Deactivated;
+        audit_masked(
+            &mut tx,
+            actor,
+            ip,
+            "user.masked_invitation_withdrawn",
+            &user,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(user)
 }
 
 /// Removes a member: a pending invitation is revoked (the account deleted), anyone who has
 /// joined is deactivated (their history stays attributable).
 pub async fn remove(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResult<()> {
-    let user = member(app, actor, id).await?;
+    let (user, is_masked) = lookup(app, actor, id).await?;
+    if is_masked {
+        return withdraw_masked(app, actor, ip, &user).await;
+    }
     if user.status == UserStatus::Invited {
         invitations::revoke(app, actor, ip, &user).await
     } else {
@@ -239,7 +336,14 @@ pub async fn resend(
     ip: &str,
     id: &str,
 ) -> AppResult<User> {
-    let user = member(app, actor, id).await?;
+    let (user, is_masked) = lookup(app, actor, id).await?;
+    if is_masked {
+        // Nothing to send; the answer is the same as for a real resend.
+        let mut tx = app.db.tenant(actor.scope()).begin().await?;
+        audit_masked(&mut tx, actor, ip, "user.masked_invitation_resent", &user).await?;
+        tx.commit().await?;
+        return Ok(user);
+    }
     let company = own_company(app, actor).await?;
     invitations::resend(app, &p.tenant, actor, &p.name, ip, &user, Some(&company)).await?;
     Ok(user)
@@ -247,6 +351,17 @@ pub async fn resend(
 
 /// Revokes a pending invitation.
 pub async fn revoke(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResult<()> {
-    let user = member(app, actor, id).await?;
+    let (user, is_masked) = lookup(app, actor, id).await?;
+    if is_masked {
+        return withdraw_masked(app, actor, ip, &user).await;
+    }
     invitations::revoke(app, actor, ip, &user).await
+}
+
+async fn withdraw_masked(app: &AppState, actor: &Actor, ip: &str, user: &User) -> AppResult<()> {
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    masked::delete(&mut tx, &user.id).await?;
+    audit_masked(&mut tx, actor, ip, "user.masked_invitation_withdrawn", user).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -84,7 +84,9 @@ pub async fn reserve_seat(
     let row = sqlx::query(
         "SELECT p.name AS plan, p.max_client_users_per_company AS max_users, \
          (SELECT COUNT(*) FROM users u WHERE u.tenant_id = $1 AND u.company_id = $2 \
-          AND u.status IN ('active', 'invited')) AS used \
+          AND u.status IN ('active', 'invited')) \
+         + (SELECT COUNT(*) FROM masked_invitations m WHERE m.tenant_id = $1 \
+          AND m.company_id = $2) AS used \
          FROM tenants t JOIN plans p ON p.name = t.plan WHERE t.id = $1",
     )
     .bind(scope.tenant_id().as_str())

@@ -1109,6 +1109,98 @@ crate::db_test!(next_targets, unsafe_next_targets_are_ignored);
 
 // ---- 8: invitations and resets reveal nothing ----
 
+/// After a masked invitation (an address with an account elsewhere) the inviting company sees
+/// what a real pending invitation shows: listed as invited with an expiry, counted against
+/// its seats, its id answering every action, revocable; staff alone see the audit rows.
+async fn masked_invitation_looks_real(app: TestApp) {
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let r = alice
+        .post_json(
+            "/api/v1/team",
+            &json!({ "email": "ian@initech.example", "name": "Probe", "role": "client_user" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let b: Value = r.json().await.unwrap();
+    let id = b["id"].as_str().expect("id").to_string();
+    // Listed among the members, as invited.
+    let list: Value = alice
+        .get("/api/v1/team?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = list.to_string();
+    assert!(listed.contains("ian@initech.example"), "{listed}");
+    assert!(listed.contains(&id));
+    let page = alice.get("/portal/team").await.text().await.unwrap();
+    assert!(
+        page.contains("ian@initech.example"),
+        "shown on the team page"
+    );
+    // Its id answers like a real invitation's: role change, resend, revoke.
+    let r = alice
+        .patch_json(
+            &format!("/api/v1/team/{id}"),
+            &json!({ "role": "client_viewer" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["role"], "client_viewer");
+    assert_eq!(b["status"], "invited");
+    let r = alice
+        .post_json(&format!("/api/v1/team/{id}/resend"), &json!({}))
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let r = alice
+        .post_form(&format!("/portal/team/{id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let list: Value = alice
+        .get("/api/v1/team?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!list.to_string().contains("ian@initech.example"), "revoked");
+    // Ian's account was never touched and got no mail.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM users WHERE email = 'ian@initech.example' AND status = 'active' \
+             AND name <> 'Probe'",
+            &[],
+        )
+        .await,
+        1
+    );
+    let actions = app.audit_actions("acme").await;
+    assert!(
+        actions
+            .iter()
+            .any(|a| a == "user.masked_invitation_withdrawn")
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a == "user.masked_invitation_role_changed")
+    );
+    let own: Value = alice
+        .get("/api/v1/audit?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!own.to_string().contains("masked_invitation"), "{own}");
+}
+crate::db_test!(
+    hardening_masked_invitation_looks_real,
+    masked_invitation_looks_real
+);
+
 async fn invitations_and_resets_reveal_nothing(app: TestApp) {
     let alice = app
         .api_login("acme", "alice@globex.example", "portal")
@@ -1164,30 +1256,31 @@ async fn invitations_and_resets_reveal_nothing(app: TestApp) {
         let id = b["id"].as_str().expect("id");
         assert_eq!(id.len(), fresh["id"].as_str().unwrap().len());
         assert_ne!(id, ian_id);
-        // The page form answers the same way too.
-        let other = format!("other-newbie{i}@globex.example");
-        let fresh_form = alice
+        // Inviting the same address again is refused exactly as for a real invitation, on
+        // the page form as well.
+        let again_fresh = alice
             .post_form(
                 "/portal/team/invite",
                 &[
-                    ("email", other.as_str()),
-                    ("name", "Other"),
+                    ("email", "newbie@globex.example"),
+                    ("name", "New Bie"),
                     ("role", "client_user"),
                 ],
             )
             .await;
-        let probe_form = alice
+        let again_fresh_status = again_fresh.status();
+        let again_fresh_html = again_fresh.text().await.unwrap();
+        let again_probe = alice
             .post_form(
                 "/portal/team/invite",
                 &[("email", taken), ("name", "Probe"), ("role", "client_user")],
             )
             .await;
-        assert_eq!(probe_form.status(), StatusCode::SEE_OTHER);
-        assert_eq!(probe_form.status(), fresh_form.status());
-        assert_eq!(
-            probe_form.headers()["location"],
-            fresh_form.headers()["location"]
-        );
+        assert_eq!(again_fresh_status, StatusCode::BAD_REQUEST, "{i}");
+        assert_eq!(again_probe.status(), again_fresh_status, "{taken}");
+        let again_probe_html = again_probe.text().await.unwrap();
+        let msg = "Someone with that email already has an account here.";
+        assert!(again_fresh_html.contains(msg) && again_probe_html.contains(msg));
     }
     // Nothing happened to those accounts, no link was made or mailed for them.
     assert_eq!(
@@ -1220,7 +1313,7 @@ async fn invitations_and_resets_reveal_nothing(app: TestApp) {
     );
     // Staff see the suppressed invitations; the inviting company's own log does not.
     let actions = app.audit_actions("acme").await;
-    assert_eq!(times(&actions, "user.invitation_suppressed"), 4);
+    assert_eq!(times(&actions, "user.invitation_suppressed"), 2);
     let own: Value = alice
         .get("/api/v1/audit?limit=200")
         .await
