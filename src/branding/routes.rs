@@ -28,6 +28,57 @@ pub fn pages() -> PageRouter {
             "/admin/branding/language",
             axum::routing::post(language_form),
         )
+        .route("/favicon.ico", get(favicon))
+}
+
+/// `/favicon.ico`: the tenant's own icon when it set one, else a generated one in its colour
+/// with its initial; never a 404 (browsers ask for it on every site).
+async fn favicon(Ctx(ctx): Ctx) -> Response {
+    if let Some(url) = ctx
+        .tenant
+        .as_ref()
+        .and_then(|t| t.branding.favicon_url.as_deref())
+    {
+        return Redirect::temporary(url).into_response();
+    }
+    let (colour, initial) = match &ctx.tenant {
+        Some(t) => {
+            let (primary, _) = super::colors(t);
+            let initial = t
+                .branding
+                .portal_name
+                .chars()
+                .find(|c| c.is_alphanumeric())
+                .map(|c| c.to_uppercase().to_string())
+                .unwrap_or_default();
+            (primary, initial)
+        }
+        None => (super::DEFAULT_MSP_ACCENT.to_string(), "P".to_string()),
+    };
+    // Only a hex colour and one alphanumeric character reach the SVG text.
+    let colour = if colour.starts_with('#')
+        && colour.len() <= 9
+        && colour[1..].chars().all(|c| c.is_ascii_hexdigit())
+    {
+        colour
+    } else {
+        super::DEFAULT_MSP_ACCENT.to_string()
+    };
+    let initial = crate::web::escape_xml(&initial);
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" height=\"32\" rx=\"7\" fill=\"{colour}\"/><text x=\"16\" y=\"22\" font-family=\"sans-serif\" font-size=\"18\" font-weight=\"700\" text-anchor=\"middle\" fill=\"#fff\">{initial}</text></svg>"
+    );
+    let mut r = svg.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
 }
 
 /// Stylesheets (no session needed; they are public).

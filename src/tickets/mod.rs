@@ -137,12 +137,21 @@ impl Status {
         }
     }
 
+    /// The label key as the viewer reads it: staff wait *on the client* where the client is
+    /// told the ticket waits *for them*.
+    pub fn label_key_for(self, staff: impl std::borrow::Borrow<bool>) -> &'static str {
+        match (self, *staff.borrow()) {
+            (Status::Pending, true) => k("ticket-status-pending-staff"),
+            _ => self.label_key(),
+        }
+    }
+
     /// The catalog key of the staff queue's filter option for this status alone.
     pub fn filter_key(self) -> &'static str {
         match self {
             Status::New => k("ticket-filter-only-new"),
             Status::Open => k("ticket-filter-only-open"),
-            Status::Pending => k("ticket-filter-only-pending"),
+            Status::Pending => k("ticket-filter-only-pending-staff"),
             Status::OnHold => k("ticket-filter-only-on-hold"),
             Status::Resolved => k("ticket-filter-only-resolved"),
             Status::Closed => k("ticket-filter-only-closed"),

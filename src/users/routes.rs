@@ -113,8 +113,17 @@ async fn list_view(
     actor: &Actor,
     q: &ListQuery,
     error: Option<&AppError>,
-    form: InviteInput,
+    mut form: InviteInput,
 ) -> AppResult<Response> {
+    // A fresh form offers the least powerful role, never staff admin.
+    if form.role.is_empty() {
+        form.role = match staff.tenant.org_type {
+            crate::tenancy::OrgType::Msp => crate::auth::Role::Technician,
+            crate::tenancy::OrgType::Mission => crate::auth::Role::Member,
+        }
+        .key()
+        .to_string();
+    }
     let company = q.company.as_deref().filter(|c| !c.is_empty());
     let users = super::list(
         &app.db,

@@ -84,6 +84,8 @@ pub struct PageCtx {
     pub asset_version: &'static str,
     /// Messages and formats in the request's locale (templates call `page.t.get` with a key).
     pub t: Translator,
+    /// The viewer is staff (admin panel): shared views use staff wording.
+    pub staff: bool,
 }
 
 impl PageCtx {
@@ -154,6 +156,10 @@ impl PageCtx {
             custom_css,
             tenant_slug: slug,
             body_class,
+            staff: ctx
+                .principal
+                .as_ref()
+                .is_some_and(|p| p.audience == Audience::Admin),
             user_name,
             role_label,
             nav,
@@ -252,6 +258,15 @@ pub async fn script() -> Response {
         include_str!("static/portico.js"),
         "text/javascript; charset=utf-8",
     )
+}
+
+/// Escapes text for an XML or HTML text node or attribute.
+pub fn escape_xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 fn static_asset(body: &'static str, content_type: &'static str) -> Response {

@@ -6,6 +6,7 @@ mod actions;
 mod audit;
 mod auth;
 mod cli;
+mod defaults;
 mod events;
 mod hardening;
 mod i18n;

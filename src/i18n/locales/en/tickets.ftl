@@ -91,7 +91,6 @@ ticket-filter-closed = Resolved and closed
 ticket-filter-all = All
 ticket-filter-only-new = Only new
 ticket-filter-only-open = Only open
-ticket-filter-only-pending = Only waiting for you
 ticket-filter-only-on-hold = Only on hold
 ticket-filter-only-resolved = Only resolved
 ticket-filter-only-closed = Only closed
@@ -146,3 +145,5 @@ ticket-error-reopen-too-late = { $days ->
     [one] This ticket was finished more than { $days } day ago and can no longer be reopened. Please raise a new ticket.
    *[other] This ticket was finished more than { $days } days ago and can no longer be reopened. Please raise a new ticket.
 }
+ticket-status-pending-staff = Waiting on client
+ticket-filter-only-pending-staff = Only waiting on client

@@ -91,7 +91,6 @@ ticket-filter-closed = Resueltas y cerradas
 ticket-filter-all = Todas
 ticket-filter-only-new = Solo nuevas
 ticket-filter-only-open = Solo abiertas
-ticket-filter-only-pending = Solo esperando su respuesta
 ticket-filter-only-on-hold = Solo en pausa
 ticket-filter-only-resolved = Solo resueltas
 ticket-filter-only-closed = Solo cerradas
@@ -146,3 +145,5 @@ ticket-error-reopen-too-late = { $days ->
     [one] Esta solicitud se terminó hace más de { $days } día y ya no se puede reabrir. Abra una solicitud nueva.
    *[other] Esta solicitud se terminó hace más de { $days } días y ya no se puede reabrir. Abra una solicitud nueva.
 }
+ticket-status-pending-staff = Esperando al cliente
+ticket-filter-only-pending-staff = Solo esperando al cliente
