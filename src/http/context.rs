@@ -199,6 +199,85 @@ fn parse_hop(v: &str) -> Option<IpAddr> {
     v.parse::<SocketAddr>().ok().map(|s| s.ip())
 }
 
+/// Most bytes read looking for a multipart form's first field (the CSRF token).
+const FIRST_FIELD_LIMIT: usize = 8 * 1024;
+
+/// The value of a multipart body's first part when that part is the text field `name`, and the
+/// body to pass on unchanged. Reads at most [`FIRST_FIELD_LIMIT`] bytes; anything else (another
+/// first part, a file, a malformed head) gives `None` and the CSRF check refuses the request.
+async fn first_multipart_field(
+    body: Body,
+    content_type: &str,
+    name: &str,
+) -> (Option<String>, Body) {
+    use futures::StreamExt;
+    let boundary = content_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .next()
+        .map(|b| b.trim_matches('"').to_string());
+    let mut stream = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut failed = None;
+    let value = match boundary {
+        None => None,
+        Some(boundary) => {
+            let delimiter = format!("\r\n--{boundary}");
+            loop {
+                if let Some(v) = parse_first_field(&buf, &boundary, &delimiter, name) {
+                    break v;
+                }
+                if buf.len() > FIRST_FIELD_LIMIT {
+                    break None;
+                }
+                match stream.next().await {
+                    Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                    Some(Err(e)) => {
+                        failed = Some(e);
+                        break None;
+                    }
+                    None => break None,
+                }
+            }
+        }
+    };
+    let head = futures::stream::iter(
+        std::iter::once(Ok::<_, axum::Error>(bytes::Bytes::from(buf))).chain(failed.map(Err)),
+    );
+    (value, Body::from_stream(head.chain(stream)))
+}
+
+/// `Some(Some(value))` when `buf` holds the whole first part and it is the field `name`,
+/// `Some(None)` when it holds enough to tell it is not, `None` when more bytes are needed.
+fn parse_first_field(
+    buf: &[u8],
+    boundary: &str,
+    delimiter: &str,
+    name: &str,
+) -> Option<Option<String>> {
+    let opening = format!("--{boundary}\r\n");
+    if buf.len() < opening.len() {
+        return None;
+    }
+    if !buf.starts_with(opening.as_bytes()) {
+        return Some(None);
+    }
+    let rest = &buf[opening.len()..];
+    let head_end = find(rest, b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&rest[..head_end]).to_ascii_lowercase();
+    let wanted = format!("name=\"{name}\"");
+    if !head.contains(&wanted) || head.contains("filename=") {
+        return Some(None);
+    }
+    let value = &rest[head_end + 4..];
+    let end = find(value, delimiter.as_bytes())?;
+    Some(String::from_utf8(value[..end].to_vec()).ok())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     let q = query?;
     serde_urlencoded::from_str::<Vec<(String, String)>>(q)
@@ -349,6 +428,13 @@ async fn resolve_inner(
                 .map(str::to_string);
             if presented.is_none() && is_multipart {
                 presented = query_param(parts.uri.query(), CSRF_FIELD);
+            }
+            if presented.is_none() && is_multipart {
+                // Upload forms carry the token as their first field: read just that part and
+                // hand the handler the whole body, the bytes read so far first.
+                let (token, rest) = first_multipart_field(body, content_type, CSRF_FIELD).await;
+                presented = token;
+                body = rest;
             }
             if presented.is_none() && is_form {
                 let bytes = axum::body::to_bytes(body, crate::http::FORM_LIMIT)

@@ -245,6 +245,55 @@ async fn multipart_needs_the_csrf_token(app: TestApp) {
 }
 crate::db_test!(ticket_multipart_csrf, multipart_needs_the_csrf_token);
 
+/// Upload forms carry the token as their first field, so it never shows in the address bar:
+/// the page's form action has no token; the token as the first field is accepted, a wrong one
+/// or one placed after a file is refused and nothing is stored.
+async fn multipart_token_in_the_body(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let page = bob.get("/portal/tickets/new").await.text().await.unwrap();
+    assert!(!page.contains("_csrf="), "token in a form action");
+    let before = max_number(&app).await;
+    let with_first = |token: String| {
+        let f = Form::new().text("_csrf", token);
+        f.text("subject", "Token in the body")
+            .text("description", "The printer jams.")
+            .text("priority", "high")
+            .text("category", "Hardware")
+    };
+    let r = bob
+        .client
+        .post(app.url("/portal/tickets"))
+        .multipart(with_first("wrong".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let late = Form::new()
+        .part("attachments", Part::bytes(PDF).file_name("a.pdf"))
+        .text("_csrf", bob.csrf.clone())
+        .text("subject", "Late token")
+        .text("description", "x");
+    let r = bob
+        .client
+        .post(app.url("/portal/tickets"))
+        .multipart(late)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(max_number(&app).await, before);
+    let r = bob
+        .client
+        .post(app.url("/portal/tickets"))
+        .multipart(with_first(bob.csrf.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(max_number(&app).await, before + 1);
+}
+crate::db_test!(ticket_multipart_token_in_body, multipart_token_in_the_body);
+
 async fn scopes_per_role(app: TestApp) {
     let bob = app.api_login("acme", "bob@globex.example", "portal").await;
     let alice = app
