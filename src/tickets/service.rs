@@ -617,6 +617,26 @@ pub async fn update(
         )
         .await?;
         changed.push("status");
+        // A client's reason for reopening is part of the conversation, where staff read
+        // replies, not only a line in the collapsed status history.
+        if let (Some(reason), false) = (c.reason, actor.is_staff())
+            && t.status.is_done()
+        {
+            store::add_comment(
+                &mut tx,
+                &t.id,
+                &NewComment {
+                    author_id: actor.user_id().as_str(),
+                    body: reason,
+                    internal: false,
+                    staff_public: false,
+                    status: None,
+                    now: now_ms(),
+                },
+                None,
+            )
+            .await?;
+        }
     }
     let fresh = reload(&mut tx, t.number).await?;
     let mut extra = json!({ "changed": changed.join(",") });

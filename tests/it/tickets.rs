@@ -738,6 +738,11 @@ async fn transitions_and_reopen_window(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(t["status"], "open");
     assert!(t["history"].to_string().contains("It flickers again"));
+    // The reason is also in the conversation, as the client's words.
+    let last = t["comments"].as_array().and_then(|c| c.last()).cloned();
+    let last = last.expect("a comment");
+    assert_eq!(last["body"], "It flickers again", "{last}");
+    assert_eq!(last["internal"], false);
     let (status, _) = post_json(
         &app,
         &bob,
