@@ -105,7 +105,7 @@ const DEMO: &[DemoTenant] = &[
         plan: "enterprise",
         portal_name: "Acme IT",
         primary: Some("#0ea5e9"),
-        welcome: "Welcome to Acme IT. Raise a ticket, check an invoice or sign a policy, all in one place.",
+        welcome: "Welcome to Acme IT. Everything we do for you, in one place.",
         support: "support@acme.example",
         domain: "acme.localhost",
         companies: &["Globex", "Initech"],

@@ -37,6 +37,7 @@ struct DashboardPage {
     welcome: Option<String>,
     company: Option<String>,
     tiles: Vec<Tile>,
+    read_only: bool,
 }
 
 fn dashboard(p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
@@ -58,6 +59,9 @@ fn dashboard(p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
         welcome: p.tenant.branding.welcome_text.clone(),
         company: p.company_name.clone(),
         tiles,
+        // A client who may not raise tickets is told so once, quietly, instead of finding out
+        // from a missing button.
+        read_only: p.tenant.org_type == OrgType::Msp && !p.can(Permission::CreateTickets),
     })
 }
 

@@ -100,3 +100,20 @@ crate::db_test!(
     defaults_waiting_status_worded_for_the_reader,
     waiting_status_worded_for_the_reader
 );
+
+/// A viewer is told, quietly, that their access is read-only; a user who can raise tickets
+/// is not.
+async fn viewer_told_read_only(app: TestApp) {
+    let (vera, _) = app
+        .form_login("acme", "vera@globex.example", "portico-demo", false)
+        .await;
+    let (_, _, html) = text(&vera, app.url("/portal/dashboard")).await;
+    assert!(html.contains("id=\"read-only-note\""), "{html}");
+    assert!(html.contains("read-only"));
+    let (bob, _) = app
+        .form_login("acme", "bob@globex.example", "portico-demo", false)
+        .await;
+    let (_, _, html) = text(&bob, app.url("/portal/dashboard")).await;
+    assert!(!html.contains("read-only-note"));
+}
+crate::db_test!(defaults_viewer_told_read_only, viewer_told_read_only);

@@ -27,3 +27,4 @@ tickets-count = { $count ->
 }
 admin-storage = Uploaded files use { $used } MB of this organisation's { $quota } MB.
 admin-storage-unlimited = Uploaded files use { $used } MB (no limit).
+dashboard-read-only = Your access is read-only: you can follow your company's tickets but not raise or answer them. Your company admin can change this.

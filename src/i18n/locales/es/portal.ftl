@@ -27,3 +27,4 @@ tickets-count = { $count ->
 }
 admin-storage = Los archivos subidos ocupan { $used } MB de los { $quota } MB de esta organización.
 admin-storage-unlimited = Los archivos subidos ocupan { $used } MB (sin límite).
+dashboard-read-only = Su acceso es de solo lectura: puede seguir las solicitudes de su empresa, pero no abrirlas ni responderlas. El administrador de su empresa puede cambiarlo.
