@@ -258,7 +258,7 @@ async fn ticket_pages_in_spanish(app: TestApp) {
             "Todas las abiertas",
             "Resueltas y cerradas",
             "Solo en pausa",
-            "Solo esperando su respuesta",
+            "Solo esperando al cliente",
             "Cualquiera",
             "Sin asignar",
             "Vencida",
