@@ -55,16 +55,8 @@ async fn favicon(Ctx(ctx): Ctx) -> Response {
         }
         None => (super::DEFAULT_MSP_ACCENT.to_string(), "P".to_string()),
     };
-    // Only a hex colour and one alphanumeric character reach the SVG text.
-    let colour = if colour.starts_with('#')
-        && colour.len() <= 9
-        && colour[1..].chars().all(|c| c.is_ascii_hexdigit())
-    {
-        colour
-    } else {
-        super::DEFAULT_MSP_ACCENT.to_string()
-    };
-    let initial = crate::web::escape_xml(&initial);
+    // Only a hex colour and one alphanumeric character reach the SVG text: nothing to escape.
+    let colour = super::parse_color(&colour).unwrap_or_else(|| super::DEFAULT_MSP_ACCENT.into());
     let svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" height=\"32\" rx=\"7\" fill=\"{colour}\"/><text x=\"16\" y=\"22\" font-family=\"sans-serif\" font-size=\"18\" font-weight=\"700\" text-anchor=\"middle\" fill=\"#fff\">{initial}</text></svg>"
     );

@@ -142,8 +142,9 @@ mod tests {
             for org in [OrgType::Msp, OrgType::Mission] {
                 let paths: Vec<_> = entries(audience, org).map(|d| d.path).collect();
                 let mut unique = paths.clone();
+                unique.sort_unstable();
                 unique.dedup();
-                assert_eq!(paths, unique, "{audience:?} {org:?}");
+                assert_eq!(paths.len(), unique.len(), "{audience:?} {org:?}");
                 assert!(paths[0] == "/admin" || paths[0].ends_with("/dashboard"));
             }
         }
