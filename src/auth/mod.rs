@@ -344,6 +344,8 @@ pub struct Principal {
     pub mfa_enrolment_required: bool,
     /// Interface language from the profile, when the user chose one.
     pub language: Option<String>,
+    /// Time zone from the profile, when the user chose one.
+    pub time_zone: Option<String>,
 }
 
 impl Principal {

@@ -62,7 +62,7 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
     let sql = format!(
         "SELECT s.last_seen_at, s.expires_at, u.id AS u_id, u.email, u.name, u.kind, u.role, \
          u.status, u.company_id, c.name AS company_name, c.status AS company_status, \
-         u.mfa_enabled_at, u.language, t.require_mfa_staff, t.require_mfa_client_admins, {TENANT_COLUMNS} \
+         u.mfa_enabled_at, u.language, u.time_zone AS u_time_zone, t.require_mfa_staff, t.require_mfa_client_admins, {TENANT_COLUMNS} \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id \
          LEFT JOIN companies c ON c.id = u.company_id \
          WHERE s.token_hash = $1 AND s.audience = $2"
@@ -119,6 +119,7 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
         session_hash: hash,
         mfa_enrolment_required: policy.covers(role) && !mfa_on,
         language: row.try_get("language")?,
+        time_zone: row.try_get("u_time_zone")?,
     })))
 }
 

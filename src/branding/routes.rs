@@ -123,6 +123,8 @@ struct EditPage {
     remote_images: bool,
     default_locale: String,
     languages: Vec<(&'static str, &'static str)>,
+    time_zone: String,
+    time_zones: &'static [&'static str],
 }
 
 fn text_fields(f: &BrandingInput) -> Vec<TextField> {
@@ -199,6 +201,8 @@ async fn edit_view(
     let mut r = render(&EditPage {
         remote_images,
         default_locale: tenant.default_locale.clone(),
+        time_zone: tenant.time_zone.clone(),
+        time_zones: crate::profile::TIME_ZONES,
         languages: crate::i18n::LOCALES
             .iter()
             .map(|l| (l.code(), l.native_name()))
@@ -324,6 +328,7 @@ async fn images_form(
 #[serde(default)]
 struct LanguageForm {
     default_locale: String,
+    time_zone: String,
 }
 
 /// Sets the tenant's default language (pages and emails when the reader names none).
@@ -354,6 +359,29 @@ async fn language_form(
                 ip: Some(&ctx.ip),
                 detail: json!({ "from": staff.tenant.default_locale, "to": locale.code() }),
                 ..Entry::new("branding.language_changed")
+                    .by(&actor)
+                    .target("tenant", actor.scope().tenant_id().as_str())
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    // An absent zone (an older form) keeps the current one; anything else must be offered.
+    if !f.time_zone.is_empty() && f.time_zone != staff.tenant.time_zone {
+        if !crate::profile::TIME_ZONES.contains(&f.time_zone.as_str()) {
+            return Err(AppError::field(
+                "time_zone",
+                "branding-time-zone-unsupported",
+            ));
+        }
+        let mut tx = app.db.tenant(actor.scope()).begin().await?;
+        crate::tenancy::store::set_time_zone(&mut tx, &f.time_zone).await?;
+        audit::append(
+            &mut tx,
+            Entry {
+                ip: Some(&ctx.ip),
+                detail: json!({ "from": staff.tenant.time_zone, "to": f.time_zone }),
+                ..Entry::new("branding.time_zone_changed")
                     .by(&actor)
                     .target("tenant", actor.scope().tenant_id().as_str())
             },

@@ -52,6 +52,8 @@ pub struct RequestContext {
     pub path: String,
     /// Interface language negotiated for this request.
     pub locale: crate::i18n::Locale,
+    /// Time zone times are shown in: the profile's, else the browser's, else the tenant's.
+    pub tz: chrono_tz::Tz,
 }
 
 impl RequestContext {
@@ -395,6 +397,11 @@ async fn resolve_inner(
             .and_then(|v| v.to_str().ok()),
         tenant.as_ref().map(|t| t.default_locale.as_str()),
     );
+    let tz = crate::i18n::viewer_zone(
+        principal.as_deref().and_then(|p| p.time_zone.as_deref()),
+        cookie(&parts.headers, crate::i18n::TZ_COOKIE),
+        tenant.as_ref().map(|t| t.time_zone.as_str()),
+    );
     let ctx = RequestContext {
         tenant,
         principal: principal.clone(),
@@ -404,6 +411,7 @@ async fn resolve_inner(
         unknown_tenant,
         path,
         locale,
+        tz,
     };
 
     let mut body = body;

@@ -137,6 +137,7 @@ pub fn render(ctx: Option<&RequestContext>, resp: Response) -> Response {
                 unknown_tenant: false,
                 path: path.to_string(),
                 locale: t.locale,
+                tz: t.tz,
             }),
         };
         let signed_in = page.user_name.is_some();

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use chrono_tz::Tz;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid};
 
@@ -135,17 +136,48 @@ pub fn key_for(prefix: &str, label: &str) -> String {
     key
 }
 
-/// Looks messages up and formats values in one locale; cheap to copy into every page.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Cookie the page script sets to the browser's IANA time zone, consulted when the profile
+/// names none.
+pub const TZ_COOKIE: &str = "portico_tz";
+
+/// Picks the viewer's time zone: the profile's, then the browser's (cookie), then the tenant's,
+/// then UTC. Names that are not IANA zones fall through.
+pub fn viewer_zone(profile: Option<&str>, browser: Option<&str>, tenant: Option<&str>) -> Tz {
+    [profile, browser, tenant]
+        .into_iter()
+        .flatten()
+        .find_map(|name| name.parse::<Tz>().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+/// Looks messages up and formats values in one locale and time zone; cheap to copy into every
+/// page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Translator {
     /// The locale everything is rendered in.
     pub locale: Locale,
+    /// The time zone dates and times are shown in.
+    pub tz: Tz,
+}
+
+impl Default for Translator {
+    fn default() -> Self {
+        Translator::new(Locale::default())
+    }
 }
 
 impl Translator {
-    /// A translator for `locale`.
+    /// A translator for `locale`, showing times in UTC (emails, API messages).
     pub fn new(locale: Locale) -> Translator {
-        Translator { locale }
+        Translator {
+            locale,
+            tz: Tz::UTC,
+        }
+    }
+
+    /// A translator for `locale` showing times in `tz` (pages).
+    pub fn zoned(locale: Locale, tz: Tz) -> Translator {
+        Translator { locale, tz }
     }
 
     /// The `lang` attribute value.
@@ -238,28 +270,78 @@ impl Translator {
         }
     }
 
-    /// Unix milliseconds as a date in the locale (`Mar 5, 2026` / `5 mar 2026`), UTC.
+    /// Unix milliseconds as a date in the locale (`Mar 5, 2026` / `5 mar 2026`), in the
+    /// viewer's time zone.
     pub fn date(&self, ms: impl Int) -> String {
-        let ms = ms.int();
         let fmt = match self.locale {
             Locale::En => "%b %-d, %Y",
             Locale::Es => "%-d %b %Y",
         };
+        self.format(ms.int(), fmt)
+    }
+
+    /// Unix milliseconds as a date and time in the locale and the viewer's time zone, with the
+    /// zone's abbreviation so nobody has to guess.
+    pub fn datetime(&self, ms: impl Int) -> String {
+        let fmt = match self.locale {
+            Locale::En => "%b %-d, %Y %H:%M %Z",
+            Locale::Es => "%-d %b %Y %H:%M %Z",
+        };
+        self.format(ms.int(), fmt)
+    }
+
+    fn format(&self, ms: i64, fmt: &str) -> String {
         chrono::DateTime::from_timestamp_millis(ms)
-            .map(|d| d.format_localized(fmt, self.locale.chrono()).to_string())
+            .map(|d| {
+                d.with_timezone(&self.tz)
+                    .format_localized(fmt, self.locale.chrono())
+                    .to_string()
+            })
             .unwrap_or_default()
     }
 
-    /// Unix milliseconds as a date and time in the locale, UTC.
-    pub fn datetime(&self, ms: impl Int) -> String {
-        let ms = ms.int();
-        let fmt = match self.locale {
-            Locale::En => "%b %-d, %Y %H:%M UTC",
-            Locale::Es => "%-d %b %Y %H:%M UTC",
+    /// How long ago (or how far ahead) `ms` is from now, in words: "just now", "5 minutes ago",
+    /// "in 2 hours"; a date once it is more than a week away.
+    pub fn ago(&self, ms: impl Int) -> String {
+        self.relative(ms.int(), crate::db::now_ms())
+    }
+
+    /// [`Translator::ago`] measured from `now` (testable).
+    pub fn relative(&self, ms: i64, now: i64) -> String {
+        const MIN: i64 = 60_000;
+        const HOUR: i64 = 60 * MIN;
+        const DAY: i64 = 24 * HOUR;
+        let delta = now - ms;
+        let past = delta >= 0;
+        let d = delta.abs();
+        let (unit, count) = if d < MIN {
+            return self.get("time-just-now");
+        } else if d < HOUR {
+            ("minutes", d / MIN)
+        } else if d < DAY {
+            ("hours", d / HOUR)
+        } else if d < 7 * DAY {
+            ("days", d / DAY)
+        } else {
+            return self.date(ms);
         };
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map(|d| d.format_localized(fmt, self.locale.chrono()).to_string())
-            .unwrap_or_default()
+        let key = format!("time-{unit}-{}", if past { "ago" } else { "ahead" });
+        self.count(&key, count)
+    }
+
+    /// A `<time>` element reading relative ("2 hours ago") with the exact local time on hover
+    /// and as its machine-readable value.
+    pub fn when(&self, ms: impl Int) -> askama::filters::Safe<String> {
+        let ms = ms.int();
+        let iso = chrono::DateTime::from_timestamp_millis(ms)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        askama::filters::Safe(format!(
+            "<time datetime=\"{}\" title=\"{}\">{}</time>",
+            escape_html(&iso),
+            escape_html(&self.datetime(ms)),
+            escape_html(&self.ago(ms))
+        ))
     }
 
     fn value(&self, arg: &Arg) -> FluentValue<'static> {
@@ -288,6 +370,13 @@ impl Translator {
             ),
         }
     }
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// An integer however deeply referenced (templates pass fields by reference).
@@ -428,6 +517,36 @@ fn group(n: u64, sep: &str, negative: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zone_order_and_relative_times() {
+        assert_eq!(
+            viewer_zone(Some("Europe/Madrid"), Some("Asia/Tokyo"), Some("UTC")),
+            Tz::Europe__Madrid
+        );
+        assert_eq!(
+            viewer_zone(Some("Nowhere/Land"), Some("Asia/Tokyo"), None),
+            Tz::Asia__Tokyo
+        );
+        assert_eq!(viewer_zone(None, None, Some("bogus")), Tz::UTC);
+        let en = Translator::new(Locale::En);
+        let es = Translator::new(Locale::Es);
+        let now = 1_780_000_000_000;
+        assert_eq!(en.relative(now - 30_000, now), "just now");
+        assert_eq!(en.relative(now - 5 * 60_000, now), "5 minutes ago");
+        assert_eq!(en.relative(now - 3_600_000, now), "1 hour ago");
+        assert_eq!(es.relative(now - 2 * 3_600_000, now), "hace 2 horas");
+        assert_eq!(en.relative(now + 20 * 60_000, now), "in 20 minutes");
+        assert_eq!(en.relative(now - 86_400_000, now), "yesterday");
+        // Beyond a week a date reads better than "23 days ago".
+        assert_eq!(
+            en.relative(now - 23 * 86_400_000, now),
+            en.date(now - 23 * 86_400_000)
+        );
+        let madrid = Translator::zoned(Locale::En, Tz::Europe__Madrid);
+        // 2026-05-28 20:26:40 UTC is 22:26 in Madrid (summer time).
+        assert_eq!(madrid.datetime(now), "May 28, 2026 22:26 CEST");
+    }
 
     #[test]
     fn negotiation_order() {

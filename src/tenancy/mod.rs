@@ -72,6 +72,8 @@ pub struct Tenant {
     pub updated_at: i64,
     /// Interface language when neither the user nor the browser names a supported one.
     pub default_locale: String,
+    /// IANA time zone for pages when neither the viewer's profile nor browser names one.
+    pub time_zone: String,
     /// Private, so a `Tenant` (and through it a scope) comes only from tenancy's own lookups.
     scope: TenantScope,
 }

@@ -16,7 +16,7 @@ pub const TENANT_COLUMNS: &str = "t.id AS t_id, t.slug AS t_slug, t.name AS t_na
     t.login_background_url AS t_login_background_url, t.powered_by_visible AS t_powered_by_visible, \
     CASE WHEN t.custom_css IS NULL OR t.custom_css = '' THEN 0 ELSE 1 END AS t_has_custom_css, \
     t.support_email AS t_support_email, t.updated_at AS t_updated_at, \
-    t.default_locale AS t_default_locale";
+    t.default_locale AS t_default_locale, t.time_zone AS t_time_zone";
 
 /// Builds a [`Tenant`] from a row selected with [`TENANT_COLUMNS`].
 pub fn tenant_from_row(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
@@ -45,6 +45,7 @@ pub fn tenant_from_row(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
         },
         updated_at: row.try_get("t_updated_at")?,
         default_locale: row.try_get("t_default_locale")?,
+        time_zone: row.try_get("t_time_zone")?,
     })
 }
 
@@ -287,4 +288,16 @@ impl DomainCache {
         *g = (Some(Instant::now()), map);
         Ok(())
     }
+}
+
+/// Sets the tenant's default time zone (an IANA name the caller has checked).
+pub async fn set_time_zone(tx: &mut crate::db::TenantTx, zone: &str) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
+    sqlx::query("UPDATE tenants SET time_zone = $2, updated_at = $3 WHERE id = $1")
+        .bind(&tenant)
+        .bind(zone)
+        .bind(now_ms())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }

@@ -169,7 +169,7 @@ impl PageCtx {
             profile_path,
             support_email: support,
             asset_version: ASSET_VERSION,
-            t: Translator::new(ctx.locale),
+            t: Translator::zoned(ctx.locale, ctx.tz),
         }
     }
 

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod defaults;
 mod events;
+mod experience;
 mod hardening;
 mod i18n;
 mod isolation;

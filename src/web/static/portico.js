@@ -13,6 +13,14 @@
     }
   } catch (e) { /* storage may be disabled */ }
 
+  // Tell the server the browser's time zone, used for times when the profile names none.
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && /^[A-Za-z0-9_+\/-]+$/.test(zone) && document.cookie.indexOf("portico_tz=" + zone) < 0) {
+      document.cookie = "portico_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (e) { /* an old browser: the tenant's zone applies */ }
+
   // Ask before destructive actions: <form data-confirm="Deactivate Globex?">.
   document.addEventListener("submit", function (ev) {
     var msg = ev.target.getAttribute && ev.target.getAttribute("data-confirm");

@@ -71,3 +71,29 @@ common-table = Table (scrolls sideways)
 text-control-single = Remove the control characters (such as line breaks or NUL) from this field.
 text-control-multi = Remove the control characters (such as NUL) from this field.
 text-too-long = Use at most { $max } characters.
+
+time-just-now = just now
+time-minutes-ago = { $count ->
+    [one] 1 minute ago
+   *[other] { $count } minutes ago
+}
+time-hours-ago = { $count ->
+    [one] 1 hour ago
+   *[other] { $count } hours ago
+}
+time-days-ago = { $count ->
+    [one] yesterday
+   *[other] { $count } days ago
+}
+time-minutes-ahead = { $count ->
+    [one] in 1 minute
+   *[other] in { $count } minutes
+}
+time-hours-ahead = { $count ->
+    [one] in 1 hour
+   *[other] in { $count } hours
+}
+time-days-ahead = { $count ->
+    [one] tomorrow
+   *[other] in { $count } days
+}

@@ -71,3 +71,29 @@ common-table = Tabla (se desplaza en horizontal)
 text-control-single = Quite los caracteres de control (como saltos de línea o NUL) de este campo.
 text-control-multi = Quite los caracteres de control (como NUL) de este campo.
 text-too-long = Use como máximo { $max } caracteres.
+
+time-just-now = ahora mismo
+time-minutes-ago = { $count ->
+    [one] hace 1 minuto
+   *[other] hace { $count } minutos
+}
+time-hours-ago = { $count ->
+    [one] hace 1 hora
+   *[other] hace { $count } horas
+}
+time-days-ago = { $count ->
+    [one] ayer
+   *[other] hace { $count } días
+}
+time-minutes-ahead = { $count ->
+    [one] en 1 minuto
+   *[other] en { $count } minutos
+}
+time-hours-ahead = { $count ->
+    [one] en 1 hora
+   *[other] en { $count } horas
+}
+time-days-ahead = { $count ->
+    [one] mañana
+   *[other] en { $count } días
+}
