@@ -196,6 +196,15 @@ impl Role {
         }
     }
 
+    /// Label in the words of the organisation: a church's staff are not "technicians".
+    pub fn label_in(self, org: OrgType) -> &'static str {
+        match (self, org) {
+            (Role::StaffAdmin, OrgType::Mission) => "Church admin",
+            (Role::Technician, OrgType::Mission) => "Ministry staff",
+            _ => self.label(),
+        }
+    }
+
     /// Whether the role may exist in a tenant of this org type.
     pub fn fits(self, org: OrgType) -> bool {
         match self.kind() {

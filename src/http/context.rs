@@ -414,6 +414,13 @@ async fn resolve_inner(
         tz,
     };
 
+    // A Mission tenant has no ticket queue, an MSP no prayer wall: not even by URL.
+    if let Some(t) = &ctx.tenant
+        && crate::web::nav::foreign_to(&ctx.path, t.org_type)
+    {
+        return Err((AppError::NotFound, Some(ctx)));
+    }
+
     let mut body = body;
     if is_unsafe(&parts.method) {
         let content_type = parts

@@ -470,3 +470,16 @@ mod tests {
         assert_eq!(backoff_ms(30), BACKOFF_MAX_MS);
     }
 }
+
+/// How many of the tenant's emails failed or are being retried after a failure (the
+/// dashboard's delivery warning).
+pub async fn failing_emails(db: &Db, scope: &TenantScope) -> DbResult<i64> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM jobs WHERE tenant_id = $1 AND kind = 'email' \
+         AND (status = 'failed' OR (status = 'queued' AND attempts > 0))",
+    )
+    .bind(scope.tenant_id().as_str())
+    .fetch_one(db.tenant(scope).reader())
+    .await?;
+    Ok(n)
+}

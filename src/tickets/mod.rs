@@ -3,6 +3,7 @@
 //! and the writes with their side effects (audit, events, emails) in `service`.
 
 pub mod admin;
+pub mod dashboard;
 pub mod demo;
 pub mod legacy_files;
 pub mod routes;

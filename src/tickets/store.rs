@@ -467,20 +467,28 @@ fn like_pattern(q: &str) -> String {
 }
 
 /// The open tickets, in the words of the partial index `tickets_open_updated`.
-const OPEN_ONLY: &str = " AND t.status NOT IN ('resolved', 'closed')";
+pub(super) const OPEN_ONLY: &str = " AND t.status NOT IN ('resolved', 'closed')";
 
-/// SQL saying a ticket is in `state` at `now` (kept in step with `Sla::state` for open tickets).
+/// SQL conditions on `t` for "breached" and "due within [`DUE_SOON_MS`]" at the bound times
+/// `n` and `soon` (kept in step with `Sla::state` for open tickets).
+pub(super) fn sla_exprs(n: &str, soon: &str) -> (String, String) {
+    (
+        format!(
+            "((t.first_responded_at IS NULL AND t.first_response_due_at < {n}) OR t.resolution_due_at < {n} \
+             OR COALESCE(t.first_responded_at, 0) > COALESCE(t.first_response_due_at, t.first_responded_at))"
+        ),
+        format!(
+            "((t.first_responded_at IS NULL AND t.first_response_due_at < {soon}) OR t.resolution_due_at < {soon})"
+        ),
+    )
+}
+
+/// SQL saying a ticket is in `state` at `now`.
 fn sla_filter(q: &mut Query, state: SlaState, now: i64) {
     let n = q.i(now);
     let soon = q.i(now + DUE_SOON_MS);
     let open = OPEN_ONLY.trim_start_matches(" AND ");
-    let breached = format!(
-        "((t.first_responded_at IS NULL AND t.first_response_due_at < {n}) OR t.resolution_due_at < {n} \
-         OR COALESCE(t.first_responded_at, 0) > COALESCE(t.first_response_due_at, t.first_responded_at))"
-    );
-    let due_soon = format!(
-        "((t.first_responded_at IS NULL AND t.first_response_due_at < {soon}) OR t.resolution_due_at < {soon})"
-    );
+    let (breached, due_soon) = sla_exprs(&n, &soon);
     match state {
         SlaState::Breached => q.push(&format!(" AND {open} AND {breached}")),
         SlaState::DueSoon => q.push(&format!(" AND {open} AND NOT {breached} AND {due_soon}")),

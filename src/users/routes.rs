@@ -75,7 +75,7 @@ fn role_options(tenant: &Tenant) -> Vec<RoleOption> {
         .filter(|r| r.fits(tenant.org_type))
         .map(|r| RoleOption {
             key: r.key(),
-            label: r.label(),
+            label: r.label_in(tenant.org_type),
             kind: r.kind(),
         })
         .collect()
@@ -95,6 +95,7 @@ struct ListPage {
     errors: FormErrors,
     form: InviteInput,
     is_msp: bool,
+    org: crate::tenancy::OrgType,
     me: String,
 }
 
@@ -151,6 +152,7 @@ async fn list_view(
         errors: error.map(FormErrors::from).unwrap_or_default(),
         form,
         is_msp: staff.tenant.org_type == crate::tenancy::OrgType::Msp,
+        org: staff.tenant.org_type,
         me: staff.user_id.to_string(),
     })?;
     if let Some(e) = error {

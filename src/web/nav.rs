@@ -106,6 +106,45 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Admin, Both, "Security", "/admin/security", P::ManageUsers, true, None),
 ];
 
+/// JSON APIs behind pages only one kind of organisation has (the pages themselves are in the
+/// registry).
+const ORG_ONLY_APIS: &[(&str, Orgs)] = &[
+    ("/api/v1/tickets", Msp),
+    ("/api/v1/admin/tickets", Msp),
+    ("/api/v1/admin/companies", Msp),
+    ("/api/v1/team", Msp),
+];
+
+/// Pages every organisation has though only one menu lists them (the Mission menu is exactly
+/// the spec's, which leaves the profile to the header link).
+const SHARED: &[&str] = &["/portal/profile"];
+
+/// Whether `path` is `base` or below it.
+fn under(path: &str, base: &str) -> bool {
+    path == base || (path.starts_with(base) && path.as_bytes().get(base.len()) == Some(&b'/'))
+}
+
+/// True when `path` belongs to a feature the tenant's kind of organisation does not have: a
+/// Mission tenant has no ticket queue or companies, an MSP no giving or prayer wall. The
+/// request layer answers such paths with 404 whatever the role, so no page can forget.
+pub fn foreign_to(path: &str, org: OrgType) -> bool {
+    let owned = REGISTRY
+        .iter()
+        .filter(|d| d.orgs != Both && !SHARED.contains(&d.path))
+        .map(|d| (d.path, d.orgs))
+        .chain(ORG_ONLY_APIS.iter().copied());
+    let mut claimed = false;
+    for (base, orgs) in owned {
+        if under(path, base) {
+            if orgs.includes(org) {
+                return false;
+            }
+            claimed = true;
+        }
+    }
+    claimed
+}
+
 /// The entries of one mode (audience and org type), in menu order.
 pub fn entries(audience: Audience, org: OrgType) -> impl Iterator<Item = &'static NavDef> {
     REGISTRY
@@ -130,6 +169,28 @@ pub fn unbuilt(audience: Audience) -> Vec<&'static str> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod org_tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_organisation_keeps_to_its_own_features() {
+        for p in ["/admin/tickets", "/admin/tickets/1001", "/admin/companies", "/portal/tickets/new", "/api/v1/admin/tickets", "/portal/dashboard"] {
+            assert!(foreign_to(p, OrgType::Mission), "{p}");
+            assert!(!foreign_to(p, OrgType::Msp), "{p}");
+        }
+        for p in ["/portal/mission/giving", "/portal/mission/dashboard"] {
+            assert!(foreign_to(p, OrgType::Msp), "{p}");
+            assert!(!foreign_to(p, OrgType::Mission), "{p}");
+        }
+        // Shared pages, and a page both have under different names.
+        for p in ["/admin", "/admin/users", "/admin/branding", "/portal/profile", "/admin/ticketsx"] {
+            assert!(!foreign_to(p, OrgType::Mission), "{p}");
+            assert!(!foreign_to(p, OrgType::Msp), "{p}");
+        }
+    }
 }
 
 #[cfg(test)]

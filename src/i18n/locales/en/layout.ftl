@@ -97,3 +97,5 @@ time-days-ahead = { $count ->
     [one] tomorrow
    *[other] in { $count } days
 }
+role-church-admin = Church admin
+role-ministry-staff = Ministry staff

@@ -97,3 +97,5 @@ time-days-ahead = { $count ->
     [one] mañana
    *[other] en { $count } días
 }
+role-church-admin = Administrador de la iglesia
+role-ministry-staff = Equipo ministerial
