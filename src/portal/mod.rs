@@ -2,7 +2,11 @@
 //! `profile`).
 
 use crate::http::PageRouter;
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::app::AppState;
+use crate::tickets::dashboard::{ClientSummary, ClientView};
 use axum::routing::get;
 
 use crate::auth::{Permission, PortalUser, Principal};
@@ -38,13 +42,34 @@ struct DashboardPage {
     company: Option<String>,
     tiles: Vec<Tile>,
     read_only: bool,
+    /// The ticket summary (MSP clients).
+    tickets: Option<ClientSummary>,
+    /// The client has tickets of their own (may raise them).
+    own_tickets: bool,
 }
 
-fn dashboard(p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
+async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
     let page = PageCtx::new(ctx);
-    // A tile for every entry of the menu (already filtered by permission) that has a blurb.
+    let tickets = match (&p.company_id, p.tenant.org_type) {
+        (Some(company), OrgType::Msp) => Some(
+            crate::tickets::dashboard::client(
+                &app.db,
+                &p.scope(),
+                &ClientView {
+                    company_id: company.as_str(),
+                    user_id: p.user_id.as_str(),
+                    company_wide: p.can(Permission::ViewCompanyTickets),
+                },
+            )
+            .await?,
+        ),
+        _ => None,
+    };
+    // Shortcuts to the rest of the portal (already filtered by permission); tickets have
+    // their own section above them when there is one.
     let tiles = crate::web::nav_defs(p)
         .filter(|d| p.can(d.needs))
+        .filter(|d| tickets.is_none() || d.path != "/portal/tickets")
         .filter_map(|d| {
             d.blurb.map(|blurb| Tile {
                 label: d.label,
@@ -62,6 +87,8 @@ fn dashboard(p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
         // A client who may not raise tickets is told so once, quietly, instead of finding out
         // from a missing button.
         read_only: p.tenant.org_type == OrgType::Msp && !p.can(Permission::CreateTickets),
+        own_tickets: p.can(Permission::CreateTickets),
+        tickets,
     })
 }
 
@@ -69,16 +96,24 @@ async fn portal_root(user: PortalUser) -> Redirect {
     Redirect::to(user.tenant.org_type.home())
 }
 
-async fn msp_dashboard(user: PortalUser, Ctx(ctx): Ctx) -> AppResult<Response> {
+async fn msp_dashboard(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+) -> AppResult<Response> {
     if user.tenant.org_type == OrgType::Mission {
         return Ok(Redirect::to(OrgType::Mission.home()).into_response());
     }
-    dashboard(&user, &ctx)
+    dashboard(&app, &user, &ctx).await
 }
 
-async fn mission_dashboard(user: PortalUser, Ctx(ctx): Ctx) -> AppResult<Response> {
+async fn mission_dashboard(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+) -> AppResult<Response> {
     user.require(Permission::MissionAccess)?;
-    dashboard(&user, &ctx)
+    dashboard(&app, &user, &ctx).await
 }
 
 #[derive(askama::Template)]

@@ -89,7 +89,8 @@ pub fn api() -> ApiRouter {
         )
 }
 
-fn staff_filter(q: &ListQuery) -> ListFilter {
+/// The queue filter of a query; `assignee=me` is the viewer (the dashboard's "My tickets").
+fn staff_filter(q: &ListQuery, me: &str) -> ListFilter {
     ListFilter {
         scope: ListScope::Tenant,
         statuses: statuses(q.status.as_deref()),
@@ -99,6 +100,7 @@ fn staff_filter(q: &ListQuery) -> ListFilter {
         assignee_id: match q.assignee.as_deref() {
             None | Some("") | Some("any") => None,
             Some("none") => Some(String::new()),
+            Some("me") => Some(me.to_string()),
             Some(a) => Some(a.to_string()),
         },
         sla: match q.sla.as_deref() {
@@ -149,10 +151,14 @@ async fn queue_page(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageTickets)?;
-    let filter = staff_filter(&q);
+    let filter = staff_filter(&q, actor.user_id().as_str());
     let (items, next) = store::list(&app.db, actor.scope(), &filter).await?;
     let now = now_ms();
     let mut q = q;
+    if q.assignee.as_deref() == Some("me") {
+        // Show the viewer as the chosen assignee, so the filter bar tells the truth.
+        q.assignee = Some(actor.user_id().as_str().to_string());
+    }
     if q.status.is_none() {
         q.status = Some("open".into());
     }
@@ -565,7 +571,12 @@ async fn api_list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<TicketPage>> {
     let actor = staff.require(Permission::ManageTickets)?;
-    let (items, next_cursor) = store::list(&app.db, actor.scope(), &staff_filter(&q)).await?;
+    let (items, next_cursor) = store::list(
+        &app.db,
+        actor.scope(),
+        &staff_filter(&q, actor.user_id().as_str()),
+    )
+    .await?;
     Ok(Json(TicketPage {
         items: list_items(items),
         next_cursor,
