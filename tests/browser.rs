@@ -195,6 +195,126 @@ async fn api_reference_renders() {
     browser.close().await;
 }
 
+/// One demo account and what the walk checks for it.
+struct Walk {
+    tenant: &'static str,
+    email: &'static str,
+    staff: bool,
+    /// Text the dashboard must show.
+    dashboard_has: &'static [&'static str],
+    /// Paths that must answer "not found" for this account's kind of organisation.
+    foreign: &'static [&'static str],
+}
+
+/// Every demo role walks every page of its menu at desktop and phone width: each page passes
+/// axe-core, fits the width and is photographed (`walk-<who>-<page>-<width>.png`); dashboards
+/// say what they should, and a Mission tenant cannot open MSP pages by URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_role_walks_its_pages() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let walks = [
+        Walk {
+            tenant: "acme",
+            email: "staff@acme.example",
+            staff: true,
+            dashboard_has: &["#stat-breached", "#stat-unassigned", "#dash-replies"],
+            foreign: &["/portal/mission/giving"],
+        },
+        Walk {
+            tenant: "acme",
+            email: "tech@acme.example",
+            staff: true,
+            dashboard_has: &["#stat-mine", "#dash-mine"],
+            foreign: &[],
+        },
+        Walk {
+            tenant: "acme",
+            email: "alice@globex.example",
+            staff: false,
+            dashboard_has: &["#stat-company", "#stat-waiting", "#dash-replies"],
+            foreign: &["/portal/mission/dashboard"],
+        },
+        Walk {
+            tenant: "acme",
+            email: "bob@globex.example",
+            staff: false,
+            dashboard_has: &["#stat-mine", "#stat-waiting"],
+            foreign: &[],
+        },
+        Walk {
+            tenant: "acme",
+            email: "vera@globex.example",
+            staff: false,
+            dashboard_has: &["#read-only-note", "#stat-company"],
+            foreign: &[],
+        },
+        Walk {
+            tenant: "grace",
+            email: "pastor@grace.example",
+            staff: true,
+            dashboard_has: &[],
+            foreign: &["/admin/tickets", "/admin/companies"],
+        },
+        Walk {
+            tenant: "grace",
+            email: "mary@grace.example",
+            staff: false,
+            dashboard_has: &[],
+            foreign: &["/portal/tickets", "/portal/dashboard"],
+        },
+    ];
+    for w in walks {
+        let who = w.email.split('@').next().unwrap_or(w.email);
+        let browser = Browser::launch().await;
+        browser.resize(DESKTOP).await;
+        if w.staff {
+            browser.sign_in_staff(&server, w.tenant, w.email).await;
+        } else {
+            browser.sign_in(&server, w.tenant, w.email).await;
+        }
+        for css in w.dashboard_has {
+            browser.wait_for(css).await;
+        }
+        const HREFS: &str = "return Array.from(document.querySelectorAll(arguments[0])).map(a => a.getAttribute('href')).join('\\n');";
+        let hrefs = browser
+            .js_string(HREFS, &format!("{MAIN_NAV} a.nav-link"))
+            .await;
+        let mut paths: Vec<String> = hrefs.lines().map(str::to_owned).collect();
+        paths.push(if w.staff {
+            "/admin/profile".into()
+        } else {
+            "/portal/profile".into()
+        });
+        for path in &paths {
+            let name = path.trim_start_matches('/').replace('/', "-");
+            for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+                browser.resize(size).await;
+                browser.goto(&server.url(path)).await;
+                browser.wait_for("main#main h1").await;
+                browser
+                    .screenshot(&format!("walk-{who}-{name}-{suffix}.png"))
+                    .await;
+            }
+        }
+        for path in w.foreign {
+            browser.goto(&server.url(path)).await;
+            let title = browser.wait_for("main#main h1").await;
+            let text = title.text().await.unwrap_or_default();
+            if !text.contains("Not found") {
+                browser
+                    .fail(&format!(
+                        "{who} opened {path}, which their organisation does not have: {text:?}"
+                    ))
+                    .await;
+            }
+        }
+        browser.close().await;
+    }
+}
+
 /// The client admin's own pages render at desktop and phone widths.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_admin_pages_render() {

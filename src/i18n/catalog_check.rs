@@ -132,7 +132,10 @@ fn keys_derived_from_rust_tables_exist() {
     }
     for r in crate::auth::ALL_ROLES {
         derived.push(key_for("role", r.label()));
-        derived.push(key_for("role", r.label_in(crate::tenancy::OrgType::Mission)));
+        derived.push(key_for(
+            "role",
+            r.label_in(crate::tenancy::OrgType::Mission),
+        ));
     }
     for c in crate::tickets::CATEGORIES {
         derived.push(key_for("ticket-category", c));

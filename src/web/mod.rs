@@ -128,7 +128,10 @@ impl PageCtx {
                 });
                 (
                     Some(p.name.clone()),
-                    Translator::new(ctx.locale).get(&crate::i18n::key_for("role", p.role.label_in(p.tenant.org_type))),
+                    Translator::new(ctx.locale).get(&crate::i18n::key_for(
+                        "role",
+                        p.role.label_in(p.tenant.org_type),
+                    )),
                     navigation(p, &ctx.path),
                     match p.audience {
                         Audience::Admin => "/admin/logout",

@@ -177,7 +177,14 @@ mod org_tests {
 
     #[test]
     fn each_kind_of_organisation_keeps_to_its_own_features() {
-        for p in ["/admin/tickets", "/admin/tickets/1001", "/admin/companies", "/portal/tickets/new", "/api/v1/admin/tickets", "/portal/dashboard"] {
+        for p in [
+            "/admin/tickets",
+            "/admin/tickets/1001",
+            "/admin/companies",
+            "/portal/tickets/new",
+            "/api/v1/admin/tickets",
+            "/portal/dashboard",
+        ] {
             assert!(foreign_to(p, OrgType::Mission), "{p}");
             assert!(!foreign_to(p, OrgType::Msp), "{p}");
         }
@@ -186,7 +193,13 @@ mod org_tests {
             assert!(!foreign_to(p, OrgType::Mission), "{p}");
         }
         // Shared pages, and a page both have under different names.
-        for p in ["/admin", "/admin/users", "/admin/branding", "/portal/profile", "/admin/ticketsx"] {
+        for p in [
+            "/admin",
+            "/admin/users",
+            "/admin/branding",
+            "/portal/profile",
+            "/admin/ticketsx",
+        ] {
             assert!(!foreign_to(p, OrgType::Mission), "{p}");
             assert!(!foreign_to(p, OrgType::Msp), "{p}");
         }

@@ -127,3 +127,124 @@ async fn times_in_viewer_zone(app: TestApp) {
     assert!(html.contains(" ago</time>") || html.contains("just now</time>"));
 }
 crate::db_test!(experience_times_in_viewer_zone, times_in_viewer_zone);
+
+/// The client dashboard counts the client's tickets and those waiting for them, links each
+/// count to the filtered list, and shows staff replies but never internal notes; the staff
+/// dashboard counts the queue and links to the filtered queue.
+async fn dashboards_inform(app: TestApp) {
+    let (bob, _) = app
+        .form_login("acme", "bob@globex.example", "portico-demo", false)
+        .await;
+    let html = page(&bob, app.url("/portal/dashboard")).await;
+    assert!(
+        html.contains(r#"href="/portal/tickets?status=pending" id="stat-waiting""#),
+        "{html}"
+    );
+    assert!(
+        !html.contains("stat-company"),
+        "a plain user sees no company-wide count"
+    );
+    // Bob's numbers are the ones his own list shows.
+    let open: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM tickets k JOIN users u ON u.id = k.requester_id \
+         WHERE u.email = 'bob@globex.example' AND k.status NOT IN ('resolved', 'closed')",
+    )
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"id="stat-mine"><span class="stat-n">{open}</span>"#
+        )),
+        "{html}"
+    );
+    // An internal note on one of Bob's tickets never reaches his dashboard.
+    let (staff, _) = app
+        .form_login("acme", "staff@acme.example", "portico-demo", true)
+        .await;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT CAST(MIN(k.number) AS BIGINT) FROM tickets k JOIN users u ON u.id = k.requester_id \
+         WHERE u.email = 'bob@globex.example'",
+    )
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .unwrap();
+    let api = app.api_login("acme", "staff@acme.example", "admin").await;
+    let r = api
+        .post_json(
+            &format!("/api/v1/admin/tickets/{n}/comments"),
+            &serde_json::json!({ "body": "Secret staff-only note about the vendor contract", "internal": true }),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let html = page(&bob, app.url("/portal/dashboard")).await;
+    assert!(!html.contains("Secret staff-only"), "{html}");
+    // Alice, a company admin, also sees the company-wide count.
+    let (alice, _) = app
+        .form_login("acme", "alice@globex.example", "portico-demo", false)
+        .await;
+    let html = page(&alice, app.url("/portal/dashboard")).await;
+    assert!(
+        html.contains(r#"href="/portal/tickets?scope=company" id="stat-company""#),
+        "{html}"
+    );
+    // Staff: the queue's numbers, each linked to the filtered queue, and the newest client reply.
+    let html = page(&staff, app.url("/admin")).await;
+    for link in [
+        "/admin/tickets?sla=breached",
+        "/admin/tickets?assignee=none",
+        "/admin/tickets?assignee=me",
+        "/admin/tickets?status=pending",
+    ] {
+        assert!(html.contains(&format!("href=\"{link}\"")), "{link}: {html}");
+    }
+    assert!(html.contains("id=\"dash-replies\""));
+    // "My tickets" is the queue filtered to the viewer.
+    let mine = page(&staff, app.url("/admin/tickets?assignee=me")).await;
+    let me = app.user_id("acme", "staff@acme.example").await;
+    assert!(
+        mine.contains(&format!("<option value=\"{me}\" selected")),
+        "{mine}"
+    );
+}
+crate::db_test!(experience_dashboards_inform, dashboards_inform);
+
+/// A Mission tenant has no ticket queue or companies, whatever the role, not even by URL or
+/// API; an MSP has no Mission pages. Role names follow the organisation.
+async fn each_org_keeps_to_its_features(app: TestApp) {
+    let (pastor, _) = app
+        .form_login("grace", "pastor@grace.example", "portico-demo", true)
+        .await;
+    for path in [
+        "/admin/tickets",
+        "/admin/companies",
+        "/api/v1/admin/tickets",
+        "/admin/tickets/1001",
+    ] {
+        let r = pastor.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let users = page(&pastor, app.url("/admin/users")).await;
+    assert!(users.contains("Church admin"), "{users}");
+    assert!(!users.contains(">Technician<"), "{users}");
+    let (mary, _) = app
+        .form_login("grace", "mary@grace.example", "portico-demo", false)
+        .await;
+    for path in ["/portal/tickets", "/portal/dashboard", "/api/v1/tickets"] {
+        let r = mary.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let (bob, _) = app
+        .form_login("acme", "bob@globex.example", "portico-demo", false)
+        .await;
+    let r = bob
+        .get(app.url("/portal/mission/giving"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+crate::db_test!(
+    experience_each_org_keeps_to_its_features,
+    each_org_keeps_to_its_features
+);
