@@ -458,19 +458,6 @@ pub async fn retry_now(tx: &mut TenantTx, id: &str) -> DbResult<bool> {
     Ok(r.rows_affected() == 1)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff_ms(0), 30_000);
-        assert_eq!(backoff_ms(1), 60_000);
-        assert_eq!(backoff_ms(3), 240_000);
-        assert_eq!(backoff_ms(30), BACKOFF_MAX_MS);
-    }
-}
-
 /// How many of the tenant's emails failed or are being retried after a failure (the
 /// dashboard's delivery warning).
 pub async fn failing_emails(db: &Db, scope: &TenantScope) -> DbResult<i64> {
@@ -482,4 +469,17 @@ pub async fn failing_emails(db: &Db, scope: &TenantScope) -> DbResult<i64> {
     .fetch_one(db.tenant(scope).reader())
     .await?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_ms(0), 30_000);
+        assert_eq!(backoff_ms(1), 60_000);
+        assert_eq!(backoff_ms(3), 240_000);
+        assert_eq!(backoff_ms(30), BACKOFF_MAX_MS);
+    }
 }
