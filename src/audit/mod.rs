@@ -1,6 +1,7 @@
 //! The append-only, hash-chained audit log (one chain per tenant), and its views.
 
 pub mod routes;
+pub mod words;
 
 use futures::TryStreamExt;
 use hmac::{Hmac, Mac};
@@ -298,10 +299,19 @@ pub struct AuditRow {
     pub ip: Option<String>,
     /// Detail JSON.
     pub detail: String,
+    /// Actor's current display name.
+    pub actor_name: Option<String>,
+    /// Target's current name (users and companies).
+    pub target_name: Option<String>,
 }
 
-const ROW_COLUMNS: &str =
-    "seq, at, actor_email, company_id, action, target_type, target_id, ip, detail";
+/// The entry columns, with the actor's and target's names joined in for pages.
+const ROW_FROM: &str = "SELECT a.seq, a.at, a.actor_email, a.company_id, a.action, a.target_type, \
+    a.target_id, a.ip, a.detail, au.name AS actor_name, COALESCE(tu.name, tc.name) AS target_name \
+    FROM audit_log a \
+    LEFT JOIN users au ON au.id = a.actor_id AND au.tenant_id = a.tenant_id \
+    LEFT JOIN users tu ON a.target_type = 'user' AND tu.id = a.target_id AND tu.tenant_id = a.tenant_id \
+    LEFT JOIN companies tc ON a.target_type = 'company' AND tc.id = a.target_id AND tc.tenant_id = a.tenant_id";
 
 fn row_from(r: &crate::db::AnyRow) -> Result<AuditRow, sqlx::Error> {
     Ok(AuditRow {
@@ -314,6 +324,8 @@ fn row_from(r: &crate::db::AnyRow) -> Result<AuditRow, sqlx::Error> {
         target_id: r.try_get("target_id")?,
         ip: r.try_get("ip")?,
         detail: r.try_get("detail")?,
+        actor_name: r.try_get("actor_name")?,
+        target_name: r.try_get("target_name")?,
     })
 }
 
@@ -358,10 +370,10 @@ pub async fn search(db: &Db, scope: &TenantScope, f: &Filter) -> DbResult<Vec<Au
         (action, String::new())
     };
     let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM audit_log WHERE tenant_id = $1 \
-         AND ($2 = '' OR company_id = $2) AND at >= $3 AND at < $4 \
-         AND ($5 = '' OR actor_email = $5) AND ($6 = '' OR action = $6) \
-         AND ($7 = '' OR action LIKE $7) AND seq < $8 ORDER BY seq DESC LIMIT $9"
+        "{ROW_FROM} WHERE a.tenant_id = $1 \
+         AND ($2 = '' OR a.company_id = $2) AND a.at >= $3 AND a.at < $4 \
+         AND ($5 = '' OR a.actor_email = $5) AND ($6 = '' OR a.action = $6) \
+         AND ($7 = '' OR a.action LIKE $7) AND a.seq < $8 ORDER BY a.seq DESC LIMIT $9"
     );
     let rows = sqlx::query(&sql)
         .bind(scope.tenant_id().as_str())

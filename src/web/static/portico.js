@@ -21,6 +21,18 @@
     }
   } catch (e) { /* an old browser: the tenant's zone applies */ }
 
+  // Phone tables stack into cards: give each cell its column heading as a label.
+  Array.prototype.forEach.call(document.querySelectorAll("table.stack-on-phone"), function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.replace(/\s+/g, " ").trim();
+    });
+    Array.prototype.forEach.call(table.querySelectorAll("tbody tr"), function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) {
+        if (heads[i] && !td.hasAttribute("data-label")) { td.setAttribute("data-label", heads[i]); }
+      });
+    });
+  });
+
   // Ask before destructive actions: <form data-confirm="Deactivate Globex?">.
   document.addEventListener("submit", function (ev) {
     var msg = ev.target.getAttribute && ev.target.getAttribute("data-confirm");

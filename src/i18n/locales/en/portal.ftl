@@ -19,7 +19,7 @@ audit-col-when = When
 audit-col-who = Who
 audit-col-what = What
 audit-col-object = Object
-audit-system = system
+audit-system = System
 tickets-count = { $count ->
     [one] { $count } ticket
    *[other] { $count } tickets

@@ -19,7 +19,7 @@ audit-col-when = Cuándo
 audit-col-who = Quién
 audit-col-what = Qué
 audit-col-object = Objeto
-audit-system = sistema
+audit-system = Sistema
 tickets-count = { $count ->
     [one] { $count } solicitud
    *[other] { $count } solicitudes
