@@ -98,10 +98,23 @@ pub fn looks_like_svg(head: &[u8]) -> bool {
                 .then(|| s.find(close).map(|i| i + close.len()))
                 .flatten()
         };
+        // A doctype may hold an internal subset in brackets, with `>` inside it.
+        let doctype = |s: &str| -> Option<usize> {
+            if !(s.starts_with("<!DOCTYPE") || s.starts_with("<!doctype")) {
+                return None;
+            }
+            let close = s.find('>')?;
+            match s.find('[') {
+                Some(open) if open < close => {
+                    let end = open + s[open..].find(']')?;
+                    Some(end + s[end..].find('>')? + 1)
+                }
+                _ => Some(close + 1),
+            }
+        };
         if let Some(i) = skip_to(rest, "<?", "?>")
             .or_else(|| skip_to(rest, "<!--", "-->"))
-            .or_else(|| skip_to(rest, "<!DOCTYPE", ">"))
-            .or_else(|| skip_to(rest, "<!doctype", ">"))
+            .or_else(|| doctype(rest))
         {
             rest = rest[i..].trim_start();
             continue;
@@ -228,6 +241,9 @@ mod tests {
         assert!(looks_like_svg(b"<svg xmlns='http://www.w3.org/2000/svg'/>"));
         assert!(looks_like_svg(
             b"\xef\xbb\xbf<?xml version=\"1.0\"?>\n<!-- made by hand -->\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x\">\n<svg>"
+        ));
+        assert!(looks_like_svg(
+            b"<!DOCTYPE svg [<!ENTITY a \"b\">]><svg xmlns='http://www.w3.org/2000/svg'>&a;</svg>"
         ));
         assert!(!looks_like_svg(b"<svgx>"));
         assert!(!looks_like_svg(b"<html><svg></svg></html>"));
