@@ -125,6 +125,70 @@ async fn admin_and_account_pages_render() {
     browser.close().await;
 }
 
+/// The branding page's preview follows the form before it is saved (colours, name, the
+/// contrast note), and the page and the email preview pass axe and fit a phone's width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn branding_preview_follows_the_form() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser.goto(&server.url("/admin/branding")).await;
+        browser.wait_for("#brand-preview .bp-contrast").await;
+        browser
+            .screenshot(&format!("admin-branding-preview-{suffix}.png"))
+            .await;
+        browser
+            .goto(&server.url("/admin/branding/email-preview"))
+            .await;
+        browser.wait_for("iframe.bp-email-frame").await;
+        browser
+            .screenshot(&format!("admin-branding-email-preview-{suffix}.png"))
+            .await;
+    }
+    browser.goto(&server.url("/admin/branding")).await;
+    let primary = browser.wait_for("input#primary_color").await;
+    primary.clear().await.expect("clear colour");
+    primary.send_keys("#1d4ed8").await.expect("type colour");
+    browser
+        .wait_for_computed_style(
+            "#brand-preview .bp-nav-item.bp-active",
+            "background-color",
+            "rgb(29, 78, 216)",
+        )
+        .await;
+    browser
+        .wait_for_computed_style(
+            "#brand-preview .bp-email-head",
+            "color",
+            "rgb(255, 255, 255)",
+        )
+        .await;
+    let name = browser.wait_for("input#portal_name").await;
+    name.clear().await.expect("clear name");
+    name.send_keys("Preview Co").await.expect("type name");
+    let shown = browser
+        .js_string(
+            "return document.querySelector(arguments[0]).textContent;",
+            "#brand-preview .bp-card-name",
+        )
+        .await;
+    assert_eq!(shown, "Preview Co");
+    // A colour that fails: the note says so before saving.
+    primary.clear().await.expect("clear colour");
+    primary.send_keys("#d9534f").await.expect("type colour");
+    browser
+        .wait_for("#brand-preview .bp-contrast.bp-contrast-low")
+        .await;
+    browser.close().await;
+}
+
 /// In a Spanish browser the portal and the admin panel are Spanish, and stay accessible and
 /// within a phone's width (Spanish labels run longer than English ones).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,9 @@
 //! Per-tenant branding: the fields, their validation, and the theme stylesheet.
 
+pub mod assets;
 pub mod css;
 pub mod routes;
+pub mod svg;
 
 use serde::{Deserialize, Serialize};
 
@@ -207,9 +209,25 @@ pub fn parse_https_url(s: &str) -> Result<String, &'static str> {
     }
 }
 
+/// A branding image field: an https address or the path of one of the tenant's own uploads.
+pub(crate) fn parse_image(slug: &str, s: &str) -> Result<String, &'static str> {
+    let s = s.trim();
+    if s.starts_with('/') {
+        return assets::parse_path(slug, s)
+            .map(|_| s.to_string())
+            .ok_or(crate::i18n::k("branding-asset-path-invalid"));
+    }
+    parse_https_url(s)
+}
+
 impl BrandingInput {
-    /// Validates every field, collecting one message per field.
-    pub fn validate(&self, custom_css_allowed: bool) -> Result<ValidBranding, AppError> {
+    /// Validates every field, collecting one message per field. `slug` is the tenant's: image
+    /// fields may name its own uploads (`/branding/<slug>/asset/<name>`).
+    pub fn validate(
+        &self,
+        custom_css_allowed: bool,
+        slug: &str,
+    ) -> Result<ValidBranding, AppError> {
         let mut errs = Vec::new();
         let mut err = |f: &str, m: &str| {
             errs.push(FieldError {
@@ -225,7 +243,7 @@ impl BrandingInput {
         }
         let mut url_field = |name: &str, value: &str| -> Option<String> {
             let v = opt(value)?;
-            match parse_https_url(&v) {
+            match parse_image(slug, &v) {
                 Ok(u) => Some(u),
                 Err(m) => {
                     err(name, m);
@@ -248,6 +266,14 @@ impl BrandingInput {
         };
         let primary_color = color_field("primary_color", &self.primary_color);
         let accent_color = color_field("accent_color", &self.accent_color);
+        for (name, colour) in [
+            ("primary_color", &primary_color),
+            ("accent_color", &accent_color),
+        ] {
+            if let Some(p) = colour.as_deref().and_then(contrast_problem) {
+                err(name, &p.message());
+            }
+        }
         let welcome_text = opt(&self.welcome_text);
         if let Some(Err(e)) = welcome_text
             .as_ref()
@@ -466,11 +492,120 @@ fn contrast(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
     (x.max(y) + 0.05) / (x.min(y) + 0.05)
 }
 
+/// WCAG AA for normal text: text on buttons, active navigation and badges must reach it.
+pub const MIN_CONTRAST: f64 = 4.5;
+
+/// The dark text colour the theme puts on light brand colours.
+const DARK_TEXT: &str = "#111827";
+
+/// A brand colour whose text (white or dark, whichever the theme picks) reads below
+/// [`MIN_CONTRAST`], with the nearest shade that passes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContrastProblem {
+    /// The colour as entered (`#rrggbb`).
+    pub color: String,
+    /// Its ratio with the text the theme would use.
+    pub ratio: f64,
+    /// Whether that text is white (else dark).
+    pub white_text: bool,
+    /// The nearest passing shade: darker under white text or lighter under dark text,
+    /// whichever moves less.
+    pub shade: String,
+    /// The shade's ratio with its text.
+    pub shade_ratio: f64,
+}
+
+impl ContrastProblem {
+    /// The field message (`branding-contrast-low` with its arguments).
+    pub fn message(&self) -> String {
+        use crate::i18n::{Arg, msg_with};
+        let text = if self.white_text {
+            "branding-contrast-white-text"
+        } else {
+            "branding-contrast-dark-text"
+        };
+        msg_with(
+            "branding-contrast-low",
+            &[
+                ("color", Arg::Str(self.color.clone())),
+                ("ratio", Arg::Str(format!("{:.1}", floor1(self.ratio)))),
+                ("text", Arg::Keys(vec![text.into()])),
+                ("shade", Arg::Str(self.shade.clone())),
+                (
+                    "shade_ratio",
+                    Arg::Str(format!("{:.1}", floor1(self.shade_ratio))),
+                ),
+            ],
+        )
+    }
+}
+
+/// Rounds down to one decimal, so a ratio never reads as passing when it does not.
+fn floor1(r: f64) -> f64 {
+    (r * 10.0).floor() / 10.0
+}
+
+fn hex_of((r, g, b): (f64, f64, f64)) -> String {
+    let c = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+    format!("#{:02x}{:02x}{:02x}", c(r), c(g), c(b))
+}
+
+/// Contrast of a `#rrggbb` colour with the text the theme puts on it.
+pub fn text_contrast(hex: &str) -> f64 {
+    contrast(rgb(hex), rgb(contrast_for(hex)))
+}
+
+/// `None` when text on `hex` passes AA; else the problem and the nearest passing shade.
+pub fn contrast_problem(hex: &str) -> Option<ContrastProblem> {
+    let ratio = text_contrast(hex);
+    if ratio >= MIN_CONTRAST {
+        return None;
+    }
+    let (r, g, b) = rgb(hex);
+    // Step by 1% towards black (for white text) and towards white (for dark text); the first
+    // step that passes on each side is a candidate, and the side that needs fewer steps wins.
+    let darker = (1..=100).find_map(|i| {
+        let f = 1.0 - f64::from(i) / 100.0;
+        let shade = hex_of((r * f, g * f, b * f));
+        let c = contrast(rgb(&shade), rgb("#ffffff"));
+        (c >= MIN_CONTRAST).then_some((i, shade, c))
+    });
+    let lighter = (1..=100).find_map(|i| {
+        let t = f64::from(i) / 100.0;
+        let mix = |v: f64| v + (255.0 - v) * t;
+        let shade = hex_of((mix(r), mix(g), mix(b)));
+        let c = contrast(rgb(&shade), rgb(DARK_TEXT));
+        (c >= MIN_CONTRAST).then_some((i, shade, c))
+    });
+    let (_, shade, shade_ratio) = match (darker, lighter) {
+        (Some(d), Some(l)) => {
+            if l.0 < d.0 {
+                l
+            } else {
+                d
+            }
+        }
+        (Some(x), None) | (None, Some(x)) => x,
+        (None, None) => (
+            100,
+            "#000000".into(),
+            contrast(rgb("#000000"), rgb("#ffffff")),
+        ),
+    };
+    Some(ContrastProblem {
+        color: hex.to_string(),
+        ratio,
+        white_text: contrast_for(hex) == "#ffffff",
+        shade,
+        shade_ratio,
+    })
+}
+
 /// Text on the brand colour: whichever of white and near-black reads better (WCAG ratio).
 fn contrast_for(hex: &str) -> &'static str {
     let c = rgb(hex);
-    if contrast(c, rgb("#111827")) > contrast(c, rgb("#ffffff")) {
-        "#111827"
+    if contrast(c, rgb(DARK_TEXT)) > contrast(c, rgb("#ffffff")) {
+        DARK_TEXT
     } else {
         "#ffffff"
     }
@@ -493,12 +628,36 @@ fn text_color(hex: &str) -> String {
     )
 }
 
+/// Colours of a branded email.
+#[derive(Clone, Debug)]
+pub struct EmailColours {
+    /// Header and button background.
+    pub primary: String,
+    /// Text on it (white or dark, whichever reads better).
+    pub on_primary: &'static str,
+    /// Links on the white message body.
+    pub link: String,
+}
+
+/// The tenant's colours as its emails use them.
+pub fn email_colours(t: &Tenant) -> EmailColours {
+    let (primary, _) = colors(t);
+    // Stored colours are checked on save; anything else falls back to the default.
+    let primary = parse_color(&primary).unwrap_or_else(|| DEFAULT_MSP_ACCENT.into());
+    EmailColours {
+        on_primary: contrast_for(&primary),
+        link: text_color(&primary),
+        primary,
+    }
+}
+
 /// The theme stylesheet: brand colours as custom properties and the login background.
 pub fn theme_css(t: &Tenant) -> String {
     let (primary, accent) = colors(t);
     let mut css = format!(
-        ":root, body.msp, body.mission {{\n  --brand-primary: {primary};\n  --brand-accent: {accent};\n  --brand-contrast: {};\n  --brand-text: {};\n}}\n",
+        ":root, body.msp, body.mission {{\n  --brand-primary: {primary};\n  --brand-accent: {accent};\n  --brand-contrast: {};\n  --brand-accent-contrast: {};\n  --brand-text: {};\n}}\n",
         contrast_for(&primary),
+        contrast_for(&accent),
         text_color(&primary)
     );
     if let Some(bg) = &t.branding.login_background_url {
@@ -536,7 +695,7 @@ mod tests {
             custom_css: "@import 'x';".into(),
             ..Default::default()
         };
-        let AppError::Validation { fields, .. } = input.validate(true).unwrap_err() else {
+        let AppError::Validation { fields, .. } = input.validate(true, "acme").unwrap_err() else {
             panic!("expected validation error")
         };
         let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
@@ -550,5 +709,71 @@ mod tests {
                 "support_email"
             ]
         );
+    }
+
+    #[test]
+    fn default_colours_pass_aa() {
+        for c in [DEFAULT_MSP_ACCENT, MISSION_ACCENT] {
+            assert!(
+                text_contrast(c) >= MIN_CONTRAST,
+                "{c}: {}",
+                text_contrast(c)
+            );
+            assert_eq!(contrast_problem(c), None);
+            // Links use the colour darkened for the page background.
+            assert!(contrast(rgb(&text_color(c)), rgb("#f6f7fb")) >= MIN_CONTRAST);
+        }
+    }
+
+    #[test]
+    fn a_failing_colour_gets_the_nearest_passing_shade() {
+        // Mid-tones read badly with white and with dark text.
+        let p = contrast_problem("#d9534f").expect("fails");
+        assert!(p.ratio < MIN_CONTRAST);
+        assert!(p.shade_ratio >= MIN_CONTRAST);
+        assert!(text_contrast(&p.shade) >= MIN_CONTRAST, "{p:?}");
+        assert_eq!(contrast_problem(&p.shade), None);
+        // Nearest: the step before the proposal still fails.
+        let (r, g, b) = rgb("#d9534f");
+        let shade = rgb(&p.shade);
+        let moved = (shade.0 - r).abs() + (shade.1 - g).abs() + (shade.2 - b).abs();
+        assert!(moved > 0.0 && moved < 120.0, "{p:?}");
+        let msg = p.message();
+        assert!(msg.starts_with("branding-contrast-low?"), "{msg}");
+        assert!(msg.contains(&p.shade.replace('#', "%23")), "{msg}");
+        let en = crate::i18n::Translator::new(crate::i18n::Locale::En).msg(&msg);
+        assert!(en.contains("#d9534f") && en.contains(&p.shade), "{en}");
+        // Light and dark colours pass with the text the theme picks for them.
+        for ok in ["#ffffff", "#000000", "#5aa0ff", "#1d4ed8", "#fde68a"] {
+            assert_eq!(contrast_problem(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn links_always_reach_aa_on_the_page() {
+        for v in (0..=0xff_ffffu32).step_by(0x0a_0b0c) {
+            let c = format!("#{v:06x}");
+            let link = text_color(&c);
+            assert!(
+                contrast(rgb(&link), rgb("#f6f7fb")) >= MIN_CONTRAST,
+                "{c} -> {link}"
+            );
+        }
+    }
+
+    #[test]
+    fn own_uploads_are_accepted_as_images() {
+        let input = BrandingInput {
+            portal_name: "Acme".into(),
+            logo_url: "/branding/acme/asset/0123456789abcdef.png".into(),
+            favicon_url: "/branding/grace/asset/0123456789abcdef.png".into(),
+            login_background_url: "/etc/passwd".into(),
+            ..Default::default()
+        };
+        let AppError::Validation { fields, .. } = input.validate(false, "acme").unwrap_err() else {
+            panic!("expected validation error")
+        };
+        let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["favicon_url", "login_background_url"]);
     }
 }

@@ -1,14 +1,15 @@
 //! Branding: the admin editor, its JSON API, the public branding endpoint and stylesheets.
 
 use aide::axum::routing::get_with;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::assets::{self, Target};
 use super::{BrandingInput, PublicBranding};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
@@ -24,6 +25,15 @@ pub fn pages() -> PageRouter {
     PageRouter::default()
         .route("/admin/branding", get(edit_page).post(edit_form))
         .route("/admin/branding/images", axum::routing::post(images_form))
+        .route(
+            "/admin/branding/image",
+            axum::routing::post(image_form).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/admin/branding/email-preview", get(email_preview_page))
+        .route(
+            "/admin/branding/email-preview/frame",
+            get(email_preview_frame),
+        )
         .route(
             "/admin/branding/language",
             axum::routing::post(language_form),
@@ -78,6 +88,33 @@ pub fn stylesheets() -> Router<AppState> {
     Router::new()
         .route("/branding/{slug}/theme.css", get(theme_css))
         .route("/branding/{slug}/custom.css", get(custom_css))
+        .route("/branding/{slug}/asset/{name}", get(asset))
+        .route("/assets/branding.js", get(script))
+}
+
+/// Serves the branding page's preview script (`/assets/branding.js`).
+async fn script() -> Response {
+    let mut r = include_str!("../web/static/branding.js").into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// An uploaded branding image of the tenant named by the path.
+async fn asset(
+    State(app): State<AppState>,
+    Path((slug, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let tenant = tenant_by_slug(&app, &slug).await?;
+    assets::serve(&app, &tenant, &name, &headers).await
 }
 
 /// JSON API.
@@ -125,6 +162,26 @@ struct EditPage {
     languages: Vec<(&'static str, &'static str)>,
     time_zone: String,
     time_zones: &'static [&'static str],
+    uploads: Vec<UploadForm>,
+    /// Field, proposed shade, button label.
+    suggestions: Vec<(&'static str, String, String)>,
+    preview: Preview,
+}
+
+/// One image upload form on the branding page.
+struct UploadForm {
+    target: &'static str,
+    label: &'static str,
+    field: &'static str,
+}
+
+/// What the preview panel shows before the script takes over: the form's values.
+struct Preview {
+    portal_name: String,
+    logo_url: Option<String>,
+    login_background_url: Option<String>,
+    default_primary: &'static str,
+    mission: bool,
 }
 
 fn text_fields(f: &BrandingInput) -> Vec<TextField> {
@@ -198,7 +255,52 @@ async fn edit_view(
     notice_key: Option<&str>,
 ) -> AppResult<Response> {
     let remote_images = super::remote_images_allowed(&app.db, &tenant.scope()).await?;
+    let image = |v: &str| {
+        super::parse_image(&tenant.slug, v)
+            .ok()
+            .filter(|v| !v.is_empty())
+    };
+    let page = PageCtx::new(ctx);
+    let preview = Preview {
+        portal_name: form.portal_name.clone(),
+        logo_url: image(&form.logo_url),
+        login_background_url: image(&form.login_background_url),
+        default_primary: if tenant.org_type == OrgType::Mission {
+            crate::tenancy::MISSION_ACCENT
+        } else {
+            crate::tenancy::DEFAULT_MSP_ACCENT
+        },
+        mission: tenant.org_type == OrgType::Mission,
+    };
+    let suggestions = [
+        ("primary_color", &form.primary_color),
+        ("accent_color", &form.accent_color),
+    ]
+    .into_iter()
+    .filter_map(|(f, v)| {
+        use crate::i18n::{Arg, key_for};
+        let p = super::parse_color(v).and_then(|c| super::contrast_problem(&c))?;
+        let label = page.t.args(
+            "branding-contrast-use",
+            &[
+                ("shade", Arg::Str(p.shade.clone())),
+                ("field", Arg::Keys(vec![key_for("branding-label", f)])),
+            ],
+        );
+        Some((f, p.shade, label))
+    })
+    .collect();
     let mut r = render(&EditPage {
+        uploads: Target::ALL
+            .into_iter()
+            .map(|t| UploadForm {
+                target: t.as_str(),
+                label: t.label_key(),
+                field: t.file_field(),
+            })
+            .collect(),
+        suggestions,
+        preview,
         remote_images,
         default_locale: tenant.default_locale.clone(),
         time_zone: tenant.time_zone.clone(),
@@ -207,7 +309,7 @@ async fn edit_view(
             .iter()
             .map(|l| (l.code(), l.native_name()))
             .collect(),
-        page: PageCtx::new(ctx),
+        page,
         text_fields: text_fields(&form),
         form,
         errors: err.map(FormErrors::from).unwrap_or_default(),
@@ -241,10 +343,29 @@ async fn edit_page(
     edit_view(&app, &ctx, &staff.tenant, form, None, q.notice.as_deref()).await
 }
 
-async fn save(app: &AppState, actor: &Actor, ip: &str, input: &BrandingInput) -> AppResult<()> {
+async fn save(
+    app: &AppState,
+    actor: &Actor,
+    slug: &str,
+    ip: &str,
+    input: &BrandingInput,
+) -> AppResult<()> {
     let allowed = super::custom_css_allowed(&app.db, actor.scope()).await?;
-    let valid = input.validate(allowed)?;
+    let valid = input.validate(allowed, slug)?;
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    assets::check_paths(
+        &mut tx,
+        slug,
+        &[
+            ("logo_url", valid.logo_url.as_deref()),
+            ("favicon_url", valid.favicon_url.as_deref()),
+            (
+                "login_background_url",
+                valid.login_background_url.as_deref(),
+            ),
+        ],
+    )
+    .await?;
     super::save(&mut tx, &valid).await?;
     let changed: Vec<&str> = [
         "portal_name",
@@ -281,13 +402,107 @@ async fn edit_form(
     axum::Form(f): axum::Form<BrandingInput>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageBranding)?;
-    match save(&app, &actor, &ctx.ip, &f).await {
+    match save(&app, &actor, &staff.tenant.slug, &ctx.ip, &f).await {
         Ok(()) => Ok(Redirect::to("/admin/branding?notice=saved").into_response()),
         Err(e @ AppError::Validation { .. }) => {
             edit_view(&app, &ctx, &staff.tenant, f, Some(&e), None).await
         }
         Err(e) => Err(e),
     }
+}
+
+/// Uploads a logo, favicon or sign-in background (multipart: `_csrf` first, then `target` and
+/// the file) and points that branding field at it.
+async fn image_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    req: Request,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageBranding)?;
+    match assets::upload(&app, &actor, &staff.tenant, &ctx.ip, req).await {
+        Ok(_) => Ok(Redirect::to("/admin/branding?notice=saved").into_response()),
+        Err(e @ AppError::Validation { .. }) => {
+            let form = current_input(&app, &actor, &staff.tenant).await?;
+            edit_view(&app, &ctx, &staff.tenant, form, Some(&e), None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "branding/templates/email_preview.html")]
+struct EmailPreviewPage {
+    page: PageCtx,
+    subject: String,
+    text: String,
+}
+
+/// A sample message in the tenant's branding, composed exactly as the mail worker does.
+fn sample_email(
+    app: &AppState,
+    tenant: &Tenant,
+    t: crate::i18n::Translator,
+) -> AppResult<crate::mail::Composed> {
+    let action_url = format!(
+        "{}/portal/tickets",
+        app.config.base_url.trim_end_matches('/')
+    );
+    let subject = t.get("branding-email-sample-subject");
+    let label = t.get("branding-email-sample-action");
+    let email = crate::mail::Email {
+        to: "client@example.com",
+        subject: &subject,
+        lines: vec![
+            t.get("branding-email-sample-greeting"),
+            t.get("branding-email-sample-body"),
+        ],
+        action: Some((&action_url, &label)),
+        lang: t.lang(),
+    };
+    crate::mail::compose(tenant, &email, &app.config.base_url).map_err(AppError::Internal)
+}
+
+/// `GET /admin/branding/email-preview`: a sample email as it would be sent, HTML in a
+/// sandboxed frame and its plain-text part.
+async fn email_preview_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+) -> AppResult<Response> {
+    staff.require(Permission::ManageBranding)?;
+    let page = PageCtx::new(&ctx);
+    let m = sample_email(&app, &staff.tenant, page.t)?;
+    render(&EmailPreviewPage {
+        page,
+        subject: m.subject,
+        text: m.text,
+    })
+}
+
+/// The sample email's HTML part, for the preview frame: its inline styles need a policy of
+/// their own, which allows nothing else (no script, no forms) and framing only by this site.
+async fn email_preview_frame(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+) -> AppResult<Response> {
+    staff.require(Permission::ManageBranding)?;
+    let m = sample_email(&app, &staff.tenant, PageCtx::new(&ctx).t)?;
+    let mut r = axum::response::Html(m.html).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
+        ),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
 }
 
 #[derive(Deserialize, Default)]
@@ -404,7 +619,7 @@ async fn api_put(
     Json(b): Json<BrandingInput>,
 ) -> AppResult<Json<PublicBranding>> {
     let actor = staff.require(Permission::ManageBranding)?;
-    save(&app, &actor, &ctx.ip, &b).await?;
+    save(&app, &actor, &staff.tenant.slug, &ctx.ip, &b).await?;
     let tenant = store::by_id(&app.db, actor.scope().tenant_id())
         .await?
         .ok_or(AppError::NotFound)?;

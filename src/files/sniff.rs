@@ -74,6 +74,58 @@ pub fn sniff_upload(bytes: &[u8]) -> Result<&'static str, &'static str> {
     Ok("text/plain")
 }
 
+/// The type of a branding image's head, for forms that decide themselves what to keep:
+/// `image/svg+xml` for SVG markup (which the caller must sanitise), else the type the magic
+/// bytes name, else `application/octet-stream`. Refuses only an empty file.
+pub fn sniff_any(head: &[u8]) -> Result<&'static str, &'static str> {
+    if head.is_empty() {
+        return Err("is empty.");
+    }
+    if looks_like_svg(head) {
+        return Ok("image/svg+xml");
+    }
+    Ok(infer::get(head).map_or("application/octet-stream", |k| k.mime_type()))
+}
+
+/// Whether the document element of `head` is `<svg`, after a byte-order mark, an XML
+/// declaration, comments, processing instructions and a doctype.
+pub fn looks_like_svg(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&head[..head.len().min(SNIFF_BYTES)]);
+    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+    loop {
+        let skip_to = |s: &str, open: &str, close: &str| -> Option<usize> {
+            s.starts_with(open)
+                .then(|| s.find(close).map(|i| i + close.len()))
+                .flatten()
+        };
+        // A doctype may hold an internal subset in brackets, with `>` inside it.
+        let doctype = |s: &str| -> Option<usize> {
+            if !(s.starts_with("<!DOCTYPE") || s.starts_with("<!doctype")) {
+                return None;
+            }
+            let close = s.find('>')?;
+            match s.find('[') {
+                Some(open) if open < close => {
+                    let end = open + s[open..].find(']')?;
+                    Some(end + s[end..].find('>')? + 1)
+                }
+                _ => Some(close + 1),
+            }
+        };
+        if let Some(i) = skip_to(rest, "<?", "?>")
+            .or_else(|| skip_to(rest, "<!--", "-->"))
+            .or_else(|| doctype(rest))
+        {
+            rest = rest[i..].trim_start();
+            continue;
+        }
+        break;
+    }
+    rest.strip_prefix("<svg")
+        .and_then(|r| r.chars().next())
+        .is_some_and(|c| c.is_whitespace() || c == '>' || c == '/')
+}
+
 /// A size for people ("12 KB").
 pub fn human_size(bytes: &i64) -> String {
     let b = *bytes as f64;
@@ -182,6 +234,26 @@ mod tests {
         assert!(sniff_upload(b"<html><script>x</script></html>").is_err());
         assert!(sniff_upload(b"<svg xmlns='http://www.w3.org/2000/svg'></svg>").is_err());
         assert_eq!(clean_filename("../../etc/pa\"ss;wd"), "passwd");
+    }
+
+    #[test]
+    fn svg_is_recognised_behind_its_prologue() {
+        assert!(looks_like_svg(b"<svg xmlns='http://www.w3.org/2000/svg'/>"));
+        assert!(looks_like_svg(
+            b"\xef\xbb\xbf<?xml version=\"1.0\"?>\n<!-- made by hand -->\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x\">\n<svg>"
+        ));
+        assert!(looks_like_svg(
+            b"<!DOCTYPE svg [<!ENTITY a \"b\">]><svg xmlns='http://www.w3.org/2000/svg'>&a;</svg>"
+        ));
+        assert!(!looks_like_svg(b"<svgx>"));
+        assert!(!looks_like_svg(b"<html><svg></svg></html>"));
+        assert_eq!(sniff_any(b"<svg></svg>").unwrap(), "image/svg+xml");
+        assert_eq!(
+            sniff_any(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap(),
+            "image/png"
+        );
+        assert_eq!(sniff_any(b"hello").unwrap(), "application/octet-stream");
+        assert!(sniff_any(b"").is_err());
     }
 
     #[test]

@@ -30,6 +30,19 @@ pub struct Limits {
     pub max_text_bytes: usize,
     /// Field name that file problems are reported on.
     pub file_field: &'static str,
+    /// Which contents the form takes.
+    pub accept: Accept,
+}
+
+/// Which contents a form's file parts may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accept {
+    /// Attachments: the types `files::sniff` allows, text checked to the end.
+    Attachments,
+    /// Branding images: any non-empty file is stored with its sniffed type
+    /// (`files::sniff::sniff_any`); the caller keeps only the images it accepts and must
+    /// sanitise SVG before serving it.
+    Images,
 }
 
 impl Limits {
@@ -40,6 +53,18 @@ impl Limits {
             max_files,
             max_text_bytes: 100 * 1024,
             file_field,
+            accept: Accept::Attachments,
+        }
+    }
+
+    /// One image of at most `max_file_bytes`, small text fields.
+    pub fn image(max_file_bytes: u64, file_field: &'static str) -> Limits {
+        Limits {
+            max_file_bytes,
+            max_files: 1,
+            max_text_bytes: 1024,
+            file_field,
+            accept: Accept::Images,
         }
     }
 
@@ -279,7 +304,11 @@ async fn file_part(
             limits.max_files
         )));
     }
-    let content_type = match sniff_head(&head, ended) {
+    let sniffed = match limits.accept {
+        Accept::Attachments => sniff_head(&head, ended),
+        Accept::Images => crate::files::sniff::sniff_any(&head),
+    };
+    let content_type = match sniffed {
         Ok(t) => t,
         Err(why) => {
             drain(field, total, limits).await?;

@@ -65,6 +65,7 @@ impl JobKind for EmailJob {
         app.mailer
             .send(
                 &app.config.mail_from,
+                &app.config.base_url,
                 &tenant,
                 Email {
                     to: &email.to,

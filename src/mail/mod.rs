@@ -4,6 +4,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Config;
+use crate::i18n::{Locale, Translator};
 use crate::tenancy::Tenant;
 
 /// Where mail goes.
@@ -49,38 +50,23 @@ impl Mailer {
         Ok(Mailer::Files(AsyncFileTransport::new(&dir), dir))
     }
 
-    /// Sends a branded message from `from`.
-    pub async fn send(&self, from: &str, tenant: &Tenant, email: Email<'_>) -> anyhow::Result<()> {
+    /// Sends a branded message from `from`; `base_url` makes the tenant's uploaded logo an
+    /// absolute address.
+    pub async fn send(
+        &self,
+        from: &str,
+        base_url: &str,
+        tenant: &Tenant,
+        email: Email<'_>,
+    ) -> anyhow::Result<()> {
         let from: Mailbox = from.parse()?;
         let from = Mailbox::new(Some(tenant.branding.portal_name.clone()), from.email);
-        let (primary, _) = crate::branding::colors(tenant);
-        let mut text = email.lines.join("\n\n");
-        let mut html = String::new();
-        for l in &email.lines {
-            html.push_str(&format!("<p>{}</p>", escape(l)));
-        }
-        if let Some((url, label)) = email.action {
-            text.push_str(&format!("\n\n{label}: {url}"));
-            html.push_str(&format!(
-                "<p><a href=\"{}\" style=\"display:inline-block;background:{primary};color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none\">{}</a></p><p style=\"color:#666;font-size:12px\">{}</p>",
-                escape(url),
-                escape(label),
-                escape(url)
-            ));
-        }
-        let name = escape(&tenant.branding.portal_name);
-        let html = format!(
-            "<div lang=\"{}\" style=\"font-family:sans-serif;max-width:560px\"><h2 style=\"color:{primary}\">{name}</h2>{html}</div>",
-            escape(email.lang)
-        );
+        let m = compose(tenant, &email, base_url)?;
         let msg = Message::builder()
             .from(from)
             .to(email.to.parse()?)
-            .subject(format!(
-                "{}: {}",
-                tenant.branding.portal_name, email.subject
-            ))
-            .multipart(MultiPart::alternative_plain_html(text, html))?;
+            .subject(m.subject)
+            .multipart(MultiPart::alternative_plain_html(m.text, m.html))?;
         match self {
             Mailer::Files(t, _) => {
                 t.send(msg).await?;
@@ -93,9 +79,81 @@ impl Mailer {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// A message as it is sent: subject, plain-text part and the equivalent HTML part.
+#[derive(Clone, Debug)]
+pub struct Composed {
+    /// Subject, prefixed with the portal name.
+    pub subject: String,
+    /// The text/plain part.
+    pub text: String,
+    /// The text/html part.
+    pub html: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "mail/templates/email.html")]
+struct HtmlPart<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    portal_name: &'a str,
+    logo_url: Option<String>,
+    primary: &'a str,
+    on_primary: &'a str,
+    link: &'a str,
+    lines: &'a [String],
+    action: Option<(&'a str, &'a str)>,
+    support_email: Option<&'a str>,
+    help: String,
+    reason: String,
+}
+
+/// An image address usable from a mail client: uploaded assets (site paths) become absolute
+/// under `base_url`; anything else is an https address already.
+pub fn absolute(base_url: &str, url: &str) -> String {
+    if url.starts_with('/') {
+        format!("{}{url}", base_url.trim_end_matches('/'))
+    } else {
+        url.to_string()
+    }
+}
+
+/// Renders a message in the tenant's branding: its logo (or name), colours and a footer with
+/// the portal name, support address and why the recipient got it, as HTML and as plain text.
+pub fn compose(tenant: &Tenant, email: &Email<'_>, base_url: &str) -> anyhow::Result<Composed> {
+    use askama::Template;
+    let t = Translator::new(Locale::from_tag(email.lang).unwrap_or_default());
+    let b = &tenant.branding;
+    let colours = crate::branding::email_colours(tenant);
+    let subject = format!("{}: {}", b.portal_name, email.subject);
+    let help = t.get("email-footer-help");
+    let reason = t.arg("email-footer-reason", "portal", &b.portal_name);
+    let mut text = format!("{}\n\n{}", b.portal_name, email.lines.join("\n\n"));
+    if let Some((url, label)) = email.action {
+        text.push_str(&format!("\n\n{label}: {url}"));
+    }
+    text.push_str(&format!("\n\n-- \n{}", b.portal_name));
+    if let Some(s) = &b.support_email {
+        text.push_str(&format!("\n{help} {s}"));
+    }
+    text.push_str(&format!("\n{reason}\n"));
+    let html = HtmlPart {
+        lang: email.lang,
+        subject: &subject,
+        portal_name: &b.portal_name,
+        logo_url: b.logo_url.as_deref().map(|u| absolute(base_url, u)),
+        primary: &colours.primary,
+        on_primary: colours.on_primary,
+        link: &colours.link,
+        lines: &email.lines,
+        action: email.action,
+        support_email: b.support_email.as_deref(),
+        help,
+        reason,
+    }
+    .render()?;
+    Ok(Composed {
+        subject,
+        text,
+        html,
+    })
 }

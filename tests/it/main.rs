@@ -5,6 +5,7 @@ mod support;
 mod actions;
 mod audit;
 mod auth;
+mod branding_uploads;
 mod cli;
 mod defaults;
 mod events;

@@ -18,3 +18,6 @@ email-ticket-status-subject = [#{ $number }] { $status }: { $subject }
 email-ticket-status-line = Ticket #{ $number } "{ $subject }" is now: { $status }.
 email-ticket-reason = Reason: { $reason }
 email-ticket-action = View the ticket
+
+email-footer-help = Questions? Write to
+email-footer-reason = You are receiving this email because you have an account on { $portal }, or were invited to one.

@@ -18,3 +18,6 @@ email-ticket-status-subject = [#{ $number }] { $status }: { $subject }
 email-ticket-status-line = La solicitud n.º { $number } «{ $subject }» está ahora: { $status }.
 email-ticket-reason = Motivo: { $reason }
 email-ticket-action = Ver la solicitud
+
+email-footer-help = ¿Preguntas? Escriba a
+email-footer-reason = Recibe este correo porque tiene una cuenta en { $portal } o le invitaron a abrirla.
