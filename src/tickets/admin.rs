@@ -310,6 +310,8 @@ struct DetailPage {
     priorities: &'static [Priority],
     errors: FormErrors,
     body: String,
+    /// The compose form opens in "internal note" mode (a refused note is shown as a note).
+    note_mode: bool,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -319,6 +321,7 @@ struct DetailPage {
 struct Shown<'a> {
     errors: FormErrors,
     body: String,
+    note_mode: bool,
     notice: Option<&'a str>,
     error: Option<String>,
 }
@@ -334,6 +337,7 @@ async fn detail_view(
     let Shown {
         errors,
         body,
+        note_mode,
         notice,
         error,
     } = shown;
@@ -352,6 +356,7 @@ async fn detail_view(
         priorities: &ALL_PRIORITIES,
         errors,
         body,
+        note_mode,
         notice: match notice {
             Some("created") => Some(k("ticket-notice-staff-created")),
             Some("saved") => Some(k("notice-saved")),
@@ -502,10 +507,14 @@ async fn comment_form(
     let t = find(&app, &staff, &n).await?;
     let form = read_multipart(&app, actor.scope(), req).await?;
     let body = form.get("body");
-    let internal = form.get("internal") == "1";
-    let result = match form.file_error() {
-        Some(fe) => Err(AppError::fields(vec![fe])),
-        None => {
+    // The mode is chosen explicitly: a reply or a note, never a forgotten tick. `internal=1`
+    // (the former checkbox) still means a note for programmatic clients.
+    let kind = compose_kind(&form.get("kind"), &form.get("internal"));
+    let internal = matches!(kind, Ok(true));
+    let result = match (kind, form.file_error()) {
+        (Err(e), _) => Err(e),
+        (_, Some(fe)) => Err(AppError::fields(vec![fe])),
+        (Ok(internal), None) => {
             service::comment(
                 &app,
                 &actor,
@@ -537,12 +546,23 @@ async fn comment_form(
             let shown = Shown {
                 errors: FormErrors::from(&e),
                 body,
+                note_mode: internal,
                 notice: None,
                 error,
             };
             detail_view(&app, &ctx, &actor, t, shown, status).await
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Reads the compose mode: `Ok(true)` for an internal note, `Ok(false)` for a public reply.
+fn compose_kind(kind: &str, legacy_internal: &str) -> AppResult<bool> {
+    match (kind.trim(), legacy_internal) {
+        ("note", _) => Ok(true),
+        ("reply", _) => Ok(false),
+        ("", "1") => Ok(true),
+        _ => Err(AppError::field("kind", k("ticket-error-compose-kind"))),
     }
 }
 

@@ -79,7 +79,6 @@ ticket-reopen-why = Why is it not solved?
 ticket-reopen-button = Reopen ticket
 ticket-work-title = Work the ticket
 ticket-reply-title = Reply or add a note
-ticket-internal-checkbox = Internal note (only staff see it; the client is not notified)
 
 ticket-live-changed = Tickets have changed.
 ticket-refresh-list = Refresh the list
@@ -147,3 +146,14 @@ ticket-error-reopen-too-late = { $days ->
 }
 ticket-status-pending-staff = Waiting on client
 ticket-filter-only-pending-staff = Only waiting on client
+
+## Staff workflow: reply or note
+ticket-compose-mode = How to send
+ticket-compose-reply = Reply to client
+ticket-compose-note = Internal note
+ticket-compose-note-banner = Only staff will see this. The client is not notified.
+ticket-compose-reply-banner = The client and everyone copied will see this reply and get it by email.
+ticket-compose-send-reply = Send reply
+ticket-compose-send-note = Add internal note
+ticket-error-compose-kind = Choose “Reply to client” or “Internal note”.
+ticket-shortcut-reply-hint = Keyboard: press r to write in this box.

@@ -79,7 +79,6 @@ ticket-reopen-why = ¿Por qué no está resuelto?
 ticket-reopen-button = Reabrir la solicitud
 ticket-work-title = Gestionar la solicitud
 ticket-reply-title = Responder o añadir una nota
-ticket-internal-checkbox = Nota interna (solo la ve el personal; no se avisa al cliente)
 
 ticket-live-changed = Hay cambios en las solicitudes.
 ticket-refresh-list = Actualizar la lista
@@ -147,3 +146,14 @@ ticket-error-reopen-too-late = { $days ->
 }
 ticket-status-pending-staff = Esperando al cliente
 ticket-filter-only-pending-staff = Solo esperando al cliente
+
+## Staff workflow: reply or note
+ticket-compose-mode = Cómo enviarlo
+ticket-compose-reply = Responder al cliente
+ticket-compose-note = Nota interna
+ticket-compose-note-banner = Solo el personal verá esto. No se avisa al cliente.
+ticket-compose-reply-banner = El cliente y todas las personas en copia verán esta respuesta y la recibirán por correo.
+ticket-compose-send-reply = Enviar respuesta
+ticket-compose-send-note = Añadir nota interna
+ticket-error-compose-kind = Elige «Responder al cliente» o «Nota interna».
+ticket-shortcut-reply-hint = Teclado: pulsa r para escribir en este cuadro.
