@@ -523,6 +523,7 @@ async fn comment_form(
                 CommentInput {
                     body: body.clone(),
                     internal,
+                    via_email: None,
                 },
                 form.files,
             )
@@ -711,6 +712,7 @@ async fn api_comment(
         CommentInput {
             body: b.body,
             internal: b.internal,
+            via_email: None,
         },
         Pending::new(app.files.clone()),
     )

@@ -4,9 +4,12 @@
 
 pub mod admin;
 pub mod demo;
+pub mod inbound;
 pub mod legacy_files;
 pub mod routes;
 pub mod service;
+pub mod sla;
+
 pub mod store;
 
 use serde::Serialize;

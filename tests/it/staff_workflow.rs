@@ -5,6 +5,8 @@ use reqwest::StatusCode;
 use reqwest::multipart::Form;
 use serde_json::{Value, json};
 
+use sqlx::Row;
+
 use crate::support::{Session, TestApp};
 
 /// Raises a ticket as `s` through the client API; returns its number.
@@ -17,6 +19,45 @@ async fn raise(s: &Session, subject: &str) -> i64 {
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     r.json::<Value>().await.unwrap()["number"].as_i64().unwrap()
+}
+
+/// Every queued email job's payload, oldest first.
+async fn email_jobs(app: &TestApp) -> Vec<Value> {
+    sqlx::query("SELECT payload FROM jobs WHERE kind = 'email' ORDER BY created_at, id")
+        .fetch_all(app.state.db.operator("test").reader())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap())
+        .collect()
+}
+
+/// The emails queued after the first `before`.
+async fn new_emails(app: &TestApp, before: usize) -> Vec<Value> {
+    email_jobs(app).await.split_off(before)
+}
+
+/// `(to, subject)` of emails.
+fn to_subject(jobs: &[Value]) -> Vec<(String, String)> {
+    jobs.iter()
+        .map(|j| {
+            (
+                j["to"].as_str().unwrap().to_string(),
+                j["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Runs a statement as the operator (test set-up only).
+async fn exec(app: &TestApp, sql: &str, binds: &[&str]) {
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    q.execute(app.state.db.operator("test").writer())
+        .await
+        .expect(sql);
 }
 
 /// `(body, internal)` of a ticket's comments as staff see them.
@@ -105,3 +146,232 @@ async fn reply_and_note_are_separate_modes(app: TestApp) {
     assert!(!client_view.contains("NOTE-ONLY-STAFF"));
 }
 crate::db_test!(staff_compose_modes, reply_and_note_are_separate_modes);
+
+async fn staff_hear_of_new_tickets_replies_reopens_and_deadlines(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let tech_id = app.user_id("acme", "tech@acme.example").await;
+    // The technician reads Spanish.
+    exec(
+        &app,
+        "UPDATE users SET language = 'es' WHERE id = $1",
+        &[&tech_id],
+    )
+    .await;
+
+    // A new unassigned ticket: every acme staff user hears of it, in their language, with a
+    // link to the staff page; nobody of another tenant does.
+    let before = email_jobs(&app).await.len();
+    let n = raise(&bob, "Printer on fire").await;
+    let mails = new_emails(&app, before).await;
+    let got = to_subject(&mails);
+    assert!(
+        got.contains(&(
+            "staff@acme.example".into(),
+            format!("[#{n}] New ticket: Printer on fire")
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(
+            "tech@acme.example".into(),
+            format!("[#{n}] Nueva solicitud: Printer on fire")
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|(to, _)| to.ends_with("@acme.example")),
+        "{got:?}"
+    );
+    let staff_mail = mails
+        .iter()
+        .find(|j| j["to"] == "staff@acme.example")
+        .unwrap();
+    let url = staff_mail["action_url"].as_str().unwrap();
+    assert!(
+        url == "(sent)" || url.ends_with(&format!("/admin/tickets/{n}")),
+        "{url}"
+    );
+
+    // Assigned: a client reply reaches the technician alone.
+    let r = staff
+        .patch_json(
+            &format!("/api/v1/admin/tickets/{n}"),
+            &json!({ "assignee_id": tech_id }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let before = email_jobs(&app).await.len();
+    let r = bob
+        .post_json(
+            &format!("/api/v1/tickets/{n}/comments"),
+            &json!({ "body": "It is smoking now." }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let got = to_subject(&new_emails(&app, before).await);
+    assert_eq!(
+        got,
+        vec![(
+            "tech@acme.example".to_string(),
+            format!("[#{n}] El cliente respondió: Printer on fire")
+        )]
+    );
+
+    // A client reopening a resolved ticket tells the technician.
+    let r = staff
+        .patch_json(
+            &format!("/api/v1/admin/tickets/{n}"),
+            &json!({ "status": "resolved" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let before = email_jobs(&app).await.len();
+    let r = bob
+        .post_json(
+            &format!("/api/v1/tickets/{n}/reopen"),
+            &json!({ "reason": "Smoke again." }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let got = to_subject(&new_emails(&app, before).await);
+    assert!(
+        got.contains(&(
+            "tech@acme.example".into(),
+            format!("[#{n}] Reabierta: Printer on fire")
+        )),
+        "{got:?}"
+    );
+
+    // The staff admin turns new-ticket emails off on the profile page; the technician still
+    // hears of the next unassigned ticket.
+    let page = staff.get("/admin/profile").await.text().await.unwrap();
+    assert!(
+        page.contains(r#"name="new_tickets" value="1" checked"#),
+        "shown to staff"
+    );
+    assert!(page.contains(r#"name="sla_warnings""#));
+    let portal_page = bob.get("/portal/profile").await.text().await.unwrap();
+    assert!(
+        !portal_page.contains("new_tickets"),
+        "clients are not offered staff emails"
+    );
+    let r = staff
+        .post_form(
+            "/admin/profile/notifications",
+            &[
+                ("ticket_replies", "1"),
+                ("status_changes", "1"),
+                ("sla_warnings", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = staff.get("/admin/profile").await.text().await.unwrap();
+    assert!(
+        page.contains(r#"name="new_tickets" value="1">"#),
+        "saved unchecked"
+    );
+    let before = email_jobs(&app).await.len();
+    let n2 = raise(&bob, "Second").await;
+    let got = to_subject(&new_emails(&app, before).await);
+    assert!(
+        got.iter().any(|(to, _)| to == "tech@acme.example"),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter().any(|(to, _)| to == "staff@acme.example"),
+        "{got:?}"
+    );
+
+    // Raised by staff on the client's behalf: the client gets a confirmation.
+    let bob_id = app.user_id("acme", "bob@globex.example").await;
+    let before = email_jobs(&app).await.len();
+    let r = staff
+        .post_json(
+            "/api/v1/admin/tickets",
+            &json!({ "requester_id": bob_id, "subject": "Raised for you", "description": "From a call." }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let n3 = r.json::<Value>().await.unwrap()["number"].as_i64().unwrap();
+    let mails = new_emails(&app, before).await;
+    let got = to_subject(&mails);
+    assert!(
+        got.contains(&(
+            "bob@globex.example".into(),
+            format!("[#{n3}] We opened a ticket for you: Raised for you")
+        )),
+        "{got:?}"
+    );
+    let bob_mail = mails
+        .iter()
+        .find(|j| j["to"] == "bob@globex.example")
+        .unwrap();
+    let url = bob_mail["action_url"].as_str().unwrap();
+    assert!(
+        url == "(sent)" || url.ends_with(&format!("/portal/tickets/{n3}")),
+        "{url}"
+    );
+
+    // SLA: a first response due in ten minutes warns the staff side once; a deadline two hours
+    // away does not yet.
+    let now = portico::db::now_ms();
+    let soon = (now + 10 * 60_000).to_string();
+    let later = (now + 120 * 60_000).to_string();
+    let n2s = n2.to_string();
+    let n3s = n3.to_string();
+    exec(
+        &app,
+        "UPDATE tickets SET first_response_due_at = CAST($1 AS BIGINT), resolution_due_at = CAST($2 AS BIGINT) \
+         WHERE number = CAST($3 AS BIGINT) AND tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')",
+        &[&soon, &later, &n2s],
+    )
+    .await;
+    exec(
+        &app,
+        "UPDATE tickets SET first_response_due_at = CAST($1 AS BIGINT), resolution_due_at = CAST($1 AS BIGINT) \
+         WHERE number = CAST($2 AS BIGINT) AND tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')",
+        &[&later, &n3s],
+    )
+    .await;
+    let before = email_jobs(&app).await.len();
+    let sent = portico::tickets::sla::scan(&app.state).await.unwrap();
+    assert!(sent >= 1);
+    let got = to_subject(&new_emails(&app, before).await);
+    let warned: Vec<_> = got
+        .iter()
+        .filter(|(_, s)| s.contains(&format!("#{n2}]")))
+        .collect();
+    assert!(
+        warned.contains(&&(
+            "tech@acme.example".to_string(),
+            format!("[#{n2}] Vence pronto: Second")
+        )),
+        "{got:?}"
+    );
+    assert!(
+        warned.iter().any(|(to, _)| to == "staff@acme.example"),
+        "SLA warnings stay on for the admin: {got:?}"
+    );
+    assert!(
+        !got.iter().any(|(_, s)| s.contains(&format!("#{n3}]"))),
+        "{got:?}"
+    );
+    let before = email_jobs(&app).await.len();
+    portico::tickets::sla::scan(&app.state).await.unwrap();
+    let again = to_subject(&new_emails(&app, before).await);
+    assert!(
+        !again.iter().any(|(_, s)| s.contains(&format!("#{n2}]"))),
+        "warned once: {again:?}"
+    );
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"ticket.sla_warned".to_string())
+    );
+}
+crate::db_test!(
+    staff_notifications,
+    staff_hear_of_new_tickets_replies_reopens_and_deadlines
+);
