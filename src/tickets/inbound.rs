@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,7 +41,8 @@ const TOKEN_LEN: usize = 24;
 pub fn routes() -> Router<AppState> {
     Router::new().route(
         "/inbound/email",
-        post(receive).layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES)),
+        // Read in the handler, after the secret is checked, with its own limit and answer.
+        post(receive).layer(DefaultBodyLimit::disable()),
     )
 }
 
@@ -133,9 +134,9 @@ async fn receive(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    match receive_inner(&app, &peer.ip().to_string(), &headers, &body).await {
+    match receive_inner(&app, &peer.ip().to_string(), &headers, body).await {
         Ok(r) => r,
         Err(e) => from_app_error(e),
     }
@@ -145,7 +146,7 @@ async fn receive_inner(
     app: &AppState,
     ip: &str,
     headers: &HeaderMap,
-    raw: &[u8],
+    body: Body,
 ) -> Result<Response, AppError> {
     let (Some(secret), Some(domain)) = (
         app.config.inbound_secret.as_deref(),
@@ -168,13 +169,14 @@ async fn receive_inner(
             k("ticket-inbound-bad-secret"),
         ));
     }
-    if raw.len() > MAX_MESSAGE_BYTES {
+    let Ok(raw) = axum::body::to_bytes(body, MAX_MESSAGE_BYTES).await else {
         return Ok(refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             k("ticket-inbound-too-large"),
         ));
-    }
+    };
+    let raw: &[u8] = &raw;
     let Some(msg) = mail_parser::MessageParser::default().parse(raw) else {
         return Ok(refuse(
             StatusCode::BAD_REQUEST,

@@ -375,3 +375,299 @@ crate::db_test!(
     staff_notifications,
     staff_hear_of_new_tickets_replies_reopens_and_deadlines
 );
+
+const INBOUND_SECRET: &str = "inbound-secret-for-tests-0123456789";
+const INBOUND_DOMAIN: &str = "in.portico.test";
+
+async fn inbound_app(db: crate::support::Db) -> Option<TestApp> {
+    TestApp::spawn_with(db, |c| {
+        c.inbound_domain = Some(INBOUND_DOMAIN.into());
+        c.inbound_secret = Some(INBOUND_SECRET.into());
+    })
+    .await
+}
+
+/// A real MIME reply: multipart/alternative, quoted-printable text with the quoted message.
+fn reply_mail(from: &str, to: &str, message_id: &str, text: &str) -> String {
+    format!(
+        "From: Someone <{from}>\r\nTo: {to}\r\nSubject: Re: your ticket\r\nMessage-ID: <{message_id}>\r\n\
+         Date: Thu, 03 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+         {text}\r\n\r\nOn Thu, 3 Dec 2026 at 09:00, Acme Support <support@acme.example>\r\nwrote:\r\n\
+         > We are looking into it.\r\n> QUOTED-OLD-TEXT\r\n\
+         --b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>{text}</p><blockquote>QUOTED-OLD-TEXT</blockquote>\r\n--b1--\r\n"
+    )
+}
+
+async fn post_inbound(app: &TestApp, secret: Option<&str>, raw: String) -> (StatusCode, Value) {
+    let mut req = app
+        .client()
+        .post(app.url("/inbound/email"))
+        .header("content-type", "message/rfc822")
+        .body(raw);
+    if let Some(s) = secret {
+        req = req.header("x-portico-inbound-secret", s);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn replies_by_email(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let n = raise(&bob, "Mail reply").await;
+    let before = email_jobs(&app).await.len();
+    let r = staff
+        .post_json(
+            &format!("/api/v1/admin/tickets/{n}/comments"),
+            &json!({ "body": "We are looking into it." }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mails = new_emails(&app, before).await;
+    let to_bob = mails
+        .iter()
+        .find(|j| j["to"] == "bob@globex.example")
+        .unwrap();
+    let address = to_bob["reply_to"].as_str().unwrap().to_string();
+    assert!(
+        address.starts_with(&format!("reply+{n}."))
+            && address.ends_with(&format!("@{INBOUND_DOMAIN}")),
+        "{address}"
+    );
+    assert!(
+        to_bob["lines"]
+            .to_string()
+            .contains("replying to this email")
+    );
+
+    // The gateway must present the secret.
+    let mail = reply_mail(
+        "bob@globex.example",
+        &address,
+        "m1@globex.example",
+        "Thanks =E2=80=94 it works now.",
+    );
+    let (status, body) = post_inbound(&app, None, mail.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _) = post_inbound(&app, Some("wrong-secret-wrong-secret"), mail.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Taken in as Bob's comment, quoted text gone, staff told, audited.
+    let before = email_jobs(&app).await.len();
+    let (status, body) = post_inbound(&app, Some(INBOUND_SECRET), mail.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let c = comments(&staff, n).await;
+    let added: Vec<_> = c
+        .iter()
+        .filter(|(b, _)| b.starts_with("Thanks — it works now."))
+        .collect();
+    assert_eq!(added.len(), 1, "{c:?}");
+    assert_eq!(added[0].0, "Thanks — it works now.");
+    assert!(!added[0].1, "a client's email reply is public");
+    assert!(!c.iter().any(|(b, _)| b.contains("QUOTED-OLD-TEXT")));
+    let got = to_subject(&new_emails(&app, before).await);
+    assert!(
+        got.iter()
+            .any(|(to, s)| to.ends_with("@acme.example") && s.contains("Client replied")),
+        "{got:?}"
+    );
+    let t: Value = bob
+        .get(&format!("/api/v1/tickets/{n}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let last = t["comments"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["author"]["id"],
+        app.user_id("acme", "bob@globex.example").await
+    );
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"ticket.commented".to_string())
+    );
+
+    // The same message delivered again adds nothing.
+    let (status, body) = post_inbound(&app, Some(INBOUND_SECRET), mail.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "duplicate");
+    // Two deliveries of a new message at the same moment add it once.
+    let m2 = reply_mail(
+        "bob@globex.example",
+        &address,
+        "m2@globex.example",
+        "Second thought.",
+    );
+    let (a, b) = tokio::join!(
+        post_inbound(&app, Some(INBOUND_SECRET), m2.clone()),
+        post_inbound(&app, Some(INBOUND_SECRET), m2.clone())
+    );
+    let mut statuses = [a.0.as_u16(), b.0.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 201], "{a:?} {b:?}");
+    let c = comments(&staff, n).await;
+    assert_eq!(
+        c.iter()
+            .filter(|(b, _)| b.starts_with("Thanks — it works"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        c.iter().filter(|(b, _)| b == "Second thought.").count(),
+        1,
+        "{c:?}"
+    );
+
+    // Refusals: each with its reason and no comment.
+    let count = comments(&staff, n).await.len();
+    let (local, _) = address.split_once('@').unwrap();
+    let token = local.rsplit_once('.').unwrap().1;
+    let flipped: String = token
+        .chars()
+        .enumerate()
+        .map(|(i, ch)| {
+            if i == 0 {
+                if ch == 'a' { 'b' } else { 'a' }
+            } else {
+                ch
+            }
+        })
+        .collect();
+    let forged = format!("reply+{n}.{flipped}@{INBOUND_DOMAIN}");
+    let (status, body) = post_inbound(
+        &app,
+        Some(INBOUND_SECRET),
+        reply_mail("bob@globex.example", &forged, "m3@x", "Forged"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["code"], "bad_token");
+    // The token of this ticket does not open another one.
+    let moved = format!("reply+{}.{token}@{INBOUND_DOMAIN}", n - 1);
+    let (status, body) = post_inbound(
+        &app,
+        Some(INBOUND_SECRET),
+        reply_mail("bob@globex.example", &moved, "m4@x", "Moved"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["code"], "bad_token");
+    // A token made for this ticket number in another tenant matches nothing here.
+    let grace_id: String = sqlx::query("SELECT id FROM tenants WHERE slug = 'grace'")
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .unwrap()
+        .get(0);
+    let ticket_id: String = sqlx::query(
+        "SELECT k.id FROM tickets k JOIN tenants t ON t.id = k.tenant_id WHERE t.slug = 'acme' AND k.number = $1",
+    )
+    .bind(n)
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .unwrap()
+    .get(0);
+    let other =
+        portico::tickets::inbound::token(&app.state.config.secret_key, &grace_id, &ticket_id);
+    let cross = format!("reply+{n}.{other}@{INBOUND_DOMAIN}");
+    let (status, body) = post_inbound(
+        &app,
+        Some(INBOUND_SECRET),
+        reply_mail("bob@globex.example", &cross, "m5@x", "Cross"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["code"], "bad_token");
+    // Strangers: a client of another company, another tenant's staff, an unknown address.
+    for (who, id) in [
+        ("ian@initech.example", "m6@x"),
+        ("pastor@grace.example", "m7@x"),
+        ("nobody@elsewhere.example", "m8@x"),
+    ] {
+        let (status, body) = post_inbound(
+            &app,
+            Some(INBOUND_SECRET),
+            reply_mail(who, &address, id, "Let me in"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {body}");
+        assert_eq!(body["error"]["code"], "unknown_sender", "{who}");
+    }
+    // Oversized, and not a message at all.
+    let huge = reply_mail(
+        "bob@globex.example",
+        &address,
+        "m9@x",
+        &"x".repeat(600 * 1024),
+    );
+    let (status, body) = post_inbound(&app, Some(INBOUND_SECRET), huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "too_large");
+    let (status, _) = post_inbound(&app, Some(INBOUND_SECRET), "just some words".into()).await;
+    assert_eq!(status.as_u16() / 100, 4);
+    assert_eq!(
+        comments(&staff, n).await.len(),
+        count,
+        "no refused message added a comment"
+    );
+
+    // Staff may answer by email too (a public reply); a finished ticket refuses the client.
+    let (status, body) = post_inbound(
+        &app,
+        Some(INBOUND_SECRET),
+        reply_mail(
+            "tech@acme.example",
+            &address,
+            "m10@x",
+            "Replaced the cable.",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(
+        comments(&staff, n)
+            .await
+            .contains(&("Replaced the cable.".into(), false))
+    );
+    let r = staff
+        .patch_json(
+            &format!("/api/v1/admin/tickets/{n}"),
+            &json!({ "status": "closed" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (status, body) = post_inbound(
+        &app,
+        Some(INBOUND_SECRET),
+        reply_mail("bob@globex.example", &address, "m11@x", "One more thing"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("finished"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_email_sqlite() {
+    replies_by_email(
+        inbound_app(crate::support::Db::Sqlite)
+            .await
+            .expect("sqlite app"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_email_postgres() {
+    if let Some(app) = inbound_app(crate::support::Db::Postgres).await {
+        replies_by_email(app).await;
+    }
+}
