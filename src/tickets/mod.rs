@@ -9,6 +9,7 @@ pub mod legacy_files;
 pub mod routes;
 pub mod service;
 pub mod sla;
+pub mod views;
 
 pub mod store;
 

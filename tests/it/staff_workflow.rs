@@ -671,3 +671,226 @@ async fn inbound_email_postgres() {
         replies_by_email(app).await;
     }
 }
+
+/// `(status, assignee id)` of a ticket as staff see it.
+async fn state_of(staff: &Session, n: i64) -> (String, Option<String>) {
+    let t: Value = staff
+        .get(&format!("/api/v1/admin/tickets/{n}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    (
+        t["status"].as_str().unwrap().to_string(),
+        t["assignee"]["id"].as_str().map(str::to_string),
+    )
+}
+
+async fn saved_views_bulk_actions_and_shortcuts(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let tech = app.api_login("acme", "tech@acme.example", "admin").await;
+    let grace = app
+        .api_login("grace", "pastor@grace.example", "admin")
+        .await;
+    let tech_id = app.user_id("acme", "tech@acme.example").await;
+
+    // Save the current filters; paging and unknown keys are not kept.
+    let r = staff
+        .post_form(
+            "/admin/tickets/views",
+            &[
+                ("name", "Urgent open"),
+                ("query", "status=open&priority=urgent&cursor=abc&evil=1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        "/admin/tickets?status=open&priority=urgent&notice=view_saved"
+    );
+    let page = staff.get("/admin/tickets").await.text().await.unwrap();
+    let at = page
+        .find("/admin/tickets/views/")
+        .expect("the view is listed above the queue");
+    let id = page[at + "/admin/tickets/views/".len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(page.contains("Urgent open"));
+    assert!(
+        page.contains("data-confirm=\"Delete the view “Urgent open”?\""),
+        "delete asks first"
+    );
+    let r = staff
+        .post_form("/admin/tickets/views", &[("name", ""), ("query", "")])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a view needs a name");
+
+    // Opening it applies its filters.
+    let r = staff.get(&format!("/admin/tickets/views/{id}")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        "/admin/tickets?status=open&priority=urgent"
+    );
+    // Nobody else opens or deletes it: not a colleague, not another tenant's staff.
+    for s in [&tech, &grace] {
+        assert_eq!(
+            s.get(&format!("/admin/tickets/views/{id}")).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        let r = s
+            .post_form(&format!("/admin/tickets/views/{id}/delete"), &[])
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+    assert!(
+        !tech
+            .get("/admin/tickets")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Urgent open")
+    );
+    let r = staff
+        .post_form(&format!("/admin/tickets/views/{id}/delete"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        staff
+            .get(&format!("/admin/tickets/views/{id}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let actions = app.audit_actions("acme").await;
+    assert!(actions.contains(&"ticket.view_saved".to_string()));
+    assert!(actions.contains(&"ticket.view_deleted".to_string()));
+
+    // The queue: a checkbox per row (with its label for stacked cards), select-all, shortcuts.
+    let n1 = raise(&bob, "Bulk one").await;
+    let n2 = raise(&bob, "Bulk two").await;
+    let n3 = raise(&bob, "Bulk three").await;
+    let page = staff.get("/admin/tickets").await.text().await.unwrap();
+    assert!(page.contains(&format!(r#"name="number" value="{n1}""#)));
+    assert!(page.contains(r#"<td data-label="Select">"#));
+    assert!(page.contains("data-select-all"));
+    assert!(page.contains("data-kb-queue"));
+    assert!(page.contains("Keyboard shortcuts"));
+    let detail = staff
+        .get(&format!("/admin/tickets/{n1}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(detail.contains("data-reply-box"), "r focuses the reply box");
+
+    // Bulk assign: each ticket through the service (audited, one row each).
+    let assigned_before = app
+        .audit_actions("acme")
+        .await
+        .iter()
+        .filter(|a| *a == "ticket.assigned")
+        .count();
+    let (s1, s2) = (n1.to_string(), n2.to_string());
+    let r = staff
+        .post_form(
+            "/admin/tickets/bulk",
+            &[
+                ("number", &s1),
+                ("number", &s2),
+                ("action", "assign"),
+                ("assignee_id", &tech_id),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&format!("#{n1}: changed.")), "{html}");
+    assert_eq!(
+        state_of(&staff, n1).await.1.as_deref(),
+        Some(tech_id.as_str())
+    );
+    assert_eq!(
+        state_of(&staff, n2).await.1.as_deref(),
+        Some(tech_id.as_str())
+    );
+    assert_eq!(state_of(&staff, n3).await.1, None);
+    let assigned_after = app
+        .audit_actions("acme")
+        .await
+        .iter()
+        .filter(|a| *a == "ticket.assigned")
+        .count();
+    assert_eq!(assigned_after, assigned_before + 2);
+
+    // Bulk status, reported per ticket: an unknown number and a refused transition are named,
+    // the others change.
+    let s3 = n3.to_string();
+    let r = staff
+        .post_form(
+            "/admin/tickets/bulk",
+            &[
+                ("number", &s1),
+                ("number", &s3),
+                ("number", "999999"),
+                ("action", "status"),
+                ("status", "resolved"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("#999999: <span class=\"field-error\">no such ticket.</span>"),
+        "{html}"
+    );
+    assert_eq!(state_of(&staff, n1).await.0, "resolved");
+    assert_eq!(state_of(&staff, n3).await.0, "resolved");
+    assert_eq!(state_of(&staff, n2).await.0, "new");
+    let r = staff
+        .post_form(
+            "/admin/tickets/bulk",
+            &[("number", &s1), ("action", "status"), ("status", "new")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("cannot be set to"), "{html}");
+    let r = staff
+        .post_form(
+            "/admin/tickets/bulk",
+            &[("action", "status"), ("status", "open")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "nothing selected");
+
+    // Another tenant's staff cannot change these tickets by number.
+    let r = grace
+        .post_form(
+            "/admin/tickets/bulk",
+            &[("number", &s2), ("action", "status"), ("status", "closed")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("no such ticket"));
+    assert_eq!(state_of(&staff, n2).await.0, "new");
+    // Clients cannot use it at all.
+    let r = bob
+        .post_form(
+            "/admin/tickets/bulk",
+            &[("number", &s2), ("action", "status"), ("status", "closed")],
+        )
+        .await;
+    assert!(
+        matches!(r.status().as_u16(), 303 | 401 | 403),
+        "{}",
+        r.status()
+    );
+    assert_eq!(state_of(&staff, n2).await.0, "new");
+}
+crate::db_test!(staff_views_and_bulk, saved_views_bulk_actions_and_shortcuts);

@@ -66,6 +66,7 @@
   // Staff queue: "select all" for the bulk-action checkboxes.
   var selectAll = document.querySelector("input[data-select-all]");
   if (selectAll) {
+    selectAll.hidden = false;
     selectAll.addEventListener("change", function () {
       var boxes = document.querySelectorAll("input[data-bulk-pick]");
       for (var i = 0; i < boxes.length; i++) { boxes[i].checked = selectAll.checked; }
