@@ -894,3 +894,35 @@ async fn saved_views_bulk_actions_and_shortcuts(app: TestApp) {
     assert_eq!(state_of(&staff, n2).await.0, "new");
 }
 crate::db_test!(staff_views_and_bulk, saved_views_bulk_actions_and_shortcuts);
+
+async fn demo_has_a_view_and_a_note(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let page = staff.get("/admin/tickets").await.text().await.unwrap();
+    assert!(
+        page.contains(portico::tickets::demo::DEMO_VIEW_NAME),
+        "the demo admin has a saved view"
+    );
+    let tech = app.api_login("acme", "tech@acme.example", "admin").await;
+    let page = tech.get("/admin/tickets").await.text().await.unwrap();
+    assert!(
+        !page.contains(portico::tickets::demo::DEMO_VIEW_NAME),
+        "views are per user"
+    );
+    // Seeding again adds no second view.
+    portico::demo::seed(&app.state.db).await.unwrap();
+    let n: i64 = sqlx::query("SELECT COUNT(*) FROM saved_views")
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    let notes: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM ticket_comments c JOIN tenants t ON t.id = c.tenant_id WHERE t.slug = 'acme' AND c.internal = 1",
+    )
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .unwrap()
+    .get(0);
+    assert!(notes >= 1, "a demo ticket carries an internal note");
+}
+crate::db_test!(staff_demo_data, demo_has_a_view_and_a_note);
