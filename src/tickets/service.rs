@@ -151,9 +151,9 @@ async fn send_each(
         }
         let tr = Translator::new(for_recipient(r.language.as_deref(), Some(&r.tenant_locale)));
         let (subject, mut lines) = compose(&tr);
-        if reply_to.is_some() {
+        if let Some(address) = &reply_to {
             lines.push(String::new());
-            lines.push(tr.get(k("ticket-email-reply-by-email")));
+            lines.push(tr.arg(k("ticket-email-reply-by-email"), "address", address));
         }
         EmailJob {
             to: r.email,
