@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/portico.js", get(crate::web::script))
         .route("/assets/tickets.js", get(crate::tickets::routes::script))
         .merge(crate::branding::routes::stylesheets())
+        .merge(crate::tickets::inbound::routes())
         .merge(crate::ops::docs())
         .merge(ops_router);
     Router::new()
@@ -181,6 +182,7 @@ pub async fn serve(
         None => None,
     };
     let worker = crate::jobs::spawn_worker(state.clone());
+    let sla_watch = crate::tickets::sla::spawn_watch(state.clone());
     let app = router(state);
     let served = axum::serve(
         listener,
@@ -190,6 +192,7 @@ pub async fn serve(
     .await;
     // A job cut off here keeps its lease and is picked up again when the lease runs out.
     worker.abort();
+    sla_watch.abort();
     if let Some(m) = metrics {
         m.abort();
     }

@@ -39,6 +39,13 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Where uploaded files live (`PORTICO_STORAGE_URL`; default `<data_dir>/files`).
     pub storage: StorageConfig,
+    /// Domain of the reply addresses on ticket emails (`PORTICO_INBOUND_DOMAIN`); without it
+    /// emails carry no reply address.
+    pub inbound_domain: Option<String>,
+    /// Shared secret the mail gateway sends to `POST /inbound/email` in the
+    /// `X-Portico-Inbound-Secret` header (`PORTICO_INBOUND_SECRET`); without it the endpoint
+    /// refuses everything.
+    pub inbound_secret: Option<String>,
 }
 
 /// Where uploaded files are kept. `Debug` redacts the S3 secret.
@@ -117,6 +124,11 @@ impl std::fmt::Debug for Config {
                 &self.metrics_token.as_ref().map(|_| hidden(true)),
             )
             .field("storage", &self.storage)
+            .field("inbound_domain", &self.inbound_domain)
+            .field(
+                "inbound_secret",
+                &self.inbound_secret.as_ref().map(|_| hidden(true)),
+            )
             .finish()
     }
 }
@@ -279,6 +291,17 @@ impl Config {
             problems.push("PORTICO_METRICS_TOKEN: use at least 16 random characters".into());
         }
         let storage = storage_config(&val, &data_dir, &mut problems);
+        let inbound_domain = val("PORTICO_INBOUND_DOMAIN").map(|d| d.to_ascii_lowercase());
+        if inbound_domain
+            .as_deref()
+            .is_some_and(|d| !crate::tenancy::valid_domain(d))
+        {
+            problems.push("PORTICO_INBOUND_DOMAIN: use a domain such as reply.example.com".into());
+        }
+        let inbound_secret = val("PORTICO_INBOUND_SECRET");
+        if inbound_secret.as_ref().is_some_and(|t| t.len() < 16) {
+            problems.push("PORTICO_INBOUND_SECRET: use at least 16 random characters".into());
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -300,6 +323,8 @@ impl Config {
             metrics_listen,
             metrics_token,
             storage,
+            inbound_domain,
+            inbound_secret,
         })
     }
 

@@ -27,6 +27,9 @@ pub struct EmailJob {
     /// Language the text was written in (the recipient's); English when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// Reply-To address (a ticket's signed inbound address), when replies by email are on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 impl JobKind for EmailJob {

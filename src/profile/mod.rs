@@ -210,6 +210,10 @@ pub struct NotificationPrefs {
     pub announcements: bool,
     /// Documents waiting for their signature.
     pub signature_requests: bool,
+    /// Staff: new tickets for them (assigned, or unassigned in their tenant).
+    pub new_tickets: bool,
+    /// Staff: tickets about to miss a deadline.
+    pub sla_warnings: bool,
 }
 
 impl Default for NotificationPrefs {
@@ -219,6 +223,8 @@ impl Default for NotificationPrefs {
             status_changes: true,
             announcements: true,
             signature_requests: true,
+            new_tickets: true,
+            sla_warnings: true,
         }
     }
 }
@@ -226,8 +232,8 @@ impl Default for NotificationPrefs {
 /// The notification preferences of `user` (all on when never changed).
 pub async fn prefs_for(db: &Db, scope: &TenantScope, user: &UserId) -> DbResult<NotificationPrefs> {
     let row = sqlx::query(
-        "SELECT ticket_replies, status_changes, announcements, signature_requests \
-         FROM notification_prefs WHERE tenant_id = $1 AND user_id = $2",
+        "SELECT ticket_replies, status_changes, announcements, signature_requests, new_tickets, \
+         sla_warnings FROM notification_prefs WHERE tenant_id = $1 AND user_id = $2",
     )
     .bind(scope.tenant_id().as_str())
     .bind(user.as_str())
@@ -241,6 +247,8 @@ pub async fn prefs_for(db: &Db, scope: &TenantScope, user: &UserId) -> DbResult<
         status_changes: flag(&r, "status_changes")?,
         announcements: flag(&r, "announcements")?,
         signature_requests: flag(&r, "signature_requests")?,
+        new_tickets: flag(&r, "new_tickets")?,
+        sla_warnings: flag(&r, "sla_warnings")?,
     })
 }
 
@@ -249,9 +257,11 @@ pub async fn set_prefs(tx: &mut TenantTx, user: &UserId, p: NotificationPrefs) -
     let tenant = tx.tenant_id().to_string();
     sqlx::query(
         "INSERT INTO notification_prefs (tenant_id, user_id, ticket_replies, status_changes, \
-         announcements, signature_requests, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         announcements, signature_requests, updated_at, new_tickets, sla_warnings) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (tenant_id, user_id) DO UPDATE SET ticket_replies = $3, status_changes = $4, \
-         announcements = $5, signature_requests = $6, updated_at = $7",
+         announcements = $5, signature_requests = $6, updated_at = $7, new_tickets = $8, \
+         sla_warnings = $9",
     )
     .bind(&tenant)
     .bind(user.as_str())
@@ -260,6 +270,8 @@ pub async fn set_prefs(tx: &mut TenantTx, user: &UserId, p: NotificationPrefs) -
     .bind(i64::from(p.announcements))
     .bind(i64::from(p.signature_requests))
     .bind(now_ms())
+    .bind(i64::from(p.new_tickets))
+    .bind(i64::from(p.sla_warnings))
     .execute(tx.conn())
     .await?;
     Ok(())

@@ -175,6 +175,8 @@ struct PrefsForm {
     status_changes: Option<String>,
     announcements: Option<String>,
     signature_requests: Option<String>,
+    new_tickets: Option<String>,
+    sla_warnings: Option<String>,
 }
 
 async fn notifications_form(
@@ -184,12 +186,25 @@ async fn notifications_form(
 ) -> AppResult<Response> {
     let p = me(&ctx)?;
     let scope = p.scope();
-    // Unchecked boxes are simply absent from the form.
+    // Unchecked boxes are simply absent from the form. The staff-only boxes are not on the
+    // portal's form, so a client's save keeps whatever those hold.
+    let staff = p.audience == Audience::Admin;
+    let before = super::prefs_for(&app.db, &scope, &p.user_id).await?;
     let prefs = NotificationPrefs {
         ticket_replies: f.ticket_replies.is_some(),
         status_changes: f.status_changes.is_some(),
         announcements: f.announcements.is_some(),
         signature_requests: f.signature_requests.is_some(),
+        new_tickets: if staff {
+            f.new_tickets.is_some()
+        } else {
+            before.new_tickets
+        },
+        sla_warnings: if staff {
+            f.sla_warnings.is_some()
+        } else {
+            before.sla_warnings
+        },
     };
     let mut tx = app.db.tenant(&scope).begin().await?;
     super::set_prefs(&mut tx, &p.user_id, prefs).await?;

@@ -14,6 +14,7 @@ use super::routes::{
 };
 use super::service::{self, CommentInput, CreateInput};
 use super::store::{self, ListFilter, ListScope, Pick, Sort, Ticket};
+use super::views::{self, SavedView};
 use super::{ALL_PRIORITIES, ALL_STATUSES, CATEGORIES, Priority, SlaState, Status};
 use crate::app::AppState;
 use crate::auth::{Actor, Permission, StaffUser};
@@ -33,6 +34,10 @@ pub fn pages() -> PageRouter {
             get(queue_page).merge(post(create_form).layer(DefaultBodyLimit::disable())),
         )
         .route("/admin/tickets/new", get(new_page))
+        .route("/admin/tickets/bulk", post(bulk_form))
+        .route("/admin/tickets/views", post(save_view_form))
+        .route("/admin/tickets/views/{id}", get(open_view))
+        .route("/admin/tickets/views/{id}/delete", post(delete_view_form))
         .route("/admin/tickets/{number}", get(detail_page))
         .route("/admin/tickets/{number}/update", post(update_form))
         .route(
@@ -127,6 +132,14 @@ struct QueuePage {
     staff: Vec<Pick>,
     statuses: &'static [Status],
     priorities: &'static [Priority],
+    /// The user's saved views.
+    views: Vec<SavedView>,
+    /// The filters shown, as a saved view would keep them.
+    current_query: String,
+    notice: Option<&'static str>,
+    errors: FormErrors,
+    /// The outcome per ticket of a bulk action just applied.
+    bulk: Vec<BulkOutcome>,
 }
 
 impl QueuePage {
@@ -144,13 +157,47 @@ impl QueuePage {
     }
 }
 
-async fn queue_page(
-    State(app): State<AppState>,
-    staff: StaffUser,
-    Ctx(ctx): Ctx,
-    Query(q): Query<ListQuery>,
+/// What happened to one ticket of a bulk action.
+struct BulkOutcome {
+    number: String,
+    /// The message (a catalog key or encoded message) when it was not changed.
+    error: Option<String>,
+}
+
+/// The filters of a queue query as a saved view keeps them.
+fn filter_query(q: &ListQuery) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("status", &q.status),
+        ("priority", &q.priority),
+        ("company", &q.company),
+        ("assignee", &q.assignee),
+        ("sla", &q.sla),
+        ("sort", &q.sort),
+        ("q", &q.q),
+    ] {
+        if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+            out.append_pair(k, v);
+        }
+    }
+    views::canonical_query(&out.finish())
+}
+
+/// Extras of a queue page beyond its list.
+#[derive(Default)]
+struct QueueExtras {
+    notice: Option<&'static str>,
+    errors: FormErrors,
+    bulk: Vec<BulkOutcome>,
+}
+
+async fn queue_view(
+    app: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+    q: ListQuery,
+    extras: QueueExtras,
 ) -> AppResult<Response> {
-    let actor = staff.require(Permission::ManageTickets)?;
     let filter = staff_filter(&q, actor.user_id().as_str());
     let (items, next) = store::list(&app.db, actor.scope(), &filter).await?;
     let now = now_ms();
@@ -162,8 +209,13 @@ async fn queue_page(
     if q.status.is_none() {
         q.status = Some("open".into());
     }
+    let notice = extras.notice.or(match q.notice.as_deref() {
+        Some("view_saved") => Some(k("ticket-view-saved")),
+        Some("view_deleted") => Some(k("ticket-view-deleted")),
+        _ => None,
+    });
     render(&QueuePage {
-        page: PageCtx::new(&ctx),
+        page: PageCtx::new(ctx),
         rows: items
             .into_iter()
             .map(|t| Row {
@@ -174,10 +226,193 @@ async fn queue_page(
         next: next.map(|c| next_link("/admin/tickets", &q, &c)),
         companies: crate::companies::list(&app.db, actor.scope(), None, 500).await?,
         staff: store::users_of_kind(&app.db, actor.scope(), "staff", None).await?,
+        views: views::list(&app.db, actor).await?,
+        current_query: filter_query(&q),
         q,
         statuses: &ALL_STATUSES,
         priorities: &ALL_PRIORITIES,
+        notice,
+        errors: extras.errors,
+        bulk: extras.bulk,
     })
+}
+
+async fn queue_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    queue_view(&app, &ctx, &actor, q, QueueExtras::default()).await
+}
+
+#[derive(Deserialize, Default)]
+struct SaveViewForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    query: String,
+}
+
+async fn save_view_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<SaveViewForm>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    match views::save(&app.db, &actor, &ctx.ip, &f.name, &f.query).await {
+        Ok(v) => {
+            let sep = if v.query.is_empty() { "" } else { "&" };
+            Ok(
+                Redirect::to(&format!("/admin/tickets?{}{sep}notice=view_saved", v.query))
+                    .into_response(),
+            )
+        }
+        Err(e @ AppError::Validation { .. }) => {
+            let q: ListQuery =
+                serde_urlencoded::from_str(&views::canonical_query(&f.query)).unwrap_or_default();
+            let extras = QueueExtras {
+                errors: FormErrors::from(&e),
+                ..QueueExtras::default()
+            };
+            let mut r = queue_view(&app, &ctx, &actor, q, extras).await?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens a saved view: the queue with its filters.
+async fn open_view(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let v = views::get(&app.db, &actor, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Redirect::to(&format!("/admin/tickets?{}", v.query)).into_response())
+}
+
+async fn delete_view_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    views::delete(&app.db, &actor, &ctx.ip, &id).await?;
+    Ok(Redirect::to("/admin/tickets?notice=view_deleted").into_response())
+}
+
+/// Most tickets one bulk action changes.
+const BULK_MAX: usize = 200;
+
+/// Applies one change to every selected ticket, each through `service::update` (rules,
+/// audit row, event, emails per ticket, each in its own transaction), and reports per ticket.
+async fn bulk_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let mut numbers: Vec<String> = Vec::new();
+    for (k, v) in &pairs {
+        if k == "number" && !numbers.contains(v) {
+            numbers.push(v.clone());
+        }
+    }
+    let q: ListQuery =
+        serde_urlencoded::from_str(&views::canonical_query(&get("query"))).unwrap_or_default();
+    let refuse = |field: &str, key: &'static str| AppError::field(field, k(key));
+    let change = match get("action").as_str() {
+        "assign" => Ok(service::Changes {
+            assignee: Some(None),
+            ..service::Changes::default()
+        }),
+        "status" => match Status::parse(&get("status")) {
+            Some(s) => Ok(service::Changes {
+                status: Some(s),
+                ..service::Changes::default()
+            }),
+            None => Err(refuse("status", "ticket-error-status-value")),
+        },
+        _ => Err(refuse("action", "ticket-bulk-error-action")),
+    };
+    let change = change.and_then(|c| {
+        if numbers.is_empty() {
+            Err(refuse("number", "ticket-bulk-error-none"))
+        } else if numbers.len() > BULK_MAX {
+            Err(refuse("number", "ticket-bulk-error-too-many"))
+        } else {
+            Ok(c)
+        }
+    });
+    let change = match change {
+        Ok(c) => c,
+        Err(e) => {
+            let extras = QueueExtras {
+                errors: FormErrors::from(&e),
+                ..QueueExtras::default()
+            };
+            let mut r = queue_view(&app, &ctx, &actor, q, extras).await?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            return Ok(r);
+        }
+    };
+    let assignee = get("assignee_id");
+    let mut outcomes = Vec::new();
+    for n in numbers {
+        let result = async {
+            let t = find(&app, &staff, &n).await?;
+            let c = service::Changes {
+                status: change.status,
+                assignee: change
+                    .assignee
+                    .map(|_| Some(assignee.as_str()).filter(|a| !a.is_empty())),
+                ..service::Changes::default()
+            };
+            service::update(&app, &actor, &ctx.ip, &t, c).await
+        }
+        .await;
+        outcomes.push(BulkOutcome {
+            number: n,
+            error: match result {
+                Ok(_) => None,
+                Err(AppError::NotFound) => Some(k("ticket-bulk-not-found").to_string()),
+                Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
+                Err(e) => Some(e.to_string()),
+            },
+        });
+    }
+    let failed = outcomes.iter().all(|o| o.error.is_some());
+    let extras = QueueExtras {
+        notice: Some(if failed {
+            k("ticket-bulk-none-changed")
+        } else {
+            k("ticket-bulk-applied")
+        }),
+        bulk: outcomes,
+        ..QueueExtras::default()
+    };
+    let mut r = queue_view(&app, &ctx, &actor, q, extras).await?;
+    if failed {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
 }
 
 #[derive(askama::Template)]
@@ -316,6 +551,8 @@ struct DetailPage {
     priorities: &'static [Priority],
     errors: FormErrors,
     body: String,
+    /// The compose form opens in "internal note" mode (a refused note is shown as a note).
+    note_mode: bool,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -325,6 +562,7 @@ struct DetailPage {
 struct Shown<'a> {
     errors: FormErrors,
     body: String,
+    note_mode: bool,
     notice: Option<&'a str>,
     error: Option<String>,
 }
@@ -340,6 +578,7 @@ async fn detail_view(
     let Shown {
         errors,
         body,
+        note_mode,
         notice,
         error,
     } = shown;
@@ -358,6 +597,7 @@ async fn detail_view(
         priorities: &ALL_PRIORITIES,
         errors,
         body,
+        note_mode,
         notice: match notice {
             Some("created") => Some(k("ticket-notice-staff-created")),
             Some("saved") => Some(k("notice-saved")),
@@ -508,10 +748,14 @@ async fn comment_form(
     let t = find(&app, &staff, &n).await?;
     let form = read_multipart(&app, actor.scope(), req).await?;
     let body = form.get("body");
-    let internal = form.get("internal") == "1";
-    let result = match form.file_error() {
-        Some(fe) => Err(AppError::fields(vec![fe])),
-        None => {
+    // The mode is chosen explicitly: a reply or a note, never a forgotten tick. `internal=1`
+    // (the former checkbox) still means a note for programmatic clients.
+    let kind = compose_kind(&form.get("kind"), &form.get("internal"));
+    let internal = matches!(kind, Ok(true));
+    let result = match (kind, form.file_error()) {
+        (Err(e), _) => Err(e),
+        (_, Some(fe)) => Err(AppError::fields(vec![fe])),
+        (Ok(internal), None) => {
             service::comment(
                 &app,
                 &actor,
@@ -520,6 +764,7 @@ async fn comment_form(
                 CommentInput {
                     body: body.clone(),
                     internal,
+                    via_email: None,
                 },
                 form.files,
             )
@@ -543,12 +788,23 @@ async fn comment_form(
             let shown = Shown {
                 errors: FormErrors::from(&e),
                 body,
+                note_mode: internal,
                 notice: None,
                 error,
             };
             detail_view(&app, &ctx, &actor, t, shown, status).await
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Reads the compose mode: `Ok(true)` for an internal note, `Ok(false)` for a public reply.
+fn compose_kind(kind: &str, legacy_internal: &str) -> AppResult<bool> {
+    match (kind.trim(), legacy_internal) {
+        ("note", _) => Ok(true),
+        ("reply", _) => Ok(false),
+        ("", "1") => Ok(true),
+        _ => Err(AppError::field("kind", k("ticket-error-compose-kind"))),
     }
 }
 
@@ -702,6 +958,7 @@ async fn api_comment(
         CommentInput {
             body: b.body,
             internal: b.internal,
+            via_email: None,
         },
         Pending::new(app.files.clone()),
     )

@@ -301,5 +301,28 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
         tx.commit().await?;
         tracing::debug!(number, "demo ticket created");
     }
+    seed_view(db, scope).await
+}
+
+/// A saved queue view for the demo staff admin, so the queue shows what views are for.
+async fn seed_view(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
+    let Some((staff, _)) = user(db, scope, STAFF).await? else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO saved_views (tenant_id, id, user_id, name, query, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, user_id, name) DO NOTHING",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(crate::db::new_id())
+    .bind(&staff)
+    .bind(DEMO_VIEW_NAME)
+    .bind("status=open&assignee=none&sort=priority")
+    .bind(now_ms())
+    .execute(db.tenant(scope).writer())
+    .await?;
     Ok(())
 }
+
+/// Name of the demo staff admin's saved view.
+pub const DEMO_VIEW_NAME: &str = "Unassigned, most urgent first";

@@ -5,9 +5,13 @@
 pub mod admin;
 pub mod dashboard;
 pub mod demo;
+pub mod inbound;
 pub mod legacy_files;
 pub mod routes;
 pub mod service;
+pub mod sla;
+pub mod views;
+
 pub mod store;
 
 use serde::Serialize;

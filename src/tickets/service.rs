@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::store::{self, NewComment, NewTicket, StatusChange, Ticket};
+use super::store::{self, Audience, NewComment, NewTicket, StatusChange, Ticket};
 use super::{Priority, Status, Visibility, can_see, check_transition};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
@@ -79,13 +79,30 @@ async fn publish(
 
 /// Which preference an email honours.
 #[derive(Clone, Copy)]
-enum Pref {
+pub(crate) enum Pref {
     Replies,
     Status,
+    NewTickets,
+    SlaWarnings,
+    /// A confirmation the recipient needs whatever their settings (a ticket raised for them).
+    Always,
 }
 
-/// Queues the ticket's emails in the action's transaction (the outbox): they exist exactly
-/// when the change does. `compose` writes subject and lines in each recipient's language.
+impl Pref {
+    fn wanted(self, r: &store::Recipient) -> bool {
+        match self {
+            Pref::Replies => r.ticket_replies,
+            Pref::Status => r.status_changes,
+            Pref::NewTickets => r.new_tickets,
+            Pref::SlaWarnings => r.sla_warnings,
+            Pref::Always => true,
+        }
+    }
+}
+
+/// Queues the ticket's emails to its requester and cc'd users in the action's transaction
+/// (the outbox): they exist exactly when the change does. `compose` writes subject and lines
+/// in each recipient's language.
 async fn email(
     app: &AppState,
     tx: &mut TenantTx,
@@ -94,17 +111,50 @@ async fn email(
     pref: Pref,
     compose: impl Fn(&Translator) -> (String, Vec<String>),
 ) -> AppResult<()> {
-    let url = format!("{}/portal/tickets/{}", app.config.base_url, t.number);
-    for r in store::recipients(&app.db, tx.scope(), &t.id).await? {
-        let wanted = match pref {
-            Pref::Replies => r.ticket_replies,
-            Pref::Status => r.status_changes,
-        };
-        if !wanted || r.user_id == actor_id {
+    let recipients = store::recipients(&app.db, tx.scope(), &t.id).await?;
+    send_each(app, tx, actor_id, t, recipients, false, pref, compose).await
+}
+
+/// Queues emails to the ticket's staff side (the assignee, or every active staff user while
+/// nobody is assigned) or to its requester alone, read in the action's transaction.
+pub(crate) async fn email_to(
+    app: &AppState,
+    tx: &mut TenantTx,
+    actor_id: &str,
+    t: &Ticket,
+    who: store::Audience,
+    pref: Pref,
+    compose: impl Fn(&Translator) -> (String, Vec<String>),
+) -> AppResult<()> {
+    let recipients = store::recipients_in(tx, &t.id, who).await?;
+    let staff = who == store::Audience::Staff;
+    send_each(app, tx, actor_id, t, recipients, staff, pref, compose).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send_each(
+    app: &AppState,
+    tx: &mut TenantTx,
+    actor_id: &str,
+    t: &Ticket,
+    recipients: Vec<store::Recipient>,
+    staff: bool,
+    pref: Pref,
+    compose: impl Fn(&Translator) -> (String, Vec<String>),
+) -> AppResult<()> {
+    let area = if staff { "admin" } else { "portal" };
+    let url = format!("{}/{area}/tickets/{}", app.config.base_url, t.number);
+    let reply_to = super::inbound::reply_address(&app.config, tx.tenant_id(), t);
+    for r in recipients {
+        if !pref.wanted(&r) || r.user_id == actor_id {
             continue;
         }
         let tr = Translator::new(for_recipient(r.language.as_deref(), Some(&r.tenant_locale)));
-        let (subject, lines) = compose(&tr);
+        let (subject, mut lines) = compose(&tr);
+        if let Some(address) = &reply_to {
+            lines.push(String::new());
+            lines.push(tr.arg(k("ticket-email-reply-by-email"), "address", address));
+        }
         EmailJob {
             to: r.email,
             subject,
@@ -112,6 +162,7 @@ async fn email(
             action_url: Some(url.clone()),
             action_label: Some(tr.get(k("email-ticket-action"))),
             lang: Some(tr.lang().into()),
+            reply_to: reply_to.clone(),
         }
         .enqueue(tx)
         .await?;
@@ -120,7 +171,7 @@ async fn email(
 }
 
 /// A ticket's number and subject as message arguments.
-fn ticket_args(t: &Ticket) -> [(&'static str, Arg); 2] {
+pub(crate) fn ticket_args(t: &Ticket) -> [(&'static str, Arg); 2] {
     [
         ("number", Arg::Str(t.number.to_string())),
         ("subject", Arg::Str(t.subject.clone())),
@@ -300,6 +351,75 @@ async fn create_in(
         event_data(&t, t.status, json!({})),
     )
     .await?;
+    let author = store::user_name(&app.db, actor.scope(), actor.user_id().as_str()).await?;
+    let new_ticket = |tr: &Translator| {
+        let [number, subject] = ticket_args(&t);
+        let lines = vec![
+            tr.args(
+                k("ticket-email-new-intro"),
+                &[
+                    ("requester", Arg::Str(t.requester.name.clone())),
+                    ("company", Arg::Str(t.company_name.clone())),
+                    number.clone(),
+                    subject.clone(),
+                ],
+            ),
+            tr.args(
+                k("ticket-email-priority-line"),
+                &[("priority", Arg::key(t.priority.label_key()))],
+            ),
+            String::new(),
+        ]
+        .into_iter()
+        .chain(t.description.lines().take(40).map(str::to_string))
+        .collect();
+        (
+            tr.args(k("ticket-email-new-subject"), &[number, subject]),
+            lines,
+        )
+    };
+    let by = actor.user_id().as_str();
+    email_to(
+        app,
+        &mut tx,
+        by,
+        &t,
+        Audience::Staff,
+        Pref::NewTickets,
+        new_ticket,
+    )
+    .await?;
+    if actor.is_staff() {
+        // Raised on the client's behalf: they learn it exists and how to follow it.
+        let confirm = |tr: &Translator| {
+            let [number, subject] = ticket_args(&t);
+            let lines = vec![
+                tr.args(
+                    k("ticket-email-confirm-intro"),
+                    &[
+                        ("author", Arg::Str(author.clone())),
+                        number.clone(),
+                        subject.clone(),
+                    ],
+                ),
+                tr.get(k("ticket-email-confirm-body")),
+            ];
+            (
+                tr.args(k("ticket-email-confirm-subject"), &[number, subject]),
+                lines,
+            )
+        };
+        email_to(
+            app,
+            &mut tx,
+            by,
+            &t,
+            Audience::Requester,
+            Pref::Always,
+            confirm,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(t)
 }
@@ -310,6 +430,9 @@ pub struct CommentInput {
     pub body: String,
     /// Staff-only note (honoured only for staff actors).
     pub internal: bool,
+    /// The Message-ID of the email this comment came in as: recorded in the same
+    /// transaction, so a redelivered message adds no second comment.
+    pub via_email: Option<String>,
 }
 
 /// Adds a comment; a public staff reply sets the first response time, moves a new ticket to
@@ -370,7 +493,7 @@ async fn comment_in(
         let audit = Entry {
             ip: Some(ip),
             company_id: Some(&t.company_id),
-            detail: json!({ "number": t.number, "internal": internal }),
+            detail: json!({ "number": t.number, "internal": internal, "via": if input.via_email.is_some() { "email" } else { "web" } }),
             ..Entry::new(if internal {
                 "ticket.note_added"
             } else {
@@ -409,6 +532,14 @@ async fn comment_in(
             }
             other => other.map_err(conflict)?,
         };
+        if let Some(message_id) = &input.via_email {
+            match store::record_inbound(&mut tx, message_id, &t.id, &comment_id, now).await {
+                Err(DbError::Conflict(_)) => {
+                    return Err(AppError::Conflict(k("ticket-error-email-duplicate").into()));
+                }
+                other => other?,
+            }
+        }
         let names = attach(&mut tx, actor, ip, t, Some(&comment_id), internal, files).await?;
         let fresh = reload(&mut tx, t.number).await?;
         let data = event_data(
@@ -455,6 +586,35 @@ async fn comment_in(
                 &mut tx,
                 actor.user_id().as_str(),
                 &fresh,
+                Pref::Replies,
+                compose,
+            )
+            .await?;
+        } else if !by_staff {
+            let compose = |tr: &Translator| {
+                let [number, subject] = ticket_args(t);
+                let mut lines = vec![
+                    tr.args(
+                        k("ticket-email-client-reply-intro"),
+                        &[
+                            ("author", Arg::Str(author.clone())),
+                            number.clone(),
+                            subject.clone(),
+                        ],
+                    ),
+                    String::new(),
+                ];
+                lines.extend(body.lines().take(40).map(str::to_string));
+                let subject = tr.args(k("ticket-email-client-reply-subject"), &[number, subject]);
+                (subject, lines)
+            };
+            let by = actor.user_id().as_str();
+            email_to(
+                app,
+                &mut tx,
+                by,
+                &fresh,
+                Audience::Staff,
                 Pref::Replies,
                 compose,
             )
@@ -675,6 +835,37 @@ pub async fn update(
             compose,
         )
         .await?;
+        if !actor.is_staff() && t.status.is_done() && !to.is_done() {
+            // A client reopened it: whoever works it should know without watching the queue.
+            let author = store::user_name(&app.db, actor.scope(), actor.user_id().as_str()).await?;
+            let reopened = |tr: &Translator| {
+                let [number, subject] = ticket_args(t);
+                let mut lines = vec![tr.args(
+                    k("ticket-email-reopened-intro"),
+                    &[
+                        ("author", Arg::Str(author.clone())),
+                        number.clone(),
+                        subject.clone(),
+                    ],
+                )];
+                if let Some(r) = c.reason {
+                    lines.push(tr.arg(k("email-ticket-reason"), "reason", r));
+                }
+                let subject = tr.args(k("ticket-email-reopened-subject"), &[number, subject]);
+                (subject, lines)
+            };
+            let by = actor.user_id().as_str();
+            email_to(
+                app,
+                &mut tx,
+                by,
+                &fresh,
+                Audience::Staff,
+                Pref::Status,
+                reopened,
+            )
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(fresh)

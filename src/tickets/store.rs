@@ -1053,7 +1053,8 @@ pub async fn set_priority(tx: &mut TenantTx, t: &Ticket, p: Priority) -> DbResul
     let (fr_due, res_due) = super::due_times(t.created_at, fr, res);
     sqlx::query(
         "UPDATE tickets SET priority = $3, priority_rank = $4, first_response_due_at = $5, resolution_due_at = $6, \
-         updated_at = $7 WHERE tenant_id = $1 AND id = $2",
+         updated_at = $7, sla_first_warned_at = NULL, sla_resolution_warned_at = NULL \
+         WHERE tenant_id = $1 AND id = $2",
     )
     .bind(&tenant)
     .bind(&t.id)
@@ -1065,6 +1066,157 @@ pub async fn set_priority(tx: &mut TenantTx, t: &Ticket, p: Priority) -> DbResul
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Records an email taken in as a comment; a second delivery of the same message fails with
+/// a conflict (the primary key), which rolls back its comment.
+pub async fn record_inbound(
+    tx: &mut TenantTx,
+    message_id: &str,
+    ticket_id: &str,
+    comment_id: &str,
+    now: i64,
+) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
+    sqlx::query(
+        "INSERT INTO inbound_messages (tenant_id, message_id, ticket_id, comment_id, received_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&tenant)
+    .bind(message_id)
+    .bind(ticket_id)
+    .bind(comment_id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Whether an email with this Message-ID was already taken in.
+pub async fn inbound_seen(db: &Db, scope: &TenantScope, message_id: &str) -> DbResult<bool> {
+    let row =
+        sqlx::query("SELECT 1 FROM inbound_messages WHERE tenant_id = $1 AND message_id = $2")
+            .bind(scope.tenant_id().as_str())
+            .bind(message_id)
+            .fetch_optional(db.tenant(scope).reader())
+            .await?;
+    Ok(row.is_some())
+}
+
+/// An active user of the tenant found by email address, with what a principal needs:
+/// `(id, email, name, kind, role, company_id, company_name, language)`.
+pub struct Sender {
+    /// User id.
+    pub id: String,
+    /// Address (as stored).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// `staff` or `client`.
+    pub kind: String,
+    /// Stored role.
+    pub role: String,
+    /// Company (clients).
+    pub company_id: Option<String>,
+    /// Company name (clients).
+    pub company_name: Option<String>,
+    /// Profile language.
+    pub language: Option<String>,
+}
+
+/// The active user with this address in the tenant.
+pub async fn active_user_by_email(
+    db: &Db,
+    scope: &TenantScope,
+    email: &str,
+) -> DbResult<Option<Sender>> {
+    let row = sqlx::query(
+        "SELECT u.id, u.email, u.name, u.kind, u.role, u.company_id, c.name AS company_name, u.language \
+         FROM users u LEFT JOIN companies c ON c.id = u.company_id AND c.tenant_id = u.tenant_id \
+         WHERE u.tenant_id = $1 AND LOWER(u.email) = $2 AND u.status = 'active'",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(email.to_lowercase())
+    .fetch_optional(db.tenant(scope).reader())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(Sender {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        kind: r.try_get("kind")?,
+        role: r.try_get("role")?,
+        company_id: r.try_get("company_id")?,
+        company_name: r.try_get("company_name")?,
+        language: r.try_get("language")?,
+    }))
+}
+
+/// Every tenant's ticket with this number, as `(tenant_id, ticket_id)`: the inbound address
+/// names only the number, and its token says which tenant's ticket it is.
+pub async fn tickets_numbered(
+    op: &crate::db::Operator<'_>,
+    number: i64,
+) -> DbResult<Vec<(String, String)>> {
+    let rows = sqlx::query("SELECT tenant_id, id FROM tickets WHERE number = $1 LIMIT 10000")
+        .bind(number)
+        .fetch_all(op.reader())
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("tenant_id")?, r.try_get("id")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// A ticket deadline staff are warned about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deadline {
+    /// First public staff reply.
+    FirstResponse,
+    /// Resolution.
+    Resolution,
+}
+
+impl Deadline {
+    /// Name in audit details.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Deadline::FirstResponse => "first_response",
+            Deadline::Resolution => "resolution",
+        }
+    }
+}
+
+/// Records that the warning for `d` goes out now, if the deadline is still unmet, falls due
+/// within `window` and was not warned about yet; returns the due time when this call claimed it.
+pub async fn claim_sla_warning(
+    tx: &mut TenantTx,
+    ticket_id: &str,
+    d: Deadline,
+    now: i64,
+    window: i64,
+) -> DbResult<Option<i64>> {
+    let (due, warned, unmet) = match d {
+        Deadline::FirstResponse => (
+            "first_response_due_at",
+            "sla_first_warned_at",
+            "first_responded_at IS NULL",
+        ),
+        Deadline::Resolution => ("resolution_due_at", "sla_resolution_warned_at", "1 = 1"),
+    };
+    let tenant = tx.tenant_id().to_string();
+    let row = sqlx::query(&format!(
+        "UPDATE tickets SET {warned} = $3 WHERE tenant_id = $1 AND id = $2 AND {warned} IS NULL \
+         AND {unmet} AND status IN ('new', 'open', 'pending', 'on_hold') \
+         AND {due} > $3 AND {due} <= $4 RETURNING {due}"
+    ))
+    .bind(&tenant)
+    .bind(ticket_id)
+    .bind(now)
+    .bind(now + window)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?)
 }
 
 /// Sets or clears the assignee.
@@ -1179,6 +1331,10 @@ pub struct Recipient {
     pub ticket_replies: bool,
     /// Wants status-change emails.
     pub status_changes: bool,
+    /// Staff: wants new-ticket emails.
+    pub new_tickets: bool,
+    /// Staff: wants SLA warnings.
+    pub sla_warnings: bool,
     /// Profile language, when chosen.
     pub language: Option<String>,
     /// The tenant's default locale (for recipients without a language).
@@ -1190,7 +1346,8 @@ pub struct Recipient {
 pub async fn recipients(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResult<Vec<Recipient>> {
     let rows = sqlx::query(
         "SELECT u.id, u.email, COALESCE(p.ticket_replies, 1) AS ticket_replies, \
-         COALESCE(p.status_changes, 1) AS status_changes, u.language, t.default_locale FROM users u \
+         COALESCE(p.status_changes, 1) AS status_changes, COALESCE(p.new_tickets, 1) AS new_tickets, \
+         COALESCE(p.sla_warnings, 1) AS sla_warnings, u.language, t.default_locale FROM users u \
          JOIN tenants t ON t.id = u.tenant_id \
          LEFT JOIN notification_prefs p ON p.tenant_id = u.tenant_id AND p.user_id = u.id \
          WHERE u.tenant_id = $1 AND u.status = 'active' AND (u.id = (SELECT requester_id FROM tickets WHERE id = $2 AND tenant_id = $1) \
@@ -1200,6 +1357,10 @@ pub async fn recipients(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResu
     .bind(ticket_id)
     .fetch_all(db.tenant(scope).reader())
     .await?;
+    recipients_from(&rows)
+}
+
+fn recipients_from(rows: &[AnyRow]) -> DbResult<Vec<Recipient>> {
     rows.iter()
         .map(|r| {
             Ok(Recipient {
@@ -1207,12 +1368,55 @@ pub async fn recipients(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResu
                 email: r.try_get("email")?,
                 ticket_replies: flag(r, "ticket_replies")?,
                 status_changes: flag(r, "status_changes")?,
+                new_tickets: flag(r, "new_tickets")?,
+                sla_warnings: flag(r, "sla_warnings")?,
                 language: r.try_get("language")?,
                 tenant_locale: r.try_get("default_locale")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(DbError::from)
+}
+
+/// Who a staff-side email about a ticket goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// The requester alone (confirmation of a ticket raised on their behalf).
+    Requester,
+    /// The assigned technician; when nobody is assigned, every active staff user.
+    Staff,
+}
+
+/// Recipients with their preferences, read in the action's transaction (so a ticket created
+/// in it is seen).
+pub async fn recipients_in(
+    tx: &mut TenantTx,
+    ticket_id: &str,
+    who: Audience,
+) -> DbResult<Vec<Recipient>> {
+    let condition = match who {
+        Audience::Requester => {
+            "u.id = (SELECT requester_id FROM tickets WHERE id = $2 AND tenant_id = $1)"
+        }
+        Audience::Staff => {
+            "u.kind = 'staff' AND (u.id = (SELECT assignee_id FROM tickets WHERE id = $2 AND tenant_id = $1) \
+             OR NOT EXISTS (SELECT 1 FROM tickets WHERE id = $2 AND tenant_id = $1 AND assignee_id IS NOT NULL))"
+        }
+    };
+    let tenant = tx.tenant_id().to_string();
+    let rows = sqlx::query(&format!(
+        "SELECT u.id, u.email, COALESCE(p.ticket_replies, 1) AS ticket_replies, \
+         COALESCE(p.status_changes, 1) AS status_changes, COALESCE(p.new_tickets, 1) AS new_tickets, \
+         COALESCE(p.sla_warnings, 1) AS sla_warnings, u.language, t.default_locale FROM users u \
+         JOIN tenants t ON t.id = u.tenant_id \
+         LEFT JOIN notification_prefs p ON p.tenant_id = u.tenant_id AND p.user_id = u.id \
+         WHERE u.tenant_id = $1 AND u.status = 'active' AND {condition} ORDER BY u.email"
+    ))
+    .bind(&tenant)
+    .bind(ticket_id)
+    .fetch_all(tx.conn())
+    .await?;
+    recipients_from(&rows)
 }
 
 /// A user offered in pickers.

@@ -203,6 +203,7 @@ async fn send(
         action_url: Some(link),
         action_label: Some(t.get("email-invite-action")),
         lang: Some(t.lang().into()),
+        reply_to: None,
     }
     .enqueue(tx)
     .await?;

@@ -311,7 +311,8 @@ async fn ticket_pages_in_spanish(app: TestApp) {
             "← Cola de solicitudes",
             "Gestionar la solicitud",
             "Responder o añadir una nota",
-            "Nota interna (solo la ve el personal",
+            "Solo el personal verá esto",
+            "Responder al cliente",
             "Guardar",
         ],
     );

@@ -20,6 +20,7 @@ mod ops;
 mod profile;
 mod smtp;
 mod sql_scope;
+mod staff_workflow;
 mod storage;
 mod team;
 mod tenancy;

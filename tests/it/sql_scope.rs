@@ -309,6 +309,14 @@ const OPERATOR_CALLERS: &[(&str, &[&str])] = &[
     ),
     ("src/seed.rs", &["benchmark seeding"]),
     (
+        "src/tickets/inbound.rs",
+        &["inbound email: the ticket a signed reply address names"],
+    ),
+    (
+        "src/tickets/sla.rs",
+        &["SLA watch: tickets of every tenant nearing a deadline"],
+    ),
+    (
         "src/tenancy/store.rs",
         &["tenant resolution and operator commands"],
     ),

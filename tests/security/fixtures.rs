@@ -257,6 +257,15 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
                 GLOBEX_TICKET,
             )
         },
+        "/admin/tickets/views/{id}" | "/admin/tickets/views/{id}/delete" => PageFixture {
+            // Views are per user: a colleague of the same tenant cannot open or delete it.
+            lower_role: Some(("acme", "tech@acme.example", "admin", 404)),
+            ..page(
+                path.replace("{id}", &victim_view(app).await?),
+                vec![],
+                "victim-view-marker",
+            )
+        },
         "/admin/tickets/{number}/attachments/{id}" => {
             let (n, id) = globex_attachment(app).await;
             page(
@@ -288,6 +297,28 @@ async fn victim_session(app: &TestApp, email: &str, audience: &str) -> String {
         format!("session-id:{hash}").as_bytes(),
     ))[..20]
         .to_string()
+}
+
+/// A saved queue view of acme's staff admin.
+async fn victim_view(app: &TestApp) -> Option<String> {
+    use sqlx::Row;
+    let user = app.user_id("acme", "staff@acme.example").await;
+    let op = app.state.db.operator("test");
+    sqlx::query(
+        "INSERT INTO saved_views (tenant_id, id, user_id, name, query, created_at) \
+         SELECT tenant_id, 'victim-view', id, 'Victim view', 'status=all&q=victim-view-marker', 0 \
+         FROM users WHERE id = $1 ON CONFLICT DO NOTHING",
+    )
+    .bind(&user)
+    .execute(op.writer())
+    .await
+    .ok()?;
+    let row = sqlx::query("SELECT id FROM saved_views WHERE user_id = $1 AND name = 'Victim view'")
+        .bind(&user)
+        .fetch_one(op.reader())
+        .await
+        .ok()?;
+    row.try_get::<String, _>(0).ok()
 }
 
 /// A failed email job of acme (only failed jobs can be retried).

@@ -142,6 +142,7 @@ pub(super) async fn send_reset(
         action_url: Some(link),
         action_label: Some(t.get("email-reset-action")),
         lang: Some(t.lang().into()),
+        reply_to: None,
     }
     .enqueue(&mut tx)
     .await?;

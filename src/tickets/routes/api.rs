@@ -192,6 +192,7 @@ pub(super) async fn api_comment(
         CommentInput {
             body: b.body,
             internal: false,
+            via_email: None,
         },
         Pending::new(app.files.clone()),
     )

@@ -366,6 +366,7 @@ pub(super) async fn comment_form(
         CommentInput {
             body: body.clone(),
             internal: false,
+            via_email: None,
         },
         form.files,
     )

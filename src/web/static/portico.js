@@ -65,4 +65,70 @@
   if (active && active.scrollIntoView && window.innerWidth < 760) {
     active.scrollIntoView({ block: "nearest", inline: "center" });
   }
+
+  // Staff ticket page: the compose form shows which mode is chosen (CSS :has does the same
+  // where supported) and names its button after it.
+  var compose = document.querySelector("form[data-compose]");
+  if (compose) {
+    var send = compose.querySelector(".compose-send");
+    var syncMode = function () {
+      var note = compose.querySelector('input[name="kind"][value="note"]');
+      var isNote = !!(note && note.checked);
+      compose.classList.toggle("compose-is-note", isNote);
+      if (send) {
+        send.textContent = send.getAttribute(isNote ? "data-label-note" : "data-label-reply");
+      }
+    };
+    compose.addEventListener("change", syncMode);
+    syncMode();
+  }
+
+  // Staff queue: "select all" for the bulk-action checkboxes.
+  var selectAll = document.querySelector("input[data-select-all]");
+  if (selectAll) {
+    selectAll.hidden = false;
+    selectAll.addEventListener("change", function () {
+      var boxes = document.querySelectorAll("input[data-bulk-pick]");
+      for (var i = 0; i < boxes.length; i++) { boxes[i].checked = selectAll.checked; }
+    });
+  }
+
+  // Keyboard shortcuts: j/k move through the queue, Enter opens, r focuses the reply box.
+  // Ignored while typing, and with modifier keys (browser and screen-reader shortcuts).
+  function typing(el) {
+    if (!el) { return false; }
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+  var queue = document.querySelector("table[data-kb-queue]");
+  var replyBox = document.querySelector("textarea[data-reply-box]");
+  if (queue || replyBox) {
+    var current = -1;
+    var rows = function () { return queue ? queue.querySelectorAll("tbody tr[data-number]") : []; };
+    var focusRow = function (i) {
+      var list = rows();
+      if (!list.length) { return; }
+      i = Math.max(0, Math.min(list.length - 1, i));
+      if (current >= 0 && list[current]) { list[current].classList.remove("kb-focus"); }
+      current = i;
+      var row = list[i];
+      row.classList.add("kb-focus");
+      var link = row.querySelector("a[href]");
+      if (link) { link.focus(); }
+    };
+    document.addEventListener("keydown", function (ev) {
+      if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) { return; }
+      if (queue && (ev.key === "j" || ev.key === "k")) {
+        ev.preventDefault();
+        focusRow(current < 0 ? 0 : current + (ev.key === "j" ? 1 : -1));
+      } else if (queue && ev.key === "Enter" && current >= 0) {
+        var row = rows()[current];
+        var link = row && row.querySelector("a[href]");
+        if (link && document.activeElement !== link) { ev.preventDefault(); location.href = link.href; }
+      } else if (replyBox && ev.key === "r") {
+        ev.preventDefault();
+        replyBox.focus();
+      }
+    });
+  }
 })();

@@ -79,7 +79,6 @@ ticket-reopen-why = Why is it not solved?
 ticket-reopen-button = Reopen ticket
 ticket-work-title = Work the ticket
 ticket-reply-title = Reply or add a note
-ticket-internal-checkbox = Internal note (only staff see it; the client is not notified)
 
 ticket-live-changed = Tickets have changed.
 ticket-refresh-list = Refresh the list
@@ -147,3 +146,70 @@ ticket-error-reopen-too-late = { $days ->
 }
 ticket-status-pending-staff = Waiting on client
 ticket-filter-only-pending-staff = Only waiting on client
+
+## Staff workflow: reply or note
+ticket-compose-mode = How to send
+ticket-compose-reply = Reply to client
+ticket-compose-note = Internal note
+ticket-compose-note-banner = Only staff will see this. The client is not notified.
+ticket-compose-reply-banner = The client and everyone copied will see this reply and get it by email.
+ticket-compose-send-reply = Send reply
+ticket-compose-send-note = Add internal note
+ticket-error-compose-kind = Choose “Reply to client” or “Internal note”.
+ticket-shortcut-reply-hint = Keyboard: press r to write in this box.
+
+## Staff workflow: emails to staff and replies by email
+ticket-email-new-subject = [#{ $number }] New ticket: { $subject }
+ticket-email-new-intro = { $requester } ({ $company }) raised ticket #{ $number }: { $subject }
+ticket-email-priority-line = Priority: { $priority }
+ticket-email-client-reply-subject = [#{ $number }] Client replied: { $subject }
+ticket-email-client-reply-intro = { $author } replied to ticket #{ $number }: { $subject }
+ticket-email-reopened-subject = [#{ $number }] Reopened: { $subject }
+ticket-email-reopened-intro = { $author } reopened ticket #{ $number }: { $subject }
+ticket-email-confirm-subject = [#{ $number }] We opened a ticket for you: { $subject }
+ticket-email-confirm-intro = { $author } opened ticket #{ $number } for you: { $subject }
+ticket-email-confirm-body = We will reply by email and in the portal, where you can follow it.
+ticket-email-sla-subject = [#{ $number }] Due soon: { $subject }
+ticket-email-sla-first-response = The first response to ticket #{ $number } “{ $subject }” is due at { $due }.
+ticket-email-sla-resolution = Ticket #{ $number } “{ $subject }” must be resolved by { $due }.
+ticket-email-reply-by-email = To answer, reply to this email or write to { $address }.
+ticket-error-email-duplicate = This email was already added to the ticket.
+ticket-inbound-disabled = Replies by email are not set up (PORTICO_INBOUND_SECRET and PORTICO_INBOUND_DOMAIN).
+ticket-inbound-bad-secret = The inbound secret is missing or wrong.
+ticket-inbound-too-large = The message is too large to take in as a reply.
+ticket-inbound-not-a-message = The body is not an email message (RFC 822).
+ticket-inbound-no-address = The message is not addressed to a ticket's reply address.
+ticket-inbound-bad-token = The reply address is not valid for any ticket.
+ticket-inbound-unknown-sender = The sender is not the requester, a copied user or staff of this ticket.
+ticket-inbound-empty = The reply has no text above the quoted message.
+
+## Staff workflow: saved views, bulk actions, shortcuts
+ticket-views-title = Saved views
+ticket-view-name = Save these filters as
+ticket-view-save = Save view
+ticket-view-saved = The view has been saved.
+ticket-view-deleted = The view has been deleted.
+ticket-view-delete-confirm = Delete the view “{ $name }”?
+ticket-view-delete-label = Delete the view “{ $name }”
+ticket-view-error-name = Give the view a name (at most 60 characters).
+ticket-view-error-too-many = You have 30 views already. Delete one first.
+ticket-bulk-label = Change the selected tickets
+ticket-bulk-select = Select
+ticket-bulk-select-all = Select every ticket on this page
+ticket-bulk-select-one = Select ticket #{ $number }
+ticket-bulk-assign-to = Assign selected to
+ticket-bulk-assign = Assign
+ticket-bulk-status-to = Set selected to
+ticket-bulk-set-status = Set status
+ticket-bulk-result-title = Result of the change
+ticket-bulk-changed = changed.
+ticket-bulk-not-found = no such ticket.
+ticket-bulk-applied = The change was applied; see the result for each ticket below.
+ticket-bulk-none-changed = No ticket was changed; see the reason for each below.
+ticket-bulk-error-action = Choose “Assign” or “Set status”.
+ticket-bulk-error-none = Select at least one ticket.
+ticket-bulk-error-too-many = Select at most 200 tickets at once.
+ticket-shortcuts-title = Keyboard shortcuts
+ticket-shortcuts-move = move between tickets
+ticket-shortcuts-open = opens the ticket
+ticket-shortcuts-reply = on a ticket writes a reply

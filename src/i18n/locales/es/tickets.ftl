@@ -79,7 +79,6 @@ ticket-reopen-why = ¿Por qué no está resuelto?
 ticket-reopen-button = Reabrir la solicitud
 ticket-work-title = Gestionar la solicitud
 ticket-reply-title = Responder o añadir una nota
-ticket-internal-checkbox = Nota interna (solo la ve el personal; no se avisa al cliente)
 
 ticket-live-changed = Hay cambios en las solicitudes.
 ticket-refresh-list = Actualizar la lista
@@ -147,3 +146,70 @@ ticket-error-reopen-too-late = { $days ->
 }
 ticket-status-pending-staff = Esperando al cliente
 ticket-filter-only-pending-staff = Solo esperando al cliente
+
+## Staff workflow: reply or note
+ticket-compose-mode = Cómo enviarlo
+ticket-compose-reply = Responder al cliente
+ticket-compose-note = Nota interna
+ticket-compose-note-banner = Solo el personal verá esto. No se avisa al cliente.
+ticket-compose-reply-banner = El cliente y todas las personas en copia verán esta respuesta y la recibirán por correo.
+ticket-compose-send-reply = Enviar respuesta
+ticket-compose-send-note = Añadir nota interna
+ticket-error-compose-kind = Elige «Responder al cliente» o «Nota interna».
+ticket-shortcut-reply-hint = Teclado: pulsa r para escribir en este cuadro.
+
+## Staff workflow: emails to staff and replies by email
+ticket-email-new-subject = [#{ $number }] Nueva solicitud: { $subject }
+ticket-email-new-intro = { $requester } ({ $company }) abrió la solicitud #{ $number }: { $subject }
+ticket-email-priority-line = Prioridad: { $priority }
+ticket-email-client-reply-subject = [#{ $number }] El cliente respondió: { $subject }
+ticket-email-client-reply-intro = { $author } respondió a la solicitud #{ $number }: { $subject }
+ticket-email-reopened-subject = [#{ $number }] Reabierta: { $subject }
+ticket-email-reopened-intro = { $author } reabrió la solicitud #{ $number }: { $subject }
+ticket-email-confirm-subject = [#{ $number }] Hemos abierto una solicitud para ti: { $subject }
+ticket-email-confirm-intro = { $author } abrió la solicitud #{ $number } para ti: { $subject }
+ticket-email-confirm-body = Te responderemos por correo y en el portal, donde puedes seguirla.
+ticket-email-sla-subject = [#{ $number }] Vence pronto: { $subject }
+ticket-email-sla-first-response = La primera respuesta a la solicitud #{ $number } «{ $subject }» vence el { $due }.
+ticket-email-sla-resolution = La solicitud #{ $number } «{ $subject }» debe resolverse antes del { $due }.
+ticket-email-reply-by-email = Para contestar, responde a este correo o escribe a { $address }.
+ticket-error-email-duplicate = Este correo ya se añadió a la solicitud.
+ticket-inbound-disabled = Las respuestas por correo no están configuradas (PORTICO_INBOUND_SECRET y PORTICO_INBOUND_DOMAIN).
+ticket-inbound-bad-secret = El secreto de entrada falta o no es correcto.
+ticket-inbound-too-large = El mensaje es demasiado grande para añadirlo como respuesta.
+ticket-inbound-not-a-message = El cuerpo no es un mensaje de correo (RFC 822).
+ticket-inbound-no-address = El mensaje no va dirigido a la dirección de respuesta de una solicitud.
+ticket-inbound-bad-token = La dirección de respuesta no es válida para ninguna solicitud.
+ticket-inbound-unknown-sender = El remitente no es el solicitante, una persona en copia ni personal de esta solicitud.
+ticket-inbound-empty = La respuesta no tiene texto encima del mensaje citado.
+
+## Staff workflow: saved views, bulk actions, shortcuts
+ticket-views-title = Vistas guardadas
+ticket-view-name = Guardar estos filtros como
+ticket-view-save = Guardar vista
+ticket-view-saved = La vista se ha guardado.
+ticket-view-deleted = La vista se ha eliminado.
+ticket-view-delete-confirm = ¿Eliminar la vista «{ $name }»?
+ticket-view-delete-label = Eliminar la vista «{ $name }»
+ticket-view-error-name = Pon un nombre a la vista (60 caracteres como máximo).
+ticket-view-error-too-many = Ya tienes 30 vistas. Elimina una primero.
+ticket-bulk-label = Cambiar las solicitudes seleccionadas
+ticket-bulk-select = Seleccionar
+ticket-bulk-select-all = Seleccionar todas las solicitudes de esta página
+ticket-bulk-select-one = Seleccionar la solicitud #{ $number }
+ticket-bulk-assign-to = Asignar las seleccionadas a
+ticket-bulk-assign = Asignar
+ticket-bulk-status-to = Poner las seleccionadas en
+ticket-bulk-set-status = Cambiar estado
+ticket-bulk-result-title = Resultado del cambio
+ticket-bulk-changed = cambiada.
+ticket-bulk-not-found = no existe esa solicitud.
+ticket-bulk-applied = Se aplicó el cambio; abajo está el resultado de cada solicitud.
+ticket-bulk-none-changed = No se cambió ninguna solicitud; abajo está el motivo de cada una.
+ticket-bulk-error-action = Elige «Asignar» o «Cambiar estado».
+ticket-bulk-error-none = Selecciona al menos una solicitud.
+ticket-bulk-error-too-many = Selecciona como máximo 200 solicitudes a la vez.
+ticket-shortcuts-title = Atajos de teclado
+ticket-shortcuts-move = moverse entre solicitudes
+ticket-shortcuts-open = abre la solicitud
+ticket-shortcuts-reply = en una solicitud escribe una respuesta
