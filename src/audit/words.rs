@@ -73,7 +73,11 @@ impl AuditRow {
             ("action", Arg::Str(self.action.clone())),
         ];
         let key = key_of(&self.action);
-        let key = if t.has(&key) { key } else { "audit-say-other".into() };
+        let key = if t.has(&key) {
+            key
+        } else {
+            "audit-say-other".into()
+        };
         let sentence = escape(&t.args(&key, &args));
         let named = match (object, link) {
             (Some(name), Some(href)) => {
@@ -137,6 +141,10 @@ mod tests {
         );
         // An action without a sentence of its own still reads, with its code.
         let r = row("x.unknown", "thing", Value::Null);
-        assert!(r.sentence(&en, true).0.starts_with("Alice Admin: x.unknown"));
+        assert!(
+            r.sentence(&en, true)
+                .0
+                .starts_with("Alice Admin: x.unknown")
+        );
     }
 }

@@ -459,6 +459,7 @@ fn sample_email(
         ],
         action: Some((&action_url, &label)),
         lang: t.lang(),
+        reply_to: None,
     };
     crate::mail::compose(tenant, &email, &app.config.base_url).map_err(AppError::Internal)
 }

@@ -76,6 +76,7 @@ impl JobKind for EmailJob {
                     lines: email.lines.clone(),
                     action,
                     lang: t.lang(),
+                    reply_to: email.reply_to.as_deref(),
                 },
             )
             .await

@@ -27,6 +27,8 @@ pub struct Email<'a> {
     pub action: Option<(&'a str, &'a str)>,
     /// Language of the text (BCP 47), marked on the HTML part for screen readers.
     pub lang: &'a str,
+    /// Where a reply goes (a ticket's inbound address), when replies are read.
+    pub reply_to: Option<&'a str>,
 }
 
 impl Mailer {
@@ -62,9 +64,11 @@ impl Mailer {
         let from: Mailbox = from.parse()?;
         let from = Mailbox::new(Some(tenant.branding.portal_name.clone()), from.email);
         let m = compose(tenant, &email, base_url)?;
-        let msg = Message::builder()
-            .from(from)
-            .to(email.to.parse()?)
+        let mut builder = Message::builder().from(from).to(email.to.parse()?);
+        if let Some(r) = email.reply_to {
+            builder = builder.reply_to(r.parse()?);
+        }
+        let msg = builder
             .subject(m.subject)
             .multipart(MultiPart::alternative_plain_html(m.text, m.html))?;
         match self {

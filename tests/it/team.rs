@@ -110,10 +110,10 @@ async fn team_is_isolated(app: TestApp) {
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}");
         assert!(!r.text().await.unwrap().contains("vera@globex.example"));
     }
-    // A member of another tenant has no team at all.
+    // A member of another (Mission) tenant has no team at all: not even the route exists there.
     let mary_s = app.api_login("grace", "mary@grace.example", "portal").await;
     let r = send(&mary_s, &app, "GET", "/api/v1/team", None).await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 crate::db_test!(team_isolation, team_is_isolated);
 

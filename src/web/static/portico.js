@@ -33,6 +33,15 @@
     });
   });
 
+  // After a failed submit, take the reader to what went wrong: the error summary, else the
+  // first field marked invalid.
+  var problem = document.querySelector('main .alert-error[role="alert"]') ||
+    document.querySelector('main [aria-invalid="true"]');
+  if (problem) {
+    if (!problem.matches("input, select, textarea")) { problem.setAttribute("tabindex", "-1"); }
+    problem.focus();
+  }
+
   // Ask before destructive actions: <form data-confirm="Deactivate Globex?">.
   document.addEventListener("submit", function (ev) {
     var msg = ev.target.getAttribute && ev.target.getAttribute("data-confirm");
