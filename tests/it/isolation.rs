@@ -55,9 +55,6 @@ async fn sessions_are_bound_to_their_tenant(app: TestApp) {
 crate::db_test!(session_tenant_binding, sessions_are_bound_to_their_tenant);
 
 async fn staff_cannot_touch_another_tenant(app: TestApp) {
-    let pastor = app
-        .api_login("grace", "pastor@grace.example", "admin")
-        .await;
     // A Mission tenant has no companies page; a company row of its own stands in for any
     // record another tenant's staff might aim at.
     let choir_id = "choir-company".to_string();
