@@ -90,7 +90,7 @@ struct ListPage {
     roles: Vec<RoleOption>,
     company_filter: String,
     next_cursor: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     error: Option<String>,
     errors: FormErrors,
     form: InviteInput,
@@ -105,6 +105,45 @@ struct ListQuery {
     cursor: Option<String>,
     limit: Option<i64>,
     notice: Option<String>,
+    /// The user a confirmation names (looked up in the tenant, never echoed).
+    user: Option<String>,
+}
+
+/// A confirmation that says what happened to whom; only a fixed notice and a user id of this
+/// tenant come from the address bar, so nothing typed there is reflected.
+async fn confirmation(
+    app: &AppState,
+    actor: &Actor,
+    org: crate::tenancy::OrgType,
+    q: &ListQuery,
+) -> AppResult<Option<String>> {
+    let (Some(kind), Some(id)) = (q.notice.as_deref(), q.user.as_deref()) else {
+        return Ok(notice(q.notice.as_deref()).map(str::to_string));
+    };
+    let Some(u) = super::get(&app.db, actor.scope(), id).await? else {
+        return Ok(None);
+    };
+    Ok(match kind {
+        "invited" => Some(crate::i18n::msg_with(
+            "users-confirm-invited",
+            &[("email", crate::i18n::Arg::Str(u.email))],
+        )),
+        "updated" => Some(crate::i18n::msg_with(
+            "users-confirm-updated",
+            &[
+                ("name", crate::i18n::Arg::Str(u.name)),
+                (
+                    "role",
+                    crate::i18n::Arg::key(&crate::i18n::key_for("role", u.role.label_in(org))),
+                ),
+                (
+                    "status",
+                    crate::i18n::Arg::key(&crate::i18n::key_for("status", u.status.as_str())),
+                ),
+            ],
+        )),
+        _ => None,
+    })
 }
 
 async fn list_view(
@@ -145,7 +184,7 @@ async fn list_view(
         roles: role_options(&staff.tenant),
         company_filter: company.unwrap_or("").to_string(),
         next_cursor,
-        notice: notice(q.notice.as_deref()),
+        notice: confirmation(app, actor, staff.tenant.org_type, q).await?,
         error: error
             .filter(|e| !matches!(e, AppError::Validation { .. }))
             .map(|e| e.to_string()),
@@ -239,7 +278,11 @@ async fn invite_form(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
     match invite(&app, &staff, &actor, &ctx.ip, &f).await {
-        Ok(_) => Ok(Redirect::to("/admin/users?notice=saved").into_response()),
+        Ok(u) => Ok(Redirect::to(&format!(
+            "/admin/users?notice=invited&user={}",
+            u.id.as_str()
+        ))
+        .into_response()),
         Err(
             e @ (AppError::Validation { .. } | AppError::Conflict(_) | AppError::Unprocessable(_)),
         ) => {
@@ -331,7 +374,11 @@ async fn form_result(
     r: AppResult<User>,
 ) -> AppResult<Response> {
     match r {
-        Ok(_) => Ok(Redirect::to("/admin/users?notice=saved").into_response()),
+        Ok(u) => Ok(Redirect::to(&format!(
+            "/admin/users?notice=updated&user={}",
+            u.id.as_str()
+        ))
+        .into_response()),
         Err(e @ (AppError::Validation { .. } | AppError::Unprocessable(_))) => {
             list_view(
                 app,

@@ -248,3 +248,58 @@ crate::db_test!(
     experience_each_org_keeps_to_its_features,
     each_org_keeps_to_its_features
 );
+
+/// Confirmations say what happened to whom, from a user id of the tenant (never from text in
+/// the address bar).
+async fn confirmations_name_what_happened(app: TestApp) {
+    let (staff, _) = app
+        .form_login("acme", "staff@acme.example", "portico-demo", true)
+        .await;
+    let html = page(&staff, app.url("/admin/users")).await;
+    let csrf = form_csrf(&html);
+    let globex = app.company_id("acme", "Globex").await;
+    let r = staff
+        .post(app.url("/admin/users/invite"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", "nina@globex.example"),
+            ("name", "Nina New"),
+            ("role", "client_user"),
+            ("company_id", globex.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.contains("notice=invited&user="), "{to}");
+    let html = page(&staff, app.url(&to)).await;
+    assert!(
+        html.contains("Invitation sent to nina@globex.example."),
+        "{html}"
+    );
+    let bob = app.user_id("acme", "bob@globex.example").await;
+    let r = staff
+        .post(app.url(&format!("/admin/users/{bob}/role")))
+        .form(&[("_csrf", csrf.as_str()), ("role", "client_admin")])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let html = page(&staff, app.url(&to)).await;
+    assert!(
+        html.contains("Bob User is now Company admin (active)."),
+        "{html}"
+    );
+    // Another tenant's user id names nobody.
+    let mary = app.user_id("grace", "mary@grace.example").await;
+    let html = page(
+        &staff,
+        app.url(&format!("/admin/users?notice=invited&user={mary}")),
+    )
+    .await;
+    assert!(!html.contains("mary@grace.example"));
+}
+crate::db_test!(
+    experience_confirmations_name_what_happened,
+    confirmations_name_what_happened
+);

@@ -42,6 +42,27 @@
     problem.focus();
   }
 
+  // On a phone, filter bars fold behind a "Filters" button so the list comes first.
+  if (window.matchMedia && window.matchMedia("(max-width: 640px)").matches) {
+    var filtersLabel = document.body.getAttribute("data-filters-label") || "Filters";
+    Array.prototype.forEach.call(document.querySelectorAll("form.filter-bar"), function (form, i) {
+      if (!form.id) { form.id = "filters-" + i; }
+      var toggle = document.createElement("button");
+      toggle.type = "button";
+      toggle.className = "btn btn-secondary btn-small filter-toggle";
+      toggle.textContent = filtersLabel;
+      toggle.setAttribute("aria-controls", form.id);
+      toggle.setAttribute("aria-expanded", "false");
+      form.hidden = true;
+      toggle.addEventListener("click", function () {
+        var opening = form.hidden;
+        form.hidden = !opening;
+        toggle.setAttribute("aria-expanded", String(opening));
+      });
+      form.parentNode.insertBefore(toggle, form);
+    });
+  }
+
   // Ask before destructive actions: <form data-confirm="Deactivate Globex?">.
   document.addEventListener("submit", function (ev) {
     var msg = ev.target.getAttribute && ev.target.getAttribute("data-confirm");

@@ -8,6 +8,7 @@ layout-powered-by = Powered by Portico
 common-continue = Continue
 common-save = Save
 common-cancel = Cancel
+common-filters = Filters
 
 nav-dashboard = Dashboard
 nav-tickets = Tickets

@@ -9,3 +9,5 @@ users-empty = Nobody here yet. Invite someone above.
 users-staff = Staff
 users-reset-mfa = Reset two-step sign-in
 users-confirm-reset-mfa = Turn off two-step sign-in for { $name }? Use this when they lost their authenticator and recovery codes. They are signed out.
+users-confirm-invited = Invitation sent to { $email }.
+users-confirm-updated = { $name } is now { $role } ({ $status }).

@@ -8,6 +8,7 @@ layout-powered-by = Con la tecnología de Portico
 common-continue = Continuar
 common-save = Guardar
 common-cancel = Cancelar
+common-filters = Filtros
 
 nav-dashboard = Panel
 nav-tickets = Solicitudes

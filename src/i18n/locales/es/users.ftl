@@ -9,3 +9,5 @@ users-empty = Aún no hay nadie. Invite a alguien arriba.
 users-staff = Personal
 users-reset-mfa = Restablecer el inicio de sesión en dos pasos
 users-confirm-reset-mfa = ¿Desactivar el inicio de sesión en dos pasos de { $name }? Úselo cuando haya perdido su autenticador y sus códigos de recuperación. Se cerrará su sesión.
+users-confirm-invited = Invitación enviada a { $email }.
+users-confirm-updated = { $name } ahora es { $role } ({ $status }).
