@@ -98,7 +98,7 @@ struct ListPage {
     members: Vec<User>,
     roles: Vec<RoleOption>,
     next_cursor: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     error: Option<String>,
     errors: FormErrors,
     form: InviteInput,
@@ -113,6 +113,8 @@ struct ListQuery {
     cursor: Option<String>,
     limit: Option<i64>,
     notice: Option<String>,
+    /// The colleague a confirmation names (looked up in the company, never echoed).
+    user: Option<String>,
 }
 
 /// An invitation as submitted.
@@ -144,7 +146,7 @@ async fn list_view(
         members,
         roles: role_options(),
         next_cursor,
-        notice: notice(q.notice.as_deref()),
+        notice: confirmation(app, actor, q).await,
         error: error
             .filter(|e| !matches!(e, AppError::Validation { .. }))
             .map(|e| e.to_string()),
@@ -177,7 +179,32 @@ async fn list_page(
     list_view(&app, &ctx, &user, &actor, &q, None, InviteInput::default()).await
 }
 
-/// Redirects after a successful form, or shows the list again with the problem.
+/// "Bob User is now Company admin (active)." for a colleague of the actor's company; the
+/// plain notice otherwise.
+async fn confirmation(app: &AppState, actor: &Actor, q: &ListQuery) -> Option<String> {
+    let plain = notice(q.notice.as_deref()).map(str::to_string);
+    let (Some("updated"), Some(id)) = (q.notice.as_deref(), q.user.as_deref()) else {
+        return plain;
+    };
+    let u = super::member(app, actor, id).await.ok()?;
+    Some(crate::i18n::msg_with(
+        "users-confirm-updated",
+        &[
+            ("name", crate::i18n::Arg::Str(u.name)),
+            (
+                "role",
+                crate::i18n::Arg::key(&crate::i18n::key_for("role", u.role.label())),
+            ),
+            (
+                "status",
+                crate::i18n::Arg::key(&crate::i18n::key_for("status", u.status.as_str())),
+            ),
+        ],
+    ))
+}
+
+/// Redirects after a successful form (naming the colleague `who` when there is one), or shows
+/// the list again with the problem.
 async fn form_result<T>(
     app: &AppState,
     ctx: &RequestContext,
@@ -185,9 +212,17 @@ async fn form_result<T>(
     actor: &Actor,
     r: AppResult<T>,
     form: InviteInput,
+    who: Option<&str>,
 ) -> AppResult<Response> {
     match r {
-        Ok(_) => Ok(Redirect::to("/portal/team?notice=saved").into_response()),
+        Ok(_) => Ok(Redirect::to(&match who {
+            Some(id) => format!(
+                "/portal/team?notice=updated&user={}",
+                url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+            ),
+            None => "/portal/team?notice=saved".to_string(),
+        })
+        .into_response()),
         Err(
             e @ (AppError::Validation { .. } | AppError::Unprocessable(_) | AppError::Conflict(_)),
         ) => list_view(app, ctx, user, actor, &ListQuery::default(), Some(&e), form).await,
@@ -203,7 +238,7 @@ async fn invite_form(
 ) -> AppResult<Response> {
     let actor = user.require(Permission::ManageTeam)?;
     let r = super::invite(&app, &user, &actor, &ctx.ip, &f.email, &f.name, &f.role).await;
-    form_result(&app, &ctx, &user, &actor, r, f).await
+    form_result(&app, &ctx, &user, &actor, r, f, None).await
 }
 
 #[derive(Deserialize)]
@@ -221,7 +256,16 @@ async fn role_form(
 ) -> AppResult<Response> {
     let actor = user.require(Permission::ManageTeam)?;
     let r = super::change_role(&app, &actor, &ctx.ip, &id, &f.role).await;
-    form_result(&app, &ctx, &user, &actor, r, InviteInput::default()).await
+    form_result(
+        &app,
+        &ctx,
+        &user,
+        &actor,
+        r,
+        InviteInput::default(),
+        Some(&id),
+    )
+    .await
 }
 
 async fn deactivate_form(
@@ -232,7 +276,16 @@ async fn deactivate_form(
 ) -> AppResult<Response> {
     let actor = user.require(Permission::ManageTeam)?;
     let r = super::set_active(&app, &actor, &ctx.ip, &id, false).await;
-    form_result(&app, &ctx, &user, &actor, r, InviteInput::default()).await
+    form_result(
+        &app,
+        &ctx,
+        &user,
+        &actor,
+        r,
+        InviteInput::default(),
+        Some(&id),
+    )
+    .await
 }
 
 async fn activate_form(
@@ -243,7 +296,16 @@ async fn activate_form(
 ) -> AppResult<Response> {
     let actor = user.require(Permission::ManageTeam)?;
     let r = super::set_active(&app, &actor, &ctx.ip, &id, true).await;
-    form_result(&app, &ctx, &user, &actor, r, InviteInput::default()).await
+    form_result(
+        &app,
+        &ctx,
+        &user,
+        &actor,
+        r,
+        InviteInput::default(),
+        Some(&id),
+    )
+    .await
 }
 
 async fn resend_form(
@@ -254,7 +316,7 @@ async fn resend_form(
 ) -> AppResult<Response> {
     let actor = user.require(Permission::ManageTeam)?;
     let r = super::resend(&app, &user, &actor, &ctx.ip, &id).await;
-    form_result(&app, &ctx, &user, &actor, r, InviteInput::default()).await
+    form_result(&app, &ctx, &user, &actor, r, InviteInput::default(), None).await
 }
 
 async fn revoke_form(
@@ -265,7 +327,7 @@ async fn revoke_form(
 ) -> AppResult<Response> {
     let actor = user.require(Permission::ManageTeam)?;
     let r = super::revoke(&app, &actor, &ctx.ip, &id).await;
-    form_result(&app, &ctx, &user, &actor, r, InviteInput::default()).await
+    form_result(&app, &ctx, &user, &actor, r, InviteInput::default(), None).await
 }
 
 #[derive(Serialize, schemars::JsonSchema)]

@@ -298,6 +298,29 @@ async fn confirmations_name_what_happened(app: TestApp) {
     )
     .await;
     assert!(!html.contains("mary@grace.example"));
+    // A company admin's team page says the same of a colleague, and names nobody outside
+    // the company.
+    let (alice, _) = app
+        .form_login("acme", "alice@globex.example", "portico-demo", false)
+        .await;
+    let html = page(&alice, app.url("/portal/team")).await;
+    let csrf = form_csrf(&html);
+    let r = alice
+        .post(app.url(&format!("/portal/team/{bob}/role")))
+        .form(&[("_csrf", csrf.as_str()), ("role", "client_user")])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let html = page(&alice, app.url(&to)).await;
+    assert!(html.contains("Bob User is now User (active)."), "{html}");
+    let ian = app.user_id("acme", "ian@initech.example").await;
+    let html = page(
+        &alice,
+        app.url(&format!("/portal/team?notice=updated&user={ian}")),
+    )
+    .await;
+    assert!(!html.contains("is now"), "{html}");
 }
 crate::db_test!(
     experience_confirmations_name_what_happened,
