@@ -183,10 +183,17 @@ async fn list_page(
 /// plain notice otherwise.
 async fn confirmation(app: &AppState, actor: &Actor, q: &ListQuery) -> Option<String> {
     let plain = notice(q.notice.as_deref()).map(str::to_string);
-    let (Some("updated"), Some(id)) = (q.notice.as_deref(), q.user.as_deref()) else {
+    let (Some(kind @ ("updated" | "invited")), Some(id)) = (q.notice.as_deref(), q.user.as_deref())
+    else {
         return plain;
     };
     let u = super::member(app, actor, id).await.ok()?;
+    if kind == "invited" {
+        return Some(crate::i18n::msg_with(
+            "users-confirm-invited",
+            &[("email", crate::i18n::Arg::Str(u.email))],
+        ));
+    }
     Some(crate::i18n::msg_with(
         "users-confirm-updated",
         &[
@@ -212,12 +219,12 @@ async fn form_result<T>(
     actor: &Actor,
     r: AppResult<T>,
     form: InviteInput,
-    who: Option<&str>,
+    who: Option<(&str, &str)>,
 ) -> AppResult<Response> {
     match r {
         Ok(_) => Ok(Redirect::to(&match who {
-            Some(id) => format!(
-                "/portal/team?notice=updated&user={}",
+            Some((kind, id)) => format!(
+                "/portal/team?notice={kind}&user={}",
                 url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
             ),
             None => "/portal/team?notice=saved".to_string(),
@@ -238,7 +245,9 @@ async fn invite_form(
 ) -> AppResult<Response> {
     let actor = user.require(Permission::ManageTeam)?;
     let r = super::invite(&app, &user, &actor, &ctx.ip, &f.email, &f.name, &f.role).await;
-    form_result(&app, &ctx, &user, &actor, r, f, None).await
+    let invited = r.as_ref().ok().map(|u| u.id.to_string());
+    let who = invited.as_deref().map(|id| ("invited", id));
+    form_result(&app, &ctx, &user, &actor, r, f, who).await
 }
 
 #[derive(Deserialize)]
@@ -263,7 +272,7 @@ async fn role_form(
         &actor,
         r,
         InviteInput::default(),
-        Some(&id),
+        Some(("updated", &id)),
     )
     .await
 }
@@ -283,7 +292,7 @@ async fn deactivate_form(
         &actor,
         r,
         InviteInput::default(),
-        Some(&id),
+        Some(("updated", &id)),
     )
     .await
 }
@@ -303,7 +312,7 @@ async fn activate_form(
         &actor,
         r,
         InviteInput::default(),
-        Some(&id),
+        Some(("updated", &id)),
     )
     .await
 }
