@@ -1587,5 +1587,37 @@ async fn catalog_request_is_fixed_and_becomes_a_ticket() {
             .screenshot(&format!("portal-catalog-ticket-{suffix}.png"))
             .await;
     }
+    // Staff see the same answers, and the catalog editor with its form designer.
+    browser.resize(DESKTOP).await;
+    browser.client.delete_all_cookies().await.expect("sign out");
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    let number = path.trim_start_matches("/portal/tickets/");
+    browser
+        .goto(&server.url(&format!("/admin/tickets/{number}")))
+        .await;
+    browser.wait_for(".catalog-answers-table").await;
+    browser.screenshot("admin-catalog-ticket-desktop.png").await;
+    browser.goto(&server.url("/admin/catalog")).await;
+    let edit = browser
+        .js_string(
+            "return [...document.querySelectorAll('main table a')].find(a => a.textContent === arguments[0]).getAttribute('href')",
+            "New user account",
+        )
+        .await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser.goto(&server.url("/admin/catalog")).await;
+        browser.wait_for("#new-category").await;
+        browser
+            .screenshot(&format!("admin-catalog-{suffix}.png"))
+            .await;
+        browser.goto(&server.url(&edit)).await;
+        browser.wait_for(".catalog-designer").await;
+        browser
+            .screenshot(&format!("admin-catalog-item-{suffix}.png"))
+            .await;
+    }
     browser.close().await;
 }

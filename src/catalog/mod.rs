@@ -487,29 +487,71 @@ pub fn sla_words(t: &Translator, first: i64, resolution: i64, hours: Hours) -> [
     ]
 }
 
-/// The icons staff may choose from, with the symbol each shows as.
+/// The icons staff may choose from, each with the inner shapes of its 24×24 line drawing.
 pub const ICONS: [(&str, &str); 12] = [
-    ("key", "🔑"),
-    ("laptop", "💻"),
-    ("monitor", "🖥️"),
-    ("phone", "📱"),
-    ("printer", "🖨️"),
-    ("app", "🧩"),
-    ("mail", "✉️"),
-    ("network", "🌐"),
-    ("shield", "🛡️"),
-    ("cloud", "☁️"),
-    ("person", "👤"),
-    ("box", "📦"),
+    (
+        "key",
+        r#"<circle cx="8" cy="15" r="4"/><path d="M11 12l9-9M17 6l3 3M15 8l2 2"/>"#,
+    ),
+    (
+        "laptop",
+        r#"<rect x="4" y="5" width="16" height="11" rx="1"/><path d="M2 19h20"/>"#,
+    ),
+    (
+        "monitor",
+        r#"<rect x="3" y="4" width="18" height="12" rx="1"/><path d="M8 20h8M12 16v4"/>"#,
+    ),
+    (
+        "phone",
+        r#"<rect x="7" y="2" width="10" height="20" rx="2"/><path d="M11 18h2"/>"#,
+    ),
+    (
+        "printer",
+        r#"<path d="M6 9V3h12v6"/><rect x="3" y="9" width="18" height="8" rx="1"/><rect x="7" y="14" width="10" height="7"/>"#,
+    ),
+    (
+        "app",
+        r#"<rect x="3" y="3" width="7" height="7"/><rect x="14" y="3" width="7" height="7"/><rect x="3" y="14" width="7" height="7"/><rect x="14" y="14" width="7" height="7"/>"#,
+    ),
+    (
+        "mail",
+        r#"<rect x="3" y="5" width="18" height="14" rx="1"/><path d="M3 6l9 7 9-7"/>"#,
+    ),
+    (
+        "network",
+        r#"<circle cx="12" cy="12" r="9"/><path d="M3 12h18M12 3a14 14 0 0 1 0 18M12 3a14 14 0 0 0 0 18"/>"#,
+    ),
+    (
+        "shield",
+        r#"<path d="M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z"/>"#,
+    ),
+    (
+        "cloud",
+        r#"<path d="M7 18h10a4 4 0 0 0 .5-8A6 6 0 0 0 6 9.5 4.3 4.3 0 0 0 7 18z"/>"#,
+    ),
+    (
+        "person",
+        r#"<circle cx="12" cy="8" r="4"/><path d="M4 21c0-4 4-6 8-6s8 2 8 6"/>"#,
+    ),
+    (
+        "box",
+        r#"<path d="M3 7l9-4 9 4v10l-9 4-9-4zM3 7l9 4 9-4M12 11v10"/>"#,
+    ),
 ];
 
-/// The symbol of an icon name (a box for an unknown one).
-pub fn icon_symbol(name: &str) -> &'static str {
-    ICONS
+/// An icon as an inline line drawing in the text colour (a box for an unknown name); it is
+/// decoration, hidden from assistive technology, as the item's name is always beside it.
+pub fn icon_svg(name: &str) -> askama::filters::Safe<String> {
+    let shapes = ICONS
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, s)| *s)
-        .unwrap_or("📦")
+        .unwrap_or(ICONS[11].1);
+    askama::filters::Safe(format!(
+        "<svg class=\"catalog-svg\" viewBox=\"0 0 24 24\" width=\"28\" height=\"28\" fill=\"none\" \
+         stroke=\"currentColor\" stroke-width=\"1.8\" stroke-linecap=\"round\" stroke-linejoin=\"round\" \
+         aria-hidden=\"true\" focusable=\"false\">{shapes}</svg>"
+    ))
 }
 
 /// Turns a label into a field key that is not yet in `taken`.

@@ -163,7 +163,7 @@ struct ItemPage {
     fields: Vec<FieldView>,
     errors: FormErrors,
     can_submit: bool,
-    icon: &'static str,
+    icon: askama::filters::Safe<String>,
 }
 
 async fn item_view(
@@ -183,7 +183,7 @@ async fn item_view(
             item.hours,
         ),
         fields: field_views(&item.fields, raw),
-        icon: crate::catalog::icon_symbol(&item.icon),
+        icon: crate::catalog::icon_svg(&item.icon),
         page,
         item,
         errors,
