@@ -77,6 +77,7 @@ fn api() -> ApiRouter {
         .merge(crate::users::routes::api())
         .merge(crate::tickets::routes::api())
         .merge(crate::tickets::admin::api())
+        .merge(crate::catalog::routes::api())
         .merge(crate::team::routes::api())
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
@@ -108,6 +109,7 @@ fn pages() -> PageRouter {
         .merge(crate::jobs::routes::pages())
         .merge(crate::tickets::routes::pages())
         .merge(crate::tickets::admin::pages())
+        .merge(crate::catalog::routes::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).

@@ -10,6 +10,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod branding;
+pub mod catalog;
 pub mod companies;
 pub mod config;
 pub mod db;

@@ -75,7 +75,7 @@ pub const REGISTRY: &[NavDef] = &[
     // The MSP client portal.
     entry(Portal, Msp, "Dashboard", "/portal/dashboard", P::PortalAccess, true, None),
     entry(Portal, Msp, "Tickets", "/portal/tickets", P::PortalAccess, true, Some("blurb-portal-tickets")),
-    entry(Portal, Msp, "Service Catalog", "/portal/catalog", P::PortalAccess, false, Some("blurb-portal-catalog")),
+    entry(Portal, Msp, "Service Catalog", "/portal/catalog", P::PortalAccess, true, Some("blurb-portal-catalog")),
     entry(Portal, Msp, "Invoices", "/portal/invoices", P::ViewInvoices, false, Some("blurb-portal-invoices")),
     entry(Portal, Msp, "Documents", "/portal/documents", P::PortalAccess, false, Some("blurb-portal-documents")),
     entry(Portal, Msp, "Announcements", "/portal/announcements", P::PortalAccess, false, Some("blurb-portal-announcements")),
@@ -97,7 +97,7 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Admin, Both, "Branding", "/admin/branding", P::ManageBranding, true, None),
     entry(Admin, Both, "Announcements", "/admin/announcements", P::ManageAnnouncements, false, None),
     entry(Admin, Msp, "Documents", "/admin/documents", P::ManageDocuments, false, None),
-    entry(Admin, Msp, "Catalog", "/admin/catalog", P::ManageCatalog, false, None),
+    entry(Admin, Msp, "Catalog", "/admin/catalog", P::ManageCatalog, true, None),
     entry(Admin, Msp, "Knowledge base", "/admin/kb", P::ManageKnowledgeBase, false, None),
     entry(Admin, Msp, "Invoices", "/admin/invoices", P::ManageInvoices, false, None),
     entry(Admin, Msp, "Integrations", "/admin/integrations", P::ManageIntegrations, false, None),
@@ -112,6 +112,8 @@ const ORG_ONLY_APIS: &[(&str, Orgs)] = &[
     ("/api/v1/tickets", Msp),
     ("/api/v1/admin/tickets", Msp),
     ("/api/v1/admin/companies", Msp),
+    ("/api/v1/catalog", Msp),
+    ("/api/v1/admin/catalog", Msp),
     ("/api/v1/team", Msp),
 ];
 

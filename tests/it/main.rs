@@ -6,6 +6,7 @@ mod actions;
 mod audit;
 mod auth;
 mod branding_uploads;
+mod catalog;
 mod cli;
 mod defaults;
 mod events;
