@@ -43,14 +43,14 @@ pub fn api() -> ApiRouter {
         .route(
             "/api/v1/kb/articles",
             get_with(api_list, |op| {
-                op.id("listKbArticles").tag("kb").summary("List or search knowledge-base articles")
+                op.with(optional_session).id("listKbArticles").tag("kb").summary("List or search knowledge-base articles")
                     .description("Without a session only public articles are listed. `q` runs a ranked full-text search (every word a prefix) and fills `snippet_html` (escaped HTML with `<mark>` around matches); otherwise articles are listed by title, optionally in one `category`, with keyset `cursor`.")
             }),
         )
         .route(
             "/api/v1/kb/categories",
             get_with(api_categories, |op| {
-                op.id("listKbCategories").tag("kb").summary("Categories with their article counts")
+                op.with(optional_session).id("listKbCategories").tag("kb").summary("Categories with their article counts")
             }),
         )
         .route(
@@ -62,7 +62,7 @@ pub fn api() -> ApiRouter {
         .route(
             "/api/v1/kb/articles/{slug}",
             get_with(api_get, |op| {
-                op.id("getKbArticle").tag("kb").summary("One article with its rendered body")
+                op.with(optional_session).id("getKbArticle").tag("kb").summary("One article with its rendered body")
                     .description("Public articles need no session; others answer 401 without one and 404 when the reader may not see them.")
             }),
         )
@@ -99,6 +99,17 @@ pub fn api() -> ApiRouter {
                         .response_with::<204, (), _>(|r| r.description("Deleted."))
                 }),
         )
+}
+
+/// Documents a route that answers with or without a portal session (public articles).
+fn optional_session(
+    mut op: aide::transform::TransformOperation<'_>,
+) -> aide::transform::TransformOperation<'_> {
+    let mut session = aide::openapi::SecurityRequirement::default();
+    session.insert("portalSession".into(), Vec::new());
+    op.inner_mut().security.push(session);
+    op.inner_mut().security.push(Default::default());
+    op
 }
 
 // ---- one-transaction actions ----
