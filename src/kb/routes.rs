@@ -231,7 +231,8 @@ async fn readable(
 
 /// The tenant and reader of a request that may come without a session.
 fn reader_ctx(ctx: &RequestContext) -> AppResult<(TenantScope, Option<Arc<Principal>>)> {
-    let tenant = ctx.tenant.as_ref().ok_or(AppError::NotFound)?;
+    // Without a known tenant nothing is public: signing in names the tenant.
+    let tenant = ctx.tenant.as_ref().ok_or(AppError::Unauthorized)?;
     let p = ctx
         .principal
         .clone()
