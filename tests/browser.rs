@@ -1572,5 +1572,22 @@ async fn announcement_badge_updates_live_and_clears() {
     browser.assert_fits_width("knowledge base search").await;
     browser.assert_accessible("knowledge base search").await;
     browser.screenshot("portal-kb-search-phone.png").await;
+    // Deflection: typing a subject suggests articles beside the new-ticket form.
+    browser.goto(&server.url("/portal/tickets/new")).await;
+    browser
+        .wait_for("#t-subject")
+        .await
+        .send_keys("printer offline again")
+        .await
+        .expect("type subject");
+    browser
+        .wait_for(r#"#kb-suggest a[href="/portal/kb/printer-shows-offline?from=suggest"]"#)
+        .await;
+    browser
+        .assert_fits_width("new ticket with suggestions")
+        .await;
+    browser
+        .screenshot("portal-ticket-suggestions-phone.png")
+        .await;
     browser.close().await;
 }
