@@ -82,6 +82,8 @@ fn api() -> ApiRouter {
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
         .merge(crate::events::routes::api())
+        .merge(crate::kb::routes::api())
+        .merge(crate::announcements::routes::api())
 }
 
 /// The OpenAPI document, generated from the routes of the JSON API and operations endpoints.
@@ -110,6 +112,8 @@ fn pages() -> PageRouter {
         .merge(crate::tickets::routes::pages())
         .merge(crate::tickets::admin::pages())
         .merge(crate::catalog::routes::pages())
+        .merge(crate::kb::routes::pages())
+        .merge(crate::announcements::routes::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).
@@ -139,6 +143,10 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/portico.css", get(crate::web::stylesheet))
         .route("/assets/portico.js", get(crate::web::script))
         .route("/assets/tickets.js", get(crate::tickets::routes::script))
+        .route(
+            "/assets/announcements.js",
+            get(crate::announcements::script),
+        )
         .merge(crate::branding::routes::stylesheets())
         .merge(crate::tickets::inbound::routes())
         .merge(crate::ops::docs())

@@ -308,6 +308,8 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
         if t.org_type == OrgType::Msp {
             crate::tickets::demo::seed(db, &scope).await?;
             crate::catalog::demo::seed(db, &scope).await?;
+            crate::kb::demo::seed(db, &scope).await?;
+            crate::announcements::demo::seed(db, &scope).await?;
         }
     }
     Ok(logins)

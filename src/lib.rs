@@ -6,6 +6,7 @@
 //! assembles them.
 
 pub mod admin;
+pub mod announcements;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -21,6 +22,7 @@ pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod jobs;
+pub mod kb;
 pub mod mail;
 pub mod mfa;
 pub mod ops;

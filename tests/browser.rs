@@ -1642,3 +1642,132 @@ async fn catalog_request_is_fixed_and_becomes_a_ticket() {
     }
     browser.close().await;
 }
+
+/// An announcement staff publish reaches the client's open page as an unread badge without a
+/// reload, with its critical banner, and both clear once read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announcement_badge_updates_live_and_clears() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser
+        .sign_in(&server, "acme", "ian@initech.example")
+        .await;
+    browser.goto(&server.url("/portal/dashboard")).await;
+    let badge_count = async || -> Option<u32> {
+        let b = browser
+            .client
+            .find(Locator::Css("#announcements-badge"))
+            .await
+            .ok()?;
+        b.text().await.ok()?.trim().parse().ok()
+    };
+    let before = browser
+        .wait_until("the demo's unread badge", async || badge_count().await)
+        .await;
+    // Give the page's EventSource a moment to connect before staff act.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+
+    let staff = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("http client");
+    let me: Value = staff
+        .post(server.url("/api/v1/auth/login?tenant=acme"))
+        .json(
+            &json!({"email": "staff@acme.example", "password": DEMO_PASSWORD, "audience": "admin"}),
+        )
+        .send()
+        .await
+        .expect("staff login")
+        .json()
+        .await
+        .expect("me");
+    let csrf = me["csrf_token"].as_str().expect("csrf").to_string();
+    let r = staff
+        .post(server.url("/api/v1/admin/announcements"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"title": "Data centre power work tonight", "body": "Expect a short outage.", "severity": "critical"}))
+        .send()
+        .await
+        .expect("publish");
+    assert!(r.status().is_success(), "publish: {}", r.status());
+
+    browser
+        .wait_until("the badge to count the new announcement", async || {
+            (badge_count().await? == before + 1).then_some(())
+        })
+        .await;
+    browser
+        .wait_until("the critical banner to appear", async || {
+            let b = browser
+                .client
+                .find(Locator::Css("#ann-banners"))
+                .await
+                .ok()?;
+            b.text()
+                .await
+                .ok()?
+                .contains("Data centre power work tonight")
+                .then_some(())
+        })
+        .await;
+    browser
+        .screenshot("portal-announcement-live-badge.png")
+        .await;
+
+    browser.goto(&server.url("/portal/announcements")).await;
+    browser
+        .wait_for("#read-all")
+        .await
+        .click()
+        .await
+        .expect("mark all read");
+    browser
+        .wait_until("the badge and banner to clear", async || {
+            browser.client.find(Locator::Css(".ann-list")).await.ok()?;
+            let badge = browser
+                .client
+                .find(Locator::Css("#announcements-badge"))
+                .await;
+            let banner = browser.client.find(Locator::Css("#ann-banners")).await;
+            (badge.is_err()
+                && banner.is_err()
+                && browser
+                    .client
+                    .find(Locator::Css("#read-all"))
+                    .await
+                    .is_err())
+            .then_some(())
+        })
+        .await;
+    browser.assert_accessible("portal announcements").await;
+    browser.resize(PHONE).await;
+    browser.assert_fits_width("portal announcements").await;
+    browser.screenshot("portal-announcements-phone.png").await;
+    browser.goto(&server.url("/portal/kb?q=vpn")).await;
+    browser.wait_for(".kb-snippet mark").await;
+    browser.assert_fits_width("knowledge base search").await;
+    browser.assert_accessible("knowledge base search").await;
+    browser.screenshot("portal-kb-search-phone.png").await;
+    // Deflection: typing a subject suggests articles beside the new-ticket form.
+    browser.goto(&server.url("/portal/tickets/new")).await;
+    browser
+        .wait_for("#t-subject")
+        .await
+        .send_keys("printer offline again")
+        .await
+        .expect("type subject");
+    browser
+        .wait_for(r#"#kb-suggest a[href="/portal/kb/printer-shows-offline?from=suggest"]"#)
+        .await;
+    browser
+        .assert_fits_width("new ticket with suggestions")
+        .await;
+    browser
+        .screenshot("portal-ticket-suggestions-phone.png")
+        .await;
+    browser.close().await;
+}

@@ -171,6 +171,8 @@ impl Db {
             Backend::Sqlite => {
                 "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+                 AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%' \
+                 AND (m.name = v.name OR m.name LIKE v.name || '\\_%' ESCAPE '\\')) \
                  ORDER BY m.name, p.name"
             }
             Backend::Postgres => {

@@ -26,6 +26,12 @@ pub enum EventKind {
     /// A comment (reply or internal note) was added to a ticket.
     #[serde(rename = "ticket.comment")]
     TicketComment,
+    /// An announcement went live (published now, or its scheduled time came).
+    #[serde(rename = "announcement.published")]
+    AnnouncementPublished,
+    /// An announcement reached its expiry.
+    #[serde(rename = "announcement.expired")]
+    AnnouncementExpired,
 }
 
 impl EventKind {
@@ -35,6 +41,8 @@ impl EventKind {
             EventKind::TicketCreated => "ticket.created",
             EventKind::TicketUpdated => "ticket.updated",
             EventKind::TicketComment => "ticket.comment",
+            EventKind::AnnouncementPublished => "announcement.published",
+            EventKind::AnnouncementExpired => "announcement.expired",
         }
     }
 
@@ -92,6 +100,17 @@ impl Event {
                     cc,
                 },
             );
+        }
+        if matches!(
+            self.kind,
+            EventKind::AnnouncementPublished | EventKind::AnnouncementExpired
+        ) && p.audience == Audience::Portal
+        {
+            // An announcement for every company carries none; a targeted one is published
+            // once per chosen company.
+            return p.company_id.is_some()
+                && (self.company_id.is_none()
+                    || self.company_id.as_deref() == p.company_id.as_ref().map(|c| c.as_str()));
         }
         // Other kinds: staff of the tenant, or the company's company-wide viewers.
         match p.audience {

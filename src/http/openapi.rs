@@ -171,6 +171,11 @@ pub fn base_document() -> OpenApi {
             tag("audit", "The audit log."),
             tag("jobs", "Background jobs (staff)."),
             tag("events", "Live events (Server-Sent Events)."),
+            tag(
+                "kb",
+                "The knowledge base: articles, search, votes (public articles need no session).",
+            ),
+            tag("announcements", "Announcements to client companies."),
         ],
         ..Default::default()
     };

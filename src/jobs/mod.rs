@@ -59,6 +59,15 @@ pub trait JobKind: Serialize + serde::de::DeserializeOwned + Send + Sync + Sized
         &self,
         tx: &mut TenantTx,
     ) -> impl std::future::Future<Output = DbResult<String>> + Send {
+        self.enqueue_at(tx, now_ms())
+    }
+
+    /// Enqueues the job inside the action's transaction to run at `run_at` (Unix ms).
+    fn enqueue_at(
+        &self,
+        tx: &mut TenantTx,
+        run_at: i64,
+    ) -> impl std::future::Future<Output = DbResult<String>> + Send {
         async move {
             let payload = serde_json::to_value(self)
                 .map_err(|e| crate::db::DbError::Sqlx(sqlx::Error::Encode(Box::new(e))))?;
@@ -68,7 +77,7 @@ pub trait JobKind: Serialize + serde::de::DeserializeOwned + Send + Sync + Sized
                 Some(&tenant),
                 Self::KIND,
                 &payload,
-                now_ms(),
+                run_at,
                 Self::MAX_ATTEMPTS,
             )
             .await?;
@@ -176,6 +185,12 @@ impl JobError {
 async fn handle(app: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         EmailJob::KIND => run_typed::<EmailJob>(app, job).await,
+        crate::announcements::PublishJob::KIND => {
+            run_typed::<crate::announcements::PublishJob>(app, job).await
+        }
+        crate::announcements::ExpireJob::KIND => {
+            run_typed::<crate::announcements::ExpireJob>(app, job).await
+        }
         // Another node may run a newer version that knows this kind: retry rather than drop.
         other => Err(JobError::retry(format!(
             "no handler for job kind '{other}'"

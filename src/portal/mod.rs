@@ -46,10 +46,17 @@ struct DashboardPage {
     tickets: Option<ClientSummary>,
     /// The client has tickets of their own (may raise them).
     own_tickets: bool,
+    /// Unread announcements and newest articles (rendered by `announcements`).
+    news: String,
 }
 
 async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
     let page = PageCtx::new(ctx);
+    let news = if p.tenant.org_type == OrgType::Msp {
+        crate::announcements::routes::dashboard_section(app, p, &page).await?
+    } else {
+        String::new()
+    };
     let tickets = match (&p.company_id, p.tenant.org_type) {
         (Some(company), OrgType::Msp) => Some(
             crate::tickets::dashboard::client(
@@ -89,6 +96,7 @@ async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppRe
         read_only: p.tenant.org_type == OrgType::Msp && !p.can(Permission::CreateTickets),
         own_tickets: p.can(Permission::CreateTickets),
         tickets,
+        news,
     })
 }
 

@@ -78,7 +78,8 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Portal, Msp, "Service Catalog", "/portal/catalog", P::PortalAccess, true, Some("blurb-portal-catalog")),
     entry(Portal, Msp, "Invoices", "/portal/invoices", P::ViewInvoices, false, Some("blurb-portal-invoices")),
     entry(Portal, Msp, "Documents", "/portal/documents", P::PortalAccess, false, Some("blurb-portal-documents")),
-    entry(Portal, Msp, "Announcements", "/portal/announcements", P::PortalAccess, false, Some("blurb-portal-announcements")),
+    entry(Portal, Msp, "Knowledge base", "/portal/kb", P::PortalAccess, true, Some("blurb-portal-kb")),
+    entry(Portal, Msp, "Announcements", "/portal/announcements", P::PortalAccess, true, Some("blurb-portal-announcements")),
     entry(Portal, Msp, "Team", "/portal/team", P::ManageTeam, true, Some("blurb-portal-team")),
     entry(Portal, Msp, "Profile", "/portal/profile", P::ChangeOwnProfile, true, None),
     // The Mission member portal.
@@ -95,10 +96,10 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Admin, Msp, "Users", "/admin/users", P::ManageUsers, true, None),
     entry(Admin, Mission, "Members", "/admin/users", P::ManageUsers, true, None),
     entry(Admin, Both, "Branding", "/admin/branding", P::ManageBranding, true, None),
-    entry(Admin, Both, "Announcements", "/admin/announcements", P::ManageAnnouncements, false, None),
+    entry(Admin, Both, "Announcements", "/admin/announcements", P::ManageAnnouncements, true, None),
     entry(Admin, Msp, "Documents", "/admin/documents", P::ManageDocuments, false, None),
     entry(Admin, Msp, "Catalog", "/admin/catalog", P::ManageCatalog, true, None),
-    entry(Admin, Msp, "Knowledge base", "/admin/kb", P::ManageKnowledgeBase, false, None),
+    entry(Admin, Msp, "Knowledge base", "/admin/kb", P::ManageKnowledgeBase, true, None),
     entry(Admin, Msp, "Invoices", "/admin/invoices", P::ManageInvoices, false, None),
     entry(Admin, Msp, "Integrations", "/admin/integrations", P::ManageIntegrations, false, None),
     entry(Admin, Both, "Delivery", "/admin/jobs", P::ViewJobs, true, None),
@@ -115,6 +116,8 @@ const ORG_ONLY_APIS: &[(&str, Orgs)] = &[
     ("/api/v1/catalog", Msp),
     ("/api/v1/admin/catalog", Msp),
     ("/api/v1/team", Msp),
+    ("/api/v1/kb", Msp),
+    ("/api/v1/admin/kb", Msp),
 ];
 
 /// Pages every organisation has though only one menu lists them (the Mission menu is exactly
@@ -233,10 +236,7 @@ mod tests {
     fn unbuilt_paths_are_listed_once() {
         let admin = unbuilt(Admin);
         assert_eq!(
-            admin
-                .iter()
-                .filter(|p| **p == "/admin/announcements")
-                .count(),
+            admin.iter().filter(|p| **p == "/admin/documents").count(),
             1
         );
         assert!(!admin.contains(&"/admin/users"));

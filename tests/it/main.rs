@@ -3,6 +3,7 @@
 mod support;
 
 mod actions;
+mod announcements;
 mod audit;
 mod auth;
 mod branding_uploads;
@@ -15,6 +16,7 @@ mod hardening;
 mod i18n;
 mod isolation;
 mod jobs;
+mod kb;
 mod mfa;
 mod openapi;
 mod ops;

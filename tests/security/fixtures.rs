@@ -122,11 +122,81 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
                 lower_role: None,
             }
         }
+        "/api/v1/kb/articles/{slug}" | "/api/v1/kb/articles/{slug}/vote" => Fixture {
+            path: path.replace("{slug}", GLOBEX_ARTICLE_SLUG),
+            body: json!({"helpful": true}),
+            marker: GLOBEX_ARTICLE_MARKER,
+            lower_role: None,
+        },
+        "/api/v1/admin/kb/articles/{id}" => Fixture {
+            path: path.replace("{id}", &globex_article(app).await),
+            body: json!({"title": "Globex: badge reader at the warehouse door", "category": "Facilities",
+                "body": "The warehouse badge reader.", "visibility": "clients", "status": "published"}),
+            marker: GLOBEX_ARTICLE_MARKER,
+            lower_role: None,
+        },
+        "/api/v1/announcements/{id}" | "/api/v1/announcements/{id}/read" => Fixture {
+            path: path.replace("{id}", &globex_announcement(app).await),
+            body: json!({}),
+            marker: GLOBEX_ANNOUNCEMENT,
+            lower_role: None,
+        },
+        "/api/v1/admin/announcements/{id}" => Fixture {
+            path: path.replace("{id}", &globex_announcement(app).await),
+            body: json!({"title": GLOBEX_ANNOUNCEMENT, "body": "Text.", "severity": "info"}),
+            marker: GLOBEX_ANNOUNCEMENT,
+            lower_role: None,
+        },
         _ => {
             let _ = write;
             return None;
         }
     })
+}
+
+/// The demo article only Globex may read.
+const GLOBEX_ARTICLE_SLUG: &str = "globex-badge-reader-at-the-warehouse-door";
+/// Text of its body.
+const GLOBEX_ARTICLE_MARKER: &str = "blue Globex badges";
+/// Title of the Globex-only announcement the fixtures add.
+const GLOBEX_ANNOUNCEMENT: &str = "Globex fixture announcement";
+
+async fn globex_article(app: &TestApp) -> String {
+    use sqlx::Row;
+    sqlx::query("SELECT id FROM kb_articles WHERE slug = $1")
+        .bind(GLOBEX_ARTICLE_SLUG)
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .expect("demo article")
+        .get::<String, _>(0)
+}
+
+/// A live announcement for Globex only (created once per app).
+async fn globex_announcement(app: &TestApp) -> String {
+    let id = "0190f000-0000-7000-8000-00000000a11a".to_string();
+    let globex = app.company_id("acme", "Globex").await;
+    let db = app.state.db.operator("test");
+    sqlx::query(
+        "INSERT INTO announcements (tenant_id, id, title, body, severity, audience, publish_at, pinned, delivered_at, created_at, updated_at) \
+         SELECT tenant_id, $1, $2, 'Only for Globex.', 'info', 'companies', 0, 0, 0, 0, 0 FROM companies WHERE id = $3 \
+         ON CONFLICT (tenant_id, id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(GLOBEX_ANNOUNCEMENT)
+    .bind(&globex)
+    .execute(db.writer())
+    .await
+    .expect("announcement row");
+    sqlx::query(
+        "INSERT INTO announcement_companies (tenant_id, announcement_id, company_id) \
+         SELECT tenant_id, $1, id FROM companies WHERE id = $2 ON CONFLICT (tenant_id, announcement_id, company_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(&globex)
+    .execute(db.writer())
+    .await
+    .expect("announcement audience");
+    id
 }
 
 /// Subject of the demo ticket the ticket routes are attacked through (Alice's, Globex).
@@ -245,6 +315,38 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
             let id = victim_session(app, email, audience).await;
             page(path.replace("{id}", &id), vec![], email)
         }
+        "/portal/kb/{slug}" | "/portal/kb/{slug}/vote" => page(
+            path.replace("{slug}", GLOBEX_ARTICLE_SLUG),
+            vec![("helpful", "yes")],
+            GLOBEX_ARTICLE_MARKER,
+        ),
+        "/admin/kb/{id}" | "/admin/kb/{id}/delete" => page(
+            path.replace("{id}", &globex_article(app).await),
+            vec![
+                ("title", "Changed"),
+                ("category", "Facilities"),
+                ("body", "Changed."),
+                ("visibility", "clients"),
+                ("status", "published"),
+            ],
+            GLOBEX_ARTICLE_MARKER,
+        ),
+        "/portal/announcements/{id}" => page(
+            path.replace("{id}", &globex_announcement(app).await),
+            vec![],
+            GLOBEX_ANNOUNCEMENT,
+        ),
+        "/admin/announcements/{id}" | "/admin/announcements/{id}/delete" => page(
+            path.replace("{id}", &globex_announcement(app).await),
+            vec![
+                ("title", "Changed"),
+                ("body", "Changed."),
+                ("severity", "info"),
+                ("audience", "all"),
+                ("when", "now"),
+            ],
+            GLOBEX_ANNOUNCEMENT,
+        ),
         "/admin/jobs/{id}/retry" => PageFixture {
             lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
             ..page(

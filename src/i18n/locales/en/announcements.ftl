@@ -1,0 +1,56 @@
+# Announcements
+announcement-empty = There are no announcements right now.
+announcement-mark-all = Mark all as read
+announcement-unread = New
+announcement-pinned = Pinned
+announcement-unread-label = { $count ->
+    [one] 1 unread announcement
+   *[other] { $count } unread announcements
+}
+announcement-banner-read = Read it
+announcement-banner-dismiss = Dismiss
+announcement-see-all = All announcements
+announcement-until = until
+announcement-severity = Severity
+announcement-severity-info = Information
+announcement-severity-warning = Warning
+announcement-severity-critical = Critical
+announcement-state-scheduled = Scheduled
+announcement-state-live = Live
+announcement-state-expired = Expired
+announcement-new = New announcement
+announcement-edit = Edit announcement
+announcement-admin-empty = No announcements yet. Tell clients about maintenance, outages and news here.
+announcement-title = Title
+announcement-body = Message
+announcement-body-help = Markdown: headings, lists, links.
+announcement-audience = Audience
+announcement-audience-all = All companies
+announcement-audience-companies = Chosen companies
+announcement-when = Publish
+announcement-when-now = Now
+announcement-when-later = At a set time
+announcement-publish-at = Publication time
+announcement-expires-at = Expires (optional)
+announcement-expires-help = After this time it is no longer shown.
+announcement-pin = Pin above the other announcements
+announcement-save = Save announcement
+announcement-delete = Delete announcement
+announcement-confirm-delete = Delete the announcement “{ $title }”?
+announcement-reads = Read by
+announcement-fix-errors = Please correct the highlighted fields.
+announcement-notice-saved = The announcement has been saved.
+announcement-notice-deleted = The announcement has been deleted.
+announcement-error-title = Enter a title.
+announcement-error-body = Write the message.
+announcement-error-severity = Choose a severity.
+announcement-error-audience = Choose the audience.
+announcement-error-companies = Choose at least one company of yours.
+announcement-error-publish-at = Enter the publication date and time.
+announcement-error-expiry = The expiry must be in the future and after the publication time.
+announcement-email-subject = Announcement: { $title }
+announcement-email-subject-critical = Important: { $title }
+announcement-email-action = Read the announcement
+audit-say-announcement-created = { $actor } published the announcement { $object }.
+audit-say-announcement-updated = { $actor } changed the announcement { $object }.
+audit-say-announcement-deleted = { $actor } deleted the announcement { $object }.

@@ -1,0 +1,56 @@
+# Avisos
+announcement-empty = No hay avisos en este momento.
+announcement-mark-all = Marcar todos como leídos
+announcement-unread = Nuevo
+announcement-pinned = Fijado
+announcement-unread-label = { $count ->
+    [one] 1 aviso sin leer
+   *[other] { $count } avisos sin leer
+}
+announcement-banner-read = Leerlo
+announcement-banner-dismiss = Descartar
+announcement-see-all = Todos los avisos
+announcement-until = hasta
+announcement-severity = Gravedad
+announcement-severity-info = Información
+announcement-severity-warning = Advertencia
+announcement-severity-critical = Crítico
+announcement-state-scheduled = Programado
+announcement-state-live = Publicado
+announcement-state-expired = Caducado
+announcement-new = Nuevo aviso
+announcement-edit = Editar aviso
+announcement-admin-empty = Aún no hay avisos. Informe aquí a los clientes de mantenimientos, incidencias y novedades.
+announcement-title = Título
+announcement-body = Mensaje
+announcement-body-help = Markdown: títulos, listas, enlaces.
+announcement-audience = Destinatarios
+announcement-audience-all = Todas las empresas
+announcement-audience-companies = Empresas elegidas
+announcement-when = Publicar
+announcement-when-now = Ahora
+announcement-when-later = En una fecha y hora
+announcement-publish-at = Fecha de publicación
+announcement-expires-at = Caduca (opcional)
+announcement-expires-help = Después de esta hora deja de mostrarse.
+announcement-pin = Fijar encima de los demás avisos
+announcement-save = Guardar aviso
+announcement-delete = Eliminar aviso
+announcement-confirm-delete = ¿Eliminar el aviso «{ $title }»?
+announcement-reads = Leído por
+announcement-fix-errors = Corrija los campos señalados.
+announcement-notice-saved = El aviso se ha guardado.
+announcement-notice-deleted = El aviso se ha eliminado.
+announcement-error-title = Escriba un título.
+announcement-error-body = Escriba el mensaje.
+announcement-error-severity = Elija una gravedad.
+announcement-error-audience = Elija los destinatarios.
+announcement-error-companies = Elija al menos una de sus empresas.
+announcement-error-publish-at = Indique la fecha y hora de publicación.
+announcement-error-expiry = La caducidad debe ser futura y posterior a la publicación.
+announcement-email-subject = Aviso: { $title }
+announcement-email-subject-critical = Importante: { $title }
+announcement-email-action = Leer el aviso
+audit-say-announcement-created = { $actor } publicó el aviso { $object }.
+audit-say-announcement-updated = { $actor } modificó el aviso { $object }.
+audit-say-announcement-deleted = { $actor } eliminó el aviso { $object }.
