@@ -227,6 +227,7 @@ async fn api_me_and_session_separation(app: TestApp) {
             "Service Catalog",
             "Invoices",
             "Documents",
+            "Knowledge base",
             "Announcements",
             "Team",
             "Profile"

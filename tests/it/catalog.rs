@@ -846,11 +846,14 @@ async fn demo_ticket_shows_its_request(app: TestApp) {
     assert!(html.contains("Request details: New laptop") && html.contains("Dock, Headset"));
     // Seeding again adds nothing.
     portico::demo::seed(&app.state.db).await.unwrap();
-    let count: i64 = sqlx::query("SELECT COUNT(*) FROM catalog_items")
-        .fetch_one(app.state.db.operator("test").reader())
-        .await
-        .unwrap()
-        .get(0);
+    let count: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM catalog_items i JOIN tenants t ON t.id = i.tenant_id \
+         WHERE t.slug = 'acme'",
+    )
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .unwrap()
+    .get(0);
     assert_eq!(count, 13);
 }
 crate::db_test!(demo_request, demo_ticket_shows_its_request);
