@@ -673,7 +673,15 @@ mod tests {
         let [f, r] = sla_words(&t, 240, 2 * 1440, Hours::Always);
         assert_eq!(f, "First response within 4 hours, around the clock");
         assert_eq!(r, "Resolved within 2 days, around the clock");
-        let [f, _] = sla_words(&t, 240, 960, Hours::Business);
+        let [f, r] = sla_words(&t, 240, 960, Hours::Business);
         assert_eq!(f, "First response within 4 business hours");
+        assert_eq!(r, "Resolved within 2 business days");
+        let es = Translator::new(crate::i18n::Locale::Es);
+        let [f, r] = sla_words(&es, 60, 1440, Hours::Always);
+        assert_eq!(
+            f,
+            "Primera respuesta en un plazo de 1 hora, a cualquier hora"
+        );
+        assert_eq!(r, "Resuelto en un plazo de 1 día, a cualquier hora");
     }
 }

@@ -432,6 +432,7 @@ pub async fn submit(
         item.resolution_minutes,
         item.hours,
     );
+    let by = actor.clone();
     let hook: CreateHook = Box::new(move |tx, t| {
         Box::pin(async move {
             // The clock starts when the ticket does.
@@ -447,7 +448,9 @@ pub async fn submit(
                 Entry {
                     company_id: Some(&t.company_id),
                     detail: json!({ "number": t.number, "item": item_id, "form_version": version }),
-                    ..Entry::new("catalog.requested").target("ticket", &t.id)
+                    ..Entry::new("catalog.requested")
+                        .by(&by)
+                        .target("ticket", &t.id)
                 },
             )
             .await?;
