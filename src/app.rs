@@ -77,6 +77,7 @@ fn api() -> ApiRouter {
         .merge(crate::users::routes::api())
         .merge(crate::tickets::routes::api())
         .merge(crate::tickets::admin::api())
+        .merge(crate::catalog::routes::api())
         .merge(crate::team::routes::api())
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
@@ -110,6 +111,7 @@ fn pages() -> PageRouter {
         .merge(crate::jobs::routes::pages())
         .merge(crate::tickets::routes::pages())
         .merge(crate::tickets::admin::pages())
+        .merge(crate::catalog::routes::pages())
         .merge(crate::kb::routes::pages())
         .merge(crate::announcements::routes::pages())
 }

@@ -292,7 +292,30 @@ pub async fn create(
     input: CreateInput,
     files: Pending,
 ) -> AppResult<Ticket> {
-    let r = create_in(app, actor, ip, input, files.files()).await;
+    let r = create_in(app, actor, ip, input, files.files(), None).await;
+    files.settle(r).await
+}
+
+/// Work another feature adds to a new ticket's transaction, run once the ticket row exists
+/// and before its event and emails (a catalog request records its answers and SLA there).
+pub type CreateHook = Box<
+    dyn for<'a> FnOnce(
+            &'a mut TenantTx,
+            &'a Ticket,
+        ) -> futures::future::BoxFuture<'a, AppResult<()>>
+        + Send,
+>;
+
+/// [`create`] with `hook` run inside the same transaction.
+pub async fn create_with(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    input: CreateInput,
+    files: Pending,
+    hook: CreateHook,
+) -> AppResult<Ticket> {
+    let r = create_in(app, actor, ip, input, files.files(), Some(hook)).await;
     files.settle(r).await
 }
 
@@ -302,6 +325,7 @@ async fn create_in(
     ip: &str,
     input: CreateInput,
     files: &[StoredFile],
+    hook: Option<CreateHook>,
 ) -> AppResult<Ticket> {
     // Cc only users of the ticket's own company.
     let company_users = if input.cc.is_empty() {
@@ -341,6 +365,9 @@ async fn create_in(
     .await?;
     let t = reload(&mut tx, number).await?;
     attach(&mut tx, actor, ip, &t, None, false, files).await?;
+    if let Some(hook) = hook {
+        hook(&mut tx, &t).await?;
+    }
     let t = reload(&mut tx, number).await?;
     publish(
         app,

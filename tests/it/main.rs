@@ -7,6 +7,7 @@ mod announcements;
 mod audit;
 mod auth;
 mod branding_uploads;
+mod catalog;
 mod cli;
 mod defaults;
 mod events;

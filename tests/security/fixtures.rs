@@ -99,6 +99,29 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             marker: "not-an-address",
             lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
         },
+        "/api/v1/catalog/{id}" | "/api/v1/catalog/{id}/requests" => Fixture {
+            path: path.replace("{id}", &globex_item(app).await),
+            body: json!({"answers": {"employee": "Pat"}}),
+            marker: GLOBEX_ITEM,
+            // Initech's admin gets 404 (hidden item); the viewer reads but never requests.
+            lower_role: write.then_some(("acme", "vera@globex.example", "portal", 403)),
+        },
+        "/api/v1/admin/catalog/items/{id}" => Fixture {
+            path: path.replace("{id}", &globex_item(app).await),
+            body: json!({"category_id": "x", "name": "Taken", "icon": "box", "first_response_minutes": 1,
+                         "resolution_minutes": 1, "hours": "24x7", "visibility": "all", "active": true}),
+            marker: GLOBEX_ITEM,
+            lower_role: None,
+        },
+        "/api/v1/admin/catalog/categories/{id}" => {
+            globex_item(app).await;
+            Fixture {
+                path: path.replace("{id}", VICTIM_CATEGORY_ID),
+                body: json!({"name": "Taken"}),
+                marker: VICTIM_CATEGORY,
+                lower_role: None,
+            }
+        }
         "/api/v1/kb/articles/{slug}" | "/api/v1/kb/articles/{slug}/vote" => Fixture {
             path: path.replace("{slug}", GLOBEX_ARTICLE_SLUG),
             body: json!({"helpful": true}),
@@ -376,6 +399,27 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
                 "fixture attachment",
             )
         }
+        "/portal/catalog/{id}" => PageFixture {
+            lower_role: write.then_some(("acme", "vera@globex.example", "portal", 403)),
+            ..page(
+                path.replace("{id}", &globex_item(app).await),
+                vec![("q_employee", "Pat")],
+                GLOBEX_ITEM,
+            )
+        },
+        "/admin/catalog/items/{id}" | "/admin/catalog/items/{id}/delete" => page(
+            path.replace("{id}", &globex_item(app).await),
+            vec![("name", "Taken")],
+            GLOBEX_ITEM,
+        ),
+        "/admin/catalog/categories/{id}" | "/admin/catalog/categories/{id}/delete" => {
+            globex_item(app).await;
+            page(
+                path.replace("{id}", VICTIM_CATEGORY_ID),
+                vec![("name", "Taken")],
+                VICTIM_CATEGORY,
+            )
+        }
         _ => return None,
     })
 }
@@ -439,4 +483,38 @@ async fn victim_job(app: &TestApp) -> Option<String> {
     .ok()?;
     portico::jobs::run_due(&app.state).await;
     Some(job)
+}
+
+/// Name of the catalog item the catalog routes are attacked through (Globex only).
+const GLOBEX_ITEM: &str = "Globex payroll access";
+const VICTIM_CATEGORY: &str = "Victim shelf";
+const VICTIM_CATEGORY_ID: &str = "victim-catalog-category";
+
+/// A catalog item of acme offered to Globex only, in a category of its own (created once).
+async fn globex_item(app: &TestApp) -> String {
+    let globex = app.company_id("acme", "Globex").await;
+    let op = app.state.db.operator("test");
+    let id = "victim-catalog-item";
+    for sql in [
+        "INSERT INTO catalog_categories (id, tenant_id, name, position, created_at, updated_at) \
+         SELECT $1, tenant_id, 'Victim shelf', 99, 0, 0 FROM companies WHERE id = $3 ON CONFLICT DO NOTHING",
+        "INSERT INTO catalog_items (id, tenant_id, category_id, name, description, description_html, icon, \
+         first_response_minutes, resolution_minutes, hours, price, visibility, active, form_version, created_at, updated_at) \
+         SELECT $2, tenant_id, $1, 'Globex payroll access', '', '', 'key', 60, 120, '24x7', NULL, 'companies', 1, 1, 0, 0 \
+         FROM companies WHERE id = $3 ON CONFLICT DO NOTHING",
+        "INSERT INTO catalog_form_versions (tenant_id, item_id, version, fields, created_by, created_at) \
+         SELECT tenant_id, $2, 1, '[{\"key\":\"employee\",\"label\":\"Employee\",\"kind\":\"short_text\",\"required\":true}]', NULL, 0 \
+         FROM companies WHERE id = $3 ON CONFLICT DO NOTHING",
+        "INSERT INTO catalog_item_companies (tenant_id, item_id, company_id) \
+         SELECT tenant_id, $2, id FROM companies WHERE id = $3 ON CONFLICT DO NOTHING",
+    ] {
+        sqlx::query(sql)
+            .bind(VICTIM_CATEGORY_ID)
+            .bind(id)
+            .bind(&globex)
+            .execute(op.writer())
+            .await
+            .expect("victim catalog row");
+    }
+    id.to_string()
 }

@@ -233,6 +233,9 @@ pub(crate) struct TicketView {
     /// Files attached to the ticket itself (not to a comment).
     pub attachments: Vec<Attachment>,
     pub history: Vec<HistoryRow>,
+    /// The service-catalog request the ticket came from, with its answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog_request: Option<crate::catalog::RequestView>,
 }
 
 /// Loads the thread; internal notes and their files only for staff.
@@ -249,7 +252,9 @@ pub(crate) async fn view(
         .filter(|a| a.comment_id.is_none())
         .collect();
     let history = store::history(&app.db, scope, &t.id).await?;
+    let catalog_request = crate::catalog::service::request_view(app, scope, &t.id).await?;
     Ok(TicketView {
+        catalog_request,
         sla_state: t.sla_state(now_ms()),
         ticket: t,
         comments,
