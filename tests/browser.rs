@@ -1769,5 +1769,21 @@ async fn announcement_badge_updates_live_and_clears() {
     browser
         .screenshot("portal-ticket-suggestions-phone.png")
         .await;
+    // The staff forms, on a phone.
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    browser.resize(PHONE).await;
+    for (path, name) in [
+        ("/admin/kb/new", "admin-kb-new"),
+        ("/admin/announcements/new", "admin-announcement-new"),
+        ("/admin/kb", "admin-kb"),
+    ] {
+        browser.goto(&server.url(path)).await;
+        browser.wait_for("main h1").await;
+        browser.assert_fits_width(path).await;
+        browser.assert_accessible(path).await;
+        browser.screenshot(&format!("{name}-phone.png")).await;
+    }
     browser.close().await;
 }

@@ -423,3 +423,40 @@ async fn staff_form_and_validation(app: TestApp) {
     assert_eq!(es.status(), StatusCode::OK);
 }
 crate::db_test!(announcement_form, staff_form_and_validation);
+
+async fn email_follows_the_preference(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    // Bob keeps ticket emails but turns announcements off.
+    let r = bob
+        .post_form("/portal/profile/notifications", &[("ticket_replies", "on")])
+        .await;
+    assert!(
+        r.status().is_redirection() || r.status().is_success(),
+        "{}",
+        r.status()
+    );
+    publish(
+        &staff,
+        json!({ "title": "Preference probe", "body": "Hi.", "severity": "info" }),
+    )
+    .await;
+    app.drain_jobs().await;
+    let to = |who: &str| {
+        app.sent_mail()
+            .into_iter()
+            .map(|m| m.replace("=\r\n", "").replace("=3D", "="))
+            .filter(|m| m.contains("Preference probe") && m.contains(who))
+            .count()
+    };
+    assert_eq!(to("alice@globex.example"), 1);
+    assert_eq!(to("ian@initech.example"), 1);
+    assert_eq!(
+        to("bob@globex.example"),
+        0,
+        "bob turned announcement emails off"
+    );
+    // Staff get none (they write them).
+    assert_eq!(to("staff@acme.example"), 0);
+}
+crate::db_test!(announcement_email_prefs, email_follows_the_preference);

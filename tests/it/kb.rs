@@ -468,3 +468,49 @@ async fn demo_and_dashboard(app: TestApp) {
     assert!(es.contains("Categorías") || es.contains("Buscar"));
 }
 crate::db_test!(kb_demo, demo_and_dashboard);
+
+async fn search_is_fast_on_thousands(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let db = app.state.db.operator("test");
+    let mut tx = db.writer().begin().await.unwrap();
+    let words = [
+        "router", "firmware", "laptop", "docking", "monitor", "license", "backup", "mailbox",
+    ];
+    for i in 0..3000 {
+        let w = words[i % words.len()];
+        let w2 = words[(i / 8) % words.len()];
+        sqlx::query(
+            "INSERT INTO kb_articles (tenant_id, id, slug, title, category, tags, body, visibility, status, published_at, created_at, updated_at) \
+             SELECT id, $1, $2, $3, 'Bulk', $4, $5, 'clients', 'published', 1, 1, 1 FROM tenants WHERE slug = 'acme'",
+        )
+        .bind(format!("bulk-{i:05}"))
+        .bind(format!("bulk-{i}"))
+        .bind(format!("How to fix the {w} issue number {i}"))
+        .bind(w2)
+        .bind(format!("Steps for the {w} and the {w2}. Restart, update, check cables. Case {i}."))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Warm up, then time the ranked prefix search as a client and as staff.
+    search(&alice, "firmw").await;
+    let start = std::time::Instant::now();
+    let hits = search(&alice, "firmw dock").await;
+    let took = start.elapsed();
+    assert!(!hits.is_empty());
+    assert!(
+        took < std::time::Duration::from_millis(750),
+        "search took {took:?}"
+    );
+    let start = std::time::Instant::now();
+    let r = staff
+        .get("/api/v1/admin/kb/articles?q=backup%20mailbox")
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(start.elapsed() < std::time::Duration::from_millis(750));
+}
+crate::db_test!(kb_search_speed, search_is_fast_on_thousands);
