@@ -81,6 +81,7 @@ fn api() -> ApiRouter {
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
         .merge(crate::events::routes::api())
+        .merge(crate::mission::api())
 }
 
 /// The OpenAPI document, generated from the routes of the JSON API and operations endpoints.
@@ -108,6 +109,7 @@ fn pages() -> PageRouter {
         .merge(crate::jobs::routes::pages())
         .merge(crate::tickets::routes::pages())
         .merge(crate::tickets::admin::pages())
+        .merge(crate::mission::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).

@@ -280,6 +280,9 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
         if t.org_type == OrgType::Msp {
             crate::tickets::demo::seed(db, &scope).await?;
         }
+        if t.slug == "grace" {
+            crate::mission::demo::seed(db, &scope, &hash).await?;
+        }
     }
     Ok(logins)
 }

@@ -22,6 +22,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod mfa;
+pub mod mission;
 pub mod ops;
 pub mod pdf;
 pub mod portal;

@@ -83,17 +83,20 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Portal, Msp, "Profile", "/portal/profile", P::ChangeOwnProfile, true, None),
     // The Mission member portal.
     entry(Portal, Mission, "Dashboard", "/portal/mission/dashboard", P::MissionAccess, true, None),
-    entry(Portal, Mission, "Giving", "/portal/mission/giving", P::MissionAccess, false, Some("blurb-portal-mission-giving")),
+    entry(Portal, Mission, "Giving", "/portal/mission/giving", P::MissionAccess, true, Some("blurb-portal-mission-giving")),
     entry(Portal, Mission, "Events", "/portal/mission/events", P::MissionAccess, false, Some("blurb-portal-mission-events")),
     entry(Portal, Mission, "Groups", "/portal/mission/groups", P::MissionAccess, false, Some("blurb-portal-mission-groups")),
-    entry(Portal, Mission, "Directory", "/portal/mission/directory", P::MissionAccess, false, Some("blurb-portal-mission-directory")),
-    entry(Portal, Mission, "Prayer Wall", "/portal/mission/prayer", P::MissionAccess, false, Some("blurb-portal-mission-prayer")),
+    entry(Portal, Mission, "Directory", "/portal/mission/directory", P::MissionAccess, true, Some("blurb-portal-mission-directory")),
+    entry(Portal, Mission, "Prayer Wall", "/portal/mission/prayer", P::MissionAccess, true, Some("blurb-portal-mission-prayer")),
     // The admin panel.
     entry(Admin, Both, "Dashboard", "/admin", P::AdminAccess, true, None),
     entry(Admin, Msp, "Tickets", "/admin/tickets", P::ManageTickets, true, None),
     entry(Admin, Msp, "Companies", "/admin/companies", P::ManageCompanies, true, None),
     entry(Admin, Msp, "Users", "/admin/users", P::ManageUsers, true, None),
     entry(Admin, Mission, "Members", "/admin/users", P::ManageUsers, true, None),
+    entry(Admin, Mission, "Giving", "/admin/mission/gifts", P::ManageGiving, true, None),
+    entry(Admin, Mission, "Prayer requests", "/admin/mission/prayer", P::ModeratePrayer, true, None),
+    entry(Admin, Mission, "Mission settings", "/admin/mission/settings", P::ManageGiving, true, None),
     entry(Admin, Both, "Branding", "/admin/branding", P::ManageBranding, true, None),
     entry(Admin, Both, "Announcements", "/admin/announcements", P::ManageAnnouncements, false, None),
     entry(Admin, Msp, "Documents", "/admin/documents", P::ManageDocuments, false, None),
@@ -113,6 +116,10 @@ const ORG_ONLY_APIS: &[(&str, Orgs)] = &[
     ("/api/v1/admin/tickets", Msp),
     ("/api/v1/admin/companies", Msp),
     ("/api/v1/team", Msp),
+    ("/api/v1/mission", Mission),
+    ("/api/v1/admin/mission", Mission),
+    // Every staff page of the Mission side, including the form targets the menu does not list.
+    ("/admin/mission", Mission),
 ];
 
 /// Pages every organisation has though only one menu lists them (the Mission menu is exactly
