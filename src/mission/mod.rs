@@ -70,7 +70,7 @@ pub fn parse_amount(text: &str) -> Result<i64, &'static str> {
     if total <= 0 {
         return Err("mission-error-amount-positive");
     }
-    if total > 100_000_000_00 {
+    if total > 10_000_000_000 {
         return Err("mission-error-amount-large");
     }
     Ok(total)

@@ -15,6 +15,7 @@ mod i18n;
 mod isolation;
 mod jobs;
 mod mfa;
+mod mission;
 mod openapi;
 mod ops;
 mod profile;

@@ -107,11 +107,7 @@ pub async fn search(
 ) -> DbResult<(Vec<Listing>, Option<String>)> {
     let pattern = format!(
         "%{}%",
-        q.trim()
-            .to_lowercase()
-            .replace('\\', "")
-            .replace('%', "")
-            .replace('_', "")
+        q.trim().to_lowercase().replace(['\\', '%', '_'], "")
     );
     let (c_name, c_id) = cursor
         .and_then(|c| c.split_once('|'))

@@ -285,7 +285,8 @@ pub struct GiftInput {
     /// The giver's email.
     #[serde(default)]
     pub email: String,
-    /// `YYYY-MM-DD`, the day in the tenant's zone.
+    /// `YYYY-MM-DD` (the day in the tenant's zone), or an RFC 3339 timestamp, which counts on
+    /// the day it was in the tenant's zone.
     #[serde(default)]
     pub date: String,
     /// Fund name (or id).
@@ -307,6 +308,7 @@ pub struct Lookup {
     members: Vec<(String, String, String)>,
     funds: Vec<Fund>,
     currency: String,
+    tz: chrono_tz::Tz,
 }
 
 impl Lookup {
@@ -316,6 +318,13 @@ impl Lookup {
             members: members_by_email(db, scope).await?,
             funds: funds(db, scope).await?,
             currency: super::settings::load(db, scope).await?.currency,
+            tz: super::tenant_zone(
+                &sqlx::query("SELECT time_zone FROM tenants WHERE id = $1")
+                    .bind(scope.tenant_id().as_str())
+                    .fetch_one(db.tenant(scope).reader())
+                    .await?
+                    .try_get::<String, _>("time_zone")?,
+            ),
         })
     }
 
@@ -331,20 +340,29 @@ impl Lookup {
         if member.is_none() {
             errs.push(err("email", "mission-error-member"));
         }
-        let date = super::parse_date(&g.date);
+        // A timestamp (from a payment processor's export) counts on the day it was in the
+        // tenant's zone, which decides the statement year.
+        let date = super::parse_date(&g.date).or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(g.date.trim())
+                .ok()
+                .and_then(|d| super::local_date(d.timestamp_millis(), self.tz))
+        });
         if date.is_none() {
             errs.push(err("date", "mission-error-date"));
         }
-        let fund = self
-            .funds
-            .iter()
-            .find(|f| f.active && (f.id == g.fund.trim() || f.name.eq_ignore_ascii_case(g.fund.trim())));
+        let fund = self.funds.iter().find(|f| {
+            f.active && (f.id == g.fund.trim() || f.name.eq_ignore_ascii_case(g.fund.trim()))
+        });
         if fund.is_none() {
             errs.push(err("fund", "mission-error-fund"));
         }
         let amount = super::parse_amount(&g.amount).map_err(|m| errs.push(err("amount", m)));
         let method = g.method.trim().to_ascii_lowercase();
-        let method = if method.is_empty() { "cash".to_string() } else { method };
+        let method = if method.is_empty() {
+            "cash".to_string()
+        } else {
+            method
+        };
         if !METHODS.contains(&method.as_str()) {
             errs.push(err("method", "mission-error-method"));
         }
@@ -389,12 +407,7 @@ async fn audit_gift(
 }
 
 /// Records one gift typed by staff, with its audit row.
-pub async fn record(
-    db: &Db,
-    actor: &Actor,
-    ip: &str,
-    input: &GiftInput,
-) -> AppResult<String> {
+pub async fn record(db: &Db, actor: &Actor, ip: &str, input: &GiftInput) -> AppResult<String> {
     let lookup = Lookup::load(db, actor.scope()).await?;
     let g = lookup.check(input).map_err(AppError::fields)?;
     let mut tx = db.tenant(actor.scope()).begin().await?;
@@ -420,7 +433,9 @@ pub async fn create_fund(db: &Db, actor: &Actor, ip: &str, name: &str) -> AppRes
         Entry {
             ip: Some(ip),
             detail: json!({ "name": name }),
-            ..Entry::new("mission.fund_created").by(actor).target("fund", &id)
+            ..Entry::new("mission.fund_created")
+                .by(actor)
+                .target("fund", &id)
         },
     )
     .await?;

@@ -25,7 +25,10 @@ pub fn pages() -> PageRouter {
         .route("/portal/mission/giving", get(giving_page))
         .route("/portal/mission/giving/statement.pdf", get(statement_pdf))
         .route("/portal/mission/giving/gifts.csv", get(gifts_csv))
-        .route("/admin/mission/gifts", get(admin_page).post(admin_gift_form))
+        .route(
+            "/admin/mission/gifts",
+            get(admin_page).post(admin_gift_form),
+        )
         .route("/admin/mission/funds", post(admin_fund_form))
         .route("/admin/mission/gifts/import", post(admin_import_form))
 }
@@ -150,7 +153,11 @@ impl GivingPage {
     }
     fn day(&self, d: &str) -> String {
         crate::mission::parse_date(d)
-            .map(|d| self.page.t.date(crate::mission::date_ms(d, chrono_tz::Tz::UTC)))
+            .map(|d| {
+                self.page
+                    .t
+                    .date(crate::mission::date_ms(d, chrono_tz::Tz::UTC))
+            })
             .unwrap_or_default()
     }
 }
@@ -219,7 +226,10 @@ fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Respon
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     r
 }
 
@@ -244,8 +254,8 @@ async fn statement_pdf(
     let year = statement_year(&q, &ctx);
     let gifts = year_gifts(&app, &me, year).await?;
     let settings = crate::mission::settings::load(&app.db, me.scope()).await?;
-    let choices = crate::mission::directory::choices(&app.db, me.scope(), me.user_id().as_str())
-        .await?;
+    let choices =
+        crate::mission::directory::choices(&app.db, me.scope(), me.user_id().as_str()).await?;
     let bytes = statement::pdf(
         &Statement {
             tenant: &user.tenant,

@@ -225,9 +225,18 @@ pub async fn post(db: &Db, actor: &Actor, ip: &str, n: &NewPrayer) -> AppResult<
 /// Counts the viewer's prayer once, however often or concurrently they press the button;
 /// returns the new count. Answered requests still accept prayers of thanks.
 pub async fn pray(db: &Db, actor: &Actor, id: &str) -> AppResult<i64> {
-    let p = visible(db, actor.scope(), actor.user_id().as_str(), Viewer::Member, id).await?;
+    let p = visible(
+        db,
+        actor.scope(),
+        actor.user_id().as_str(),
+        Viewer::Member,
+        id,
+    )
+    .await?;
     if p.status != "published" {
-        return Err(AppError::Unprocessable("mission-error-not-published".into()));
+        return Err(AppError::Unprocessable(
+            "mission-error-not-published".into(),
+        ));
     }
     let t = db.tenant(actor.scope());
     // The primary key (tenant, prayer, user) makes the second insert a no-op on both backends,
@@ -258,7 +267,14 @@ pub async fn pray(db: &Db, actor: &Actor, id: &str) -> AppResult<i64> {
 
 /// The author marks their request answered, with a short praise report.
 pub async fn answer(db: &Db, actor: &Actor, ip: &str, id: &str, praise: &str) -> AppResult<()> {
-    let p = visible(db, actor.scope(), actor.user_id().as_str(), Viewer::Member, id).await?;
+    let p = visible(
+        db,
+        actor.scope(),
+        actor.user_id().as_str(),
+        Viewer::Member,
+        id,
+    )
+    .await?;
     if !p.mine {
         return Err(AppError::Forbidden("mission-error-not-yours".into()));
     }
@@ -295,7 +311,14 @@ pub async fn answer(db: &Db, actor: &Actor, ip: &str, id: &str, praise: &str) ->
 
 /// A member reports a request to staff (once per member).
 pub async fn report(db: &Db, actor: &Actor, ip: &str, id: &str) -> AppResult<()> {
-    let p = visible(db, actor.scope(), actor.user_id().as_str(), Viewer::Member, id).await?;
+    let p = visible(
+        db,
+        actor.scope(),
+        actor.user_id().as_str(),
+        Viewer::Member,
+        id,
+    )
+    .await?;
     let mut tx = db.tenant(actor.scope()).begin().await?;
     sqlx::query(
         "INSERT INTO mission_prayer_reports (tenant_id, prayer_id, user_id, created_at) VALUES ($1, $2, $3, $4) \
@@ -324,7 +347,14 @@ pub async fn report(db: &Db, actor: &Actor, ip: &str, id: &str) -> AppResult<()>
 
 /// Staff moderation: `approve`, `hide` or `delete`.
 pub async fn moderate(db: &Db, actor: &Actor, ip: &str, id: &str, action: &str) -> AppResult<()> {
-    let p = visible(db, actor.scope(), actor.user_id().as_str(), Viewer::Staff, id).await?;
+    let p = visible(
+        db,
+        actor.scope(),
+        actor.user_id().as_str(),
+        Viewer::Staff,
+        id,
+    )
+    .await?;
     let mut tx = db.tenant(actor.scope()).begin().await?;
     let tenant = tx.tenant_id().to_string();
     let audit_action = match action {
@@ -332,18 +362,24 @@ pub async fn moderate(db: &Db, actor: &Actor, ip: &str, id: &str, action: &str) 
             sqlx::query("UPDATE mission_prayers SET status = $3 WHERE tenant_id = $1 AND id = $2")
                 .bind(&tenant)
                 .bind(&p.id)
-                .bind(if action == "approve" { "published" } else { "hidden" })
+                .bind(if action == "approve" {
+                    "published"
+                } else {
+                    "hidden"
+                })
                 .execute(tx.conn())
                 .await
                 .map_err(crate::db::DbError::from)?;
             if action == "approve" {
                 // Approval answers the reports.
-                sqlx::query("DELETE FROM mission_prayer_reports WHERE tenant_id = $1 AND prayer_id = $2")
-                    .bind(&tenant)
-                    .bind(&p.id)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(crate::db::DbError::from)?;
+                sqlx::query(
+                    "DELETE FROM mission_prayer_reports WHERE tenant_id = $1 AND prayer_id = $2",
+                )
+                .bind(&tenant)
+                .bind(&p.id)
+                .execute(tx.conn())
+                .await
+                .map_err(crate::db::DbError::from)?;
                 "mission.prayer_approved"
             } else {
                 "mission.prayer_hidden"
