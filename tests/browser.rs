@@ -1556,11 +1556,14 @@ async fn mission_prayer_and_directory() {
         for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
             mary.resize(size).await;
             mary.goto(&server.url(path)).await;
-            mary.wait_until_visible_in_viewport(ACTIVE_NAV_LINK).await;
-            mary.screenshot(&format!("{name}-{suffix}.png")).await;
+            // On a phone the menu folds behind its button.
             if size == PHONE {
+                mary.wait_for("main h1").await;
                 mary.assert_fits_width(path).await;
+            } else {
+                mary.wait_until_visible_in_viewport(ACTIVE_NAV_LINK).await;
             }
+            mary.screenshot(&format!("{name}-{suffix}.png")).await;
         }
     }
     mary.close().await;
