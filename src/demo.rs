@@ -311,6 +311,9 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
             crate::kb::demo::seed(db, &scope).await?;
             crate::announcements::demo::seed(db, &scope).await?;
         }
+        if t.slug == "grace" {
+            crate::mission::demo::seed(db, &scope, &hash).await?;
+        }
     }
     Ok(logins)
 }

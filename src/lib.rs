@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod kb;
 pub mod mail;
 pub mod mfa;
+pub mod mission;
 pub mod ops;
 pub mod pdf;
 pub mod portal;

@@ -1787,3 +1787,88 @@ async fn announcement_badge_updates_live_and_clears() {
     }
     browser.close().await;
 }
+
+/// Mary posts a prayer request; another member's "I prayed" raises its count on her wall; the
+/// directory shows John's name but not the phone he keeps private; the Mission pages fit a
+/// phone's width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mission_prayer_and_directory() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let mary = Browser::launch().await;
+    mary.sign_in(&server, "grace", "mary@grace.example").await;
+    mary.goto(&server.url("/portal/mission/prayer")).await;
+    mary.wait_for("textarea#p-body")
+        .await
+        .send_keys("Browser prayer: peace for the Lindqvist family this week.")
+        .await
+        .expect("type request");
+    mary.wait_for("#prayer-form button[type=\"submit\"]")
+        .await
+        .click()
+        .await
+        .expect("post request");
+    mary.wait_for("p.alert-ok[role=\"status\"]").await;
+    let card = r#"#prayer-wall li.prayer:first-child"#;
+    let text = mary.wait_for(card).await.text().await.unwrap_or_default();
+    if !text.contains("Browser prayer") || !text.contains("Nobody has prayed yet") {
+        mary.fail("the new request is not first with no prayers")
+            .await;
+    }
+
+    let mark = Browser::launch().await;
+    mark.sign_in(&server, "grace", "mark@grace.example").await;
+    mark.goto(&server.url("/portal/mission/prayer")).await;
+    let first = mark.wait_for(card).await;
+    if !first
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("Browser prayer")
+    {
+        mark.fail("Mark does not see Mary's request").await;
+    }
+    mark.wait_for(&format!("{card} form[action$=\"/prayed\"] button"))
+        .await
+        .click()
+        .await
+        .expect("I prayed");
+    mark.wait_for("p.alert-ok[role=\"status\"]").await;
+    mark.close().await;
+
+    mary.goto(&server.url("/portal/mission/prayer")).await;
+    let text = mary.wait_for(card).await.text().await.unwrap_or_default();
+    if !text.contains("One person prayed") {
+        mary.fail("Mark's prayer did not raise the count").await;
+    }
+    mary.goto(&server.url("/portal/mission/directory?q=whitaker"))
+        .await;
+    let entry = mary.wait_for("#directory .directory-entry").await;
+    let text = entry.text().await.unwrap_or_default();
+    if !text.contains("John Whitaker") || text.contains("555 0112") {
+        mary.fail("the directory shows what John keeps private")
+            .await;
+    }
+    for (path, name) in [
+        ("/portal/mission/dashboard", "mission-dashboard"),
+        ("/portal/mission/giving", "mission-giving"),
+        ("/portal/mission/directory", "mission-directory"),
+        ("/portal/mission/prayer", "mission-prayer"),
+    ] {
+        for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+            mary.resize(size).await;
+            mary.goto(&server.url(path)).await;
+            // On a phone the menu folds behind its button.
+            if size == PHONE {
+                mary.wait_for("main h1").await;
+                mary.assert_fits_width(path).await;
+            } else {
+                mary.wait_until_visible_in_viewport(ACTIVE_NAV_LINK).await;
+            }
+            mary.screenshot(&format!("{name}-{suffix}.png")).await;
+        }
+    }
+    mary.close().await;
+}

@@ -232,6 +232,8 @@ impl Role {
                 ManageAnnouncements,
                 ManageDocuments,
                 ViewJobs,
+                ManageGiving,
+                ModeratePrayer,
             ],
             Role::Technician => &[
                 AdminAccess,
@@ -240,6 +242,7 @@ impl Role {
                 ManageKnowledgeBase,
                 ManageAnnouncements,
                 ManageDocuments,
+                ModeratePrayer,
             ],
             Role::ClientAdmin => &[
                 PortalAccess,
@@ -325,6 +328,10 @@ pub enum Permission {
     ManageDocuments,
     /// See the tenant's background jobs (email delivery) and retry failed ones.
     ViewJobs,
+    /// Mission: funds, gifts, giving statements and the Mission settings.
+    ManageGiving,
+    /// Mission: the prayer moderation queue, private prayer requests.
+    ModeratePrayer,
 }
 
 /// The signed-in user behind a request.

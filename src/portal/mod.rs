@@ -19,8 +19,7 @@ use crate::web::{PageCtx, render};
 pub fn pages() -> PageRouter {
     let mut r = PageRouter::default()
         .route("/portal", get(portal_root))
-        .route("/portal/dashboard", get(msp_dashboard))
-        .route("/portal/mission/dashboard", get(mission_dashboard));
+        .route("/portal/dashboard", get(msp_dashboard));
     for path in crate::web::nav::unbuilt(crate::auth::Audience::Portal) {
         r = r.route(path, get(portal_coming_soon));
     }
@@ -112,15 +111,6 @@ async fn msp_dashboard(
     if user.tenant.org_type == OrgType::Mission {
         return Ok(Redirect::to(OrgType::Mission.home()).into_response());
     }
-    dashboard(&app, &user, &ctx).await
-}
-
-async fn mission_dashboard(
-    State(app): State<AppState>,
-    user: PortalUser,
-    Ctx(ctx): Ctx,
-) -> AppResult<Response> {
-    user.require(Permission::MissionAccess)?;
     dashboard(&app, &user, &ctx).await
 }
 

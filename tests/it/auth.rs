@@ -67,7 +67,7 @@ async fn mission_member_lands_on_mission_dashboard(app: TestApp) {
     }
     assert!(!html.contains(">Invoices<"));
     let r = c
-        .get(app.url("/portal/mission/prayer"))
+        .get(app.url("/portal/mission/events"))
         .send()
         .await
         .unwrap();

@@ -18,6 +18,7 @@ mod isolation;
 mod jobs;
 mod kb;
 mod mfa;
+mod mission;
 mod openapi;
 mod ops;
 mod profile;

@@ -443,6 +443,95 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
     ))
     .await;
 
+    // The Mission side (grace): giving, directory, prayer wall and their staff counterparts.
+    let pastor = app
+        .api_login("grace", "pastor@grace.example", "admin")
+        .await;
+    let mary = app.api_login("grace", "mary@grace.example", "portal").await;
+    for (path, who) in [
+        ("/api/v1/mission/giving", &mary),
+        ("/api/v1/mission/funds", &mary),
+        ("/api/v1/mission/directory", &mary),
+        ("/api/v1/mission/directory/me", &mary),
+        ("/api/v1/mission/prayer", &mary),
+        ("/api/v1/admin/mission/funds", &pastor),
+        ("/api/v1/admin/mission/gifts", &pastor),
+        ("/api/v1/admin/mission/prayer", &pastor),
+    ] {
+        run(call(M::GET, path, path, Some(who), None)).await;
+    }
+    run(call(
+        M::PUT,
+        "/api/v1/mission/directory/me",
+        "/api/v1/mission/directory/me",
+        Some(&mary),
+        Some(
+            json!({"listed": true, "show_photo": false, "show_email": true, "show_phone": false,
+                    "show_address": false, "show_birthday": true, "show_household": true,
+                    "address": "12 Elm Street", "birthday": "04-12"}),
+        ),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/mission/funds",
+        "/api/v1/admin/mission/funds",
+        Some(&pastor),
+        Some(json!({"name": "Youth camp"})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/mission/gifts",
+        "/api/v1/admin/mission/gifts",
+        Some(&pastor),
+        Some(json!({"email": "mary@grace.example", "date": "2025-03-01", "fund": "Youth camp", "amount": "20.00", "method": "cash"})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/mission/gifts/import",
+        "/api/v1/admin/mission/gifts/import",
+        Some(&pastor),
+        Some(json!({"csv": "email,date,fund,amount\nmary@grace.example,2025-03-02,Missions,5\n", "dry_run": true})),
+    ))
+    .await;
+    let prayer = run(call(
+        M::POST,
+        "/api/v1/mission/prayer",
+        "/api/v1/mission/prayer",
+        Some(&mary),
+        Some(json!({"body": "Schema check prayer."})),
+    ))
+    .await;
+    let pid = prayer["id"].as_str().expect("prayer id").to_string();
+    for (tail, body) in [
+        ("prayed", json!({})),
+        ("report", json!({})),
+        ("answer", json!({"praise": "Answered."})),
+    ] {
+        run(call(
+            M::POST,
+            match tail {
+                "prayed" => "/api/v1/mission/prayer/{id}/prayed",
+                "report" => "/api/v1/mission/prayer/{id}/report",
+                _ => "/api/v1/mission/prayer/{id}/answer",
+            },
+            format!("/api/v1/mission/prayer/{pid}/{tail}"),
+            Some(&mary),
+            Some(body),
+        ))
+        .await;
+    }
+    run(call(
+        M::POST,
+        "/api/v1/admin/mission/prayer/moderate",
+        "/api/v1/admin/mission/prayer/moderate",
+        Some(&pastor),
+        Some(json!({"id": pid, "action": "approve"})),
+    ))
+    .await;
+
     // The service catalog: staff build, a client browses and requests.
     run(call(
         M::GET,

@@ -147,6 +147,16 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             marker: GLOBEX_ANNOUNCEMENT,
             lower_role: None,
         },
+        // A grace member's request private to the pastoral staff: another grace member (the
+        // matrix's "other tenant's member") must get 404 like everyone else.
+        "/api/v1/mission/prayer/{id}/prayed"
+        | "/api/v1/mission/prayer/{id}/answer"
+        | "/api/v1/mission/prayer/{id}/report" => Fixture {
+            path: path.replace("{id}", &private_prayer(app).await),
+            body: json!({"praise": "Answered"}),
+            marker: PRIVATE_PRAYER,
+            lower_role: None,
+        },
         _ => {
             let _ = write;
             return None;
@@ -197,6 +207,19 @@ async fn globex_announcement(app: &TestApp) -> String {
     .await
     .expect("announcement audience");
     id
+}
+
+/// Words of the demo prayer request John keeps private to the pastoral staff (grace).
+const PRIVATE_PRAYER: &str = "struggling in my marriage";
+
+async fn private_prayer(app: &TestApp) -> String {
+    use sqlx::Row;
+    sqlx::query("SELECT id FROM mission_prayers WHERE body LIKE $1")
+        .bind(format!("%{PRIVATE_PRAYER}%"))
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .expect("demo private prayer")
+        .get::<String, _>(0)
 }
 
 /// Subject of the demo ticket the ticket routes are attacked through (Alice's, Globex).
@@ -420,6 +443,13 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
                 VICTIM_CATEGORY,
             )
         }
+        "/portal/mission/prayer/{id}/prayed"
+        | "/portal/mission/prayer/{id}/answer"
+        | "/portal/mission/prayer/{id}/report" => page(
+            path.replace("{id}", &private_prayer(app).await),
+            vec![("praise", "Answered")],
+            PRIVATE_PRAYER,
+        ),
         _ => return None,
     })
 }

@@ -148,7 +148,14 @@ async fn isolation_matrix(app: TestApp) {
                 Some(&other_company_admin),
                 &[403, 404],
             ));
-            attackers.push(("staff session on a portal route", Some(&staff), &[401]));
+            // A Mission route is 404 to every MSP session; its own tenant's staff cookie is
+            // the one that must be refused as the wrong audience.
+            let staff = if path.contains("/mission/") {
+                &other_tenant_staff
+            } else {
+                &staff
+            };
+            attackers.push(("staff session on a portal route", Some(staff), &[401]));
         }
         for (who, session, allowed) in attackers {
             let (status, body) = send(&app, session, &m, &f.path, &f.body).await;
@@ -216,7 +223,12 @@ async fn page_isolation_matrix(app: TestApp) {
                 &[403, 404],
             ));
             attackers.push(("other company's admin", Some(&other_company_admin), &[404]));
-            attackers.push(("staff session on a portal page", Some(&staff), NO_SESSION));
+            let staff = if path.contains("/mission/") {
+                &other_tenant_staff
+            } else {
+                &staff
+            };
+            attackers.push(("staff session on a portal page", Some(staff), NO_SESSION));
         }
         for (who, session, allowed) in attackers {
             let (status, body) = send_page(&app, session, &m, &f).await;
@@ -255,6 +267,11 @@ async fn every_cookie_write_needs_the_csrf_token(app: TestApp) {
         .api_login("acme", "alice@globex.example", "portal")
         .await;
     let admin = app.api_login("acme", "staff@acme.example", "admin").await;
+    // Mission routes are 404 to MSP sessions, so a Mission tenant's sessions try them.
+    let grace_portal = app.api_login("grace", "mary@grace.example", "portal").await;
+    let grace_admin = app
+        .api_login("grace", "pastor@grace.example", "admin")
+        .await;
     for (path, m) in portico::app::documented_routes() {
         if m == "get" {
             continue;
@@ -267,10 +284,14 @@ async fn every_cookie_write_needs_the_csrf_token(app: TestApp) {
         } else {
             path.clone()
         };
-        let s = if path.starts_with("/api/v1/admin/") {
-            &admin
-        } else {
-            &portal
+        let s = match (
+            path.starts_with("/api/v1/admin/"),
+            path.contains("/mission"),
+        ) {
+            (true, false) => &admin,
+            (false, false) => &portal,
+            (true, true) => &grace_admin,
+            (false, true) => &grace_portal,
         };
         let r = s
             .client
@@ -299,10 +320,11 @@ async fn every_cookie_write_needs_the_csrf_token(app: TestApp) {
         } else {
             (path.clone(), None)
         };
-        let s = if path.starts_with("/admin") {
-            &admin
-        } else {
-            &portal
+        let s = match (path.starts_with("/admin"), path.contains("/mission")) {
+            (true, false) => &admin,
+            (false, false) => &portal,
+            (true, true) => &grace_admin,
+            (false, true) => &grace_portal,
         };
         let req = s.client.post(app.url(&target));
         let req = match multipart_form {

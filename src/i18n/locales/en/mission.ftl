@@ -1,0 +1,190 @@
+# The Mission portal: giving, directory, prayer wall, and their staff pages.
+nav-prayer-requests = Prayer requests
+nav-mission-settings = Mission settings
+mission-admin = Mission administration
+mission-source-builtin = Mission data is kept in this portal (built-in source).
+mission-source-unavailable = Mission information is not available right now. Please try again later.
+mission-fix-errors = Please correct the fields below.
+mission-save = Save
+mission-apply = Apply
+mission-search = Search
+mission-choose = Choose…
+mission-ok = OK
+
+# Giving
+mission-give-now = Give now
+mission-totals-by-year = Your giving by year
+mission-totals-by-fund = By fund in { $year }
+mission-gift-count = { $count ->
+    [one] one gift
+   *[other] { $count } gifts
+}
+mission-giving-empty = No gifts recorded yet.
+mission-giving-none-match = No gifts match these filters.
+mission-statement-heading = Year-end statement
+mission-statement-help = Download your giving statement for { $year } (choose another year with the filter below).
+mission-statement-pdf = Statement (PDF)
+mission-statement-csv = Gifts (CSV)
+mission-statement-title = Giving statement { $year }
+mission-statement-tax-id = Tax ID: { $id }
+mission-statement-none = No gifts were recorded in this year.
+mission-statement-total = Total
+mission-statement-default-wording = Thank you for your generosity.
+mission-year = Year
+mission-all-years = All years
+mission-fund = Fund
+mission-all-funds = All funds
+mission-date = Date
+mission-method = Method
+mission-amount = Amount
+mission-recurring = Recurring
+mission-method-cash = Cash
+mission-method-check = Check
+mission-method-card = Card
+mission-method-bank = Bank transfer
+mission-method-online = Online
+mission-method-other = Other
+mission-ytd = Given in { $year }
+mission-latest-gift = Latest gift: { $amount } to { $fund } on { $date }.
+
+# Giving, staff
+mission-admin-giving = Giving
+mission-record-gift = Record a gift
+mission-member = Member
+mission-funds = Funds
+mission-funds-empty = No funds yet. Add the first one below.
+mission-fund-name = Fund name
+mission-add-fund = Add fund
+mission-import = Import gifts from CSV
+mission-import-help = Paste CSV with a header row: email,date,fund,amount,method,recurring (method and recurring are optional; dates as YYYY-MM-DD). Preview first; nothing is imported while any row has a problem.
+mission-import-csv = CSV
+mission-import-preview = Preview
+mission-import-go = Import
+mission-import-has-errors = Some rows have problems, so nothing was imported. Correct them and try again.
+mission-import-ready = { $count ->
+    [one] One gift is ready to import.
+   *[other] { $count } gifts are ready to import.
+}
+mission-import-columns = The header row needs the columns email, date, fund and amount.
+mission-import-empty = The file has no gifts.
+mission-import-unreadable = The file could not be read as CSV.
+mission-import-too-long = The file has too many rows (at most 5,000).
+mission-line = Line
+mission-problems = Problems
+mission-recent-gifts = Recent gifts
+mission-admin-gifts-empty = No gifts recorded yet.
+mission-notice-gift-recorded = The gift was recorded.
+mission-notice-fund-created = The fund was added.
+mission-notice-imported = The gifts were imported.
+mission-error-amount-missing = Enter the amount.
+mission-error-amount-invalid = Enter the amount as a number, such as 25.00.
+mission-error-amount-decimals = Use at most two decimal places.
+mission-error-amount-positive = The amount must be more than zero.
+mission-error-amount-large = The amount is too large.
+mission-error-member = Choose a member of this church (unknown email).
+mission-error-date = Enter the date as YYYY-MM-DD.
+mission-error-fund = Choose an open fund.
+mission-error-method = Choose cash, check, card, bank, online or other.
+mission-error-fund-name = Enter the fund's name.
+mission-error-fund-exists = A fund with that name already exists.
+
+# Settings
+mission-currency = Currency (ISO code)
+mission-org-address = Organisation address (printed on statements)
+mission-tax-id = Tax ID
+mission-statement-wording = Statement wording
+mission-giving-url = External giving page
+mission-giving-url-help = When set, members see a "Give now" button leading there (https only).
+mission-prayer-approval = New prayer requests wait for staff approval
+mission-notice-settings-saved = Mission settings saved.
+mission-error-currency = Enter a three-letter currency code, such as USD.
+mission-error-giving-url = Enter an address starting with https://.
+
+# Directory
+mission-directory-my-choices = What others see
+mission-directory-search = Search by name
+mission-directory-empty = Nobody is listed in the directory yet.
+mission-directory-no-match = Nobody listed matches "{ $q }".
+mission-directory-default = By default other members see your name only. Choose what else to share, or leave the directory.
+mission-directory-show = Also show
+mission-show-listed = List me in the member directory
+mission-household = Household
+mission-phone = Phone
+mission-address = Address
+mission-address-help = Also printed on your giving statements.
+mission-birthday = Birthday
+mission-birthday-day-month = Birthday (day and month only)
+mission-birthday-help = Month and day as MM-DD, such as 04-12. The year is never shown.
+mission-notice-choices-saved = Your directory choices were saved.
+mission-error-birthday = Enter the birthday as MM-DD, such as 04-12.
+
+# Prayer wall
+mission-prayer-new = Share a prayer request
+mission-prayer-body = Your request
+mission-prayer-who = Who can see it
+mission-prayer-shared = Members of the church
+mission-prayer-private = Pastoral staff only
+mission-prayer-anonymous = Hide my name from other members
+mission-prayer-post = Post request
+mission-prayer-empty = No prayer requests yet.
+mission-prayer-someone = Someone in our church
+mission-prayer-private-badge = Private
+mission-prayer-anonymous-badge = Anonymous to members
+mission-prayer-pending-badge = Awaiting approval
+mission-prayer-hidden-badge = Hidden by staff
+mission-prayer-answered = Answered!
+mission-prayed-count = { $count ->
+    [0] Nobody has prayed yet
+    [one] One person prayed
+   *[other] { $count } people prayed
+}
+mission-i-prayed = I prayed
+mission-you-prayed = You prayed
+mission-mark-answered = Mark answered
+mission-praise = Praise report (optional)
+mission-report = Report
+mission-confirm-report = Report this request to the pastoral staff?
+mission-newest-prayers = Newest prayer requests
+mission-notice-prayer-posted = Your request was posted.
+mission-notice-prayer-pending = Your request was sent and will appear once staff approve it.
+mission-notice-prayed = Thank you for praying.
+mission-notice-answered = Praise God! Your request is marked answered.
+mission-notice-reported = Thank you. The pastoral staff will review it.
+mission-error-prayer-body = Write your request.
+mission-error-too-long = Please keep it under 2,000 characters.
+mission-error-visibility = Choose who can see it.
+mission-error-not-published = This request is not on the wall yet.
+mission-error-not-yours = Only the person who asked can mark it answered.
+mission-error-moderation = Choose approve, hide or delete.
+
+# Prayer, staff
+mission-queue = Moderation queue
+mission-queue-pending = Awaiting approval
+mission-queue-reported = Reported
+mission-queue-private = Private
+mission-queue-all = All
+mission-queue-empty = Nothing here.
+mission-status-pending = Awaiting approval
+mission-status-published = On the wall
+mission-status-hidden = Hidden
+mission-reports = { $count ->
+    [one] one report
+   *[other] { $count } reports
+}
+mission-action-approve = Approve
+mission-action-hide = Hide
+mission-action-delete = Delete
+mission-confirm-delete = Delete this prayer request for good?
+mission-notice-moderated = Done.
+
+# Activity log sentences
+audit-say-mission-settings-changed = { $actor } changed the Mission settings.
+audit-say-mission-gift-recorded = { $actor } recorded a gift.
+audit-say-mission-fund-created = { $actor } added the fund { $object }.
+audit-say-mission-directory-changed = { $actor } changed what the directory shows about them.
+audit-say-mission-prayer-posted = { $actor } posted a prayer request.
+audit-say-mission-prayer-answered = { $actor } marked a prayer request answered.
+audit-say-mission-prayer-reported = { $actor } reported a prayer request.
+audit-say-mission-prayer-approved = { $actor } approved a prayer request.
+audit-say-mission-prayer-hidden = { $actor } hid a prayer request.
+audit-say-mission-prayer-deleted = { $actor } deleted a prayer request.

@@ -1,0 +1,255 @@
+//! The Mission settings of a tenant: where its data comes from, its statement details (address,
+//! tax id, wording), its external giving link and whether prayer requests wait for approval.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::audit::{self, Entry};
+use crate::auth::{Actor, Permission, StaffUser};
+use crate::db::{Db, DbResult, Row, flag, now_ms};
+use crate::error::{AppResult, FieldError};
+use crate::http::PageRouter;
+use crate::http::context::Ctx;
+use crate::tenancy::TenantScope;
+use crate::web::{FormErrors, PageCtx, render};
+
+/// A tenant's Mission settings (defaults when never saved).
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct Settings {
+    /// `builtin` (Portico's tables) or `remote` (a Mission API; not available yet).
+    pub source: String,
+    /// ISO currency of gifts.
+    pub currency: String,
+    /// Postal address printed on statements.
+    pub org_address: String,
+    /// Tax id printed on statements.
+    pub tax_id: String,
+    /// Closing words of the year-end statement.
+    pub statement_wording: String,
+    /// External giving page shown to members, when the tenant has one.
+    pub giving_url: String,
+    /// New prayer requests wait for staff approval.
+    pub prayer_approval: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            source: "builtin".into(),
+            currency: "USD".into(),
+            org_address: String::new(),
+            tax_id: String::new(),
+            statement_wording: String::new(),
+            giving_url: String::new(),
+            prayer_approval: false,
+        }
+    }
+}
+
+/// Reads the tenant's settings.
+pub async fn load(db: &Db, scope: &TenantScope) -> DbResult<Settings> {
+    let row = sqlx::query(
+        "SELECT source, currency, org_address, tax_id, statement_wording, giving_url, prayer_approval \
+         FROM mission_settings WHERE tenant_id = $1",
+    )
+    .bind(scope.tenant_id().as_str())
+    .fetch_optional(db.tenant(scope).reader())
+    .await?;
+    let Some(r) = row else {
+        return Ok(Settings::default());
+    };
+    let get = |c: &str| r.try_get::<String, _>(c);
+    Ok(Settings {
+        source: get("source")?,
+        currency: get("currency")?,
+        org_address: get("org_address")?,
+        tax_id: get("tax_id")?,
+        statement_wording: get("statement_wording")?,
+        giving_url: get("giving_url")?,
+        prayer_approval: flag(&r, "prayer_approval")?,
+    })
+}
+
+/// Writes the settings inside a transaction (an upsert both backends accept).
+pub async fn save_in(tx: &mut crate::db::TenantTx, s: &Settings) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
+    sqlx::query(
+        "INSERT INTO mission_settings (tenant_id, source, currency, org_address, tax_id, statement_wording, giving_url, prayer_approval, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (tenant_id) DO UPDATE SET source = $2, currency = $3, org_address = $4, tax_id = $5, \
+         statement_wording = $6, giving_url = $7, prayer_approval = $8, updated_at = $9",
+    )
+    .bind(&tenant)
+    .bind(&s.source)
+    .bind(&s.currency)
+    .bind(&s.org_address)
+    .bind(&s.tax_id)
+    .bind(&s.statement_wording)
+    .bind(&s.giving_url)
+    .bind(i64::from(s.prayer_approval))
+    .bind(now_ms())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Staff pages.
+pub fn pages() -> PageRouter {
+    PageRouter::default().route(
+        "/admin/mission/settings",
+        get(settings_page).post(settings_form),
+    )
+}
+
+#[derive(askama::Template)]
+#[template(path = "mission/templates/admin_settings.html")]
+struct SettingsPage {
+    page: PageCtx,
+    s: Settings,
+    errors: FormErrors,
+    saved: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct SavedQuery {
+    notice: Option<String>,
+}
+
+async fn settings_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    Query(q): Query<SavedQuery>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageGiving)?;
+    let s = load(&app.db, actor.scope()).await?;
+    render(&SettingsPage {
+        page: PageCtx::new(&ctx),
+        s,
+        errors: FormErrors::default(),
+        saved: q.notice.as_deref() == Some("saved"),
+    })
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    org_address: String,
+    #[serde(default)]
+    tax_id: String,
+    #[serde(default)]
+    statement_wording: String,
+    #[serde(default)]
+    giving_url: String,
+    #[serde(default)]
+    prayer_approval: Option<String>,
+}
+
+fn check(f: &SettingsForm, current: &Settings) -> Result<Settings, Vec<FieldError>> {
+    let mut errs = Vec::new();
+    let mut keep = |r: Result<String, FieldError>| match r {
+        Ok(v) => v,
+        Err(e) => {
+            errs.push(e);
+            String::new()
+        }
+    };
+    let currency = f.currency.trim().to_ascii_uppercase();
+    let currency = if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        currency
+    } else {
+        keep(Err(FieldError {
+            field: "currency".into(),
+            message: "mission-error-currency".into(),
+        }))
+    };
+    let org_address = keep(crate::text::multi_line(
+        "org_address",
+        f.org_address.trim(),
+        400,
+    ));
+    let tax_id = keep(super::line("tax_id", &f.tax_id, 60));
+    let statement_wording = keep(crate::text::multi_line(
+        "statement_wording",
+        f.statement_wording.trim(),
+        1000,
+    ));
+    let url = f.giving_url.trim();
+    let giving_url = if url.is_empty() || url.starts_with("https://") {
+        keep(super::line("giving_url", url, 500))
+    } else {
+        keep(Err(FieldError {
+            field: "giving_url".into(),
+            message: "mission-error-giving-url".into(),
+        }))
+    };
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(Settings {
+        source: current.source.clone(),
+        currency,
+        org_address,
+        tax_id,
+        statement_wording,
+        giving_url,
+        prayer_approval: f.prayer_approval.is_some(),
+    })
+}
+
+async fn save(app: &AppState, actor: &Actor, ip: &str, s: &Settings) -> AppResult<()> {
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    save_in(&mut tx, s).await?;
+    audit::append(
+        &mut tx,
+        Entry {
+            ip: Some(ip),
+            detail: json!({ "currency": s.currency, "prayer_approval": s.prayer_approval, "giving_url": s.giving_url }),
+            ..Entry::new("mission.settings_changed").by(actor)
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn settings_form(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<SettingsForm>,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageGiving)?;
+    let current = load(&app.db, actor.scope()).await?;
+    match check(&f, &current) {
+        Ok(s) => {
+            save(&app, &actor, &ctx.ip, &s).await?;
+            Ok(Redirect::to("/admin/mission/settings?notice=saved").into_response())
+        }
+        Err(errs) => {
+            let mut r = render(&SettingsPage {
+                page: PageCtx::new(&ctx),
+                s: Settings {
+                    currency: f.currency,
+                    org_address: f.org_address,
+                    tax_id: f.tax_id,
+                    statement_wording: f.statement_wording,
+                    giving_url: f.giving_url,
+                    prayer_approval: f.prayer_approval.is_some(),
+                    ..current
+                },
+                errors: FormErrors(errs),
+                saved: false,
+            })?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+    }
+}
