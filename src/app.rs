@@ -81,6 +81,8 @@ fn api() -> ApiRouter {
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
         .merge(crate::events::routes::api())
+        .merge(crate::invoices::routes::api())
+        .merge(crate::invoices::admin::api())
 }
 
 /// The OpenAPI document, generated from the routes of the JSON API and operations endpoints.
@@ -108,6 +110,8 @@ fn pages() -> PageRouter {
         .merge(crate::jobs::routes::pages())
         .merge(crate::tickets::routes::pages())
         .merge(crate::tickets::admin::pages())
+        .merge(crate::invoices::routes::pages())
+        .merge(crate::invoices::admin::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).
@@ -139,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/tickets.js", get(crate::tickets::routes::script))
         .merge(crate::branding::routes::stylesheets())
         .merge(crate::tickets::inbound::routes())
+        .merge(crate::invoices::routes::webhooks())
         .merge(crate::ops::docs())
         .merge(ops_router);
     Router::new()
@@ -183,6 +188,7 @@ pub async fn serve(
     };
     let worker = crate::jobs::spawn_worker(state.clone());
     let sla_watch = crate::tickets::sla::spawn_watch(state.clone());
+    let overdue_watch = crate::invoices::overdue::spawn_watch(state.clone());
     let app = router(state);
     let served = axum::serve(
         listener,
@@ -193,6 +199,7 @@ pub async fn serve(
     // A job cut off here keeps its lease and is picked up again when the lease runs out.
     worker.abort();
     sla_watch.abort();
+    overdue_watch.abort();
     if let Some(m) = metrics {
         m.abort();
     }

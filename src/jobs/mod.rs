@@ -176,6 +176,9 @@ impl JobError {
 async fn handle(app: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         EmailJob::KIND => run_typed::<EmailJob>(app, job).await,
+        crate::invoices::overdue::OverdueJob::KIND => {
+            run_typed::<crate::invoices::overdue::OverdueJob>(app, job).await
+        }
         // Another node may run a newer version that knows this kind: retry rather than drop.
         other => Err(JobError::retry(format!(
             "no handler for job kind '{other}'"

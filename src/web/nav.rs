@@ -76,7 +76,7 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Portal, Msp, "Dashboard", "/portal/dashboard", P::PortalAccess, true, None),
     entry(Portal, Msp, "Tickets", "/portal/tickets", P::PortalAccess, true, Some("blurb-portal-tickets")),
     entry(Portal, Msp, "Service Catalog", "/portal/catalog", P::PortalAccess, false, Some("blurb-portal-catalog")),
-    entry(Portal, Msp, "Invoices", "/portal/invoices", P::ViewInvoices, false, Some("blurb-portal-invoices")),
+    entry(Portal, Msp, "Invoices", "/portal/invoices", P::ViewInvoices, true, Some("blurb-portal-invoices")),
     entry(Portal, Msp, "Documents", "/portal/documents", P::PortalAccess, false, Some("blurb-portal-documents")),
     entry(Portal, Msp, "Announcements", "/portal/announcements", P::PortalAccess, false, Some("blurb-portal-announcements")),
     entry(Portal, Msp, "Team", "/portal/team", P::ManageTeam, true, Some("blurb-portal-team")),
@@ -99,7 +99,7 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Admin, Msp, "Documents", "/admin/documents", P::ManageDocuments, false, None),
     entry(Admin, Msp, "Catalog", "/admin/catalog", P::ManageCatalog, false, None),
     entry(Admin, Msp, "Knowledge base", "/admin/kb", P::ManageKnowledgeBase, false, None),
-    entry(Admin, Msp, "Invoices", "/admin/invoices", P::ManageInvoices, false, None),
+    entry(Admin, Msp, "Invoices", "/admin/invoices", P::ManageInvoices, true, None),
     entry(Admin, Msp, "Integrations", "/admin/integrations", P::ManageIntegrations, false, None),
     entry(Admin, Both, "Delivery", "/admin/jobs", P::ViewJobs, true, None),
     entry(Admin, Both, "Audit log", "/admin/audit", P::ViewTenantAudit, true, None),
@@ -113,6 +113,8 @@ const ORG_ONLY_APIS: &[(&str, Orgs)] = &[
     ("/api/v1/admin/tickets", Msp),
     ("/api/v1/admin/companies", Msp),
     ("/api/v1/team", Msp),
+    ("/api/v1/invoices", Msp),
+    ("/api/v1/admin/invoices", Msp),
 ];
 
 /// Pages every organisation has though only one menu lists them (the Mission menu is exactly
