@@ -34,6 +34,23 @@ pub async fn billing_actor(app: &AppState, p: &Principal) -> AppResult<Actor> {
     Err(AppError::Forbidden(k("invoice-error-no-billing").into()))
 }
 
+/// The number of overdue invoices of the viewer's company, when they may see invoices (the
+/// dashboard's figure).
+pub async fn dashboard_overdue(app: &AppState, p: &Principal) -> AppResult<Option<i64>> {
+    if p.tenant.org_type != crate::tenancy::OrgType::Msp {
+        return Ok(None);
+    }
+    let Ok(actor) = billing_actor(app, p).await else {
+        return Ok(None);
+    };
+    let Some(company) = actor.company_id() else {
+        return Ok(None);
+    };
+    Ok(Some(
+        store::overdue_count(&app.db, actor.scope(), company.as_str()).await?,
+    ))
+}
+
 /// A client's invoice: theirs, not a draft; anything else is "not found".
 pub async fn client_invoice(app: &AppState, actor: &Actor, id: &str) -> AppResult<Invoice> {
     let inv = store::get(&app.db, actor.scope(), id)

@@ -877,7 +877,7 @@ pub async fn billing_contacts(
 ) -> DbResult<Vec<(String, String, Option<String>)>> {
     let tenant = tx.tenant_id().to_string();
     let rows = sqlx::query(
-        "SELECT email, name, language, role FROM users WHERE tenant_id = $1 AND company_id = $2 AND status = 'active' ORDER BY email",
+        "SELECT email, name, language, kind, role FROM users WHERE tenant_id = $1 AND company_id = $2 AND status = 'active' ORDER BY email",
     )
     .bind(&tenant)
     .bind(company_id)
@@ -885,8 +885,12 @@ pub async fn billing_contacts(
     .await?;
     let mut out = Vec::new();
     for r in rows {
+        let kind: String = r.try_get("kind")?;
         let role: String = r.try_get("role")?;
-        if role == "client_admin" || roles.contains(&role) {
+        let Some(role) = crate::auth::Role::from_stored(&kind, &role) else {
+            continue;
+        };
+        if role == crate::auth::Role::ClientAdmin || roles.iter().any(|r| r == role.key()) {
             out.push((
                 r.try_get("email")?,
                 r.try_get("name")?,

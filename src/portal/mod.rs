@@ -46,6 +46,8 @@ struct DashboardPage {
     tickets: Option<ClientSummary>,
     /// The client has tickets of their own (may raise them).
     own_tickets: bool,
+    /// Overdue invoices of the company, for those who may see invoices.
+    overdue_invoices: Option<i64>,
 }
 
 async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
@@ -89,6 +91,7 @@ async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppRe
         read_only: p.tenant.org_type == OrgType::Msp && !p.can(Permission::CreateTickets),
         own_tickets: p.can(Permission::CreateTickets),
         tickets,
+        overdue_invoices: crate::invoices::service::dashboard_overdue(app, p).await?,
     })
 }
 

@@ -121,3 +121,7 @@ invoice-error-not-payable = This invoice cannot be paid (it is paid, void or not
 invoice-error-no-provider = Online payment is not set up. Please contact us to pay this invoice.
 invoice-error-provider = The payment page could not be opened. Please try again in a moment.
 invoice-error-tax-rate = Choose one of the tax rates.
+invoice-dashboard-overdue = { $count ->
+    [one] overdue invoice
+   *[other] overdue invoices
+}

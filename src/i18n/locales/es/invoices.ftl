@@ -121,3 +121,7 @@ invoice-error-not-payable = Esta factura no se puede pagar (está pagada, anulad
 invoice-error-no-provider = El pago en línea no está configurado. Póngase en contacto con nosotros para pagar esta factura.
 invoice-error-provider = No se pudo abrir la página de pago. Inténtelo de nuevo en un momento.
 invoice-error-tax-rate = Elija uno de los tipos de impuesto.
+invoice-dashboard-overdue = { $count ->
+    [one] factura vencida
+   *[other] facturas vencidas
+}
