@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
@@ -307,12 +307,33 @@ async fn pay_form(
 ) -> AppResult<Response> {
     let actor = service::billing_actor(&app, &user).await?;
     match service::start_checkout(&app, &actor, &ctx.ip, &user.tenant.slug, &id).await {
-        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Ok(url) => {
+            // The site's CSP (`form-action 'self'`) stops a form's redirect to another origin,
+            // so the answer is a page of ours that moves on by itself, with a link as well.
+            let number = service::client_invoice(&app, &actor, &id).await?.number;
+            let mut r = render(&CheckoutPage {
+                page: PageCtx::new(&ctx),
+                number,
+                url: url.clone(),
+            })?;
+            if let Ok(v) = HeaderValue::from_str(&format!("0; url={url}")) {
+                r.headers_mut().insert(header::REFRESH, v);
+            }
+            Ok(r)
+        }
         Err(e @ AppError::Unprocessable(_)) => {
             detail_view(&app, &ctx, &actor, &id, None, Some(&e)).await
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(askama::Template)]
+#[template(path = "invoices/templates/checkout.html")]
+struct CheckoutPage {
+    page: PageCtx,
+    number: i64,
+    url: String,
 }
 
 #[derive(Deserialize)]

@@ -125,3 +125,5 @@ invoice-dashboard-overdue = { $count ->
     [one] overdue invoice
    *[other] overdue invoices
 }
+invoice-checkout-redirect = Taking you to the secure payment page…
+invoice-checkout-continue = Continue to payment

@@ -125,3 +125,5 @@ invoice-dashboard-overdue = { $count ->
     [one] factura vencida
    *[other] facturas vencidas
 }
+invoice-checkout-redirect = Le llevamos a la página de pago segura…
+invoice-checkout-continue = Continuar al pago
