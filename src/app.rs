@@ -81,6 +81,8 @@ fn api() -> ApiRouter {
         .merge(crate::team::routes::api())
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
+        .merge(crate::invoices::routes::api())
+        .merge(crate::invoices::admin::api())
         .merge(crate::mission::api())
         .merge(crate::events::routes::api())
         .merge(crate::kb::routes::api())
@@ -108,6 +110,8 @@ fn pages() -> PageRouter {
         .merge(crate::audit::routes::pages())
         .merge(crate::profile::routes::pages())
         .merge(crate::mfa::routes::pages())
+        .merge(crate::invoices::routes::pages())
+        .merge(crate::invoices::admin::pages())
         .merge(crate::branding::routes::pages())
         .merge(crate::mission::pages())
         .merge(crate::jobs::routes::pages())
@@ -151,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::branding::routes::stylesheets())
         .merge(crate::tickets::inbound::routes())
+        .merge(crate::invoices::routes::webhooks())
         .merge(crate::ops::docs())
         .merge(ops_router);
     Router::new()
@@ -195,6 +200,7 @@ pub async fn serve(
     };
     let worker = crate::jobs::spawn_worker(state.clone());
     let sla_watch = crate::tickets::sla::spawn_watch(state.clone());
+    let overdue_watch = crate::invoices::overdue::spawn_watch(state.clone());
     let app = router(state);
     let served = axum::serve(
         listener,
@@ -205,6 +211,7 @@ pub async fn serve(
     // A job cut off here keeps its lease and is picked up again when the lease runs out.
     worker.abort();
     sla_watch.abort();
+    overdue_watch.abort();
     if let Some(m) = metrics {
         m.abort();
     }

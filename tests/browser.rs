@@ -1872,3 +1872,143 @@ async fn mission_prayer_and_directory() {
     }
     mary.close().await;
 }
+
+// ---------------------------------------------------------------------------
+// Invoices and payments
+// ---------------------------------------------------------------------------
+
+#[allow(dead_code)]
+#[path = "it/fake_provider.rs"]
+mod fake_provider;
+
+/// A JSON-API session on the browser test's server (cookie jar, CSRF token).
+async fn api_session(
+    server: &Server,
+    tenant: &str,
+    email: &str,
+    audience: &str,
+) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let me: Value = client
+        .post(server.url(&format!("/api/v1/auth/login?tenant={tenant}")))
+        .json(&json!({ "email": email, "password": DEMO_PASSWORD, "audience": audience }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("me");
+    let csrf = me["csrf_token"].as_str().expect("csrf").to_string();
+    (client, csrf)
+}
+
+/// Alice opens the overdue invoice, downloads its PDF (text checked with pdftotext when
+/// installed), pays through the fake provider's hosted checkout and sees it paid after the
+/// signed webhook.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_pays_an_overdue_invoice() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let fake = fake_provider::FakeProvider::start().await;
+    fake.deliver_to(&server.url("/webhooks/payments/acme"));
+    let (staff, csrf) = api_session(&server, "acme", "staff@acme.example", "admin").await;
+    let r = staff
+        .put(server.url("/api/v1/admin/invoices/settings"))
+        .header("x-csrf-token", csrf)
+        .json(&json!({
+            "currency": "USD",
+            "provider_base_url": fake.base_url(),
+            "provider_secret_key": fake_provider::SECRET_KEY,
+            "webhook_secret": fake_provider::WEBHOOK_SECRET,
+        }))
+        .send()
+        .await
+        .expect("settings");
+    assert!(r.status().is_success(), "settings: {}", r.status());
+    let browser = Browser::launch().await;
+    browser
+        .sign_in(&server, "acme", "alice@globex.example")
+        .await;
+    browser
+        .goto(&server.url("/portal/invoices?status=overdue"))
+        .await;
+    browser.wait_for("[data-overdue]").await;
+    browser.screenshot("portal-invoices.png").await;
+    browser
+        .wait_for("table.invoice-table tbody tr a")
+        .await
+        .click()
+        .await
+        .expect("open the overdue invoice");
+    let pay = browser.wait_for("button[data-pay]").await;
+    let href = browser
+        .wait_for("a[download]")
+        .await
+        .attr("href")
+        .await
+        .ok()
+        .flatten()
+        .expect("PDF link");
+    browser.screenshot("portal-invoice.png").await;
+    let (alice, _) = api_session(&server, "acme", "alice@globex.example", "portal").await;
+    let pdf = alice
+        .get(server.url(&href))
+        .send()
+        .await
+        .expect("PDF download");
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.expect("PDF bytes");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let dir = TempDir::new().expect("tmp");
+    let path = dir.path().join("invoice.pdf");
+    std::fs::write(&path, &bytes).expect("write PDF");
+    match Command::new("pdftotext").arg(&path).arg("-").output() {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            for want in ["Globex", "Overdue", "Remote support hours", "Balance due"] {
+                if !text.contains(want) {
+                    browser
+                        .fail(&format!("'{want}' not in the PDF text: {text}"))
+                        .await;
+                }
+            }
+        }
+        Err(_) => eprintln!("PDF TEXT CHECK SKIPPED: pdftotext is not installed"),
+    }
+    pay.click().await.expect("pay now");
+    browser
+        .wait_for("#pay")
+        .await
+        .click()
+        .await
+        .expect("pay at the provider");
+    browser
+        .wait_until("the return page to say paid", async || {
+            let el = browser
+                .client
+                .find(Locator::Css("[data-payment-state]"))
+                .await
+                .ok()?;
+            let state = el.attr("data-payment-state").await.ok()??;
+            (state == "paid").then_some(())
+        })
+        .await;
+    browser.screenshot("portal-invoice-paid.png").await;
+    let status = browser
+        .wait_for("[data-status]")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    if status != "Paid" {
+        browser
+            .fail(&format!("the invoice shows '{status}', not Paid"))
+            .await;
+    }
+    browser.close().await;
+}

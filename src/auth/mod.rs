@@ -262,12 +262,8 @@ impl Role {
                 CloseTickets,
                 ChangeOwnProfile,
             ],
-            Role::ClientViewer => &[
-                PortalAccess,
-                ViewCompanyTickets,
-                ViewInvoices,
-                ChangeOwnProfile,
-            ],
+            // Billing is the company admin's unless the tenant allows more (invoices settings).
+            Role::ClientViewer => &[PortalAccess, ViewCompanyTickets, ChangeOwnProfile],
             Role::Member | Role::Leader => &[PortalAccess, MissionAccess, ChangeOwnProfile],
         }
     }

@@ -185,6 +185,9 @@ impl JobError {
 async fn handle(app: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         EmailJob::KIND => run_typed::<EmailJob>(app, job).await,
+        crate::invoices::overdue::OverdueJob::KIND => {
+            run_typed::<crate::invoices::overdue::OverdueJob>(app, job).await
+        }
         crate::announcements::PublishJob::KIND => {
             run_typed::<crate::announcements::PublishJob>(app, job).await
         }

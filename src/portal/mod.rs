@@ -45,6 +45,8 @@ struct DashboardPage {
     tickets: Option<ClientSummary>,
     /// The client has tickets of their own (may raise them).
     own_tickets: bool,
+    /// Overdue invoices of the company, for those who may see invoices.
+    overdue_invoices: Option<i64>,
     /// Unread announcements and newest articles (rendered by `announcements`).
     news: String,
 }
@@ -96,6 +98,7 @@ async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppRe
         own_tickets: p.can(Permission::CreateTickets),
         tickets,
         news,
+        overdue_invoices: crate::invoices::service::dashboard_overdue(app, p).await?,
     })
 }
 

@@ -276,7 +276,8 @@ async fn api_me_and_session_separation(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(me["role"], "staff_admin");
-    // Viewer sees invoices but not team; user sees neither.
+    // Viewer sees neither invoices (billing is the company admin's unless the tenant allows
+    // more) nor team.
     let v = app.api_login("acme", "vera@globex.example", "portal").await;
     let labels: Vec<String> = v.me["navigation"]
         .as_array()
@@ -284,7 +285,7 @@ async fn api_me_and_session_separation(app: TestApp) {
         .iter()
         .map(|n| n["label"].as_str().unwrap().to_string())
         .collect();
-    assert!(labels.contains(&"Invoices".to_string()) && !labels.contains(&"Team".to_string()));
+    assert!(!labels.contains(&"Invoices".to_string()) && !labels.contains(&"Team".to_string()));
     // Logout ends the session.
     let r = s
         .client

@@ -443,6 +443,178 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
     ))
     .await;
 
+    // Invoices: staff settings against the loopback fake provider, a draft through its life,
+    // then the client side.
+    let fake = crate::fake_provider::FakeProvider::start().await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/invoices/settings",
+        "/api/v1/admin/invoices/settings",
+        Some(&staff),
+        None,
+    ))
+    .await;
+    run(call(
+        M::PUT,
+        "/api/v1/admin/invoices/settings",
+        "/api/v1/admin/invoices/settings",
+        Some(&staff),
+        Some(json!({"currency": "USD", "provider_base_url": fake.base_url(), "provider_secret_key": crate::fake_provider::SECRET_KEY, "webhook_secret": crate::fake_provider::WEBHOOK_SECRET})),
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/invoices/tax-rates",
+        "/api/v1/admin/invoices/tax-rates",
+        Some(&staff),
+        None,
+    ))
+    .await;
+    let rate = run(call(
+        M::POST,
+        "/api/v1/admin/invoices/tax-rates",
+        "/api/v1/admin/invoices/tax-rates",
+        Some(&staff),
+        Some(json!({"name": "Schema tax", "percent": "7.5"})),
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/invoices",
+        "/api/v1/admin/invoices?status=overdue",
+        Some(&staff),
+        None,
+    ))
+    .await;
+    let inv = run(call(
+        M::POST,
+        "/api/v1/admin/invoices",
+        "/api/v1/admin/invoices",
+        Some(&staff),
+        Some(json!({"company_id": globex, "notes": "Schema"})),
+    ))
+    .await;
+    let inv_id = inv["invoice"]["id"].as_str().unwrap().to_string();
+    let inv_url = format!("/api/v1/admin/invoices/{inv_id}");
+    run(call(
+        M::GET,
+        "/api/v1/admin/invoices/{id}",
+        &inv_url,
+        Some(&staff),
+        None,
+    ))
+    .await;
+    run(call(
+        M::PATCH,
+        "/api/v1/admin/invoices/{id}",
+        &inv_url,
+        Some(&staff),
+        Some(
+            json!({"issue_date": "2026-03-01", "due_date": "2026-03-31", "notes": "Schema check"}),
+        ),
+    ))
+    .await;
+    let with_line = run(call(
+        M::POST,
+        "/api/v1/admin/invoices/{id}/lines",
+        format!("{inv_url}/lines"),
+        Some(&staff),
+        Some(json!({"description": "Hours", "quantity": "1.5", "unit_price": "100", "tax_rate_id": rate["id"]})),
+    ))
+    .await;
+    let line = with_line["lines"][0]["id"].as_str().unwrap().to_string();
+    run(call(
+        M::PATCH,
+        "/api/v1/admin/invoices/{id}/lines/{line}",
+        format!("{inv_url}/lines/{line}"),
+        Some(&staff),
+        Some(json!({"description": "Hours", "quantity": "2.25", "unit_price": "100"})),
+    ))
+    .await;
+    run(call(
+        M::DELETE,
+        "/api/v1/admin/invoices/{id}/lines/{line}",
+        format!("{inv_url}/lines/{line}"),
+        Some(&staff),
+        None,
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/invoices/{id}/lines",
+        format!("{inv_url}/lines"),
+        Some(&staff),
+        Some(json!({"description": "Backup (TB)", "quantity": "1.25", "unit_price": "80"})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/invoices/{id}/send",
+        format!("{inv_url}/send"),
+        Some(&staff),
+        None,
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/invoices/{id}/payments",
+        format!("{inv_url}/payments"),
+        Some(&staff),
+        Some(json!({"amount": "10.00", "method": "bank_transfer", "note": "Part"})),
+    ))
+    .await;
+    let spare = run(call(
+        M::POST,
+        "/api/v1/admin/invoices",
+        "/api/v1/admin/invoices",
+        Some(&staff),
+        Some(json!({"company_id": globex})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/invoices/{id}/void",
+        format!(
+            "/api/v1/admin/invoices/{}/void",
+            spare["invoice"]["id"].as_str().unwrap()
+        ),
+        Some(&staff),
+        Some(json!({"reason": "Not needed"})),
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/invoices",
+        "/api/v1/invoices",
+        Some(&alice),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/invoices/payments",
+        "/api/v1/invoices/payments",
+        Some(&alice),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/invoices/{id}",
+        format!("/api/v1/invoices/{inv_id}"),
+        Some(&alice),
+        None,
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/invoices/{id}/checkout",
+        format!("/api/v1/invoices/{inv_id}/checkout"),
+        Some(&alice),
+        None,
+    ))
+    .await;
+
     // The Mission side (grace): giving, directory, prayer wall and their staff counterparts.
     let pastor = app
         .api_login("grace", "pastor@grace.example", "admin")

@@ -157,6 +157,26 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             marker: PRIVATE_PRAYER,
             lower_role: None,
         },
+        "/api/v1/admin/invoices/{id}"
+        | "/api/v1/admin/invoices/{id}/lines"
+        | "/api/v1/admin/invoices/{id}/lines/{line}"
+        | "/api/v1/admin/invoices/{id}/send"
+        | "/api/v1/admin/invoices/{id}/payments"
+        | "/api/v1/admin/invoices/{id}/void" => {
+            let (id, line) = globex_invoice(app).await;
+            Fixture {
+                path: path.replace("{id}", &id).replace("{line}", &line),
+                body: json!({"description": "x", "quantity": "1", "unit_price": "1", "amount": "1.00", "method": "cash", "reason": "x"}),
+                marker: GLOBEX_INVOICE_LINE,
+                lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
+            }
+        }
+        "/api/v1/invoices/{id}" | "/api/v1/invoices/{id}/checkout" => Fixture {
+            path: path.replace("{id}", &globex_invoice(app).await.0),
+            body: json!({}),
+            marker: GLOBEX_INVOICE_LINE,
+            lower_role: Some(("acme", "bob@globex.example", "portal", 403)),
+        },
         _ => {
             let _ = write;
             return None;
@@ -220,6 +240,23 @@ async fn private_prayer(app: &TestApp) -> String {
         .await
         .expect("demo private prayer")
         .get::<String, _>(0)
+}
+
+/// A line of the overdue Globex demo invoice the invoice routes are attacked through.
+const GLOBEX_INVOICE_LINE: &str = "Remote support hours";
+
+/// The overdue Globex demo invoice and one of its lines.
+async fn globex_invoice(app: &TestApp) -> (String, String) {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT i.id, l.id AS line FROM invoices i JOIN companies c ON c.tenant_id = i.tenant_id AND c.id = i.company_id \
+         JOIN invoice_lines l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.id \
+         WHERE c.name = 'Globex' AND i.status = 'overdue' ORDER BY l.position LIMIT 1",
+    )
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .expect("demo invoice");
+    (row.get(0), row.get(1))
 }
 
 /// Subject of the demo ticket the ticket routes are attacked through (Alice's, Globex).
@@ -412,6 +449,42 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
                 path.replace("{id}", &victim_view(app).await?),
                 vec![],
                 "victim-view-marker",
+            )
+        },
+        "/admin/invoices/{id}"
+        | "/admin/invoices/{id}/pdf"
+        | "/admin/invoices/{id}/lines"
+        | "/admin/invoices/{id}/lines/{line}"
+        | "/admin/invoices/{id}/lines/{line}/delete"
+        | "/admin/invoices/{id}/send"
+        | "/admin/invoices/{id}/payments"
+        | "/admin/invoices/{id}/void" => {
+            let (id, line) = globex_invoice(app).await;
+            PageFixture {
+                lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
+                ..page(
+                    path.replace("{id}", &id).replace("{line}", &line),
+                    vec![
+                        ("description", "x"),
+                        ("quantity", "1"),
+                        ("unit_price", "1"),
+                        ("amount", "1.00"),
+                        ("method", "cash"),
+                        ("reason", "x"),
+                    ],
+                    GLOBEX_INVOICE_LINE,
+                )
+            }
+        }
+        "/portal/invoices/{id}"
+        | "/portal/invoices/{id}/pdf"
+        | "/portal/invoices/{id}/pay"
+        | "/portal/invoices/{id}/return" => PageFixture {
+            lower_role: Some(("acme", "bob@globex.example", "portal", 403)),
+            ..page(
+                path.replace("{id}", &globex_invoice(app).await.0),
+                vec![],
+                GLOBEX_INVOICE_LINE,
             )
         },
         "/admin/tickets/{number}/attachments/{id}" => {
