@@ -622,7 +622,9 @@ async fn viewers_browse_but_cannot_request(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let n: i64 = sqlx::query("SELECT COUNT(*) FROM catalog_requests")
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM catalog_requests r JOIN tenants t ON t.id = r.tenant_id WHERE t.slug = 'acme'",
+    )
         .fetch_one(app.state.db.operator("test").reader())
         .await
         .unwrap()
@@ -804,6 +806,34 @@ async fn another_tenants_catalog_is_out_of_reach(app: TestApp) {
         let (_, text) = page(who, path).await;
         assert!(!text.contains("Choir"), "{path} leaks");
     }
+    // Another MSP (Northwind) has a catalog of its own and cannot reach acme's.
+    let acme_item = item_id(&staff, "Initech ERP access").await;
+    let nora = app
+        .api_login("northwind", "nora@northwind.example", "admin")
+        .await;
+    let carl = app
+        .api_login("northwind", "carl@contoso.example", "portal")
+        .await;
+    for r in [
+        nora.get(&format!("/api/v1/admin/catalog/items/{acme_item}"))
+            .await,
+        nora.get(&format!("/admin/catalog/items/{acme_item}")).await,
+        carl.get(&format!("/api/v1/catalog/{acme_item}")).await,
+        carl.get(&format!("/portal/catalog/{acme_item}")).await,
+        carl.post_json(
+            &format!("/api/v1/catalog/{acme_item}/requests"),
+            &json!({"answers": {}}),
+        )
+        .await,
+    ] {
+        let url = r.url().to_string();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{url}");
+        assert!(!r.text().await.unwrap().contains("Initech"), "{url} leaks");
+    }
+    let (_, theirs) = body(carl.get("/api/v1/catalog?limit=100&q=erp").await).await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0, "{theirs}");
+    let (_, all) = body(nora.get("/api/v1/admin/catalog/items?limit=100").await).await;
+    assert!(!all.to_string().contains("Initech"));
     // The Mission tenant itself has no catalog.
     let pastor = app
         .api_login("grace", "pastor@grace.example", "admin")
@@ -830,7 +860,9 @@ async fn demo_ticket_shows_its_request(app: TestApp) {
     assert!(html.contains("Request details: New laptop") && html.contains("Dock, Headset"));
     // Seeding again adds nothing.
     portico::demo::seed(&app.state.db).await.unwrap();
-    let count: i64 = sqlx::query("SELECT COUNT(*) FROM catalog_items")
+    let count: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM catalog_items i JOIN tenants t ON t.id = i.tenant_id WHERE t.slug = 'acme'",
+    )
         .fetch_one(app.state.db.operator("test").reader())
         .await
         .unwrap()
