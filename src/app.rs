@@ -77,6 +77,8 @@ fn api() -> ApiRouter {
         .merge(crate::users::routes::api())
         .merge(crate::tickets::routes::api())
         .merge(crate::tickets::admin::api())
+        .merge(crate::documents::routes::api())
+        .merge(crate::documents::admin::api())
         .merge(crate::team::routes::api())
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
@@ -108,6 +110,8 @@ fn pages() -> PageRouter {
         .merge(crate::jobs::routes::pages())
         .merge(crate::tickets::routes::pages())
         .merge(crate::tickets::admin::pages())
+        .merge(crate::documents::routes::pages())
+        .merge(crate::documents::admin::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).
@@ -137,6 +141,10 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/portico.css", get(crate::web::stylesheet))
         .route("/assets/portico.js", get(crate::web::script))
         .route("/assets/tickets.js", get(crate::tickets::routes::script))
+        .route(
+            "/assets/documents.js",
+            get(crate::documents::routes::script),
+        )
         .merge(crate::branding::routes::stylesheets())
         .merge(crate::tickets::inbound::routes())
         .merge(crate::ops::docs())

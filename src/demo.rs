@@ -279,6 +279,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
         demo_profiles(db, &scope).await?;
         if t.org_type == OrgType::Msp {
             crate::tickets::demo::seed(db, &scope).await?;
+            crate::documents::demo::seed(db, &scope).await?;
         }
     }
     Ok(logins)

@@ -8,6 +8,7 @@ mod auth;
 mod branding_uploads;
 mod cli;
 mod defaults;
+mod documents;
 mod events;
 mod experience;
 mod hardening;
