@@ -148,6 +148,34 @@ const DEMO: &[DemoTenant] = &[
             },
         ],
     },
+    // A second MSP, so isolation between two tenants of the same kind is visible (and tested)
+    // without the organisation-kind guard answering first.
+    DemoTenant {
+        slug: "northwind",
+        name: "Northwind Managed IT",
+        org_type: OrgType::Msp,
+        plan: "team",
+        portal_name: "Northwind Support",
+        primary: Some("#047857"),
+        welcome: "Northwind Support: raise a request, follow it, and find answers.",
+        support: "help@northwind.example",
+        domain: "northwind.localhost",
+        companies: &["Contoso"],
+        users: &[
+            DemoUser {
+                email: "nora@northwind.example",
+                name: "Nora North",
+                role: Role::StaffAdmin,
+                company: None,
+            },
+            DemoUser {
+                email: "carl@contoso.example",
+                name: "Carl Contoso",
+                role: Role::ClientAdmin,
+                company: Some("Contoso"),
+            },
+        ],
+    },
     DemoTenant {
         slug: "grace",
         name: "Grace Church",

@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod mail;
 pub mod mfa;
 pub mod ops;
+pub mod pdf;
 pub mod portal;
 pub mod profile;
 pub mod seed;

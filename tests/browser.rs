@@ -363,6 +363,27 @@ async fn every_demo_role_walks_its_pages() {
                     .await;
             }
         }
+        // On a phone the navigation is a menu button naming the current page; it opens the list.
+        browser.resize(PHONE).await;
+        browser.goto(&server.url(&paths[0])).await;
+        let toggle = browser.wait_for(".sidenav .nav-toggle").await;
+        let hidden = browser
+            .js_string(
+                "return String(document.querySelector('.sidenav ul').hidden);",
+                "",
+            )
+            .await;
+        assert_eq!(hidden, "true", "{who}: the phone menu starts folded");
+        if let Err(e) = toggle.click().await {
+            browser.fail(&format!("open the phone menu: {e}")).await;
+        }
+        browser
+            .wait_until_visible_in_viewport(ACTIVE_NAV_LINK)
+            .await;
+        browser
+            .screenshot(&format!("walk-{who}-menu-open-phone.png"))
+            .await;
+        browser.resize(DESKTOP).await;
         for path in w.foreign {
             browser.goto(&server.url(path)).await;
             let title = browser.wait_for("main#main h1").await;

@@ -179,28 +179,16 @@ async fn list_page(
     list_view(&app, &ctx, &user, &actor, &q, None, InviteInput::default()).await
 }
 
-/// "Bob User is now Company admin (active)." for a colleague of the actor's company; the
-/// plain notice otherwise.
+/// "Bob User is now Company admin (active)." for a colleague of the actor's company (teams are
+/// an MSP client's); the plain notice otherwise.
 async fn confirmation(app: &AppState, actor: &Actor, q: &ListQuery) -> Option<String> {
     let plain = notice(q.notice.as_deref()).map(str::to_string);
-    let (Some("updated"), Some(id)) = (q.notice.as_deref(), q.user.as_deref()) else {
+    let (Some(kind @ ("updated" | "invited")), Some(id)) = (q.notice.as_deref(), q.user.as_deref())
+    else {
         return plain;
     };
     let u = super::member(app, actor, id).await.ok()?;
-    Some(crate::i18n::msg_with(
-        "users-confirm-updated",
-        &[
-            ("name", crate::i18n::Arg::Str(u.name)),
-            (
-                "role",
-                crate::i18n::Arg::key(&crate::i18n::key_for("role", u.role.label())),
-            ),
-            (
-                "status",
-                crate::i18n::Arg::key(&crate::i18n::key_for("status", u.status.as_str())),
-            ),
-        ],
-    ))
+    crate::users::routes::confirm(kind, &u, crate::tenancy::OrgType::Msp)
 }
 
 /// Redirects after a successful form (naming the colleague `who` when there is one), or shows
@@ -212,12 +200,12 @@ async fn form_result<T>(
     actor: &Actor,
     r: AppResult<T>,
     form: InviteInput,
-    who: Option<&str>,
+    who: Option<(&str, &str)>,
 ) -> AppResult<Response> {
     match r {
         Ok(_) => Ok(Redirect::to(&match who {
-            Some(id) => format!(
-                "/portal/team?notice=updated&user={}",
+            Some((kind, id)) => format!(
+                "/portal/team?notice={kind}&user={}",
                 url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
             ),
             None => "/portal/team?notice=saved".to_string(),
@@ -238,7 +226,9 @@ async fn invite_form(
 ) -> AppResult<Response> {
     let actor = user.require(Permission::ManageTeam)?;
     let r = super::invite(&app, &user, &actor, &ctx.ip, &f.email, &f.name, &f.role).await;
-    form_result(&app, &ctx, &user, &actor, r, f, None).await
+    let invited = r.as_ref().ok().map(|u| u.id.to_string());
+    let who = invited.as_deref().map(|id| ("invited", id));
+    form_result(&app, &ctx, &user, &actor, r, f, who).await
 }
 
 #[derive(Deserialize)]
@@ -256,16 +246,33 @@ async fn role_form(
 ) -> AppResult<Response> {
     let actor = user.require(Permission::ManageTeam)?;
     let r = super::change_role(&app, &actor, &ctx.ip, &id, &f.role).await;
-    form_result(
-        &app,
-        &ctx,
-        &user,
-        &actor,
-        r,
-        InviteInput::default(),
-        Some(&id),
-    )
-    .await
+    updated(&app, &ctx, &user, &actor, r, &id).await
+}
+
+/// After a change to one colleague: back to the list naming them, or the list with the problem.
+async fn updated<T>(
+    app: &AppState,
+    ctx: &RequestContext,
+    user: &PortalUser,
+    actor: &Actor,
+    r: AppResult<T>,
+    id: &str,
+) -> AppResult<Response> {
+    let who = Some(("updated", id));
+    form_result(app, ctx, user, actor, r, InviteInput::default(), who).await
+}
+
+/// Activates or deactivates a colleague.
+async fn set_active_form(
+    app: AppState,
+    user: PortalUser,
+    ctx: RequestContext,
+    id: String,
+    active: bool,
+) -> AppResult<Response> {
+    let actor = user.require(Permission::ManageTeam)?;
+    let r = super::set_active(&app, &actor, &ctx.ip, &id, active).await;
+    updated(&app, &ctx, &user, &actor, r, &id).await
 }
 
 async fn deactivate_form(
@@ -274,18 +281,7 @@ async fn deactivate_form(
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let actor = user.require(Permission::ManageTeam)?;
-    let r = super::set_active(&app, &actor, &ctx.ip, &id, false).await;
-    form_result(
-        &app,
-        &ctx,
-        &user,
-        &actor,
-        r,
-        InviteInput::default(),
-        Some(&id),
-    )
-    .await
+    set_active_form(app, user, ctx, id, false).await
 }
 
 async fn activate_form(
@@ -294,18 +290,7 @@ async fn activate_form(
     Ctx(ctx): Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let actor = user.require(Permission::ManageTeam)?;
-    let r = super::set_active(&app, &actor, &ctx.ip, &id, true).await;
-    form_result(
-        &app,
-        &ctx,
-        &user,
-        &actor,
-        r,
-        InviteInput::default(),
-        Some(&id),
-    )
-    .await
+    set_active_form(app, user, ctx, id, true).await
 }
 
 async fn resend_form(

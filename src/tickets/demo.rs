@@ -174,6 +174,24 @@ const TICKETS: &[DemoTicket] = &[
         path: &[Status::Open],
         assignee: Some(TECH),
     },
+    // Northwind's own (the second MSP tenant): only its users exist there, so only it gets this.
+    DemoTicket {
+        requester: "carl@contoso.example",
+        cc: &[],
+        subject: "Label printer in the warehouse offline",
+        description: "The Zebra printer by loading dock 2 shows offline since this morning.",
+        priority: Priority::Normal,
+        category: "Hardware",
+        age: 3 * 60,
+        replies: &[Reply {
+            by: "nora@northwind.example",
+            body: "We can see it dropped off the network; a technician will visit at 2 pm.",
+            internal: false,
+            after: 45,
+        }],
+        path: &[Status::Open],
+        assignee: Some("nora@northwind.example"),
+    },
 ];
 
 async fn user(

@@ -123,27 +123,27 @@ async fn confirmation(
     let Some(u) = super::get(&app.db, actor.scope(), id).await? else {
         return Ok(None);
     };
-    Ok(match kind {
-        "invited" => Some(crate::i18n::msg_with(
+    Ok(confirm(kind, &u, org))
+}
+
+/// The sentence for a `notice` about user `u`: "Invitation sent to …" or "… is now …".
+pub(crate) fn confirm(kind: &str, u: &super::User, org: crate::tenancy::OrgType) -> Option<String> {
+    use crate::i18n::{Arg, key_for, msg_with};
+    match kind {
+        "invited" => Some(msg_with(
             "users-confirm-invited",
-            &[("email", crate::i18n::Arg::Str(u.email))],
+            &[("email", Arg::Str(u.email.clone()))],
         )),
-        "updated" => Some(crate::i18n::msg_with(
+        "updated" => Some(msg_with(
             "users-confirm-updated",
             &[
-                ("name", crate::i18n::Arg::Str(u.name)),
-                (
-                    "role",
-                    crate::i18n::Arg::key(&crate::i18n::key_for("role", u.role.label_in(org))),
-                ),
-                (
-                    "status",
-                    crate::i18n::Arg::key(&crate::i18n::key_for("status", u.status.as_str())),
-                ),
+                ("name", Arg::Str(u.name.clone())),
+                ("role", Arg::key(&key_for("role", u.role.label_in(org)))),
+                ("status", Arg::key(&key_for("status", u.status.as_str()))),
             ],
         )),
         _ => None,
-    })
+    }
 }
 
 async fn list_view(

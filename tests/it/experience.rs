@@ -321,6 +321,31 @@ async fn confirmations_name_what_happened(app: TestApp) {
     )
     .await;
     assert!(!html.contains("is now"), "{html}");
+    let html = page(
+        &alice,
+        app.url(&format!("/portal/team?notice=invited&user={ian}")),
+    )
+    .await;
+    assert!(!html.contains("ian@initech.example"), "{html}");
+    // Inviting from the team page names the address the invitation went to.
+    let r = alice
+        .post(app.url("/portal/team/invite"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", "olga@globex.example"),
+            ("name", "Olga Office"),
+            ("role", "client_user"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.contains("notice=invited&user="), "{to}");
+    let html = page(&alice, app.url(&to)).await;
+    assert!(
+        html.contains("Invitation sent to olga@globex.example."),
+        "{html}"
+    );
 }
 crate::db_test!(
     experience_confirmations_name_what_happened,

@@ -468,3 +468,79 @@ async fn bad_input_is_a_clear_400(app: TestApp) {
     assert_eq!(e["error"]["code"], "not_found");
 }
 crate::db_test!(bad_input, bad_input_is_a_clear_400);
+
+/// Two MSP tenants on one deployment: same kind, same routes, same ticket numbers, and neither
+/// sees the other's tickets, companies or people by list, number, id or host.
+async fn two_msps_never_meet(app: TestApp) {
+    const ACME_SUBJECTS: [&str; 3] = [
+        "File server unreachable",
+        "Reset MFA for my new phone",
+        "VPN disconnects every hour",
+    ];
+    const NORTHWIND_SUBJECT: &str = "Label printer in the warehouse offline";
+
+    let carl = app
+        .api_login("northwind", "carl@contoso.example", "portal")
+        .await;
+    let list = carl.get("/api/v1/tickets?status=all&scope=company").await;
+    assert_eq!(list.status(), StatusCode::OK);
+    let body = list.text().await.unwrap();
+    assert!(body.contains(NORTHWIND_SUBJECT), "{body}");
+    for s in ACME_SUBJECTS {
+        assert!(!body.contains(s), "northwind client saw acme's {s:?}");
+    }
+    // Ticket numbers restart per tenant: Carl's numbers reach only Northwind's tickets.
+    for number in 1000..1012 {
+        let r = carl.get(&format!("/api/v1/tickets/{number}")).await;
+        let text = r.text().await.unwrap();
+        for s in ACME_SUBJECTS {
+            assert!(!text.contains(s), "#{number} leaked {s:?}");
+        }
+    }
+
+    let nora = app
+        .api_login("northwind", "nora@northwind.example", "admin")
+        .await;
+    let queue = nora
+        .get("/admin/tickets?status=all")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(queue.contains(NORTHWIND_SUBJECT), "{queue}");
+    for s in ACME_SUBJECTS {
+        assert!(!queue.contains(s), "northwind staff saw acme's {s:?}");
+    }
+    let globex = app.company_id("acme", "Globex").await;
+    let r = nora.get(&format!("/api/v1/admin/companies/{globex}")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let alice = app.user_id("acme", "alice@globex.example").await;
+    let r = nora.get(&format!("/api/v1/admin/users/{alice}")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let users = nora.get("/api/v1/admin/users").await.text().await.unwrap();
+    assert!(!users.contains("globex.example"), "{users}");
+
+    // And the reverse, including Northwind's host name with an Acme session.
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let queue = staff
+        .get("/admin/tickets?status=all")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!queue.contains(NORTHWIND_SUBJECT));
+    let contoso = app.company_id("northwind", "Contoso").await;
+    let r = staff
+        .get(&format!("/api/v1/admin/companies/{contoso}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = staff
+        .client
+        .get(app.url("/api/v1/admin/companies"))
+        .header("host", "northwind.localhost")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+crate::db_test!(two_msp_tenants, two_msps_never_meet);

@@ -133,7 +133,7 @@ async fn demo_seed_is_idempotent(app: TestApp) {
         count("SELECT COUNT(*) FROM tenants").await,
     );
     assert_eq!(before, after);
-    assert_eq!(before.2, 2);
+    assert_eq!(before.2, 3, "acme, northwind and grace");
 }
 crate::db_test!(demo_is_idempotent, demo_seed_is_idempotent);
 

@@ -63,6 +63,39 @@
     });
   }
 
+  // On a phone, the navigation folds behind a menu button that names the current page, so it is
+  // plain that more pages exist (a scrolling strip hides them off-screen).
+  var sidenav = document.querySelector(".sidenav");
+  if (sidenav && window.matchMedia && window.matchMedia("(max-width: 760px)").matches) {
+    var list = sidenav.querySelector("ul");
+    var current = sidenav.querySelector(".nav-link.active");
+    if (list) {
+      list.id = list.id || "sidenav-list";
+      var menu = document.createElement("button");
+      menu.type = "button";
+      menu.className = "btn btn-secondary nav-toggle";
+      menu.setAttribute("aria-controls", list.id);
+      menu.setAttribute("aria-expanded", "false");
+      var label = document.createElement("span");
+      label.textContent = sidenav.getAttribute("data-menu-label") || "Menu";
+      menu.appendChild(label);
+      if (current) {
+        var here = document.createElement("span");
+        here.className = "nav-toggle-current";
+        here.textContent = current.firstChild ? current.firstChild.textContent : current.textContent;
+        menu.appendChild(here);
+      }
+      list.hidden = true;
+      sidenav.classList.add("folded");
+      menu.addEventListener("click", function () {
+        var opening = list.hidden;
+        list.hidden = !opening;
+        menu.setAttribute("aria-expanded", String(opening));
+      });
+      sidenav.insertBefore(menu, list);
+    }
+  }
+
   // Ask before destructive actions: <form data-confirm="Deactivate Globex?">.
   document.addEventListener("submit", function (ev) {
     var msg = ev.target.getAttribute && ev.target.getAttribute("data-confirm");

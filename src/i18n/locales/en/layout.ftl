@@ -2,6 +2,7 @@
 layout-skip-to-content = Skip to content
 layout-sign-out = Sign out
 layout-main-navigation = Main
+layout-menu = Menu
 layout-need-help = Need help?
 layout-powered-by = Powered by Portico
 

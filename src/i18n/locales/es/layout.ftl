@@ -2,6 +2,7 @@
 layout-skip-to-content = Saltar al contenido
 layout-sign-out = Cerrar sesión
 layout-main-navigation = Principal
+layout-menu = Menú
 layout-need-help = ¿Necesita ayuda?
 layout-powered-by = Con la tecnología de Portico
 
