@@ -112,6 +112,7 @@ fn pages() -> PageRouter {
         .merge(crate::tickets::admin::pages())
         .merge(crate::documents::routes::pages())
         .merge(crate::documents::admin::pages())
+        .merge(crate::documents::verify::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).

@@ -57,6 +57,7 @@ CREATE TABLE doc_signatures (
     version TEXT,
     content_hash TEXT,
     pdf_sha256 TEXT,
+    pdf_key TEXT,
     closed_at BIGINT,
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, policy_id, user_id),

@@ -30,6 +30,7 @@ pub fn pages() -> PageRouter {
         .route("/admin/documents/{id}", get(detail_page))
         .route("/admin/documents/{id}/remind", post(remind_form))
         .route("/admin/documents/{id}/cancel", post(cancel_form))
+        .route("/admin/documents/signatures/{id}/pdf", get(pdf_page))
 }
 
 /// Staff JSON API.
@@ -50,6 +51,13 @@ pub fn api() -> ApiRouter {
             "/api/v1/admin/documents/policies/{id}",
             get_with(api_get, |op| {
                 op.id("getPolicy").tag("documents").summary("A policy with who has signed and who is pending")
+            }),
+        )
+        .route(
+            "/api/v1/admin/documents/signatures/{id}/pdf",
+            get_with(api_pdf, |op| {
+                op.id("downloadSignedPdfAsStaff").tag("documents").summary("Download a signer's signed PDF")
+                    .response_with::<200, Vec<u8>, _>(|r| r.description("The signed PDF (application/pdf)."))
             }),
         )
         .route(
@@ -227,6 +235,31 @@ async fn api_cancel(
     let actor = staff.require(Permission::ManageDocuments)?;
     service::cancel(&app, &actor, &ctx.ip, &p.id).await?;
     Ok(Json(detail_of(&app, &staff, &p.id).await?))
+}
+
+async fn signed_pdf(app: &AppState, staff: &StaffUser, id: &str) -> AppResult<Response> {
+    staff.require(Permission::ManageDocuments)?;
+    let s = store::signature(&app.db, &staff.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let bytes = super::pdf::signed_pdf(app, &staff.tenant, &s).await?;
+    Ok(super::pdf::download(bytes, &s.title))
+}
+
+async fn api_pdf(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Path(p): Path<IdPath>,
+) -> AppResult<Response> {
+    signed_pdf(&app, &staff, &p.id).await
+}
+
+async fn pdf_page(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    signed_pdf(&app, &staff, &id).await
 }
 
 #[derive(askama::Template)]

@@ -5,9 +5,11 @@
 
 pub mod admin;
 pub mod demo;
+pub mod pdf;
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod verify;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};

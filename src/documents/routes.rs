@@ -29,6 +29,7 @@ pub fn pages() -> PageRouter {
         .route("/portal/documents/{id}/sign", get(sign_page))
         .route("/portal/documents/{id}/acknowledge", post(acknowledge_form))
         .route("/portal/documents/{id}/confirm", post(confirm_form))
+        .route("/portal/documents/{id}/pdf", get(pdf_page))
 }
 
 /// Client JSON API.
@@ -45,6 +46,13 @@ pub fn api() -> ApiRouter {
             "/api/v1/signatures/{id}",
             get_with(api_get, |op| {
                 op.id("getSignature").tag("documents").summary("Get a signature request with the document to sign")
+            }),
+        )
+        .route(
+            "/api/v1/signatures/{id}/pdf",
+            get_with(api_pdf, |op| {
+                op.id("downloadSignedPdf").tag("documents").summary("Download the signed PDF with its certificate page")
+                    .response_with::<200, Vec<u8>, _>(|r| r.description("The signed PDF (application/pdf)."))
             }),
         )
         .route(
@@ -187,6 +195,29 @@ async fn api_get(
 ) -> AppResult<Json<SignatureDetail>> {
     signer(&user)?;
     Ok(Json(detail(service::own(&app, &user, &p.id).await?)))
+}
+
+async fn signed_pdf(app: &AppState, user: &Principal, id: &str) -> AppResult<Response> {
+    signer(user)?;
+    let s = service::own(app, user, id).await?;
+    let bytes = super::pdf::signed_pdf(app, &user.tenant, &s).await?;
+    Ok(super::pdf::download(bytes, &s.title))
+}
+
+async fn api_pdf(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Path(p): Path<IdPath>,
+) -> AppResult<Response> {
+    signed_pdf(&app, &user, &p.id).await
+}
+
+async fn pdf_page(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    signed_pdf(&app, &user, &id).await
 }
 
 /// Step 1 body.

@@ -90,6 +90,9 @@ pub struct Signature {
     /// SHA-256 of the signed PDF as produced.
     #[serde(skip)]
     pub pdf_sha256: Option<String>,
+    /// Storage key of the signed PDF as produced.
+    #[serde(skip)]
+    pub pdf_key: Option<String>,
 }
 
 /// Address and user agent recorded at each step.
@@ -121,7 +124,7 @@ const SIG_COLS: &str = "s.id, s.policy_id, s.user_id, u.name AS user_name, u.ema
     COALESCE(s.content_hash, p.content_hash) AS content_hash, p.status AS policy_status, p.due_at, \
     s.created_at, s.read_at, s.acknowledged_at, s.signed_at, s.reminded_at, s.read_ip, s.read_ua, \
     s.ack_ip, s.ack_ua, s.signed_ip, s.signed_ua, s.typed_name, s.signer_name, s.signer_email, \
-    s.pdf_sha256";
+    s.pdf_sha256, s.pdf_key";
 
 const SIG_FROM: &str = "doc_signatures s JOIN doc_policies p ON p.tenant_id = s.tenant_id AND p.id = s.policy_id \
     JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id";
@@ -158,6 +161,7 @@ fn sig(r: &AnyRow) -> Result<Signature, sqlx::Error> {
         signer_name: r.try_get("signer_name")?,
         signer_email: r.try_get("signer_email")?,
         pdf_sha256: r.try_get("pdf_sha256")?,
+        pdf_key: r.try_get("pdf_key")?,
     })
 }
 
@@ -683,18 +687,33 @@ pub async fn mark_reminded(tx: &mut TenantTx, ids: &[String], now: i64) -> DbRes
     Ok(())
 }
 
-/// Records the SHA-256 of the signed PDF the first time it is produced.
-pub async fn set_pdf_hash(tx: &mut TenantTx, id: &str, sha: &str) -> DbResult<()> {
+/// Records the signed PDF the first time it is produced; false when another request stored
+/// one first (that one stays the record).
+pub async fn set_pdf(tx: &mut TenantTx, id: &str, key: &str, sha: &str) -> DbResult<bool> {
     let tenant = tx.tenant_id().to_string();
-    sqlx::query(
-        "UPDATE doc_signatures SET pdf_sha256 = $3 WHERE tenant_id = $1 AND id = $2 AND state = 'signed' AND pdf_sha256 IS NULL",
+    let done = sqlx::query(
+        "UPDATE doc_signatures SET pdf_key = $3, pdf_sha256 = $4 WHERE tenant_id = $1 AND id = $2 \
+         AND state = 'signed' AND pdf_key IS NULL",
     )
     .bind(&tenant)
     .bind(id)
+    .bind(key)
     .bind(sha)
     .execute(tx.conn())
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+/// The signed request whose PDF has this SHA-256, in this tenant.
+pub async fn by_pdf_hash(db: &Db, scope: &TenantScope, sha: &str) -> DbResult<Option<Signature>> {
+    let row = sqlx::query(&format!(
+        "SELECT {SIG_COLS} FROM {SIG_FROM} WHERE s.tenant_id = $1 AND s.pdf_sha256 = $2 AND s.state = 'signed'"
+    ))
+    .bind(scope.tenant_id().as_str())
+    .bind(sha)
+    .fetch_optional(db.tenant(scope).reader())
+    .await?;
+    row.as_ref().map(sig).transpose().map_err(DbError::from)
 }
 
 /// A person staff may choose as a signer.

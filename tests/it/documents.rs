@@ -441,3 +441,206 @@ async fn pages_walk_the_steps(app: TestApp) {
     assert!(html.contains("Bob User") && html.contains("Alice Admin"));
 }
 crate::db_test!(pages, pages_walk_the_steps);
+
+/// Text of a PDF, read back with `pdftotext` (poppler-utils).
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) installed");
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Bob signs a fresh policy through the API; returns (request id, content hash, signed_at).
+async fn bob_signs(
+    app: &TestApp,
+    staff: &Session,
+    bob: &Session,
+    title: &str,
+) -> (String, String, i64) {
+    let bob_id = app.user_id("acme", "bob@globex.example").await;
+    let p = send(app, staff, title, json!({ "user_ids": [bob_id] })).await;
+    let id = request_of(&p, "bob@globex.example");
+    let hash = p["policy"]["content_hash"].as_str().unwrap().to_string();
+    assert_eq!(
+        step(bob, &id, "read", json!({ "content_hash": hash }))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        step(
+            bob,
+            &id,
+            "acknowledge",
+            json!({ "understood": true, "consent": true })
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let (s, v) = step(bob, &id, "confirm", json!({ "full_name": "Bob User" })).await;
+    assert_eq!(s, StatusCode::OK);
+    (id, hash, v["signed_at"].as_i64().unwrap())
+}
+
+async fn verify_upload(app: &TestApp, bytes: Vec<u8>) -> (StatusCode, String) {
+    let c = app.client();
+    let page = c.get(app.url("/verify?tenant=acme")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csrf = crate::support::form_csrf(&page.text().await.unwrap());
+    let form = reqwest::multipart::Form::new().text("_csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name("signed.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let r = c
+        .post(app.url("/verify?tenant=acme"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.text().await.unwrap())
+}
+
+async fn signed_pdf_and_verification(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let (id, hash, signed_at) = bob_signs(&app, &staff, &bob, "Password policy").await;
+    let r = bob.get(&format!("/api/v1/signatures/{id}/pdf")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap().to_vec();
+    let text = pdf_text(&pdf);
+    assert!(text.contains("Password policy"), "{text}");
+    assert!(text.contains("Certificate of signature"), "{text}");
+    assert!(text.contains("Bob User"), "{text}");
+    assert!(text.contains(&hash), "{text}");
+    let when = chrono::DateTime::from_timestamp_millis(signed_at)
+        .unwrap()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string();
+    assert!(text.contains(&when), "{when} in {text}");
+    assert!(text.contains("/verify?tenant=acme"), "{text}");
+    // The same file every time, for the signer (page and API) and for staff.
+    let again = bob
+        .get(&format!("/portal/documents/{id}/pdf"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(again.as_ref(), pdf.as_slice());
+    let r = staff
+        .get(&format!("/api/v1/admin/documents/signatures/{id}/pdf"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), pdf.as_slice());
+    // Nobody else gets it, by any route.
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let ian = app.api_login("acme", "ian@initech.example", "portal").await;
+    let pastor = app
+        .api_login("grace", "pastor@grace.example", "admin")
+        .await;
+    for (who, path) in [
+        (&alice, format!("/api/v1/signatures/{id}/pdf")),
+        (&alice, format!("/portal/documents/{id}/pdf")),
+        (&ian, format!("/portal/documents/{id}/pdf")),
+        (
+            &pastor,
+            format!("/api/v1/admin/documents/signatures/{id}/pdf"),
+        ),
+        (&pastor, format!("/admin/documents/signatures/{id}/pdf")),
+    ] {
+        let r = who.get(&path).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let r = app
+        .client()
+        .get(app.url(&format!("/api/v1/signatures/{id}/pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // An unsigned request has no PDF.
+    let (_, list) = status_json(bob.get("/api/v1/signatures").await).await;
+    let pending = list["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        bob.get(&format!("/api/v1/signatures/{pending}/pdf"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // /verify: the genuine file matches, a changed one does not.
+    let (s, html) = verify_upload(&app, pdf.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("matches our record") && html.contains("Bob User") && html.contains(&when),
+        "{html}"
+    );
+    let mut tampered = pdf.clone();
+    let at = tampered.len() / 2;
+    tampered[at] ^= 0x01;
+    let (s, html) = verify_upload(&app, tampered.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("does not match") && !html.contains("Bob User"),
+        "{html}"
+    );
+
+    // The command line does the same.
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.pdf");
+    let bad = dir.path().join("bad.pdf");
+    std::fs::write(&good, &pdf).unwrap();
+    std::fs::write(&bad, &tampered).unwrap();
+    let cli = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+            .args(["documents", "verify"])
+            .arg(file)
+            .env_clear()
+            .env("PORTICO_DATA_DIR", &app.data_dir)
+            .env("PORTICO_DATABASE_URL", &app.state.config.database_url)
+            .env(
+                "PORTICO_SECRET_KEY",
+                "test-secret-key-that-is-long-enough-0123456789",
+            )
+            .env("PORTICO_BASE_URL", "https://portal.example.com")
+            .output()
+            .expect("run portico")
+    };
+    let out = cli(&good);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("MATCH") && said.contains("bob@globex.example"),
+        "{said}"
+    );
+    let out = cli(&bad);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NO MATCH"));
+    let actions = app.audit_actions("acme").await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "document.pdf_issued")
+            .count(),
+        1
+    );
+}
+crate::db_test!(signed_pdf, signed_pdf_and_verification);

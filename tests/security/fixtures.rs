@@ -109,6 +109,18 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             // A colleague of the same company: a request belongs to its one signer.
             lower_role: Some(("acme", "alice@globex.example", "portal", 404)),
         },
+        "/api/v1/signatures/{id}/pdf" => Fixture {
+            path: path.replace("{id}", &alice_signed(app).await?),
+            body: Value::Null,
+            marker: "%PDF",
+            lower_role: Some(("acme", "bob@globex.example", "portal", 404)),
+        },
+        "/api/v1/admin/documents/signatures/{id}/pdf" => Fixture {
+            path: path.replace("{id}", &alice_signed(app).await?),
+            body: Value::Null,
+            marker: "%PDF",
+            lower_role: None,
+        },
         "/api/v1/admin/documents/policies/{id}"
         | "/api/v1/admin/documents/policies/{id}/remind"
         | "/api/v1/admin/documents/policies/{id}/cancel" => Fixture {
@@ -306,6 +318,19 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
                 DOC_MARKER,
             )
         },
+        "/portal/documents/{id}/pdf" => PageFixture {
+            lower_role: Some(("acme", "bob@globex.example", "portal", 404)),
+            ..page(
+                path.replace("{id}", &alice_signed(app).await?),
+                vec![],
+                "%PDF",
+            )
+        },
+        "/admin/documents/signatures/{id}/pdf" => page(
+            path.replace("{id}", &alice_signed(app).await?),
+            vec![],
+            "%PDF",
+        ),
         "/admin/documents/{id}"
         | "/admin/documents/{id}/remind"
         | "/admin/documents/{id}/cancel" => page(
@@ -328,6 +353,20 @@ async fn bob_signature(app: &TestApp) -> Option<String> {
          JOIN users u ON u.id = s.user_id WHERE p.title = $1 AND u.email = 'bob@globex.example'",
     )
     .bind(DOC_MARKER)
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .ok()?
+    .try_get::<String, _>(0)
+    .ok()
+}
+
+/// Alice's signed request of the demo acceptable-use policy (it has a signed PDF).
+async fn alice_signed(app: &TestApp) -> Option<String> {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT s.id FROM doc_signatures s JOIN users u ON u.id = s.user_id \
+         WHERE s.state = 'signed' AND u.email = 'alice@globex.example'",
+    )
     .fetch_one(app.state.db.operator("test").reader())
     .await
     .ok()?
