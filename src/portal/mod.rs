@@ -46,6 +46,8 @@ struct DashboardPage {
     tickets: Option<ClientSummary>,
     /// The client has tickets of their own (may raise them).
     own_tickets: bool,
+    /// Documents waiting for the user's signature (MSP clients).
+    pending_signatures: Option<i64>,
 }
 
 async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
@@ -78,7 +80,14 @@ async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppRe
             })
         })
         .collect();
+    let pending_signatures = match tickets {
+        Some(_) => Some(
+            crate::documents::store::pending_count(&app.db, &p.scope(), p.user_id.as_str()).await?,
+        ),
+        None => None,
+    };
     render(&DashboardPage {
+        pending_signatures,
         page,
         name: p.name.clone(),
         welcome: p.tenant.branding.welcome_text.clone(),

@@ -352,6 +352,11 @@ async fn pages_walk_the_steps(app: TestApp) {
     assert_eq!(items.len(), 2, "{list}");
     let html = bob.get("/portal/documents").await.text().await.unwrap();
     assert!(html.contains("Acceptable Use Policy") && html.contains("badge-overdue"));
+    let html = bob.get("/portal/dashboard").await.text().await.unwrap();
+    assert!(
+        html.contains("id=\"stat-signatures\"") && html.contains("documents to sign"),
+        "{html}"
+    );
     let alice = app
         .api_login("acme", "alice@globex.example", "portal")
         .await;

@@ -131,3 +131,7 @@ documents-verify-file = Signed PDF
 documents-verify-choose = Choose the PDF file to check.
 documents-verify-button = Verify
 audit-say-document-pdf-issued = The signed PDF of { $object } was issued.
+documents-dashboard-pending = { $count ->
+    [one] document to sign
+   *[other] documents to sign
+}

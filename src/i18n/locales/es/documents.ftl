@@ -131,3 +131,7 @@ documents-verify-file = PDF firmado
 documents-verify-choose = Elija el archivo PDF que desea comprobar.
 documents-verify-button = Verificar
 audit-say-document-pdf-issued = Se emitió el PDF firmado de { $object }.
+documents-dashboard-pending = { $count ->
+    [one] documento por firmar
+   *[other] documentos por firmar
+}
