@@ -78,6 +78,8 @@ fn api() -> ApiRouter {
         .merge(crate::tickets::routes::api())
         .merge(crate::tickets::admin::api())
         .merge(crate::catalog::routes::api())
+        .merge(crate::documents::routes::api())
+        .merge(crate::documents::admin::api())
         .merge(crate::team::routes::api())
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
@@ -120,6 +122,9 @@ fn pages() -> PageRouter {
         .merge(crate::catalog::routes::pages())
         .merge(crate::kb::routes::pages())
         .merge(crate::announcements::routes::pages())
+        .merge(crate::documents::routes::pages())
+        .merge(crate::documents::admin::pages())
+        .merge(crate::documents::verify::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).
@@ -152,6 +157,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/assets/announcements.js",
             get(crate::announcements::script),
+        )
+        .route(
+            "/assets/documents.js",
+            get(crate::documents::routes::script),
         )
         .merge(crate::branding::routes::stylesheets())
         .merge(crate::tickets::inbound::routes())

@@ -16,6 +16,7 @@ pub mod companies;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod events;
 pub mod files;

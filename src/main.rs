@@ -55,6 +55,20 @@ enum Command {
         #[command(subcommand)]
         command: StorageCommand,
     },
+    /// Signed documents.
+    Documents {
+        #[command(subcommand)]
+        command: DocumentsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DocumentsCommand {
+    /// Check whether a PDF is a signed record Portico issued; exits non-zero when it is not.
+    Verify {
+        /// The PDF file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -221,6 +235,13 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         } => {
             let moved = portico::tickets::legacy_files::migrate(&state).await?;
             println!("storage: moved {moved} file(s) into the configured store");
+        }
+        Command::Documents {
+            command: DocumentsCommand::Verify { file },
+        } => {
+            if !portico::documents::verify::cli(&state.db, &file).await? {
+                std::process::exit(1);
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify { tenant },

@@ -49,6 +49,8 @@ struct DashboardPage {
     overdue_invoices: Option<i64>,
     /// Unread announcements and newest articles (rendered by `announcements`).
     news: String,
+    /// Documents waiting for the user's signature (MSP clients).
+    pending_signatures: Option<i64>,
 }
 
 async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppResult<Response> {
@@ -86,7 +88,14 @@ async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppRe
             })
         })
         .collect();
+    let pending_signatures = match tickets {
+        Some(_) => Some(
+            crate::documents::store::pending_count(&app.db, &p.scope(), p.user_id.as_str()).await?,
+        ),
+        None => None,
+    };
     render(&DashboardPage {
+        pending_signatures,
         page,
         name: p.name.clone(),
         welcome: p.tenant.branding.welcome_text.clone(),

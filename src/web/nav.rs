@@ -77,7 +77,7 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Portal, Msp, "Tickets", "/portal/tickets", P::PortalAccess, true, Some("blurb-portal-tickets")),
     entry(Portal, Msp, "Service Catalog", "/portal/catalog", P::PortalAccess, true, Some("blurb-portal-catalog")),
     entry(Portal, Msp, "Invoices", "/portal/invoices", P::ViewInvoices, true, Some("blurb-portal-invoices")),
-    entry(Portal, Msp, "Documents", "/portal/documents", P::PortalAccess, false, Some("blurb-portal-documents")),
+    entry(Portal, Msp, "Documents", "/portal/documents", P::PortalAccess, true, Some("blurb-portal-documents")),
     entry(Portal, Msp, "Knowledge base", "/portal/kb", P::PortalAccess, true, Some("blurb-portal-kb")),
     entry(Portal, Msp, "Announcements", "/portal/announcements", P::PortalAccess, true, Some("blurb-portal-announcements")),
     entry(Portal, Msp, "Team", "/portal/team", P::ManageTeam, true, Some("blurb-portal-team")),
@@ -100,7 +100,7 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Admin, Mission, "Mission settings", "/admin/mission/settings", P::ManageGiving, true, None),
     entry(Admin, Both, "Branding", "/admin/branding", P::ManageBranding, true, None),
     entry(Admin, Both, "Announcements", "/admin/announcements", P::ManageAnnouncements, true, None),
-    entry(Admin, Msp, "Documents", "/admin/documents", P::ManageDocuments, false, None),
+    entry(Admin, Msp, "Documents", "/admin/documents", P::ManageDocuments, true, None),
     entry(Admin, Msp, "Catalog", "/admin/catalog", P::ManageCatalog, true, None),
     entry(Admin, Msp, "Knowledge base", "/admin/kb", P::ManageKnowledgeBase, true, None),
     entry(Admin, Msp, "Invoices", "/admin/invoices", P::ManageInvoices, true, None),
@@ -245,7 +245,10 @@ mod tests {
     fn unbuilt_paths_are_listed_once() {
         let admin = unbuilt(Admin);
         assert_eq!(
-            admin.iter().filter(|p| **p == "/admin/documents").count(),
+            admin
+                .iter()
+                .filter(|p| **p == "/admin/integrations")
+                .count(),
             1
         );
         assert!(!admin.contains(&"/admin/users"));

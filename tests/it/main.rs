@@ -10,6 +10,7 @@ mod branding_uploads;
 mod catalog;
 mod cli;
 mod defaults;
+mod documents;
 mod events;
 mod experience;
 mod fake_provider;

@@ -927,6 +927,92 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
         None,
     ))
     .await;
+    // Documents: a policy for Bob, signed step by step, then another reminded and cancelled.
+    let policy = run(call(
+        M::POST,
+        "/api/v1/admin/documents/policies",
+        "/api/v1/admin/documents/policies",
+        Some(&staff),
+        Some(json!({"title": "Schema policy", "body": "Read **this**.", "version": "1", "user_ids": [bob_id], "due": "2031-01-01", "reminders": "1"})),
+    ))
+    .await;
+    let pid = policy["policy"]["id"].as_str().unwrap().to_string();
+    let sid = policy["signatures"][0]["id"].as_str().unwrap().to_string();
+    let hash = policy["policy"]["content_hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (m, tpl, path) in [
+        (
+            M::GET,
+            "/api/v1/admin/documents/policies",
+            "/api/v1/admin/documents/policies".to_string(),
+        ),
+        (
+            M::GET,
+            "/api/v1/admin/documents/policies/{id}",
+            format!("/api/v1/admin/documents/policies/{pid}"),
+        ),
+    ] {
+        run(call(m, tpl, path, Some(&staff), None)).await;
+    }
+    run(call(
+        M::GET,
+        "/api/v1/signatures",
+        "/api/v1/signatures".to_string(),
+        Some(&bob),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/signatures/{id}",
+        format!("/api/v1/signatures/{sid}"),
+        Some(&bob),
+        None,
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/signatures/{id}/read",
+        format!("/api/v1/signatures/{sid}/read"),
+        Some(&bob),
+        Some(json!({"content_hash": hash})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/signatures/{id}/acknowledge",
+        format!("/api/v1/signatures/{sid}/acknowledge"),
+        Some(&bob),
+        Some(json!({"understood": true, "consent": true})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/signatures/{id}/confirm",
+        format!("/api/v1/signatures/{sid}/confirm"),
+        Some(&bob),
+        Some(json!({"full_name": "Bob User"})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/documents/policies/{id}/remind",
+        format!("/api/v1/admin/documents/policies/{pid}/remind"),
+        Some(&staff),
+        Some(json!({})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/documents/policies/{id}/cancel",
+        format!("/api/v1/admin/documents/policies/{pid}/cancel"),
+        Some(&staff),
+        Some(json!({})),
+    ))
+    .await;
+
     // Every route the document gives a JSON answer was called above: a new one needs a sample.
     let json_routes: BTreeSet<(String, String)> = portico::app::documented_routes()
         .into_iter()

@@ -292,6 +292,10 @@ const OPERATOR_CALLERS: &[(&str, &[&str])] = &[
     ("src/auth/throttle.rs", &["sign-in throttle"]),
     ("src/auth/tokens.rs", &["one-time token lookup by its hash"]),
     ("src/demo.rs", &["demo seeding"]),
+    (
+        "src/documents/verify.rs",
+        &["document verify from the command line"],
+    ),
     ("src/events/mod.rs", &["event fan-out"]),
     (
         "src/jobs/mod.rs",

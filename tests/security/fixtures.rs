@@ -177,6 +177,36 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             marker: GLOBEX_INVOICE_LINE,
             lower_role: Some(("acme", "bob@globex.example", "portal", 403)),
         },
+        "/api/v1/signatures/{id}"
+        | "/api/v1/signatures/{id}/read"
+        | "/api/v1/signatures/{id}/acknowledge"
+        | "/api/v1/signatures/{id}/confirm" => Fixture {
+            path: path.replace("{id}", &bob_signature(app).await?),
+            body: json!({"content_hash": "0", "understood": true, "consent": true, "full_name": "Bob User"}),
+            marker: DOC_MARKER,
+            // A colleague of the same company: a request belongs to its one signer.
+            lower_role: Some(("acme", "alice@globex.example", "portal", 404)),
+        },
+        "/api/v1/signatures/{id}/pdf" => Fixture {
+            path: path.replace("{id}", &alice_signed(app).await?),
+            body: Value::Null,
+            marker: "%PDF",
+            lower_role: Some(("acme", "bob@globex.example", "portal", 404)),
+        },
+        "/api/v1/admin/documents/signatures/{id}/pdf" => Fixture {
+            path: path.replace("{id}", &alice_signed(app).await?),
+            body: Value::Null,
+            marker: "%PDF",
+            lower_role: None,
+        },
+        "/api/v1/admin/documents/policies/{id}"
+        | "/api/v1/admin/documents/policies/{id}/remind"
+        | "/api/v1/admin/documents/policies/{id}/cancel" => Fixture {
+            path: path.replace("{id}", &demo_policy(app).await?),
+            body: json!({}),
+            marker: DOC_MARKER,
+            lower_role: None,
+        },
         _ => {
             let _ = write;
             return None;
@@ -523,8 +553,86 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
             vec![("praise", "Answered")],
             PRIVATE_PRAYER,
         ),
+        "/portal/documents/{id}/sign"
+        | "/portal/documents/{id}/acknowledge"
+        | "/portal/documents/{id}/confirm" => PageFixture {
+            lower_role: Some(("acme", "alice@globex.example", "portal", 404)),
+            ..page(
+                path.replace("{id}", &bob_signature(app).await?),
+                vec![
+                    ("understood", "yes"),
+                    ("consent", "yes"),
+                    ("full_name", "Bob User"),
+                ],
+                DOC_MARKER,
+            )
+        },
+        "/portal/documents/{id}/pdf" => PageFixture {
+            lower_role: Some(("acme", "bob@globex.example", "portal", 404)),
+            ..page(
+                path.replace("{id}", &alice_signed(app).await?),
+                vec![],
+                "%PDF",
+            )
+        },
+        "/admin/documents/signatures/{id}/pdf" => page(
+            path.replace("{id}", &alice_signed(app).await?),
+            vec![],
+            "%PDF",
+        ),
+        "/admin/documents/{id}"
+        | "/admin/documents/{id}/remind"
+        | "/admin/documents/{id}/cancel" => page(
+            path.replace("{id}", &demo_policy(app).await?),
+            vec![],
+            DOC_MARKER,
+        ),
         _ => return None,
     })
+}
+
+/// Title of the demo policy Bob has to sign (Globex).
+const DOC_MARKER: &str = "Client Data Protection Standard";
+
+/// Bob's request to sign the demo data-protection policy.
+async fn bob_signature(app: &TestApp) -> Option<String> {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT s.id FROM doc_signatures s JOIN doc_policies p ON p.tenant_id = s.tenant_id AND p.id = s.policy_id \
+         JOIN users u ON u.id = s.user_id WHERE p.title = $1 AND u.email = 'bob@globex.example'",
+    )
+    .bind(DOC_MARKER)
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .ok()?
+    .try_get::<String, _>(0)
+    .ok()
+}
+
+/// Alice's signed request of the demo acceptable-use policy (it has a signed PDF).
+async fn alice_signed(app: &TestApp) -> Option<String> {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT s.id FROM doc_signatures s JOIN users u ON u.id = s.user_id \
+         WHERE s.state = 'signed' AND u.email = 'alice@globex.example'",
+    )
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .ok()?
+    .try_get::<String, _>(0)
+    .ok()
+}
+
+/// The demo data-protection policy.
+async fn demo_policy(app: &TestApp) -> Option<String> {
+    use sqlx::Row;
+    sqlx::query("SELECT id FROM doc_policies WHERE title = $1")
+        .bind(DOC_MARKER)
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .ok()?
+        .try_get::<String, _>(0)
+        .ok()
 }
 
 /// The public id (as the profile page shows it) of a fresh session of `email`.
