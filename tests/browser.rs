@@ -115,9 +115,7 @@ async fn admin_and_account_pages_render() {
             if path.starts_with("/admin/profile") {
                 browser.wait_for(MAIN_NAV).await;
             } else {
-                browser
-                    .wait_until_visible_in_viewport(ACTIVE_NAV_LINK)
-                    .await;
+                browser.wait_for_current_page_in_nav().await;
             }
             browser.screenshot(&format!("{name}-{suffix}.png")).await;
         }
@@ -369,11 +367,12 @@ async fn every_demo_role_walks_its_pages() {
         let toggle = browser.wait_for(".sidenav .nav-toggle").await;
         let hidden = browser
             .js_string(
-                "return String(document.querySelector('.sidenav ul').hidden);",
+                "return getComputedStyle(document.querySelector('.sidenav ul')).display;",
                 "",
             )
             .await;
-        assert_eq!(hidden, "true", "{who}: the phone menu starts folded");
+        assert_eq!(hidden, "none", "{who}: the phone menu starts folded");
+        browser.wait_for_current_page_in_nav().await;
         if let Err(e) = toggle.click().await {
             browser.fail(&format!("open the phone menu: {e}")).await;
         }
@@ -472,9 +471,7 @@ async fn tickets_raise_and_work() {
     for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
         browser.resize(size).await;
         browser.goto(&server.url(&path)).await;
-        browser
-            .wait_until_visible_in_viewport(ACTIVE_NAV_LINK)
-            .await;
+        browser.wait_for_current_page_in_nav().await;
         browser
             .screenshot(&format!("portal-ticket-{suffix}.png"))
             .await;
@@ -868,9 +865,7 @@ async fn check_dashboard(s: Scenario) {
         .refresh()
         .await
         .expect("reload dashboard at phone width");
-    browser
-        .wait_until_visible_in_viewport(ACTIVE_NAV_LINK)
-        .await;
+    browser.wait_for_current_page_in_nav().await;
     browser
         .screenshot(&format!("{}-dashboard-phone.png", s.tenant))
         .await;
@@ -1250,6 +1245,30 @@ impl Browser {
                 "`{css}` has computed {property} {actual}, expected {expected:?}"
             ))
             .await;
+        }
+    }
+
+    /// Waits until the navigation shows which page this is: the active link on a wide screen,
+    /// or, on a phone where the menu is folded, the menu button naming that link.
+    async fn wait_for_current_page_in_nav(&self) {
+        self.wait_for(ACTIVE_NAV_LINK).await;
+        const FOLDED: &str = r#"
+            const t = document.querySelector(".sidenav .nav-toggle");
+            if (!t || getComputedStyle(t).display === "none") return "";
+            const a = document.querySelector(arguments[0]);
+            return (t.querySelector(".nav-toggle-current") || {}).textContent + "|" +
+                   (a.firstChild ? a.firstChild.textContent : a.textContent);
+        "#;
+        let folded = self.js_string(FOLDED, ACTIVE_NAV_LINK).await;
+        match folded.split_once('|') {
+            None => self.wait_until_visible_in_viewport(ACTIVE_NAV_LINK).await,
+            Some((shown, active)) if shown.trim() == active.trim() => {}
+            Some((shown, active)) => {
+                self.fail(&format!(
+                    "the menu button names {shown:?}, the page is {active:?}"
+                ))
+                .await
+            }
         }
     }
 

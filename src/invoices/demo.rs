@@ -72,7 +72,12 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
         .bind(tenant)
         .fetch_optional(db.tenant(scope).reader())
         .await?;
-    if any.is_some() {
+    // The demo billing story is Acme's (Globex and Initech); another MSP tenant gets none.
+    let globex = sqlx::query("SELECT id FROM companies WHERE tenant_id = $1 AND name = 'Globex'")
+        .bind(tenant)
+        .fetch_optional(db.tenant(scope).reader())
+        .await?;
+    if any.is_some() || globex.is_none() {
         return Ok(());
     }
     let mut tx = db.tenant(scope).begin().await?;
@@ -100,13 +105,16 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
         ("Globex", GLOBEX, GLOBEX_LINES),
         ("Initech", INITECH, INITECH_LINES),
     ] {
-        let company_id: String =
-            sqlx::query("SELECT id FROM companies WHERE tenant_id = $1 AND name = $2")
-                .bind(tenant)
-                .bind(company)
-                .fetch_one(tx.conn())
-                .await?
-                .try_get("id")?;
+        // Only Acme has these companies; another MSP tenant gets settings and rates, no invoices.
+        let Some(row) = sqlx::query("SELECT id FROM companies WHERE tenant_id = $1 AND name = $2")
+            .bind(tenant)
+            .bind(company)
+            .fetch_optional(tx.conn())
+            .await?
+        else {
+            continue;
+        };
+        let company_id: String = row.try_get("id")?;
         for (i, (months_ago, fate)) in plan.iter().enumerate() {
             let issue = today
                 .checked_sub_months(chrono::Months::new(*months_ago))
