@@ -217,7 +217,31 @@ pub async fn upload(
         return Err(AppError::field(field, e.message));
     }
     let mut files = form.files;
-    let result = store(app, actor, tenant, ip, target, &mut files).await;
+    let result = store(app, actor, tenant, ip, Some(target), &mut files).await;
+    Ok((target, settle(files, result).await?))
+}
+
+/// Reads an upload form (`_csrf`, one `image`) and stores the image as a tenant asset that no
+/// branding field points at (pictures for knowledge-base articles). Returns the served path.
+pub async fn upload_image(
+    app: &AppState,
+    actor: &Actor,
+    tenant: &Tenant,
+    ip: &str,
+    req: Request,
+) -> AppResult<String> {
+    let form = upload::read(app, actor.scope(), req, Limits::image(MAX_BYTES, "image")).await?;
+    if let Some(e) = form.file_error() {
+        form.files.discard().await;
+        return Err(AppError::field("image", e.message));
+    }
+    let mut files = form.files;
+    let result = store(app, actor, tenant, ip, None, &mut files).await;
+    settle(files, result).await
+}
+
+/// Keeps a new object, or drops a duplicate or a failed upload's.
+async fn settle(files: Pending, result: AppResult<(String, bool)>) -> AppResult<String> {
     match result {
         Ok((path, fresh)) => {
             if fresh {
@@ -226,7 +250,7 @@ pub async fn upload(
                 // The same image was uploaded before: its first copy stays, this one goes.
                 files.discard().await;
             }
-            Ok((target, path))
+            Ok(path)
         }
         Err(e) => {
             files.discard().await;
@@ -241,10 +265,10 @@ async fn store(
     actor: &Actor,
     tenant: &Tenant,
     ip: &str,
-    target: Target,
+    target: Option<Target>,
     files: &mut Pending,
 ) -> AppResult<(String, bool)> {
-    let field = target.file_field();
+    let field = target.map_or("image", Target::file_field);
     let Some(file) = files.files().first().cloned() else {
         return Err(AppError::field(field, k("branding-upload-missing")));
     };
@@ -304,20 +328,28 @@ async fn store(
         .await
         .map_err(crate::db::DbError::from)?;
     }
-    set_field(&mut tx, target, &served).await?;
+    if let Some(target) = target {
+        set_field(&mut tx, target, &served).await?;
+    }
+    // An image for articles sets no branding field: it is only stored and served.
+    let action = if target.is_some() {
+        "branding.image_uploaded"
+    } else {
+        "kb.image_uploaded"
+    };
     audit::append(
         &mut tx,
         Entry {
             ip: Some(ip),
             detail: json!({
-                "field": target.column(),
+                "field": target.map(Target::column),
                 "path": served,
                 "content_type": actual.0,
                 "size": stored.size,
                 "sanitised": sanitised,
                 "reused": !fresh,
             }),
-            ..Entry::new("branding.image_uploaded")
+            ..Entry::new(action)
                 .by(actor)
                 .target("tenant", actor.scope().tenant_id().as_str())
         },

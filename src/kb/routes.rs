@@ -33,6 +33,7 @@ pub fn pages() -> PageRouter {
         .route("/portal/kb/{slug}/vote", post(portal_vote))
         .route("/admin/kb", get(admin_list).post(admin_create))
         .route("/admin/kb/new", get(admin_new))
+        .route("/admin/kb/images", post(admin_image))
         .route("/admin/kb/{id}", get(admin_edit).post(admin_update))
         .route("/admin/kb/{id}/delete", post(admin_delete))
 }
@@ -408,6 +409,10 @@ struct AdminList {
     next_cursor: Option<String>,
     stats: Deflection,
     notice: Option<&'static str>,
+    /// An image just uploaded: its served path, to paste into an article.
+    image: Option<String>,
+    /// Why the last image upload was refused.
+    errors: FormErrors,
 }
 
 #[derive(Deserialize, Default)]
@@ -415,6 +420,7 @@ struct AdminQuery {
     q: Option<String>,
     cursor: Option<String>,
     notice: Option<String>,
+    image: Option<String>,
 }
 
 async fn admin_list(
@@ -424,15 +430,58 @@ async fn admin_list(
     Query(q): Query<AdminQuery>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageKnowledgeBase)?;
+    admin_list_view(&app, &ctx, &staff, &actor, q, None).await
+}
+
+/// Uploads a picture for articles (multipart: `_csrf` first, then `image`) into the tenant's
+/// assets and shows the Markdown that places it.
+async fn admin_image(
+    State(app): State<AppState>,
+    staff: StaffUser,
+    Ctx(ctx): Ctx,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
+    let actor = staff.require(Permission::ManageKnowledgeBase)?;
+    match crate::branding::assets::upload_image(&app, &actor, &staff.tenant, &ctx.ip, req).await {
+        Ok(path) => Ok(Redirect::to(&format!(
+            "/admin/kb?image={}",
+            url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+        ))
+        .into_response()),
+        Err(e @ AppError::Validation { .. }) => {
+            let mut r =
+                admin_list_view(&app, &ctx, &staff, &actor, AdminQuery::default(), Some(&e))
+                    .await?;
+            *r.status_mut() = e.status();
+            Ok(r)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn admin_list_view(
+    app: &AppState,
+    ctx: &RequestContext,
+    staff: &StaffUser,
+    actor: &Actor,
+    q: AdminQuery,
+    error: Option<&AppError>,
+) -> AppResult<Response> {
+    // Only a path of this tenant's own assets is echoed back, never text from the address bar.
+    let image = q.image.as_deref().and_then(|p| {
+        crate::branding::assets::parse_path(&staff.tenant.slug, p)
+            .filter(|name| crate::branding::assets::valid_name(name))
+            .map(|name| crate::branding::assets::path(&staff.tenant.slug, name))
+    });
     let lq = ListQuery {
         q: q.q.clone(),
         cursor: q.cursor.clone(),
         ..Default::default()
     };
     let (items, next_cursor) =
-        search_or_list(&app, actor.scope(), &Reader::Staff, &lq, PAGE_SIZE).await?;
+        search_or_list(app, actor.scope(), &Reader::Staff, &lq, PAGE_SIZE).await?;
     render(&AdminList {
-        page: PageCtx::new(&ctx),
+        page: PageCtx::new(ctx),
         items,
         q: q.q.unwrap_or_default(),
         next_cursor,
@@ -442,6 +491,8 @@ async fn admin_list(
             Some("deleted") => Some("kb-notice-deleted"),
             _ => None,
         },
+        image,
+        errors: error.map(FormErrors::from).unwrap_or_default(),
     })
 }
 

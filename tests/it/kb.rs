@@ -514,3 +514,85 @@ async fn search_is_fast_on_thousands(app: TestApp) {
     assert!(start.elapsed() < std::time::Duration::from_millis(750));
 }
 crate::db_test!(kb_search_speed, search_is_fast_on_thousands);
+
+/// Posts the staff page's image form: `_csrf` first, then the file.
+async fn upload_image(s: &Session, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    use reqwest::multipart::{Form, Part};
+    let form = Form::new()
+        .text("_csrf", s.csrf.clone())
+        .part("image", Part::bytes(bytes).file_name(name.to_string()));
+    s.client
+        .post(format!("{}/admin/kb/images", s.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+}
+
+/// Staff upload a picture into the platform's storage and place it in an article with the
+/// Markdown the page gives them; the article shows it, the file is served from the tenant's
+/// assets, wrong types are refused beside the field, and clients cannot upload.
+async fn article_images_live_in_the_platform_storage(app: TestApp) {
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\0\x05\0\x01\xff\x89\x99=\x1d\0\0\0\0IEND\xaeB`\x82";
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let r = upload_image(&staff, "diagram.png", PNG.to_vec()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/admin/kb?image="), "{to}");
+    let html = staff.get(&to).await.text().await.unwrap();
+    let start = html
+        .find("](/branding/acme/asset/")
+        .expect("markdown shown")
+        + 2;
+    let path = &html[start..start + html[start..].find(')').unwrap()];
+    assert!(path.ends_with(".png"), "{path}");
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"kb.image_uploaded".to_string())
+    );
+    // Served from storage, and placed in an article it renders as an image.
+    let r = app.client().get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
+    let art = write(
+        &staff,
+        json!({"title": "Where the patch panel is", "category": "Office", "tags": [],
+               "body": format!("The panel:\n\n![Patch panel]({path})"),
+               "visibility": "clients", "status": "published"}),
+    )
+    .await;
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let slug = art["slug"].as_str().unwrap();
+    let page = alice
+        .get(&format!("/portal/kb/{slug}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("<img src=\"{path}\"")), "{page}");
+    // The address bar cannot make the page echo anything but this tenant's own asset path.
+    let html = staff
+        .get("/admin/kb?image=javascript:alert(1)")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("javascript:alert"));
+    // A file that is not an image is refused beside the field; nothing is stored.
+    let r = upload_image(&staff, "notes.png", b"just some text".to_vec()).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"image-err\""), "{html}");
+    // Clients have no upload.
+    let r = upload_image(&alice, "x.png", PNG.to_vec()).await;
+    assert!(
+        r.status() == StatusCode::FORBIDDEN || r.status() == StatusCode::SEE_OTHER,
+        "{}",
+        r.status()
+    );
+}
+crate::db_test!(kb_images, article_images_live_in_the_platform_storage);
