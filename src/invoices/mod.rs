@@ -292,7 +292,18 @@ pub fn check_date(field: &str, s: &str) -> Result<String, AppError> {
         .map_err(|_| AppError::field(field, "invoice-error-date"))
 }
 
-/// Today's date (UTC) as `YYYY-MM-DD`, the day the overdue rule compares due dates with.
+/// Today's date in the IANA zone `zone` (UTC when unknown) as `YYYY-MM-DD`: the day the overdue
+/// rule compares due dates with.
+pub fn today_in(zone: &str) -> String {
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    chrono::Utc::now()
+        .with_timezone(&tz)
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Today's date in UTC (`YYYY-MM-DD`).
 pub fn today() -> String {
     chrono::Utc::now()
         .date_naive()
@@ -336,6 +347,13 @@ pub const EXTRA_VIEWER_ROLES: [&str; 2] = ["client_user", "client_viewer"];
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn today_follows_the_tenant_zone() {
+        // UTC+14 and UTC-11 are always on different calendar days.
+        assert!(super::today_in("Pacific/Kiritimati") > super::today_in("Pacific/Pago_Pago"));
+        assert_eq!(super::today_in("Nowhere/Else"), super::today_in("UTC"));
+    }
+
     use super::*;
 
     #[test]
