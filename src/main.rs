@@ -55,6 +55,16 @@ enum Command {
         #[command(subcommand)]
         command: StorageCommand,
     },
+    /// Write a consistent copy of a SQLite database while Portico keeps serving.
+    Backup {
+        /// The new backup file (never overwritten).
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with a backup; stop the server first.
+    Restore {
+        /// The backup file written by `portico backup`.
+        file: std::path::PathBuf,
+    },
     /// Signed documents.
     Documents {
         #[command(subcommand)]
@@ -186,6 +196,29 @@ async fn main() {
 }
 
 async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    // Backup and restore open the database themselves: restore must not start the app on the
+    // file it is about to replace, and neither needs migrations run.
+    match &cli.command {
+        Command::Backup { file } => {
+            let db = portico::db::Db::connect(&config.database_url).await?;
+            let bytes = portico::db::backup::backup(&db, file).await?;
+            println!(
+                "backup written to {} ({bytes} bytes). Keep the secret key (PORTICO_SECRET_KEY, or {}) with it: sealed secrets and the audit chain need the same key.",
+                file.display(),
+                config.data_dir.join("secret.key").display()
+            );
+            return Ok(());
+        }
+        Command::Restore { file } => {
+            let kept = portico::db::backup::restore(&config.database_url, file).await?;
+            println!("restored {}", file.display());
+            if let Some(k) = kept {
+                println!("the previous database is kept as {}", k.display());
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
     let base_url = config.base_url.clone();
     let listen = config.listen;
     let state = AppState::build(config).await?;
@@ -229,6 +262,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             };
             portico::app::serve(state, listener, shutdown).await?;
         }
+        Command::Backup { .. } | Command::Restore { .. } => {}
         Command::Tenant { command } => tenant_command(&state, &base_url, command).await?,
         Command::Storage {
             command: StorageCommand::Migrate,

@@ -11,6 +11,8 @@ use sqlx::{AnyPool, ConnectOptions};
 
 use crate::tenancy::TenantScope;
 
+pub mod backup;
+
 pub use sqlx::Row;
 pub use sqlx::any::AnyRow;
 
