@@ -18,7 +18,7 @@ use crate::db::now_ms;
 use crate::error::{AppError, AppResult};
 use crate::http::context::{Ctx, RequestContext};
 use crate::http::{ApiRouter, PageRouter};
-use crate::web::{FormErrors, PageCtx, render};
+use crate::web::{FormErrors, PageCtx, form_outcome, render, render_form};
 
 const PAGE_SIZE: i64 = 20;
 
@@ -452,17 +452,16 @@ async fn edit_view(
     error: Option<&AppError>,
 ) -> AppResult<Response> {
     let companies = crate::companies::list(&app.db, actor.scope(), None, 500).await?;
-    let mut r = render(&AdminEdit {
-        page: PageCtx::new(ctx),
-        id,
-        f,
-        errors: error.map(FormErrors::from).unwrap_or_default(),
-        companies,
-    })?;
-    if let Some(e) = error {
-        *r.status_mut() = e.status();
-    }
-    Ok(r)
+    render_form(
+        &AdminEdit {
+            page: PageCtx::new(ctx),
+            id,
+            f,
+            errors: error.map(FormErrors::from).unwrap_or_default(),
+            companies,
+        },
+        error,
+    )
 }
 
 async fn admin_new(
@@ -492,13 +491,12 @@ async fn admin_create(
         Ok(a) => create(&app, &actor, &ctx.ip, &a).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(Redirect::to("/admin/announcements?notice=saved").into_response()),
-        Err(e @ AppError::Validation { .. }) => {
-            edit_view(&app, &ctx, &actor, None, f, Some(&e)).await
-        }
-        Err(e) => Err(e),
-    }
+    form_outcome(
+        result,
+        "/admin/announcements?notice=saved",
+        |e| async move { edit_view(&app, &ctx, &actor, None, f, Some(&e)).await },
+    )
+    .await
 }
 
 async fn admin_edit(
@@ -549,13 +547,12 @@ async fn admin_update(
         Ok(input) => update(&app, &actor, &ctx.ip, &a.id, &input).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(()) => Ok(Redirect::to("/admin/announcements?notice=saved").into_response()),
-        Err(e @ AppError::Validation { .. }) => {
-            edit_view(&app, &ctx, &actor, Some(a.id), f, Some(&e)).await
-        }
-        Err(e) => Err(e),
-    }
+    form_outcome(
+        result,
+        "/admin/announcements?notice=saved",
+        |e| async move { edit_view(&app, &ctx, &actor, Some(a.id), f, Some(&e)).await },
+    )
+    .await
 }
 
 async fn admin_delete(

@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::context::{Ctx, RequestContext};
 use crate::http::{ApiRouter, PageRouter};
 use crate::tenancy::TenantScope;
-use crate::web::{FormErrors, PageCtx, render};
+use crate::web::{FormErrors, PageCtx, form_outcome, render, render_form};
 
 const PAGE_SIZE: i64 = 30;
 
@@ -566,22 +566,21 @@ async fn edit_view(
 ) -> AppResult<Response> {
     let companies = crate::companies::list(&app.db, actor.scope(), None, 500).await?;
     let categories = store::categories(&app.db, actor.scope(), &Reader::Staff).await?;
-    let mut r = render(&AdminEdit {
-        page: PageCtx::new(ctx),
-        id: id.map(|a| a.summary.id.clone()),
-        slug: id.map(|a| a.summary.slug.clone()).unwrap_or_default(),
-        counts: id
-            .map(|a| (a.summary.helpful, a.summary.not_helpful))
-            .unwrap_or((0, 0)),
-        f,
-        errors: error.map(FormErrors::from).unwrap_or_default(),
-        companies,
-        categories,
-    })?;
-    if let Some(e) = error {
-        *r.status_mut() = e.status();
-    }
-    Ok(r)
+    render_form(
+        &AdminEdit {
+            page: PageCtx::new(ctx),
+            id: id.map(|a| a.summary.id.clone()),
+            slug: id.map(|a| a.summary.slug.clone()).unwrap_or_default(),
+            counts: id
+                .map(|a| (a.summary.helpful, a.summary.not_helpful))
+                .unwrap_or((0, 0)),
+            f,
+            errors: error.map(FormErrors::from).unwrap_or_default(),
+            companies,
+            categories,
+        },
+        error,
+    )
 }
 
 async fn admin_new(
@@ -610,13 +609,10 @@ async fn admin_create(
         Ok(a) => create(&app, &actor, &ctx.ip, &a).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(Redirect::to("/admin/kb?notice=saved").into_response()),
-        Err(e @ AppError::Validation { .. }) => {
-            edit_view(&app, &ctx, &actor, None, f, Some(&e)).await
-        }
-        Err(e) => Err(e),
-    }
+    form_outcome(result, "/admin/kb?notice=saved", |e| async move {
+        edit_view(&app, &ctx, &actor, None, f, Some(&e)).await
+    })
+    .await
 }
 
 async fn admin_edit(
@@ -653,13 +649,10 @@ async fn admin_update(
         Ok(input) => update(&app, &actor, &ctx.ip, &id, &input).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(()) => Ok(Redirect::to("/admin/kb?notice=saved").into_response()),
-        Err(e @ AppError::Validation { .. }) => {
-            edit_view(&app, &ctx, &actor, Some(&a), f, Some(&e)).await
-        }
-        Err(e) => Err(e),
-    }
+    form_outcome(result, "/admin/kb?notice=saved", |e| async move {
+        edit_view(&app, &ctx, &actor, Some(&a), f, Some(&e)).await
+    })
+    .await
 }
 
 async fn admin_delete(

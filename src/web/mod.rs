@@ -189,6 +189,35 @@ pub fn render<T: askama::Template>(t: &T) -> AppResult<Response> {
     Ok(Html(t.render()?).into_response())
 }
 
+/// Renders a form page; with a validation error it answers at that error's status (400).
+pub fn render_form<T: askama::Template>(
+    t: &T,
+    error: Option<&crate::error::AppError>,
+) -> AppResult<Response> {
+    let mut r = render(t)?;
+    if let Some(e) = error {
+        *r.status_mut() = e.status();
+    }
+    Ok(r)
+}
+
+/// Answers a form post: a redirect to `done` when `result` is Ok, the form again (from
+/// `again`, given the error) on a validation error, any other error as it is.
+pub async fn form_outcome<T, Fut>(
+    result: AppResult<T>,
+    done: &str,
+    again: impl FnOnce(crate::error::AppError) -> Fut,
+) -> AppResult<Response>
+where
+    Fut: std::future::Future<Output = AppResult<Response>>,
+{
+    match result {
+        Ok(_) => Ok(axum::response::Redirect::to(done).into_response()),
+        Err(e @ crate::error::AppError::Validation { .. }) => again(e).await,
+        Err(e) => Err(e),
+    }
+}
+
 /// A message shown above a form, chosen by a fixed key so nothing user-supplied is reflected.
 pub fn notice(key: Option<&str>) -> Option<&'static str> {
     Some(match key? {
