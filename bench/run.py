@@ -525,6 +525,10 @@ def main():
     ap.add_argument("--sse", type=lambda s: [int(x) for x in s.split(",") if x.strip() and int(x) > 0], default="1000,10000",
                     help="live events: comma-separated stream counts, a fresh server each; '0' or '' disables")
     ap.add_argument("--sse-replies", type=int, default=20, help="staff replies timed per SSE run")
+    ap.add_argument("--soak", type=int, default=0,
+                    help="mixed-load soak of this many seconds instead of the scenarios (bench/soak.py; writes docs/soak.md)")
+    ap.add_argument("--soak-rate", type=int, default=120, help="soak: requests per second")
+    ap.add_argument("--soak-streams", type=int, default=2000, help="soak: event streams held open")
     ap.add_argument("--curve", type=lambda s: [float(x) for x in s.split(",") if x.strip()], default="",
                     help="scale curve: comma-separated scales, e.g. 0.1,1,10 (default off)")
     args = ap.parse_args()
@@ -536,8 +540,36 @@ def main():
     if not os.access(args.bin, os.X_OK):
         sys.exit(f"no portico binary at {args.bin} (build it or pass --bin)")
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    if args.soak:
+        soak_all(kinds, args)
+        return
     runs = [bench_db(k, args) for k in kinds]
     report(runs, args)
+
+
+def soak_all(kinds, args):
+    """The mixed-load soak per database, on a fresh scale-1 seed; writes docs/soak.md."""
+    import soak  # bench/soak.py
+    parts = []
+    for k in kinds:
+        ctx = seed(k, args, 1.0)
+        try:
+            server, base = start_server(ctx, args)
+            try:
+                rep = soak.run(base, server.pid, args.soak, ctx["summary"]["password"],
+                               tenants=ctx["summary"]["tenants"], rate=args.soak_rate, streams=args.soak_streams)
+            finally:
+                stop_server(server)
+        finally:
+            cleanup(ctx, drop_db=True)
+        with open(os.path.join(ROOT, "bench", f"soak-{k}.json"), "w") as f:
+            json.dump(rep, f, indent=1)
+        parts.append(soak.markdown(rep, machine(), " ".join(["python3", "bench/run.py"] + sys.argv[1:]))
+                     .replace("# Mixed-load soak", f"## {k}", 1))
+    with open(os.path.join(ROOT, "docs", "soak.md"), "w") as f:
+        f.write("# Mixed-load soak\n\nBack to [benchmarks](benchmarks.md) and [performance](performance.md).\n\n"
+                + "\n".join(parts))
+    print("wrote docs/soak.md")
 
 
 if __name__ == "__main__":
