@@ -46,7 +46,7 @@ async fn dashboard(
     Ctx(ctx): Ctx,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     let tz = crate::mission::tenant_zone(&user.tenant.time_zone);
     let year = chrono::Datelike::year(&crate::mission::today(tz));
     let (latest, _) = src.my_gifts(&me, None, None, None, 1).await?;

@@ -359,6 +359,7 @@ pub async fn seed(db: &Db, scope: &TenantScope, hash: &str) -> anyhow::Result<()
             statement_wording: "No goods or services were provided in exchange for these contributions, other than intangible religious benefits. Thank you for your faithful generosity.".into(),
             giving_url: "https://give.grace.example".into(),
             prayer_approval: false,
+            ..Settings::default()
         },
     )
     .await?;

@@ -21,8 +21,14 @@ use crate::web::{FormErrors, PageCtx, render};
 /// A tenant's Mission settings (defaults when never saved).
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Settings {
-    /// `builtin` (Portico's tables) or `remote` (a Mission API; not available yet).
+    /// `builtin` (Portico's tables) or `remote` (the tenant's Mission API).
     pub source: String,
+    /// Address of the Mission API (remote source).
+    pub remote_url: String,
+    /// The API key, sealed with the server key; never shown or serialised.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub remote_key_sealed: Option<String>,
     /// ISO currency of gifts.
     pub currency: String,
     /// Postal address printed on statements.
@@ -41,6 +47,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             source: "builtin".into(),
+            remote_url: String::new(),
+            remote_key_sealed: None,
             currency: "USD".into(),
             org_address: String::new(),
             tax_id: String::new(),
@@ -54,7 +62,7 @@ impl Default for Settings {
 /// Reads the tenant's settings.
 pub async fn load(db: &Db, scope: &TenantScope) -> DbResult<Settings> {
     let row = sqlx::query(
-        "SELECT source, currency, org_address, tax_id, statement_wording, giving_url, prayer_approval \
+        "SELECT source, remote_url, remote_key_sealed, currency, org_address, tax_id, statement_wording, giving_url, prayer_approval \
          FROM mission_settings WHERE tenant_id = $1",
     )
     .bind(scope.tenant_id().as_str())
@@ -66,6 +74,8 @@ pub async fn load(db: &Db, scope: &TenantScope) -> DbResult<Settings> {
     let get = |c: &str| r.try_get::<String, _>(c);
     Ok(Settings {
         source: get("source")?,
+        remote_url: get("remote_url")?,
+        remote_key_sealed: r.try_get("remote_key_sealed")?,
         currency: get("currency")?,
         org_address: get("org_address")?,
         tax_id: get("tax_id")?,
@@ -79,10 +89,11 @@ pub async fn load(db: &Db, scope: &TenantScope) -> DbResult<Settings> {
 pub async fn save_in(tx: &mut crate::db::TenantTx, s: &Settings) -> DbResult<()> {
     let tenant = tx.tenant_id().to_string();
     sqlx::query(
-        "INSERT INTO mission_settings (tenant_id, source, currency, org_address, tax_id, statement_wording, giving_url, prayer_approval, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+        "INSERT INTO mission_settings (tenant_id, source, currency, org_address, tax_id, statement_wording, giving_url, prayer_approval, updated_at, remote_url, remote_key_sealed) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (tenant_id) DO UPDATE SET source = $2, currency = $3, org_address = $4, tax_id = $5, \
-         statement_wording = $6, giving_url = $7, prayer_approval = $8, updated_at = $9",
+         statement_wording = $6, giving_url = $7, prayer_approval = $8, updated_at = $9, remote_url = $10, \
+         remote_key_sealed = $11",
     )
     .bind(&tenant)
     .bind(&s.source)
@@ -93,6 +104,8 @@ pub async fn save_in(tx: &mut crate::db::TenantTx, s: &Settings) -> DbResult<()>
     .bind(&s.giving_url)
     .bind(i64::from(s.prayer_approval))
     .bind(now_ms())
+    .bind(&s.remote_url)
+    .bind(&s.remote_key_sealed)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -150,9 +163,36 @@ struct SettingsForm {
     giving_url: String,
     #[serde(default)]
     prayer_approval: Option<String>,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    remote_url: String,
+    /// A new API key; empty keeps the stored one.
+    #[serde(default)]
+    remote_key: String,
 }
 
-fn check(f: &SettingsForm, current: &Settings) -> Result<Settings, Vec<FieldError>> {
+/// A Mission API address: https, or http on this machine (tests, a local bridge).
+fn check_remote_url(s: &str) -> Result<String, FieldError> {
+    let bad = || FieldError {
+        field: "remote_url".into(),
+        message: "mission-error-remote-url".into(),
+    };
+    let s = s.trim().trim_end_matches('/');
+    let u = url::Url::parse(s).map_err(|_| bad())?;
+    let loopback = matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if (u.scheme() == "https" || (u.scheme() == "http" && loopback)) && s.len() <= 500 {
+        Ok(s.to_string())
+    } else {
+        Err(bad())
+    }
+}
+
+fn check(
+    f: &SettingsForm,
+    current: &Settings,
+    server_key: &[u8],
+) -> Result<Settings, Vec<FieldError>> {
     let mut errs = Vec::new();
     let mut keep = |r: Result<String, FieldError>| match r {
         Ok(v) => v,
@@ -190,11 +230,35 @@ fn check(f: &SettingsForm, current: &Settings) -> Result<Settings, Vec<FieldErro
             message: "mission-error-giving-url".into(),
         }))
     };
+    let source = if f.source == "remote" {
+        "remote"
+    } else {
+        "builtin"
+    };
+    let mut remote_url = current.remote_url.clone();
+    let mut remote_key_sealed = current.remote_key_sealed.clone();
+    if !f.remote_key.trim().is_empty() {
+        remote_key_sealed = Some(crate::mfa::seal(server_key, f.remote_key.trim().as_bytes()));
+    }
+    if source == "remote" || !f.remote_url.trim().is_empty() {
+        match check_remote_url(&f.remote_url) {
+            Ok(u) => remote_url = u,
+            Err(e) => errs.push(e),
+        }
+    }
+    if source == "remote" && remote_key_sealed.is_none() {
+        errs.push(FieldError {
+            field: "remote_key".into(),
+            message: "mission-error-remote-key".into(),
+        });
+    }
     if !errs.is_empty() {
         return Err(errs);
     }
     Ok(Settings {
-        source: current.source.clone(),
+        source: source.into(),
+        remote_url,
+        remote_key_sealed,
         currency,
         org_address,
         tax_id,
@@ -211,7 +275,8 @@ async fn save(app: &AppState, actor: &Actor, ip: &str, s: &Settings) -> AppResul
         &mut tx,
         Entry {
             ip: Some(ip),
-            detail: json!({ "currency": s.currency, "prayer_approval": s.prayer_approval, "giving_url": s.giving_url }),
+            detail: json!({ "currency": s.currency, "prayer_approval": s.prayer_approval, "giving_url": s.giving_url,
+                "source": s.source, "remote_url": s.remote_url }),
             ..Entry::new("mission.settings_changed").by(actor)
         },
     )
@@ -228,7 +293,7 @@ async fn settings_form(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageGiving)?;
     let current = load(&app.db, actor.scope()).await?;
-    match check(&f, &current) {
+    match check(&f, &current, &app.config.secret_key) {
         Ok(s) => {
             save(&app, &actor, &ctx.ip, &s).await?;
             Ok(Redirect::to("/admin/mission/settings?notice=saved").into_response())
@@ -243,6 +308,12 @@ async fn settings_form(
                     statement_wording: f.statement_wording,
                     giving_url: f.giving_url,
                     prayer_approval: f.prayer_approval.is_some(),
+                    source: if f.source == "remote" {
+                        "remote".into()
+                    } else {
+                        "builtin".into()
+                    },
+                    remote_url: f.remote_url,
                     ..current
                 },
                 errors: FormErrors(errs),

@@ -23,6 +23,7 @@ mod jobs;
 mod kb;
 mod mfa;
 mod mission;
+mod mission_remote;
 mod openapi;
 mod ops;
 mod payments;

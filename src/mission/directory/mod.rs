@@ -17,7 +17,7 @@ use crate::tenancy::TenantScope;
 pub const PAGE_SIZE: i64 = 30;
 
 /// One member as another member sees them: `None` for what they keep private.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Listing {
     /// User id (to link to them).
     pub id: String,

@@ -107,7 +107,7 @@ async fn directory_page(
     Query(q): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     let text = q.q.clone().unwrap_or_default();
     let (items, next) = src.directory(&me, &text, q.cursor.as_deref()).await?;
     render(&Page {
@@ -129,7 +129,7 @@ async fn api_search(
     Query(q): Query<SearchQuery>,
 ) -> AppResult<Json<DirectoryPage>> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     let (items, next_cursor) = src
         .directory(&me, q.q.as_deref().unwrap_or(""), q.cursor.as_deref())
         .await?;
@@ -152,7 +152,7 @@ async fn settings_page(
     Query(q): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     render(&SettingsPage {
         page: PageCtx::new(&ctx),
         c: src.my_choices(&me).await?,
@@ -190,7 +190,7 @@ async fn settings_form(
     axum::Form(f): axum::Form<ChoicesForm>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     let current = src.my_choices(&me).await?;
     let c = Choices {
         listed: f.listed.is_some(),
@@ -224,7 +224,7 @@ async fn settings_form(
 
 async fn api_mine(State(app): State<AppState>, user: PortalUser) -> AppResult<Json<Choices>> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     Ok(Json(src.my_choices(&me).await?))
 }
 
@@ -235,7 +235,7 @@ async fn api_set_mine(
     Json(c): Json<Choices>,
 ) -> AppResult<Json<Choices>> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     src.set_my_choices(&me, &ctx.ip, &c).await?;
     Ok(Json(src.my_choices(&me).await?))
 }

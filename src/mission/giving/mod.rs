@@ -19,7 +19,7 @@ pub const METHODS: [&str; 6] = ["cash", "check", "card", "bank", "online", "othe
 pub const PAGE_SIZE: i64 = 50;
 
 /// A fund gifts are given to.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Fund {
     /// Id.
     pub id: String,
@@ -30,7 +30,7 @@ pub struct Fund {
 }
 
 /// One gift.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Gift {
     /// Id.
     pub id: String,
@@ -55,7 +55,7 @@ pub struct Gift {
 }
 
 /// A total for one year or one fund.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Total {
     /// The year (`2026`) or the fund name.
     pub label: String,

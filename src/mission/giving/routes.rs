@@ -119,7 +119,7 @@ struct GivingView {
 }
 
 async fn giving_view(app: &AppState, me: &Actor, q: &GivingQuery) -> AppResult<GivingView> {
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(app, me.scope()).await?;
     let (items, next_cursor) = src
         .my_gifts(me, q.year(), q.fund(), q.cursor.clone(), PAGE_SIZE)
         .await?;
@@ -170,7 +170,7 @@ async fn giving_page(
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
     let v = giving_view(&app, &me, &q).await?;
-    let funds = MissionSource::for_tenant(&app.db, me.scope())
+    let funds = MissionSource::for_tenant(&app, me.scope())
         .await?
         .funds()
         .await?;
@@ -207,13 +207,13 @@ async fn api_giving(
 
 async fn api_funds(State(app): State<AppState>, user: PortalUser) -> AppResult<Json<Vec<Fund>>> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     Ok(Json(src.funds().await?))
 }
 
 /// Every gift of the member in `year`, oldest first (statements list them all).
 async fn year_gifts(app: &AppState, me: &Actor, year: i32) -> AppResult<Vec<Gift>> {
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(app, me.scope()).await?;
     let (mut gifts, _) = src.my_gifts(me, Some(year), None, None, 5000).await?;
     gifts.reverse();
     Ok(gifts)

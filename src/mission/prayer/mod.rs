@@ -20,7 +20,7 @@ use crate::tenancy::TenantScope;
 pub const PAGE_SIZE: i64 = 20;
 
 /// One prayer request as the viewer may see it.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Prayer {
     /// Id.
     pub id: String,
@@ -174,9 +174,8 @@ pub struct NewPrayer {
     pub anonymous: bool,
 }
 
-/// Posts a request; it waits for approval when the tenant asks for that (private requests go
-/// straight to staff).
-pub async fn post(db: &Db, actor: &Actor, ip: &str, n: &NewPrayer) -> AppResult<String> {
+/// Checks a request to post: its text, and `members` or `staff`.
+pub fn check_new(n: &NewPrayer) -> AppResult<(String, &'static str)> {
     let body = super::body("body", &n.body, "mission-error-prayer-body")
         .map_err(|e| AppError::fields(vec![e]))?;
     let visibility = match n.visibility.trim() {
@@ -184,6 +183,13 @@ pub async fn post(db: &Db, actor: &Actor, ip: &str, n: &NewPrayer) -> AppResult<
         "staff" => "staff",
         _ => return Err(AppError::field("visibility", "mission-error-visibility")),
     };
+    Ok((body, visibility))
+}
+
+/// Posts a request; it waits for approval when the tenant asks for that (private requests go
+/// straight to staff).
+pub async fn post(db: &Db, actor: &Actor, ip: &str, n: &NewPrayer) -> AppResult<String> {
+    let (body, visibility) = check_new(n)?;
     let settings = super::settings::load(db, actor.scope()).await?;
     let status = if visibility == "members" && settings.prayer_approval {
         "pending"

@@ -117,7 +117,7 @@ async fn wall_view(
     form: NewPrayer,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(app, me.scope()).await?;
     let (items, next) = src.prayer_wall(&me, q.cursor.clone(), PAGE_SIZE).await?;
     let failed = !errors.is_empty();
     let mut r = render(&Page {
@@ -185,7 +185,7 @@ async fn post_form(
         visibility: f.visibility,
         anonymous: f.anonymous.is_some(),
     };
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     match src.post_prayer(&me, &ctx.ip, &n).await {
         Ok(id) => {
             let p = src.prayer(&me, &id).await?;
@@ -217,7 +217,7 @@ async fn prayed_form(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     src.pray(&me, &id).await?;
     Ok(Redirect::to("/portal/mission/prayer?notice=prayed").into_response())
 }
@@ -237,7 +237,7 @@ async fn answer_form(
     axum::Form(f): axum::Form<AnswerBody>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     src.answer(&me, &ctx.ip, &id, &f.praise).await?;
     Ok(Redirect::to("/portal/mission/prayer?notice=answered").into_response())
 }
@@ -249,7 +249,7 @@ async fn report_form(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     src.report(&me, &ctx.ip, &id).await?;
     Ok(Redirect::to("/portal/mission/prayer?notice=reported").into_response())
 }
@@ -260,7 +260,7 @@ async fn api_wall(
     Query(q): Query<WallQuery>,
 ) -> AppResult<Json<WallPage>> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     let (items, next_cursor) = src.prayer_wall(&me, q.cursor.clone(), PAGE_SIZE).await?;
     Ok(Json(WallPage { items, next_cursor }))
 }
@@ -272,7 +272,7 @@ async fn api_post(
     Json(n): Json<NewPrayer>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     let id = src.post_prayer(&me, &ctx.ip, &n).await?;
     let p = src.prayer(&me, &id).await?;
     Ok((StatusCode::CREATED, Json(p)).into_response())
@@ -290,7 +290,7 @@ async fn api_prayed(
     Path(id): Path<String>,
 ) -> AppResult<Json<Prayed>> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     Ok(Json(Prayed {
         prayed_count: src.pray(&me, &id).await?,
     }))
@@ -304,7 +304,7 @@ async fn api_answer(
     Json(b): Json<AnswerBody>,
 ) -> AppResult<Json<Prayer>> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     src.answer(&me, &ctx.ip, &id, &b.praise).await?;
     Ok(Json(src.prayer(&me, &id).await?))
 }
@@ -322,7 +322,7 @@ async fn api_report(
     Path(id): Path<String>,
 ) -> AppResult<Json<Reported>> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app.db, me.scope()).await?;
+    let src = MissionSource::for_tenant(&app, me.scope()).await?;
     src.report(&me, &ctx.ip, &id).await?;
     Ok(Json(Reported { reported: true }))
 }
