@@ -22,6 +22,7 @@ mod jobs;
 mod kb;
 mod mfa;
 mod mission;
+mod mission_events;
 mod openapi;
 mod ops;
 mod payments;

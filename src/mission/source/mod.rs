@@ -12,6 +12,9 @@ use crate::auth::Actor;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::mission::directory::{self, Choices, Listing};
+use crate::mission::events::{
+    self, EventFilter, HouseholdMember, MissionEvent, NewRegistration, Notify, Registration,
+};
 use crate::mission::giving::{self, Fund, Gift, GiftFilter, Total};
 use crate::mission::prayer::{self, NewPrayer, Prayer, Viewer, WallFilter};
 use crate::tenancy::TenantScope;
@@ -169,6 +172,72 @@ impl<'a> MissionSource<'a> {
     pub async fn report(&self, me: &Actor, ip: &str, id: &str) -> AppResult<()> {
         match self {
             MissionSource::BuiltIn(b) => prayer::report(b.db, me, ip, id).await,
+        }
+    }
+
+    /// Events as the member sees them (with their own registration status).
+    pub async fn events(
+        &self,
+        me: &Actor,
+        f: &EventFilter,
+    ) -> AppResult<(Vec<MissionEvent>, Option<String>)> {
+        match self {
+            MissionSource::BuiltIn(b) => {
+                Ok(events::list(b.db, &b.scope, me.user_id().as_str(), f).await?)
+            }
+        }
+    }
+
+    /// One event as the member sees it.
+    pub async fn event(&self, me: &Actor, id: &str) -> AppResult<MissionEvent> {
+        match self {
+            MissionSource::BuiltIn(b) => {
+                events::get(b.db, &b.scope, me.user_id().as_str(), id, false).await
+            }
+        }
+    }
+
+    /// The member's own registration for an event.
+    pub async fn my_registration(&self, me: &Actor, id: &str) -> AppResult<Option<Registration>> {
+        match self {
+            MissionSource::BuiltIn(b) => {
+                Ok(events::my_registration(b.db, &b.scope, me.user_id().as_str(), id).await?)
+            }
+        }
+    }
+
+    /// The other members of the member's household.
+    pub async fn household(&self, me: &Actor) -> AppResult<Vec<HouseholdMember>> {
+        match self {
+            MissionSource::BuiltIn(b) => {
+                Ok(events::household(b.db, &b.scope, me.user_id().as_str()).await?)
+            }
+        }
+    }
+
+    /// Registers the member (or puts them on the waitlist).
+    pub async fn register(
+        &self,
+        me: &Actor,
+        ip: &str,
+        id: &str,
+        n: &NewRegistration,
+    ) -> AppResult<Registration> {
+        match self {
+            MissionSource::BuiltIn(b) => events::register(b.db, me, ip, id, n).await,
+        }
+    }
+
+    /// Cancels the member's own registration; returns the members whose registration changed.
+    pub async fn cancel_registration(
+        &self,
+        me: &Actor,
+        ip: &str,
+        id: &str,
+        notify: &Notify<'_>,
+    ) -> AppResult<Vec<String>> {
+        match self {
+            MissionSource::BuiltIn(b) => events::cancel(b.db, me, ip, id, None, notify).await,
         }
     }
 }
