@@ -234,6 +234,8 @@ impl Role {
                 ViewJobs,
                 ManageGiving,
                 ModeratePrayer,
+                ManageEvents,
+                ManageGroups,
             ],
             Role::Technician => &[
                 AdminAccess,
@@ -243,6 +245,8 @@ impl Role {
                 ManageAnnouncements,
                 ManageDocuments,
                 ModeratePrayer,
+                ManageEvents,
+                ManageGroups,
             ],
             Role::ClientAdmin => &[
                 PortalAccess,
@@ -328,6 +332,10 @@ pub enum Permission {
     ManageGiving,
     /// Mission: the prayer moderation queue, private prayer requests.
     ModeratePrayer,
+    /// Mission: events, registrations and check-in.
+    ManageEvents,
+    /// Mission: groups, categories and leaders.
+    ManageGroups,
 }
 
 /// The signed-in user behind a request.

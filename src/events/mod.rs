@@ -32,6 +32,9 @@ pub enum EventKind {
     /// An announcement reached its expiry.
     #[serde(rename = "announcement.expired")]
     AnnouncementExpired,
+    /// A member's event registration changed (promoted from the waitlist, cancelled).
+    #[serde(rename = "mission.registration")]
+    MissionRegistration,
 }
 
 impl EventKind {
@@ -43,6 +46,7 @@ impl EventKind {
             EventKind::TicketComment => "ticket.comment",
             EventKind::AnnouncementPublished => "announcement.published",
             EventKind::AnnouncementExpired => "announcement.expired",
+            EventKind::MissionRegistration => "mission.registration",
         }
     }
 

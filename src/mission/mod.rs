@@ -8,6 +8,7 @@
 pub mod dashboard;
 pub mod demo;
 pub mod directory;
+pub mod events;
 pub mod giving;
 pub mod prayer;
 pub mod settings;
@@ -26,6 +27,7 @@ pub fn pages() -> PageRouter {
     giving::routes::pages()
         .merge(directory::routes::pages())
         .merge(prayer::routes::pages())
+        .merge(events::routes::pages())
         .merge(dashboard::pages())
         .merge(settings::pages())
 }
@@ -35,6 +37,7 @@ pub fn api() -> ApiRouter {
     giving::routes::api()
         .merge(directory::routes::api())
         .merge(prayer::routes::api())
+        .merge(events::routes::api())
 }
 
 /// Parses an amount typed by a person (`12`, `12.5`, `1,234.50`) into minor units. More than two

@@ -23,6 +23,7 @@ mod jobs;
 mod kb;
 mod mfa;
 mod mission;
+mod mission_events;
 mod mission_remote;
 mod openapi;
 mod ops;

@@ -703,6 +703,120 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
         Some(json!({"id": pid, "action": "approve"})),
     ))
     .await;
+    // Mission events: list, detail, waitlist and cancel, the calendar feed, and staff.
+    let events = run(call(
+        M::GET,
+        "/api/v1/mission/events",
+        "/api/v1/mission/events",
+        Some(&mary),
+        None,
+    ))
+    .await;
+    let eid = events["items"][0]["id"]
+        .as_str()
+        .expect("event id")
+        .to_string();
+    run(call(
+        M::GET,
+        "/api/v1/mission/events/{id}",
+        format!("/api/v1/mission/events/{eid}"),
+        Some(&mary),
+        None,
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/mission/calendar-feed",
+        "/api/v1/mission/calendar-feed",
+        Some(&mary),
+        Some(json!({})),
+    ))
+    .await;
+    let start = portico::db::now_ms() + 86_400_000;
+    let new_event = json!({"title": "Schema supper", "starts_at": start, "ends_at": start + 3_600_000,
+        "capacity": 10, "waitlist": true, "questions": [{"label": "Allergies?", "required": false}]});
+    let created = run(call(
+        M::POST,
+        "/api/v1/admin/mission/events",
+        "/api/v1/admin/mission/events",
+        Some(&pastor),
+        Some(new_event.clone()),
+    ))
+    .await;
+    let sid = created["id"].as_str().expect("event id").to_string();
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/events",
+        "/api/v1/admin/mission/events",
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/events/{id}",
+        format!("/api/v1/admin/mission/events/{sid}"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::PUT,
+        "/api/v1/admin/mission/events/{id}",
+        format!("/api/v1/admin/mission/events/{sid}"),
+        Some(&pastor),
+        Some(new_event),
+    ))
+    .await;
+    let reg = run(call(
+        M::POST,
+        "/api/v1/mission/events/{id}/registration",
+        format!("/api/v1/mission/events/{sid}/registration"),
+        Some(&mary),
+        Some(json!({"guests": ["Sam"], "answers": ["none"]})),
+    ))
+    .await;
+    let rid = reg["id"].as_str().expect("registration id").to_string();
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/events/{id}/registrations",
+        format!("/api/v1/admin/mission/events/{sid}/registrations"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/mission/events/{id}/registrations/{rid}/check-in",
+        format!("/api/v1/admin/mission/events/{sid}/registrations/{rid}/check-in"),
+        Some(&pastor),
+        Some(json!({"undo": false})),
+    ))
+    .await;
+    run(call(
+        M::DELETE,
+        "/api/v1/admin/mission/events/{id}/registrations/{rid}",
+        format!("/api/v1/admin/mission/events/{sid}/registrations/{rid}"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/mission/events/{id}/registration",
+        format!("/api/v1/mission/events/{sid}/registration"),
+        Some(&mary),
+        Some(json!({"answers": []})),
+    ))
+    .await;
+    run(call(
+        M::DELETE,
+        "/api/v1/mission/events/{id}/registration",
+        format!("/api/v1/mission/events/{sid}/registration"),
+        Some(&mary),
+        None,
+    ))
+    .await;
 
     // The service catalog: staff build, a client browses and requests.
     run(call(

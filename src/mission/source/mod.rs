@@ -18,6 +18,9 @@ use crate::auth::Actor;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::mission::directory::{self, Choices, Listing};
+use crate::mission::events::{
+    self, EventFilter, HouseholdMember, MissionEvent, NewRegistration, Notify, Registration,
+};
 use crate::mission::giving::{self, Fund, Gift, GiftFilter, Total};
 use crate::mission::prayer::{self, NewPrayer, Prayer, Viewer, WallFilter};
 use crate::tenancy::TenantScope;
@@ -72,6 +75,21 @@ fn as_member_sees(mut p: Prayer) -> Option<Prayer> {
 }
 
 impl<'a> MissionSource<'a> {
+    /// Portico's own tables for this tenant: events and groups live there whatever the
+    /// source of giving, the directory and the prayer wall.
+    fn local(&self) -> BuiltIn<'a> {
+        match self {
+            MissionSource::BuiltIn(b) => BuiltIn {
+                db: b.db,
+                scope: b.scope.clone(),
+            },
+            MissionSource::Remote(r) => BuiltIn {
+                db: r.db(),
+                scope: r.scope().clone(),
+            },
+        }
+    }
+
     /// The source the tenant is configured for.
     pub async fn for_tenant(
         app: &'a AppState,
@@ -346,5 +364,57 @@ impl<'a> MissionSource<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// Events as the member sees them (with their own registration status).
+    pub async fn events(
+        &self,
+        me: &Actor,
+        f: &EventFilter,
+    ) -> AppResult<(Vec<MissionEvent>, Option<String>)> {
+        let b = self.local();
+        Ok(events::list(b.db, &b.scope, me.user_id().as_str(), f).await?)
+    }
+
+    /// One event as the member sees it.
+    pub async fn event(&self, me: &Actor, id: &str) -> AppResult<MissionEvent> {
+        let b = self.local();
+        events::get(b.db, &b.scope, me.user_id().as_str(), id, false).await
+    }
+
+    /// The member's own registration for an event.
+    pub async fn my_registration(&self, me: &Actor, id: &str) -> AppResult<Option<Registration>> {
+        let b = self.local();
+        Ok(events::my_registration(b.db, &b.scope, me.user_id().as_str(), id).await?)
+    }
+
+    /// The other members of the member's household.
+    pub async fn household(&self, me: &Actor) -> AppResult<Vec<HouseholdMember>> {
+        let b = self.local();
+        Ok(events::household(b.db, &b.scope, me.user_id().as_str()).await?)
+    }
+
+    /// Registers the member (or puts them on the waitlist).
+    pub async fn register(
+        &self,
+        me: &Actor,
+        ip: &str,
+        id: &str,
+        n: &NewRegistration,
+    ) -> AppResult<Registration> {
+        let b = self.local();
+        events::register(b.db, me, ip, id, n).await
+    }
+
+    /// Cancels the member's own registration; returns the members whose registration changed.
+    pub async fn cancel_registration(
+        &self,
+        me: &Actor,
+        ip: &str,
+        id: &str,
+        notify: &Notify<'_>,
+    ) -> AppResult<Vec<String>> {
+        let b = self.local();
+        events::cancel(b.db, me, ip, id, None, notify).await
     }
 }

@@ -62,6 +62,16 @@ impl<'a> Remote<'a> {
         }
     }
 
+    /// The database this tenant's local Mission tables live in.
+    pub fn db(&self) -> &'a Db {
+        self.db
+    }
+
+    /// The tenant this API belongs to.
+    pub fn scope(&self) -> &TenantScope {
+        &self.scope
+    }
+
     /// The member's id in the Mission system: the one staff mapped, else their email.
     pub async fn member(&self, me: &Actor) -> AppResult<String> {
         let row = sqlx::query(
