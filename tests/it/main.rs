@@ -6,6 +6,7 @@ mod actions;
 mod announcements;
 mod audit;
 mod auth;
+mod billing;
 mod branding_uploads;
 mod catalog;
 mod cli;
