@@ -311,6 +311,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
             crate::kb::demo::seed(db, &scope).await?;
             crate::announcements::demo::seed(db, &scope).await?;
             crate::invoices::demo::seed(db, &scope).await?;
+            crate::billing::demo::seed(db, &scope).await?;
             crate::documents::demo::seed(db, &scope).await?;
         }
         if t.slug == "grace" {

@@ -10,6 +10,7 @@ pub mod announcements;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod branding;
 pub mod catalog;
 pub mod companies;

@@ -176,6 +176,10 @@ pub fn base_document() -> OpenApi {
                 "The knowledge base: articles, search, votes (public articles need no session).",
             ),
             tag("announcements", "Announcements to client companies."),
+            tag(
+                "billing",
+                "Subscriptions, billing contacts and account statements.",
+            ),
         ],
         ..Default::default()
     };

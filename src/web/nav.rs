@@ -77,6 +77,7 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Portal, Msp, "Tickets", "/portal/tickets", P::PortalAccess, true, Some("blurb-portal-tickets")),
     entry(Portal, Msp, "Service Catalog", "/portal/catalog", P::PortalAccess, true, Some("blurb-portal-catalog")),
     entry(Portal, Msp, "Invoices", "/portal/invoices", P::ViewInvoices, true, Some("blurb-portal-invoices")),
+    entry(Portal, Msp, "Billing", "/portal/billing", P::ViewInvoices, true, Some("blurb-portal-billing")),
     entry(Portal, Msp, "Documents", "/portal/documents", P::PortalAccess, true, Some("blurb-portal-documents")),
     entry(Portal, Msp, "Knowledge base", "/portal/kb", P::PortalAccess, true, Some("blurb-portal-kb")),
     entry(Portal, Msp, "Announcements", "/portal/announcements", P::PortalAccess, true, Some("blurb-portal-announcements")),
@@ -121,6 +122,8 @@ const ORG_ONLY_APIS: &[(&str, Orgs)] = &[
     ("/api/v1/catalog", Msp),
     ("/api/v1/invoices", Msp),
     ("/api/v1/admin/invoices", Msp),
+    ("/api/v1/billing", Msp),
+    ("/api/v1/admin/billing", Msp),
     ("/api/v1/mission", Mission),
     ("/api/v1/admin/mission", Mission),
     // Every staff page of the Mission side, including the form targets the menu does not list.

@@ -7,6 +7,7 @@ mod announcements;
 mod audit;
 mod auth;
 mod backup;
+mod billing;
 mod branding_uploads;
 mod catalog;
 mod cli;

@@ -1127,6 +1127,60 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
     ))
     .await;
 
+    // Billing: subscriptions, contacts, statement (client); subscriptions (staff).
+    for path in [
+        "/api/v1/billing/subscriptions",
+        "/api/v1/billing/contacts",
+        "/api/v1/billing/statement",
+    ] {
+        run(call(M::GET, path, path.to_string(), Some(&alice), None)).await;
+    }
+    let sub = call(
+        M::POST,
+        "/api/v1/admin/billing/subscriptions",
+        "/api/v1/admin/billing/subscriptions".to_string(),
+        Some(&staff),
+        Some(
+            json!({"company_id": globex, "name": "Sample", "quantity": "1", "unit_price": "9.99", "cycle": "monthly", "next_billing_date": "2027-01-01"}),
+        ),
+    );
+    let sub_id = run(sub).await["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    run(call(
+        M::GET,
+        "/api/v1/admin/billing/subscriptions",
+        "/api/v1/admin/billing/subscriptions".to_string(),
+        Some(&staff),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/billing/subscriptions/{id}",
+        format!("/api/v1/admin/billing/subscriptions/{sub_id}"),
+        Some(&staff),
+        None,
+    ))
+    .await;
+    run(call(
+        M::PUT,
+        "/api/v1/admin/billing/subscriptions/{id}",
+        format!("/api/v1/admin/billing/subscriptions/{sub_id}"),
+        Some(&staff),
+        Some(json!({"name": "Sample", "quantity": "2", "unit_price": "9.99", "cycle": "annual", "next_billing_date": "2027-01-01"})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/admin/billing/subscriptions/{id}/cancel",
+        format!("/api/v1/admin/billing/subscriptions/{sub_id}/cancel"),
+        Some(&staff),
+        Some(json!({})),
+    ))
+    .await;
+
     // Every route the document gives a JSON answer was called above: a new one needs a sample.
     let json_routes: BTreeSet<(String, String)> = portico::app::documented_routes()
         .into_iter()

@@ -90,13 +90,36 @@ pub(super) async fn new_view(
     form: Option<&FormData>,
     errors: FormErrors,
 ) -> AppResult<Response> {
+    new_view_with(app, ctx, user, form, errors, &Prefill::default()).await
+}
+
+async fn new_view_with(
+    app: &AppState,
+    ctx: &RequestContext,
+    user: &Principal,
+    form: Option<&FormData>,
+    errors: FormErrors,
+    pre: &Prefill,
+) -> AppResult<Response> {
     let company = client(user)?;
     let colleagues = store::users_of_kind(&app.db, &user.scope(), "client", Some(&company))
         .await?
         .into_iter()
         .filter(|u| u.id != user.user_id.as_str())
         .collect();
-    let get = |k: &str| form.map(|f| f.get(k)).unwrap_or_default();
+    let prefilled = |k: &str| {
+        let v = match k {
+            "subject" => &pre.subject,
+            "description" => &pre.description,
+            _ => &pre.category,
+        };
+        // Only a known category is taken; subject and body are cut to the form's limits.
+        v.as_deref()
+            .filter(|c| k != "category" || CATEGORIES.contains(c))
+            .map(|v| v.chars().take(5000).collect::<String>())
+            .unwrap_or_default()
+    };
+    let get = |k: &str| form.map(|f| f.get(k)).unwrap_or_else(|| prefilled(k));
     let failed = !errors.is_empty();
     let mut r = render(&NewPage {
         page: PageCtx::new(ctx),
@@ -119,13 +142,22 @@ pub(super) async fn new_view(
     Ok(r)
 }
 
+/// Fields a link may prefill on the new-ticket form (billing's "request a change").
+#[derive(serde::Deserialize, Default)]
+pub(super) struct Prefill {
+    subject: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+}
+
 pub(super) async fn new_page(
     State(app): State<AppState>,
     user: PortalUser,
     Ctx(ctx): Ctx,
+    Query(pre): Query<Prefill>,
 ) -> AppResult<Response> {
     user.require(Permission::CreateTickets)?;
-    new_view(&app, &ctx, &user, None, FormErrors::default()).await
+    new_view_with(&app, &ctx, &user, None, FormErrors::default(), &pre).await
 }
 
 pub(super) async fn create_form(
