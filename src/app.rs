@@ -91,6 +91,7 @@ fn api() -> ApiRouter {
         .merge(crate::events::routes::api())
         .merge(crate::kb::routes::api())
         .merge(crate::announcements::routes::api())
+        .merge(crate::psa::routes::api())
 }
 
 /// The OpenAPI document, generated from the routes of the JSON API and operations endpoints.
@@ -129,6 +130,8 @@ fn pages() -> PageRouter {
         .merge(crate::documents::routes::pages())
         .merge(crate::documents::admin::pages())
         .merge(crate::documents::verify::pages())
+        .merge(crate::integrations::pages())
+        .merge(crate::psa::routes::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).
@@ -214,6 +217,7 @@ pub async fn serve(
     let worker = crate::jobs::spawn_worker(state.clone());
     let sla_watch = crate::tickets::sla::spawn_watch(state.clone());
     let overdue_watch = crate::invoices::overdue::spawn_watch(state.clone());
+    let psa_watch = crate::psa::sync::spawn_watch(state.clone());
     let app = router(state);
     let served = axum::serve(
         listener,
@@ -225,6 +229,7 @@ pub async fn serve(
     worker.abort();
     sla_watch.abort();
     overdue_watch.abort();
+    psa_watch.abort();
     if let Some(m) = metrics {
         m.abort();
     }

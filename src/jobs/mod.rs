@@ -194,6 +194,7 @@ async fn handle(app: &AppState, job: &Job) -> Result<(), JobError> {
         crate::announcements::ExpireJob::KIND => {
             run_typed::<crate::announcements::ExpireJob>(app, job).await
         }
+        crate::psa::sync::SyncJob::KIND => run_typed::<crate::psa::sync::SyncJob>(app, job).await,
         // Another node may run a newer version that knows this kind: retry rather than drop.
         other => Err(JobError::retry(format!(
             "no handler for job kind '{other}'"

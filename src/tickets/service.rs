@@ -71,6 +71,9 @@ async fn publish(
         internal,
         data,
     };
+    // Every ticket change passes here, so this one line queues it for the PSA in the same
+    // transaction (the sync applies PSA changes without this path, so nothing echoes back).
+    crate::psa::store::record_change(tx, t, kind, &e.data).await?;
     app.events
         .publish_in(tx, e)
         .await

@@ -313,6 +313,13 @@ const OPERATOR_CALLERS: &[(&str, &[&str])] = &[
     ),
     ("src/seed.rs", &["benchmark seeding"]),
     (
+        "src/psa/sync.rs",
+        &[
+            "PSA sync job works for its tenant",
+            "PSA sync schedule looks at every tenant",
+        ],
+    ),
+    (
         "src/tickets/inbound.rs",
         &["inbound email: the ticket a signed reply address names"],
     ),
