@@ -23,6 +23,7 @@ mod kb;
 mod mfa;
 mod mission;
 mod mission_events;
+mod mission_groups;
 mod openapi;
 mod ops;
 mod payments;
