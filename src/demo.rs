@@ -317,6 +317,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
         if t.slug == "grace" {
             crate::mission::demo::seed(db, &scope, &hash).await?;
             crate::mission::events::demo::seed(db, &scope).await?;
+            crate::mission::groups::demo::seed(db, &scope).await?;
         }
     }
     Ok(logins)

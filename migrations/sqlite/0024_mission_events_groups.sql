@@ -87,3 +87,7 @@ CREATE TABLE mission_group_messages (
     CONSTRAINT mission_group_messages_author_fk FOREIGN KEY (tenant_id, author_id) REFERENCES users (tenant_id, id)
 );
 CREATE INDEX mission_group_messages_group ON mission_group_messages (tenant_id, group_id, created_at);
+CREATE INDEX mission_groups_name ON mission_groups (tenant_id, name, id);
+CREATE INDEX mission_groups_category ON mission_groups (tenant_id, category_id, name);
+CREATE INDEX mission_group_members_user ON mission_group_members (tenant_id, user_id, status);
+CREATE INDEX mission_group_members_group ON mission_group_members (tenant_id, group_id, status, role);

@@ -1,5 +1,5 @@
-//! The member's Mission dashboard: latest gift and year-to-date total, the newest prayer
-//! requests, and the shortcuts to every Mission page.
+//! The member's Mission dashboard: latest gift and year-to-date total, my groups' newest
+//! messages, the newest prayer requests, and the shortcuts to every Mission page.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -11,6 +11,7 @@ use crate::error::AppResult;
 use crate::http::PageRouter;
 use crate::http::context::Ctx;
 use crate::mission::giving::{Gift, Total};
+use crate::mission::groups::GroupMessage;
 use crate::mission::prayer::Prayer;
 use crate::mission::source::MissionSource;
 use crate::web::{PageCtx, render};
@@ -37,6 +38,7 @@ struct Page {
     year: i32,
     currency: String,
     prayers: Vec<Prayer>,
+    group_messages: Vec<GroupMessage>,
     tiles: Vec<Tile>,
 }
 
@@ -53,6 +55,9 @@ async fn dashboard(
     let (by_year, _) = src.my_totals(&me, Some(year)).await?;
     let ytd = by_year.into_iter().find(|t| t.label == year.to_string());
     let (prayers, _) = src.prayer_wall(&me, None, 3).await?;
+    let group_messages =
+        crate::mission::groups::my_newest_messages(&app.db, me.scope(), me.user_id().as_str(), 3)
+            .await?;
     let settings = crate::mission::settings::load(&app.db, me.scope()).await?;
     let tiles = crate::web::nav_defs(&user)
         .filter(|d| user.can(d.needs))
@@ -73,6 +78,7 @@ async fn dashboard(
         year,
         currency: settings.currency,
         prayers,
+        group_messages,
         tiles,
     })
 }

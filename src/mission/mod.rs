@@ -10,6 +10,7 @@ pub mod demo;
 pub mod directory;
 pub mod events;
 pub mod giving;
+pub mod groups;
 pub mod prayer;
 pub mod settings;
 pub mod source;
@@ -28,6 +29,7 @@ pub fn pages() -> PageRouter {
         .merge(directory::routes::pages())
         .merge(prayer::routes::pages())
         .merge(events::routes::pages())
+        .merge(groups::routes::pages())
         .merge(dashboard::pages())
         .merge(settings::pages())
 }
@@ -38,6 +40,7 @@ pub fn api() -> ApiRouter {
         .merge(directory::routes::api())
         .merge(prayer::routes::api())
         .merge(events::routes::api())
+        .merge(groups::routes::api())
 }
 
 /// Parses an amount typed by a person (`12`, `12.5`, `1,234.50`) into minor units. More than two

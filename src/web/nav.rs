@@ -87,7 +87,7 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Portal, Mission, "Dashboard", "/portal/mission/dashboard", P::MissionAccess, true, None),
     entry(Portal, Mission, "Giving", "/portal/mission/giving", P::MissionAccess, true, Some("blurb-portal-mission-giving")),
     entry(Portal, Mission, "Events", "/portal/mission/events", P::MissionAccess, true, Some("blurb-portal-mission-events")),
-    entry(Portal, Mission, "Groups", "/portal/mission/groups", P::MissionAccess, false, Some("blurb-portal-mission-groups")),
+    entry(Portal, Mission, "Groups", "/portal/mission/groups", P::MissionAccess, true, Some("blurb-portal-mission-groups")),
     entry(Portal, Mission, "Directory", "/portal/mission/directory", P::MissionAccess, true, Some("blurb-portal-mission-directory")),
     entry(Portal, Mission, "Prayer Wall", "/portal/mission/prayer", P::MissionAccess, true, Some("blurb-portal-mission-prayer")),
     // The admin panel.
@@ -98,7 +98,7 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Admin, Mission, "Members", "/admin/users", P::ManageUsers, true, None),
     entry(Admin, Mission, "Giving", "/admin/mission/gifts", P::ManageGiving, true, None),
     entry(Admin, Mission, "Events", "/admin/mission/events", P::ManageEvents, true, None),
-    entry(Admin, Mission, "Groups", "/admin/mission/groups", P::ManageGroups, false, None),
+    entry(Admin, Mission, "Groups", "/admin/mission/groups", P::ManageGroups, true, None),
     entry(Admin, Mission, "Prayer requests", "/admin/mission/prayer", P::ModeratePrayer, true, None),
     entry(Admin, Mission, "Mission settings", "/admin/mission/settings", P::ManageGiving, true, None),
     entry(Admin, Both, "Branding", "/admin/branding", P::ManageBranding, true, None),

@@ -27,6 +27,7 @@ mod mfa;
 mod mission;
 mod mission_events;
 mod mission_remote;
+mod mission_groups;
 mod openapi;
 mod ops;
 mod payments;

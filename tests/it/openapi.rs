@@ -817,6 +817,138 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
         None,
     ))
     .await;
+    // Mission groups: browse, join and leave, leaders' decisions and messages, and staff.
+    let groups = run(call(
+        M::GET,
+        "/api/v1/mission/groups",
+        "/api/v1/mission/groups",
+        Some(&mary),
+        None,
+    ))
+    .await;
+    let gid = groups["items"][0]["id"]
+        .as_str()
+        .expect("group id")
+        .to_string();
+    run(call(
+        M::GET,
+        "/api/v1/mission/groups/{id}",
+        format!("/api/v1/mission/groups/{gid}"),
+        Some(&mary),
+        None,
+    ))
+    .await;
+    let gcat = run(call(
+        M::POST,
+        "/api/v1/admin/mission/group-categories",
+        "/api/v1/admin/mission/group-categories",
+        Some(&pastor),
+        Some(json!({"name": "Schema circle"})),
+    ))
+    .await;
+    let gcat_id = gcat["id"].as_str().expect("category id").to_string();
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/group-categories",
+        "/api/v1/admin/mission/group-categories",
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    let new_group = json!({"name": "Schema group", "category_id": gcat_id, "meeting_day": "friday",
+        "meeting_time": "18:00", "location": "Room 3", "open": false});
+    let sg = run(call(
+        M::POST,
+        "/api/v1/admin/mission/groups",
+        "/api/v1/admin/mission/groups",
+        Some(&pastor),
+        Some(new_group.clone()),
+    ))
+    .await;
+    let sgid = sg["id"].as_str().expect("group id").to_string();
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/groups",
+        "/api/v1/admin/mission/groups",
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/groups/{id}",
+        format!("/api/v1/admin/mission/groups/{sgid}"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::PUT,
+        "/api/v1/admin/mission/groups/{id}",
+        format!("/api/v1/admin/mission/groups/{sgid}"),
+        Some(&pastor),
+        Some(new_group),
+    ))
+    .await;
+    let mary_id = app.user_id("grace", "mary@grace.example").await;
+    run(call(
+        M::PUT,
+        "/api/v1/admin/mission/groups/{id}/leaders/{user_id}",
+        format!("/api/v1/admin/mission/groups/{sgid}/leaders/{mary_id}"),
+        Some(&pastor),
+        Some(json!({"leader": true})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/mission/groups/{id}/messages",
+        format!("/api/v1/mission/groups/{sgid}/messages"),
+        Some(&mary),
+        Some(json!({"body": "Welcome to the schema group."})),
+    ))
+    .await;
+    let mark = app.api_login("grace", "mark@grace.example", "portal").await;
+    let mark_id = app.user_id("grace", "mark@grace.example").await;
+    run(call(
+        M::POST,
+        "/api/v1/mission/groups/{id}/membership",
+        format!("/api/v1/mission/groups/{sgid}/membership"),
+        Some(&mark),
+        Some(json!({})),
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/mission/groups/{id}/requests/{user_id}",
+        format!("/api/v1/mission/groups/{sgid}/requests/{mark_id}"),
+        Some(&mary),
+        Some(json!({"approve": true})),
+    ))
+    .await;
+    run(call(
+        M::DELETE,
+        "/api/v1/mission/groups/{id}/membership",
+        format!("/api/v1/mission/groups/{sgid}/membership"),
+        Some(&mark),
+        None,
+    ))
+    .await;
+    run(call(
+        M::DELETE,
+        "/api/v1/admin/mission/group-categories/{id}",
+        format!("/api/v1/admin/mission/group-categories/{gcat_id}"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::DELETE,
+        "/api/v1/admin/mission/groups/{id}",
+        format!("/api/v1/admin/mission/groups/{sgid}"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
 
     // The service catalog: staff build, a client browses and requests.
     run(call(
