@@ -72,7 +72,8 @@ async fn mission_member_lands_on_mission_dashboard(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await.unwrap().contains("Coming soon"));
+    // Events and groups are built now: no Mission tile leads to "coming soon" any more.
+    assert!(!r.text().await.unwrap().contains("Coming soon"));
 }
 crate::db_test!(mission_member, mission_member_lands_on_mission_dashboard);
 
