@@ -80,6 +80,7 @@ fn api() -> ApiRouter {
         .merge(crate::catalog::routes::api())
         .merge(crate::documents::routes::api())
         .merge(crate::documents::admin::api())
+        .merge(crate::documents::shared_routes::api())
         .merge(crate::team::routes::api())
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
@@ -124,6 +125,7 @@ fn pages() -> PageRouter {
         .merge(crate::announcements::routes::pages())
         .merge(crate::documents::routes::pages())
         .merge(crate::documents::admin::pages())
+        .merge(crate::documents::shared_routes::pages())
         .merge(crate::documents::verify::pages())
 }
 

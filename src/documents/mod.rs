@@ -8,6 +8,9 @@ pub mod demo;
 pub mod pdf;
 pub mod routes;
 pub mod service;
+pub mod shared;
+pub mod shared_demo;
+pub mod shared_routes;
 pub mod store;
 pub mod verify;
 

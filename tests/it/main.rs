@@ -10,6 +10,7 @@ mod branding_uploads;
 mod catalog;
 mod cli;
 mod defaults;
+mod doc_files;
 mod documents;
 mod events;
 mod experience;
