@@ -81,6 +81,7 @@ fn api() -> ApiRouter {
         .merge(crate::documents::routes::api())
         .merge(crate::documents::admin::api())
         .merge(crate::documents::shared_routes::api())
+        .merge(crate::documents::legal_routes::api())
         .merge(crate::team::routes::api())
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
@@ -126,6 +127,7 @@ fn pages() -> PageRouter {
         .merge(crate::documents::routes::pages())
         .merge(crate::documents::admin::pages())
         .merge(crate::documents::shared_routes::pages())
+        .merge(crate::documents::legal_routes::pages())
         .merge(crate::documents::verify::pages())
 }
 
@@ -212,6 +214,7 @@ pub async fn serve(
     let worker = crate::jobs::spawn_worker(state.clone());
     let sla_watch = crate::tickets::sla::spawn_watch(state.clone());
     let overdue_watch = crate::invoices::overdue::spawn_watch(state.clone());
+    let reminder_watch = crate::documents::reminders::spawn_watch(state.clone());
     let app = router(state);
     let served = axum::serve(
         listener,
@@ -223,6 +226,7 @@ pub async fn serve(
     worker.abort();
     sla_watch.abort();
     overdue_watch.abort();
+    reminder_watch.abort();
     if let Some(m) = metrics {
         m.abort();
     }

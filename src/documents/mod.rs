@@ -5,7 +5,10 @@
 
 pub mod admin;
 pub mod demo;
+pub mod legal;
+pub mod legal_routes;
 pub mod pdf;
+pub mod reminders;
 pub mod routes;
 pub mod service;
 pub mod shared;

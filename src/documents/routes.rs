@@ -163,7 +163,6 @@ async fn api_list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<SignaturePage>> {
     signer(&user)?;
-    service::catch_up(&app, &user).await?;
     let which = match q.state.as_deref() {
         None | Some("pending") => Which::Pending,
         Some("signed") => Which::Signed,
@@ -337,7 +336,6 @@ async fn list_page(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     signer(&user)?;
-    service::catch_up(&app, &user).await?;
     let (tab, which) = match q.state.as_deref() {
         Some("signed") => ("signed", Some(Which::Signed)),
         Some("shared") => ("shared", None),
