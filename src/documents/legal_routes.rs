@@ -36,7 +36,9 @@ pub fn api() -> ApiRouter {
     ApiRouter::default().route(
         "/api/v1/integrations/legal/policies",
         post_with(api_push, |op| {
-            op.input::<Json<PushBody>>().id("pushLegalPolicy").tag("documents").summary("Push a policy for signature (Legal integration)")
+            op.input::<Json<PushBody>>()
+                .security_requirement(crate::http::openapi::INTEGRATION_KEY)
+                .id("pushLegalPolicy").tag("documents").summary("Push a policy for signature (Legal integration)")
                 .description("Authenticated with an integration key: `Authorization: Bearer plk_…` (created on /admin/integrations/legal). \
                     Signers are `{\"email\": …}` or `{\"company\": id or name}`. Pushing the same `external_id` and `version` again answers \
                     with the same policy and creates nothing; a new `version` supersedes the older one for its pending signers. \
