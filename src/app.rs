@@ -80,6 +80,8 @@ fn api() -> ApiRouter {
         .merge(crate::catalog::routes::api())
         .merge(crate::documents::routes::api())
         .merge(crate::documents::admin::api())
+        .merge(crate::documents::shared_routes::api())
+        .merge(crate::documents::legal_routes::api())
         .merge(crate::team::routes::api())
         .merge(crate::audit::routes::api())
         .merge(crate::jobs::routes::api())
@@ -129,6 +131,8 @@ fn pages() -> PageRouter {
         .merge(crate::announcements::routes::pages())
         .merge(crate::documents::routes::pages())
         .merge(crate::documents::admin::pages())
+        .merge(crate::documents::shared_routes::pages())
+        .merge(crate::documents::legal_routes::pages())
         .merge(crate::documents::verify::pages())
         .merge(crate::integrations::pages())
         .merge(crate::psa::routes::pages())
@@ -218,6 +222,7 @@ pub async fn serve(
     let sla_watch = crate::tickets::sla::spawn_watch(state.clone());
     let overdue_watch = crate::invoices::overdue::spawn_watch(state.clone());
     let psa_watch = crate::psa::sync::spawn_watch(state.clone());
+    let reminder_watch = crate::documents::reminders::spawn_watch(state.clone());
     let app = router(state);
     let served = axum::serve(
         listener,
@@ -230,6 +235,7 @@ pub async fn serve(
     sla_watch.abort();
     overdue_watch.abort();
     psa_watch.abort();
+    reminder_watch.abort();
     if let Some(m) = metrics {
         m.abort();
     }

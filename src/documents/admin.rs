@@ -197,6 +197,7 @@ async fn api_create(
     let origin = Origin {
         actor: Some(&actor),
         ip: &ctx.ip,
+        via: None,
     };
     let id = service::create(&app, actor.scope(), &origin, &input, None, None).await?;
     Ok((
@@ -392,6 +393,7 @@ async fn create_form(
     let origin = Origin {
         actor: Some(&actor),
         ip: &ctx.ip,
+        via: None,
     };
     match service::create(&app, actor.scope(), &origin, &input, None, None).await {
         Ok(id) => {

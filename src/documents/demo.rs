@@ -24,6 +24,7 @@ the last order, then deleted.\n\n## Questions\n\nRaise a ticket in the portal un
 
 /// Seeds the demo policies unless they exist.
 pub async fn seed(db: &Db, scope: &TenantScope) -> DbResult<()> {
+    super::shared_demo::seed(db, scope).await?;
     let t = db.tenant(scope);
     let have = sqlx::query(
         "SELECT COUNT(*) FROM doc_policies WHERE tenant_id = $1 AND external_id LIKE 'demo-%'",

@@ -5,9 +5,15 @@
 
 pub mod admin;
 pub mod demo;
+pub mod legal;
+pub mod legal_routes;
 pub mod pdf;
+pub mod reminders;
 pub mod routes;
 pub mod service;
+pub mod shared;
+pub mod shared_demo;
+pub mod shared_routes;
 pub mod store;
 pub mod verify;
 

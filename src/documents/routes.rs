@@ -126,6 +126,9 @@ pub(crate) struct ListQuery {
     /// Notice to show (pages).
     #[serde(default)]
     notice: Option<String>,
+    /// Search in shared files (pages, `shared` tab).
+    #[serde(default)]
+    q: Option<String>,
 }
 
 /// A page of signature requests.
@@ -160,7 +163,6 @@ async fn api_list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<SignaturePage>> {
     signer(&user)?;
-    service::catch_up(&app, &user).await?;
     let which = match q.state.as_deref() {
         None | Some("pending") => Which::Pending,
         Some("signed") => Which::Signed,
@@ -317,6 +319,14 @@ struct ListPage {
     next: Option<String>,
     pending: i64,
     notice: Option<&'static str>,
+    files: Vec<super::shared::SharedFile>,
+    q: String,
+}
+
+impl ListPage {
+    fn size(&self, n: &i64) -> String {
+        crate::files::human_size(n)
+    }
 }
 
 async fn list_page(
@@ -326,7 +336,6 @@ async fn list_page(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     signer(&user)?;
-    service::catch_up(&app, &user).await?;
     let (tab, which) = match q.state.as_deref() {
         Some("signed") => ("signed", Some(Which::Signed)),
         Some("shared") => ("shared", None),
@@ -346,6 +355,21 @@ async fn list_page(
         }
         None => (Vec::new(), None),
     };
+    let search = q.q.clone().unwrap_or_default();
+    let (files, next) = if tab == "shared" {
+        let (files, next) =
+            super::shared_routes::client_page(&app, &user, &search, q.after.as_deref()).await?;
+        let enc: String = url::form_urlencoded::byte_serialize(search.as_bytes()).collect();
+        (
+            files,
+            next.map(|c| format!("/portal/documents?state=shared&q={enc}&after={c}")),
+        )
+    } else {
+        (
+            Vec::new(),
+            next.map(|c| format!("/portal/documents?state={tab}&after={}", c.text())),
+        )
+    };
     let now = now_ms();
     let pending = store::pending_count(&app.db, &user.scope(), user.user_id.as_str()).await?;
     render(&ListPage {
@@ -358,12 +382,14 @@ async fn list_page(
                 s,
             })
             .collect(),
-        next: next.map(|c| format!("/portal/documents?state={tab}&after={}", c.text())),
+        next,
         pending,
         notice: match q.notice.as_deref() {
             Some("signed") => Some(k("documents-notice-signed")),
             _ => None,
         },
+        files,
+        q: search,
     })
 }
 

@@ -91,6 +91,8 @@ pub struct Origin<'a> {
     pub actor: Option<&'a Actor>,
     /// Client address.
     pub ip: &'a str,
+    /// The integration key that pushed it (Legal integration).
+    pub via: Option<&'a str>,
 }
 
 /// Creates a policy and one request per signer, queues the request emails, and audits it.
@@ -157,7 +159,8 @@ pub async fn create(
     };
     let mut entry = Entry {
         ip: Some(origin.ip),
-        detail: json!({ "name": title, "version": version, "signers": created.len() }),
+        detail: json!({ "name": title, "version": version, "signers": created.len(),
+            "integration_key": origin.via }),
         ..Entry::new(action).target("policy", &id)
     };
     if let Some(a) = origin.actor {
@@ -170,7 +173,7 @@ pub async fn create(
 }
 
 /// Queues the "please sign" (or reminder) email for each request, in its signer's language.
-async fn email_requests(
+pub(super) async fn email_requests(
     app: &AppState,
     tx: &mut TenantTx,
     ids: &[String],
@@ -289,26 +292,39 @@ pub async fn cancel(app: &AppState, actor: &Actor, ip: &str, policy_id: &str) ->
     Ok(())
 }
 
-/// Creates the requests a user is owed by policies that take later members of their company.
-pub async fn catch_up(app: &AppState, p: &Principal) -> AppResult<()> {
-    let Some(company) = p.company_id.as_ref() else {
-        return Ok(());
+/// Creates, in the caller's transaction, the requests a user is owed by active policies that
+/// take later members of their company ("include users added later"), with their emails and
+/// audit rows; returns how many. Called by the write paths that make a client user active in
+/// a company (invitation accepted, account reactivated) and by the reminder job's sweep; a
+/// user who is not an active client user gets nothing.
+pub async fn enroll_in(app: &AppState, tx: &mut TenantTx, user_id: &str) -> AppResult<usize> {
+    let tenant = tx.tenant_id().to_string();
+    let row = sqlx::query(
+        "SELECT company_id FROM users WHERE tenant_id = $1 AND id = $2 AND kind = 'client' \
+         AND status = 'active'",
+    )
+    .bind(&tenant)
+    .bind(user_id)
+    .fetch_optional(tx.conn())
+    .await
+    .map_err(DbError::from)?;
+    let company: Option<String> = match row {
+        Some(r) => r.try_get(0).map_err(DbError::from)?,
+        None => None,
     };
-    let scope = p.scope();
-    let mut tx = app.db.tenant(&scope).begin().await?;
-    let missing = store::missing_for(&mut tx, company.as_str(), p.user_id.as_str()).await?;
-    if missing.is_empty() {
-        return Ok(());
-    }
+    let Some(company) = company else {
+        return Ok(0);
+    };
+    let missing = store::missing_for(tx, &company, user_id).await?;
     let now = now_ms();
     let mut created = Vec::new();
     for policy in missing {
-        if let Some(id) = store::add_request(&mut tx, &policy, p.user_id.as_str(), now).await? {
+        if let Some(id) = store::add_request(tx, &policy, user_id, now).await? {
             audit::append(
-                &mut tx,
+                tx,
                 Entry {
                     company_id: Some(company.as_str()),
-                    detail: json!({ "policy": policy }),
+                    detail: json!({ "policy": policy, "later_member": true }),
                     ..Entry::new("document.requested").target("signature", &id)
                 },
             )
@@ -316,9 +332,8 @@ pub async fn catch_up(app: &AppState, p: &Principal) -> AppResult<()> {
             created.push(id);
         }
     }
-    email_requests(app, &mut tx, &created, false).await?;
-    tx.commit().await?;
-    Ok(())
+    email_requests(app, tx, &created, false).await?;
+    Ok(created.len())
 }
 
 /// The signer's own request, or 404 for anyone else's (one request, one signer).
@@ -386,6 +401,9 @@ async fn step(
         Step::Acknowledged => "document.acknowledged",
         _ => "document.signed",
     };
+    if to == Step::Signed {
+        super::legal::on_signed(&mut tx, &s.id).await?;
+    }
     audit::append(
         &mut tx,
         Entry {

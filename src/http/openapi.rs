@@ -24,6 +24,9 @@ pub const PORTAL_SESSION: &str = "portalSession";
 pub const ADMIN_SESSION: &str = "adminSession";
 /// Security scheme of the `X-CSRF-Token` header.
 pub const CSRF_TOKEN: &str = "csrfToken";
+/// Security scheme of a tenant's integration key (`Authorization: Bearer …`), which needs no
+/// CSRF header since no browser sends it by itself.
+pub const INTEGRATION_KEY: &str = "integrationKey";
 
 /// The long introduction of the document (authentication, CSRF, tenants, paging, errors).
 const INTRODUCTION: &str = include_str!("../ops/introduction.md");
@@ -209,6 +212,17 @@ pub fn base_document() -> OpenApi {
             extensions: Default::default(),
         }),
     );
+    components.security_schemes.insert(
+        INTEGRATION_KEY.into(),
+        ReferenceOr::Item(SecurityScheme::Http {
+            scheme: "bearer".into(),
+            bearer_format: Some("plk_…".into()),
+            description: Some(
+                "A tenant's integration key, created by staff on `/admin/integrations/legal` and sent as `Authorization: Bearer plk_…`; the key alone decides the tenant.".into(),
+            ),
+            extensions: Default::default(),
+        }),
+    );
     api
 }
 
@@ -237,7 +251,9 @@ pub fn finish(doc: &mut Value) {
                 Some(reqs) if !reqs.is_empty() => {
                     if unsafe_method {
                         for r in reqs.iter_mut().filter_map(Value::as_object_mut) {
-                            r.insert(CSRF_TOKEN.into(), Value::Array(Vec::new()));
+                            if r.contains_key(PORTAL_SESSION) || r.contains_key(ADMIN_SESSION) {
+                                r.insert(CSRF_TOKEN.into(), Value::Array(Vec::new()));
+                            }
                         }
                     }
                 }

@@ -195,6 +195,12 @@ async fn handle(app: &AppState, job: &Job) -> Result<(), JobError> {
             run_typed::<crate::announcements::ExpireJob>(app, job).await
         }
         crate::psa::sync::SyncJob::KIND => run_typed::<crate::psa::sync::SyncJob>(app, job).await,
+        crate::documents::reminders::ReminderJob::KIND => {
+            run_typed::<crate::documents::reminders::ReminderJob>(app, job).await
+        }
+        crate::documents::legal::CallbackJob::KIND => {
+            run_typed::<crate::documents::legal::CallbackJob>(app, job).await
+        }
         // Another node may run a newer version that knows this kind: retry rather than drop.
         other => Err(JobError::retry(format!(
             "no handler for job kind '{other}'"

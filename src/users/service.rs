@@ -200,6 +200,10 @@ pub async fn update(
     if role.is_some() || status == Some(UserStatus::Deactivated) {
         crate::auth::sessions::end_all_for_user_in(&mut tx, &user.id, None).await?;
     }
+    if status == Some(UserStatus::Active) {
+        // Policies that take later members of the company ask for this user's signature now.
+        crate::documents::service::enroll_in(app, &mut tx, user.id.as_str()).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

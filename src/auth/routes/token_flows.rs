@@ -338,6 +338,10 @@ pub(super) async fn token_submit(
     )
     .await?;
     sessions::end_all_for_user_in(&mut tx, &user.id, None).await?;
+    if flow.purpose == Purpose::Invite {
+        // The new member now signs the policies that take later members of their company.
+        crate::documents::service::enroll_in(&app, &mut tx, user.id.as_str()).await?;
+    }
     let action = match flow.purpose {
         Purpose::Invite => "user.invite_accepted",
         Purpose::Reset | Purpose::Mfa => "auth.password_reset",

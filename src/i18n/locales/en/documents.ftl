@@ -109,6 +109,7 @@ audit-say-document-policy-versioned = { $actor } sent a new version of { $object
 audit-say-document-policy-reminded = { $actor } reminded the pending signers of { $object }.
 audit-say-document-policy-cancelled = { $actor } cancelled { $object }.
 audit-say-document-requested = A signature of { $object } was requested.
+audit-say-document-reminded = A scheduled reminder to sign { $object } was sent.
 audit-say-document-read = { $actor } read { $object } to the end.
 audit-say-document-acknowledged = { $actor } acknowledged { $object }.
 audit-say-document-signed = { $actor } signed { $object }.

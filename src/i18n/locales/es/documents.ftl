@@ -109,6 +109,7 @@ audit-say-document-policy-versioned = { $actor } envió una nueva versión de { 
 audit-say-document-policy-reminded = { $actor } recordó a los firmantes pendientes de { $object }.
 audit-say-document-policy-cancelled = { $actor } canceló { $object }.
 audit-say-document-requested = Se solicitó una firma de { $object }.
+audit-say-document-reminded = Se envió un recordatorio programado para firmar { $object }.
 audit-say-document-read = { $actor } leyó { $object } hasta el final.
 audit-say-document-acknowledged = { $actor } confirmó la lectura de { $object }.
 audit-say-document-signed = { $actor } firmó { $object }.
