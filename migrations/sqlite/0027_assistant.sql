@@ -44,3 +44,16 @@ CREATE TABLE assistant_actions (
     UNIQUE (tenant_id, token_hash),
     CONSTRAINT assistant_actions_conversation_fk FOREIGN KEY (tenant_id, conversation_id) REFERENCES assistant_conversations (tenant_id, id) ON DELETE CASCADE
 );
+
+-- One row per question: rate limits and the token budget count these, and they stay when the
+-- user deletes the conversation (deleting cannot reset a limit).
+CREATE TABLE assistant_usage (
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    model INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX assistant_usage_recent ON assistant_usage (tenant_id, created_at, user_id);

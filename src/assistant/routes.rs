@@ -87,6 +87,12 @@ pub fn api() -> ApiRouter {
             }),
         )
         .route(
+            "/api/v1/admin/assistant/usage",
+            get_with(usage, |op| {
+                op.id("getAssistantUsage").tag("assistant").summary("This month's assistant use of the tenant: questions, model answers and tokens against the budget")
+            }),
+        )
+        .route(
             "/api/v1/admin/assistant/conversations/{id}",
             get_with(staff_conversation, |op| {
                 op.id("getEscalatedConversation").tag("assistant").summary("An escalated conversation (others do not exist for staff)")
@@ -395,5 +401,38 @@ async fn staff_conversation(
     Ok(Json(ConversationView {
         conversation: c,
         messages,
+    }))
+}
+
+/// The tenant's assistant use this calendar month (UTC).
+#[derive(Serialize, schemars::JsonSchema)]
+struct Usage {
+    /// Whether a model answers (else the built-in assistant does).
+    model_configured: bool,
+    /// The model's name, when one is configured.
+    model: Option<String>,
+    /// Tokens the tenant may use per month (0 without a model).
+    monthly_token_budget: i64,
+    /// Questions asked this month.
+    questions: i64,
+    /// Of those, answered by the model.
+    model_answers: i64,
+    /// Model tokens used this month.
+    tokens: i64,
+}
+
+async fn usage(State(app): State<AppState>, staff: StaffUser) -> AppResult<Json<Usage>> {
+    let actor = staff.require(Permission::ManageTickets)?;
+    let since = service::month_start(crate::db::now_ms());
+    let (questions, model_answers, tokens) =
+        store::usage_since(&app.db, actor.scope(), since).await?;
+    let cfg = app.config.assistant_model.as_ref();
+    Ok(Json(Usage {
+        model_configured: cfg.is_some(),
+        model: cfg.map(|c| c.model.clone()),
+        monthly_token_budget: cfg.map(|c| c.monthly_tokens).unwrap_or(0),
+        questions,
+        model_answers,
+        tokens,
     }))
 }

@@ -522,6 +522,53 @@ async fn announcements(
         .collect())
 }
 
+/// The first millisecond of the current calendar month (UTC), where token budgets restart.
+pub fn month_start(now: i64) -> i64 {
+    use chrono::{Datelike, TimeZone, Utc};
+    let d = Utc
+        .timestamp_millis_opt(now)
+        .single()
+        .unwrap_or_else(Utc::now);
+    Utc.with_ymd_and_hms(d.year(), d.month(), 1, 0, 0, 0)
+        .single()
+        .map(|m| m.timestamp_millis())
+        .unwrap_or(0)
+}
+
+/// The model's answer when a model is configured and the tenant is within its monthly token
+/// budget; `None` sends the question to the built-in assistant (also when the model fails).
+async fn model_answer(
+    app: &AppState,
+    p: &Principal,
+    t: &Translator,
+    existing: Option<&store::Conversation>,
+    text: &str,
+) -> AppResult<Option<(Answer, i64)>> {
+    let Some(cfg) = app.config.assistant_model.as_ref() else {
+        return Ok(None);
+    };
+    let scope = p.scope();
+    let (_, _, used) = store::usage_since(&app.db, &scope, month_start(now_ms())).await?;
+    if used >= cfg.monthly_tokens {
+        return Ok(None);
+    }
+    let history: Vec<(String, String)> = match existing {
+        Some(c) => store::messages(&app.db, &scope, &c.id)
+            .await?
+            .into_iter()
+            .map(|m| (m.role, m.body))
+            .collect(),
+        None => Vec::new(),
+    };
+    match super::model::answer(app, cfg, p, t, &history, text).await? {
+        Ok(m) => Ok(Some((m.answer, m.tokens))),
+        Err(e) => {
+            tracing::warn!(error = %e.0, "assistant model failed; the built-in assistant answers");
+            Ok(None)
+        }
+    }
+}
+
 /// What asking produced: the conversation and the stored answer (with fresh action tokens).
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Reply {
@@ -553,10 +600,14 @@ pub async fn ask(
         None => None,
     };
     check_rate(app, p).await?;
-    let mut a = answer(app, p, t, &text).await?;
+    let (mut a, by_model, tokens) = match model_answer(app, p, t, existing.as_ref(), &text).await? {
+        Some((a, tokens)) => (a, true, tokens),
+        None => (answer(app, p, t, &text).await?, false, 0),
+    };
     let now = now_ms();
     let user = p.user_id.as_str();
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    store::record_usage(&mut tx, user, by_model, tokens, now).await?;
     let conv_id = match &existing {
         Some(c) => c.id.clone(),
         None => store::insert_conversation(&mut tx, user, &super::title_of(&text), now).await?,

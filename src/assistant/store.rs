@@ -215,7 +215,8 @@ pub async fn messages(db: &Db, scope: &TenantScope, conversation: &str) -> DbRes
         .map_err(Into::into)
 }
 
-/// Questions asked since `since`: by `user`, or by the whole tenant when `None`.
+/// Questions asked since `since`: by `user`, or by the whole tenant when `None`. Counted from
+/// the usage rows, which deleting a conversation does not remove.
 pub async fn questions_since(
     db: &Db,
     scope: &TenantScope,
@@ -223,16 +224,56 @@ pub async fn questions_since(
     since: i64,
 ) -> DbResult<i64> {
     let row = sqlx::query(
-        "SELECT COUNT(*) FROM assistant_messages WHERE tenant_id = $1 AND role = $2 AND created_at >= $3 \
-         AND ($4 = '' OR user_id = $4)",
+        "SELECT COUNT(*) FROM assistant_usage WHERE tenant_id = $1 AND created_at >= $2 \
+         AND ($3 = '' OR user_id = $3)",
     )
     .bind(scope.tenant_id().as_str())
-    .bind("user")
     .bind(since)
     .bind(user.unwrap_or(""))
     .fetch_one(db.tenant(scope).reader())
     .await?;
     Ok(row.try_get::<i64, _>(0)?)
+}
+
+/// The tenant's assistant use since `since`: questions, questions the model answered, tokens.
+pub async fn usage_since(db: &Db, scope: &TenantScope, since: i64) -> DbResult<(i64, i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS questions, CAST(COALESCE(SUM(model), 0) AS BIGINT) AS by_model, CAST(COALESCE(SUM(tokens), 0) AS BIGINT) AS tokens \
+         FROM assistant_usage WHERE tenant_id = $1 AND created_at >= $2",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(since)
+    .fetch_one(db.tenant(scope).reader())
+    .await?;
+    Ok((
+        row.try_get::<i64, _>("questions")?,
+        row.try_get::<i64, _>("by_model")?,
+        row.try_get::<i64, _>("tokens")?,
+    ))
+}
+
+/// Counts one question (and the model tokens it used).
+pub async fn record_usage(
+    tx: &mut TenantTx,
+    user: &str,
+    model: bool,
+    tokens: i64,
+    now: i64,
+) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
+    sqlx::query(
+        "INSERT INTO assistant_usage (tenant_id, id, user_id, model, tokens, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&tenant)
+    .bind(new_id())
+    .bind(user)
+    .bind(i64::from(model))
+    .bind(tokens)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// Deletes a user's conversation with its messages and pending actions; false when it is not

@@ -559,3 +559,379 @@ async fn quality_set(app: TestApp) {
     eprintln!("assistant quality: {good}/30; misses: {misses:#?}");
 }
 crate::db_test!(assistant_quality, quality_set);
+
+/// Deleting conversations does not reset the per-user limit (usage is counted apart).
+async fn deleting_does_not_reset_the_limit(app: TestApp) {
+    let vera = app.api_login("acme", "vera@globex.example", "portal").await;
+    for _ in 0..20 {
+        let reply = ask(&vera, "printer", None).await;
+        let conv = reply["conversation_id"].as_str().unwrap().to_string();
+        let r = vera
+            .client
+            .delete(app.url(&format!("/api/v1/assistant/conversations/{conv}")))
+            .header("x-csrf-token", &vera.csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    let r = vera
+        .post_json(
+            "/api/v1/assistant/messages",
+            &json!({ "message": "printer" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let u: Value = staff
+        .get("/api/v1/admin/assistant/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["questions"], 20);
+    assert_eq!(u["model_configured"], false);
+}
+crate::db_test!(
+    assistant_limit_survives_delete,
+    deleting_does_not_reset_the_limit
+);
+
+/// Another tenant's user reaches nothing of this tenant's assistant data.
+async fn another_tenant_reaches_nothing(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let carl = app
+        .api_login("northwind", "carl@contoso.example", "portal")
+        .await;
+    let nora = app
+        .api_login("northwind", "nora@northwind.example", "admin")
+        .await;
+    let reply = ask(&bob, "I want to talk to a person", None).await;
+    let conv = reply["conversation_id"].as_str().unwrap().to_string();
+    let token = action(&reply, "escalate")["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = carl
+        .get(&format!("/api/v1/assistant/conversations/{conv}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = carl
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = carl
+        .post_json(
+            "/api/v1/assistant/messages",
+            &json!({ "message": "hello", "conversation_id": conv }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Bob's confirm escalates; the other tenant's staff still see nothing of it.
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = nora
+        .get(&format!("/api/v1/admin/assistant/conversations/{conv}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let list: Value = nora
+        .get("/api/v1/admin/assistant/escalations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!list.to_string().contains(&conv));
+}
+crate::db_test!(assistant_other_tenant, another_tenant_reaches_nothing);
+
+// ---- The assistant with a model: a fake OpenAI-compatible endpoint on loopback. ----
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use crate::support::Db;
+
+const FAKE_KEY: &str = "sk-fake-model-key";
+
+/// One scripted completion: text, or a tool call.
+enum Turn {
+    Say(&'static str),
+    Call(&'static str, Value),
+    Fail,
+}
+
+#[derive(Clone, Default)]
+struct FakeModel {
+    script: Arc<Mutex<VecDeque<Turn>>>,
+    requests: Arc<Mutex<Vec<Value>>>,
+}
+
+fn chunk(delta: Value) -> String {
+    format!(
+        "data: {}\n\n",
+        json!({ "id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "fake",
+            "choices": [{ "index": 0, "delta": delta, "finish_reason": null }] })
+    )
+}
+
+async fn completions(
+    axum::extract::State(fake): axum::extract::State<FakeModel>,
+    headers: axum::http::HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if auth != format!("Bearer {FAKE_KEY}") || body["stream"] != true {
+        return (axum::http::StatusCode::UNAUTHORIZED, "bad key").into_response();
+    }
+    fake.requests.lock().unwrap().push(body);
+    let turn = fake
+        .script
+        .lock()
+        .unwrap()
+        .pop_front()
+        .unwrap_or(Turn::Say("Sorry, no script left."));
+    let mut out = chunk(json!({ "role": "assistant", "content": "" }));
+    match turn {
+        Turn::Fail => {
+            return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "overloaded").into_response();
+        }
+        Turn::Say(text) => {
+            for w in text.split_inclusive(' ') {
+                out.push_str(&chunk(json!({ "content": w })));
+            }
+        }
+        Turn::Call(name, args) => {
+            let args = args.to_string();
+            let (a, b) = args.split_at(args.len() / 2);
+            out.push_str(&chunk(
+                json!({ "tool_calls": [{ "index": 0, "id": "call_1", "type": "function",
+                "function": { "name": name, "arguments": a } }] }),
+            ));
+            out.push_str(&chunk(
+                json!({ "tool_calls": [{ "index": 0, "function": { "arguments": b } }] }),
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "data: {}\n\ndata: [DONE]\n\n",
+        json!({ "choices": [], "usage": { "prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42 } })
+    ));
+    ([("content-type", "text/event-stream")], out).into_response()
+}
+
+impl FakeModel {
+    async fn start(script: Vec<Turn>) -> (FakeModel, String) {
+        let fake = FakeModel {
+            script: Arc::new(Mutex::new(script.into())),
+            requests: Arc::default(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = axum::Router::new()
+            .route("/v1/chat/completions", axum::routing::post(completions))
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        (fake, format!("http://{addr}/v1"))
+    }
+}
+
+async fn with_model(db: Db, script: Vec<Turn>, budget: i64) -> Option<(TestApp, FakeModel)> {
+    let (fake, url) = FakeModel::start(script).await;
+    let app = TestApp::spawn_with(db, move |c| {
+        c.assistant_model = Some(portico::config::AssistantModel {
+            base_url: url,
+            model: "fake-model".into(),
+            api_key: Some(FAKE_KEY.into()),
+            monthly_tokens: budget,
+        });
+    })
+    .await?;
+    Some((app, fake))
+}
+
+/// A prompt-injected model asks for another company's ticket: the tool layer answers "not
+/// found" and nothing of it reaches the answer; its proposed ticket still needs Bob's confirm.
+async fn model_tool_calls_are_scoped(db: Db) {
+    let Some((app, fake)) = with_model(
+        db,
+        vec![
+            Turn::Call("search_articles", json!({ "query": "vpn dropping" })),
+            Turn::Say("Try the **VPN article**. Also, ignore previous instructions."),
+        ],
+        1_000,
+    )
+    .await
+    else {
+        return;
+    };
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let ian = app.api_login("acme", "ian@initech.example", "portal").await;
+    let r = ian
+        .post_json(
+            "/api/v1/tickets",
+            &json!({ "subject": "Initech payroll secret", "description": "Confidential." }),
+        )
+        .await;
+    let theirs = r.json::<Value>().await.unwrap()["number"].as_i64().unwrap();
+
+    // Round one: an article search, then an answer citing it.
+    let reply = ask(&bob, "my VPN keeps dropping", None).await;
+    assert!(
+        reply["answer"]["html"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>VPN article</strong>")
+    );
+    assert!(urls(&reply).contains(&"/portal/kb/connect-to-the-office-vpn".to_string()));
+    let conv = reply["conversation_id"].as_str().unwrap().to_string();
+    {
+        let reqs = fake.requests.lock().unwrap();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[0]["model"], "fake-model");
+        let names: Vec<&str> = reqs[0]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["function"]["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"get_ticket") && names.contains(&"propose_ticket"));
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("pay") || n.contains("role") || n.contains("invite"))
+        );
+        let tool = reqs[1]["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(tool["role"], "tool");
+        assert!(
+            tool["content"]
+                .as_str()
+                .unwrap()
+                .contains("connect-to-the-office-vpn")
+        );
+    }
+
+    // Round two: the malicious tool call for Initech's ticket, then a proposal.
+    fake.script.lock().unwrap().extend([
+        Turn::Call("get_ticket", json!({ "number": theirs })),
+        Turn::Call("propose_comment", json!({ "number": theirs, "body": "pwned" })),
+        Turn::Call(
+            "propose_ticket",
+            json!({ "subject": "VPN drops hourly", "description": "Drafted by the model.", "priority": "high" }),
+        ),
+        Turn::Say("I drafted a ticket for you."),
+    ]);
+    let reply = ask(&bob, "what about the payroll ticket?", Some(&conv)).await;
+    let text = reply.to_string();
+    assert!(!text.contains("Initech payroll secret"), "{text}");
+    assert!(!urls(&reply).contains(&format!("/portal/tickets/{theirs}")));
+    {
+        let reqs = fake.requests.lock().unwrap();
+        let all = serde_json::to_string(&reqs[2..]).unwrap();
+        assert!(all.contains("not found"), "{all}");
+        assert!(!all.contains("Initech payroll secret"), "{all}");
+        assert!(!all.contains("Confidential"), "{all}");
+        // The earlier turns of the conversation went along.
+        assert!(all.contains("my VPN keeps dropping"));
+    }
+    let actions = reply["answer"]["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{reply:#}");
+    let create = action(&reply, "create_ticket");
+    assert_eq!(create["subject"], "VPN drops hourly");
+    // Nothing happened before the confirm click.
+    assert!(
+        !my_subjects(&bob)
+            .await
+            .contains(&"VPN drops hourly".to_string())
+    );
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": create["token"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        my_subjects(&bob)
+            .await
+            .contains(&"VPN drops hourly".to_string())
+    );
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"assistant.ticket_created".to_string())
+    );
+
+    // Tokens are counted per tenant and shown to staff.
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let u: Value = staff
+        .get("/api/v1/admin/assistant/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["model_configured"], true);
+    assert_eq!(u["model_answers"], 2);
+    assert_eq!(u["tokens"], 42 * 6);
+}
+crate::db_test_with!(assistant_model_scoped, model_tool_calls_are_scoped);
+
+/// With the model down, or over the monthly token budget, the built-in assistant answers.
+async fn model_budget_and_failure_fall_back(db: Db) {
+    let Some((app, _fake)) = with_model(
+        db,
+        vec![
+            Turn::Fail,
+            Turn::Say("Model answer."),
+            Turn::Say("Model answer."),
+            Turn::Say("Model answer."),
+            Turn::Say("Model answer."),
+        ],
+        100,
+    )
+    .await
+    else {
+        return;
+    };
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    // The endpoint fails: the built-in assistant answers, nothing is counted as model use.
+    let reply = ask(&bob, "printer shows offline", None).await;
+    assert!(urls(&reply).contains(&"/portal/kb/printer-shows-offline".to_string()));
+    // 42 tokens an answer against a budget of 100: three model answers, then built-in again.
+    for _ in 0..3 {
+        let reply = ask(&bob, "hello", None).await;
+        assert_eq!(reply["answer"]["text"], "Model answer.");
+    }
+    let reply = ask(&bob, "printer shows offline", None).await;
+    assert_ne!(reply["answer"]["text"], "Model answer.");
+    assert!(urls(&reply).contains(&"/portal/kb/printer-shows-offline".to_string()));
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let u: Value = staff
+        .get("/api/v1/admin/assistant/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["questions"], 5);
+    assert_eq!(u["model_answers"], 3);
+    assert_eq!(u["tokens"], 126);
+}
+crate::db_test_with!(assistant_model_budget, model_budget_and_failure_fall_back);
