@@ -94,6 +94,7 @@ fn api() -> ApiRouter {
         .merge(crate::kb::routes::api())
         .merge(crate::announcements::routes::api())
         .merge(crate::psa::routes::api())
+        .merge(crate::assistant::routes::api())
 }
 
 /// The OpenAPI document, generated from the routes of the JSON API and operations endpoints.
@@ -168,6 +169,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/assets/announcements.js",
             get(crate::announcements::script),
+        )
+        .route(
+            "/assets/assistant.js",
+            get(crate::assistant::routes::script),
         )
         .route(
             "/assets/documents.js",

@@ -46,6 +46,34 @@ pub struct Config {
     /// `X-Portico-Inbound-Secret` header (`PORTICO_INBOUND_SECRET`); without it the endpoint
     /// refuses everything.
     pub inbound_secret: Option<String>,
+    /// The assistant's model (`PORTICO_ASSISTANT_MODEL_URL`); without it the built-in
+    /// assistant answers.
+    pub assistant_model: Option<AssistantModel>,
+}
+
+/// An OpenAI-compatible chat-completions endpoint for the help assistant. `Debug` redacts the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AssistantModel {
+    /// Base URL, the part before `/chat/completions` (`PORTICO_ASSISTANT_MODEL_URL`).
+    pub base_url: String,
+    /// Model name (`PORTICO_ASSISTANT_MODEL`, default `gpt-4o-mini`).
+    pub model: String,
+    /// Bearer key (`PORTICO_ASSISTANT_MODEL_KEY`).
+    pub api_key: Option<String>,
+    /// Tokens one tenant may use per calendar month (`PORTICO_ASSISTANT_MONTHLY_TOKENS`,
+    /// default 1,000,000); over it the built-in assistant answers.
+    pub monthly_tokens: i64,
+}
+
+impl std::fmt::Debug for AssistantModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssistantModel")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("monthly_tokens", &self.monthly_tokens)
+            .finish()
+    }
 }
 
 /// Where uploaded files are kept. `Debug` redacts the S3 secret.
@@ -129,6 +157,7 @@ impl std::fmt::Debug for Config {
                 "inbound_secret",
                 &self.inbound_secret.as_ref().map(|_| hidden(true)),
             )
+            .field("assistant_model", &self.assistant_model)
             .finish()
     }
 }
@@ -302,6 +331,37 @@ impl Config {
         if inbound_secret.as_ref().is_some_and(|t| t.len() < 16) {
             problems.push("PORTICO_INBOUND_SECRET: use at least 16 random characters".into());
         }
+        let assistant_model = match val("PORTICO_ASSISTANT_MODEL_URL") {
+            None => None,
+            Some(url) => {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    problems.push(
+                        "PORTICO_ASSISTANT_MODEL_URL: use a URL such as https://api.openai.com/v1"
+                            .into(),
+                    );
+                }
+                let monthly_tokens = match val("PORTICO_ASSISTANT_MONTHLY_TOKENS") {
+                    None => 1_000_000,
+                    Some(v) => v
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| *n >= 0)
+                        .unwrap_or_else(|| {
+                            problems.push(
+                            "PORTICO_ASSISTANT_MONTHLY_TOKENS: use a whole number such as 1000000"
+                                .into(),
+                        );
+                            0
+                        }),
+                };
+                Some(AssistantModel {
+                    base_url: url.trim_end_matches('/').to_string(),
+                    model: val("PORTICO_ASSISTANT_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
+                    api_key: val("PORTICO_ASSISTANT_MODEL_KEY"),
+                    monthly_tokens,
+                })
+            }
+        };
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -325,6 +385,7 @@ impl Config {
             storage,
             inbound_domain,
             inbound_secret,
+            assistant_model,
         })
     }
 

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod announcements;
 pub mod app;
+pub mod assistant;
 pub mod audit;
 pub mod auth;
 pub mod billing;

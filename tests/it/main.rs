@@ -4,6 +4,7 @@ mod support;
 
 mod actions;
 mod announcements;
+mod assistant;
 mod audit;
 mod auth;
 mod backup;

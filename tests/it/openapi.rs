@@ -1425,6 +1425,77 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
     push.bearer = Some(key);
     run(push).await;
 
+    // The help assistant.
+    run(call(
+        M::GET,
+        "/api/v1/assistant/widget",
+        "/api/v1/assistant/widget?path=/portal/tickets",
+        Some(&bob),
+        None,
+    ))
+    .await;
+    let reply = run(call(
+        M::POST,
+        "/api/v1/assistant/messages",
+        "/api/v1/assistant/messages",
+        Some(&bob),
+        Some(json!({"message": "my VPN keeps dropping, I want to talk to a person"})),
+    ))
+    .await;
+    let conv = reply["conversation_id"].as_str().unwrap().to_string();
+    let token = reply["answer"]["actions"][0]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    run(call(
+        M::POST,
+        "/api/v1/assistant/actions/confirm",
+        "/api/v1/assistant/actions/confirm",
+        Some(&bob),
+        Some(json!({"token": token})),
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/assistant/conversations",
+        "/api/v1/assistant/conversations",
+        Some(&bob),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/assistant/conversations/{id}",
+        format!("/api/v1/assistant/conversations/{conv}"),
+        Some(&bob),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/assistant/escalations",
+        "/api/v1/admin/assistant/escalations",
+        Some(&staff),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/assistant/usage",
+        "/api/v1/admin/assistant/usage",
+        Some(&staff),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/assistant/conversations/{id}",
+        format!("/api/v1/admin/assistant/conversations/{conv}"),
+        Some(&staff),
+        None,
+    ))
+    .await;
+
     // Every route the document gives a JSON answer was called above: a new one needs a sample.
     let json_routes: BTreeSet<(String, String)> = portico::app::documented_routes()
         .into_iter()

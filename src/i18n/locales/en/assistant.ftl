@@ -1,0 +1,70 @@
+# Help assistant (widget, answers, actions, staff view)
+assistant-name = Assistant
+assistant-title = Help assistant
+assistant-open = Open the help assistant
+assistant-close = Close the help assistant
+assistant-input-label = Your question
+assistant-placeholder = Ask a question, e.g. my VPN keeps dropping
+assistant-send = Send
+assistant-history = Earlier conversations
+assistant-history-empty = No earlier conversations.
+assistant-new-conversation = New conversation
+assistant-delete = Delete
+assistant-delete-confirm = Delete this conversation? This cannot be undone.
+assistant-sources = Sources
+assistant-suggested = Suggested questions
+assistant-field-subject = Subject
+assistant-field-description = Description
+assistant-field-priority = Priority
+assistant-confirm = Confirm
+assistant-cancel = Cancel
+assistant-thinking = Looking that up…
+assistant-you = You
+assistant-greeting = Hello! I am the { $portal } assistant. Ask me about a problem, your tickets or how to do something.
+assistant-error-generic = Something went wrong. Please try again.
+assistant-error-empty = Type a question first.
+assistant-error-action-used = This action was already done or has expired. Ask again to get a new one.
+
+assistant-suggest-ticket-waiting = Why is my ticket waiting?
+assistant-suggest-vpn = How do I connect to the VPN?
+assistant-suggest-create-ticket = Create a ticket for me
+assistant-suggest-new-laptop = I need a new laptop
+assistant-suggest-password = How do I reset my password?
+assistant-suggest-printer = The printer shows offline
+assistant-suggest-person = I want to talk to a person
+assistant-suggest-next-youth-event = When is the next youth event?
+
+assistant-answer-articles = These articles should help:
+assistant-answer-nothing = I could not find an article about that.
+assistant-answer-offer = Still stuck? I can create a ticket for you: check the draft below and confirm.
+assistant-answer-create = I drafted a ticket from your message. Change what you like, then confirm.
+assistant-answer-escalate = I can pass this conversation to a person on the service desk. When you confirm, they see the whole conversation.
+assistant-answer-catalog = You can request these from the service catalog:
+assistant-answer-announcement = There is an announcement that may be related: { $link }
+assistant-answer-tickets = Your open tickets:
+assistant-answer-no-tickets = You have no open tickets.
+assistant-answer-ticket-status = Ticket #{ $number } “{ $subject }” is: { $status }.
+assistant-answer-ticket-pending = A ticket marked “Waiting for you” needs your reply: open it and answer the service desk's question.
+assistant-answer-ticket-due = The service desk will answer by { $due }.
+assistant-answer-ticket-unknown = I cannot find ticket #{ $number } among the tickets you can see.
+assistant-answer-comment = I can add your message to ticket #{ $number }. Check it and confirm.
+assistant-answer-events-unavailable = I cannot look up events yet. Please check the events page or ask the church office.
+assistant-answer-no-tickets-here = I cannot create tickets for your account. Please contact the service desk directly.
+
+assistant-action-create = Create a ticket
+assistant-action-escalate = Talk to a person
+assistant-action-comment = Add to ticket #{ $number }
+
+assistant-done-created = Ticket #{ $number } has been created.
+assistant-done-comment = Your message was added to ticket #{ $number }.
+assistant-done-escalated = Ticket #{ $number } is with { $who }. You will get an answer by { $due }.
+assistant-done-escalated-nosla = Ticket #{ $number } is with { $who }. You will get an answer as soon as possible.
+assistant-escalated-team = the service desk team
+assistant-escalated-subject = Assistant escalation: { $subject }
+assistant-escalated-again = The user asked again for a person in the assistant.
+assistant-transcript-heading = Conversation with the assistant:
+
+audit-say-assistant-ticket-created = { $actor } created a ticket { $object } through the assistant.
+audit-say-assistant-escalated = { $actor } escalated an assistant conversation to { $object }.
+audit-say-assistant-commented = { $actor } commented on { $object } through the assistant.
+audit-say-assistant-conversation-deleted = { $actor } deleted an assistant conversation.

@@ -1,0 +1,70 @@
+# Asistente de ayuda (widget, respuestas, acciones, vista del personal)
+assistant-name = Asistente
+assistant-title = Asistente de ayuda
+assistant-open = Abrir el asistente de ayuda
+assistant-close = Cerrar el asistente de ayuda
+assistant-input-label = Su pregunta
+assistant-placeholder = Haga una pregunta, p. ej. mi VPN se desconecta
+assistant-send = Enviar
+assistant-history = Conversaciones anteriores
+assistant-history-empty = No hay conversaciones anteriores.
+assistant-new-conversation = Nueva conversación
+assistant-delete = Eliminar
+assistant-delete-confirm = ¿Eliminar esta conversación? No se puede deshacer.
+assistant-sources = Fuentes
+assistant-suggested = Preguntas sugeridas
+assistant-field-subject = Asunto
+assistant-field-description = Descripción
+assistant-field-priority = Prioridad
+assistant-confirm = Confirmar
+assistant-cancel = Cancelar
+assistant-thinking = Buscando…
+assistant-you = Usted
+assistant-greeting = ¡Hola! Soy el asistente de { $portal }. Pregúnteme por un problema, sus tickets o cómo hacer algo.
+assistant-error-generic = Algo salió mal. Inténtelo de nuevo.
+assistant-error-empty = Escriba primero una pregunta.
+assistant-error-action-used = Esta acción ya se realizó o ha caducado. Vuelva a preguntar para obtener una nueva.
+
+assistant-suggest-ticket-waiting = ¿Por qué mi ticket está en espera?
+assistant-suggest-vpn = ¿Cómo me conecto a la VPN?
+assistant-suggest-create-ticket = Crear un ticket por mí
+assistant-suggest-new-laptop = Necesito un nuevo portátil
+assistant-suggest-password = ¿Cómo restablezco mi contraseña?
+assistant-suggest-printer = La impresora aparece sin conexión
+assistant-suggest-person = Quiero hablar con una persona
+assistant-suggest-next-youth-event = ¿Cuándo es el próximo evento de jóvenes?
+
+assistant-answer-articles = Estos artículos le pueden ayudar:
+assistant-answer-nothing = No encontré ningún artículo sobre eso.
+assistant-answer-offer = ¿Sigue sin resolverse? Puedo crear un ticket por usted: revise el borrador y confirme.
+assistant-answer-create = He preparado un ticket con su mensaje. Cambie lo que desee y confirme.
+assistant-answer-escalate = Puedo pasar esta conversación a una persona del servicio de soporte. Al confirmar, verán toda la conversación.
+assistant-answer-catalog = Puede solicitar esto en el catálogo de servicios:
+assistant-answer-announcement = Hay un anuncio que puede estar relacionado: { $link }
+assistant-answer-tickets = Sus tickets abiertos:
+assistant-answer-no-tickets = No tiene tickets abiertos.
+assistant-answer-ticket-status = El ticket #{ $number } «{ $subject }» está: { $status }.
+assistant-answer-ticket-pending = Un ticket «En espera de usted» necesita su respuesta: ábralo y conteste la pregunta del soporte.
+assistant-answer-ticket-due = El soporte responderá antes de { $due }.
+assistant-answer-ticket-unknown = No encuentro el ticket #{ $number } entre los tickets que usted puede ver.
+assistant-answer-comment = Puedo añadir su mensaje al ticket #{ $number }. Revíselo y confirme.
+assistant-answer-events-unavailable = Todavía no puedo consultar los eventos. Consulte la página de eventos o pregunte en la oficina de la iglesia.
+assistant-answer-no-tickets-here = No puedo crear tickets para su cuenta. Contacte directamente con el soporte.
+
+assistant-action-create = Crear un ticket
+assistant-action-escalate = Hablar con una persona
+assistant-action-comment = Añadir al ticket #{ $number }
+
+assistant-done-created = Se ha creado el ticket #{ $number }.
+assistant-done-comment = Su mensaje se añadió al ticket #{ $number }.
+assistant-done-escalated = El ticket #{ $number } está con { $who }. Recibirá una respuesta antes de { $due }.
+assistant-done-escalated-nosla = El ticket #{ $number } está con { $who }. Recibirá una respuesta lo antes posible.
+assistant-escalated-team = el equipo de soporte
+assistant-escalated-subject = Escalado desde el asistente: { $subject }
+assistant-escalated-again = El usuario volvió a pedir una persona en el asistente.
+assistant-transcript-heading = Conversación con el asistente:
+
+audit-say-assistant-ticket-created = { $actor } creó un ticket { $object } mediante el asistente.
+audit-say-assistant-escalated = { $actor } escaló una conversación del asistente a { $object }.
+audit-say-assistant-commented = { $actor } comentó en { $object } mediante el asistente.
+audit-say-assistant-conversation-deleted = { $actor } eliminó una conversación del asistente.

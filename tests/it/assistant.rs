@@ -1,0 +1,937 @@
+//! The help assistant (built-in, no model): answers cite only pages the user may open, actions
+//! run once after a confirm through the ticket service with audit rows, conversations are the
+//! user's own, staff see only escalated ones, limits hold, and the quality set is answered.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{Session, TestApp};
+
+async fn ask(s: &Session, q: &str, conversation: Option<&str>) -> Value {
+    let r = s
+        .post_json(
+            "/api/v1/assistant/messages",
+            &json!({ "message": q, "conversation_id": conversation }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "asking {q:?}");
+    r.json().await.unwrap()
+}
+
+fn urls(reply: &Value) -> Vec<String> {
+    reply["answer"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["url"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn action<'a>(reply: &'a Value, kind: &str) -> &'a Value {
+    reply["answer"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} action in {reply:#}"))
+}
+
+async fn my_subjects(s: &Session) -> Vec<String> {
+    let v: Value = s
+        .get("/api/v1/tickets?status=all")
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn answers_with_articles_and_creates_a_ticket_once(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let reply = ask(&bob, "my VPN keeps dropping", None).await;
+    assert!(
+        urls(&reply).contains(&"/portal/kb/connect-to-the-office-vpn".to_string()),
+        "{reply:#}"
+    );
+    assert!(
+        reply["answer"]["html"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"/portal/kb/connect-to-the-office-vpn\"")
+    );
+    let create = action(&reply, "create_ticket");
+    assert_eq!(create["subject"], "My VPN keeps dropping");
+    let token = create["token"].as_str().unwrap().to_string();
+    let conv = reply["conversation_id"].as_str().unwrap().to_string();
+
+    // Confirmed with an edited subject: created through the ticket service, transcript attached.
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token, "subject": "VPN drops every hour", "priority": "high" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let done: Value = r.json().await.unwrap();
+    let number = done["ticket_number"].as_i64().unwrap();
+    assert!(
+        my_subjects(&bob)
+            .await
+            .contains(&"VPN drops every hour".to_string())
+    );
+    let t: Value = bob
+        .get(&format!("/api/v1/tickets/{number}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(t["priority"], "high");
+    assert!(
+        t["description"]
+            .as_str()
+            .unwrap()
+            .contains("Conversation with the assistant"),
+        "{t:#}"
+    );
+    let queue: Value = staff
+        .get("/api/v1/admin/tickets?status=all")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["number"] == number)
+    );
+    let actions = app.audit_actions("acme").await;
+    assert!(actions.contains(&"assistant.ticket_created".to_string()));
+    assert!(actions.contains(&"ticket.created".to_string()));
+
+    // Single use: the same token again (and any made-up one) does nothing.
+    let before = my_subjects(&bob).await.len();
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": "made-up" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(my_subjects(&bob).await.len(), before);
+
+    // The conversation is kept, with the assistant's note linking the ticket.
+    let c: Value = bob
+        .get(&format!("/api/v1/assistant/conversations/{conv}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let msgs = c["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 3);
+    assert!(
+        msgs[2]["html"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/portal/tickets/{number}"))
+    );
+    // Tokens are never shown again.
+    assert!(msgs[1]["actions"][0].get("token").is_none());
+}
+crate::db_test!(
+    assistant_creates_tickets,
+    answers_with_articles_and_creates_a_ticket_once
+);
+
+async fn confirms_race_once(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let reply = ask(&bob, "create a ticket: the scanner is broken", None).await;
+    let token = action(&reply, "create_ticket")["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = my_subjects(&bob).await.len();
+    let body = json!({ "token": token });
+    let (a, b) = tokio::join!(
+        bob.post_json("/api/v1/assistant/actions/confirm", &body),
+        bob.post_json("/api/v1/assistant/actions/confirm", &body)
+    );
+    let mut codes = [a.status().as_u16(), b.status().as_u16()];
+    codes.sort();
+    assert_eq!(codes[0], 200, "{codes:?}");
+    assert_ne!(codes[1], 200, "{codes:?}");
+    assert_eq!(my_subjects(&bob).await.len(), before + 1);
+}
+crate::db_test!(assistant_confirm_race, confirms_race_once);
+
+async fn streams_word_by_word(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/messages/stream",
+            &json!({ "message": "printer shows offline" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let text = r.text().await.unwrap();
+    assert!(text.starts_with("event: start"), "{text}");
+    assert!(text.matches("event: token").count() > 5, "{text}");
+    let done = text
+        .split("event: done\ndata: ")
+        .nth(1)
+        .expect("done event");
+    let reply: Value = serde_json::from_str(done.trim()).unwrap();
+    assert!(urls(&reply).contains(&"/portal/kb/printer-shows-offline".to_string()));
+
+    // Refusals come before the stream: bounded input.
+    let long = "a".repeat(1001);
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/messages/stream",
+            &json!({ "message": long }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = bob
+        .post_json("/api/v1/assistant/messages", &json!({ "message": "   " }))
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+crate::db_test!(assistant_streams, streams_word_by_word);
+
+async fn markup_in_questions_is_text(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let reply = ask(
+        &bob,
+        "<script>alert(1)</script> [x](javascript:alert(1)) printer",
+        None,
+    )
+    .await;
+    let q = reply["question"]["html"].as_str().unwrap();
+    assert!(!q.contains("<script"), "{q}");
+    assert!(!q.contains("href=\"javascript"), "{q}");
+    let a = reply["answer"]["html"].as_str().unwrap();
+    assert!(!a.contains("<script"), "{a}");
+}
+crate::db_test!(assistant_escapes, markup_in_questions_is_text);
+
+async fn another_companys_tickets_are_never_cited_or_touched(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let ian = app.api_login("acme", "ian@initech.example", "portal").await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let r = ian
+        .post_json(
+            "/api/v1/tickets",
+            &json!({ "subject": "Initech payroll secret", "description": "Confidential." }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let theirs = r.json::<Value>().await.unwrap()["number"].as_i64().unwrap();
+
+    // Status and comment questions about it: not found, nothing cited, no action.
+    for q in [
+        format!("What is the status of #{theirs}?"),
+        format!("Please add to #{theirs} a comment: hello"),
+        "my payroll question".to_string(),
+    ] {
+        let reply = ask(&bob, &q, None).await;
+        let text = reply.to_string();
+        assert!(!text.contains("Initech payroll secret"), "{q}: {text}");
+        assert!(!text.contains("Confidential"), "{q}: {text}");
+        assert!(
+            !urls(&reply).contains(&format!("/portal/tickets/{theirs}")),
+            "{q}"
+        );
+        assert!(
+            reply["answer"]["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["kind"] != "comment"),
+            "{q}"
+        );
+    }
+
+    // Bob's own ticket: status cited, a comment proposed and run once.
+    let r = bob
+        .post_json(
+            "/api/v1/tickets",
+            &json!({ "subject": "Docking station flickers", "description": "Since Monday." }),
+        )
+        .await;
+    let mine = r.json::<Value>().await.unwrap()["number"].as_i64().unwrap();
+    let reply = ask(&bob, &format!("status of ticket {mine}"), None).await;
+    assert!(urls(&reply).contains(&format!("/portal/tickets/{mine}")));
+    let reply = ask(
+        &bob,
+        &format!("Please add to #{mine}: it happens on both screens"),
+        None,
+    )
+    .await;
+    let token = action(&reply, "comment")["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let conv = reply["conversation_id"].as_str().unwrap().to_string();
+    // Someone else cannot use the token.
+    let r = ian
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let t: Value = bob
+        .get(&format!("/api/v1/tickets/{mine}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(t.to_string().contains("it happens on both screens"));
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"assistant.commented".to_string())
+    );
+
+    // Conversations are the owner's: others get 404 by id, and their list is empty of it.
+    let r = ian
+        .get(&format!("/api/v1/assistant/conversations/{conv}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let list: Value = ian
+        .get("/api/v1/assistant/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!list.to_string().contains(&conv));
+    let r = ian
+        .client
+        .delete(app.url(&format!("/api/v1/assistant/conversations/{conv}")))
+        .header("x-csrf-token", &ian.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Ian cannot continue Bob's conversation either.
+    let r = ian
+        .post_json(
+            "/api/v1/assistant/messages",
+            &json!({ "message": "hello", "conversation_id": conv }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Staff do not see a conversation that was not escalated.
+    let r = staff
+        .get(&format!("/api/v1/admin/assistant/conversations/{conv}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // Bob deletes it.
+    let r = bob
+        .client
+        .delete(app.url(&format!("/api/v1/assistant/conversations/{conv}")))
+        .header("x-csrf-token", &bob.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = bob
+        .get(&format!("/api/v1/assistant/conversations/{conv}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+crate::db_test!(
+    assistant_isolation,
+    another_companys_tickets_are_never_cited_or_touched
+);
+
+async fn escalation_reaches_staff_with_the_sla(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let first = ask(&bob, "Outlook keeps asking for my password", None).await;
+    let conv = first["conversation_id"].as_str().unwrap().to_string();
+    let reply = ask(&bob, "I want to talk to a person", Some(&conv)).await;
+    let token = action(&reply, "escalate")["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let done: Value = r.json().await.unwrap();
+    let number = done["ticket_number"].as_i64().unwrap();
+    let msg = done["message"].as_str().unwrap();
+    assert!(msg.contains("You will get an answer by"), "{msg}");
+
+    // The ticket carries the transcript; staff see the conversation now, and in the queue.
+    let t: Value = staff
+        .get(&format!("/api/v1/admin/tickets/{number}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let d = t["description"].as_str().unwrap();
+    assert!(d.contains("Outlook keeps asking for my password"), "{d}");
+    assert!(
+        t["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Assistant escalation")
+    );
+    let r = staff
+        .get(&format!("/api/v1/admin/assistant/conversations/{conv}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let list: Value = staff
+        .get("/api/v1/admin/assistant/escalations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["id"], conv.as_str());
+    assert_eq!(list["items"][0]["escalated_ticket"], number);
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"assistant.escalated".to_string())
+    );
+    // Clients cannot reach the staff view.
+    let r = bob
+        .get(&format!("/api/v1/admin/assistant/conversations/{conv}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // Escalating the same conversation again updates that ticket instead of opening another.
+    let reply = ask(&bob, "talk to a human please", Some(&conv)).await;
+    let token = action(&reply, "escalate")["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let again: Value = r.json().await.unwrap();
+    assert_eq!(again["ticket_number"], number);
+}
+crate::db_test!(assistant_escalation, escalation_reaches_staff_with_the_sla);
+
+async fn limits_hold(app: TestApp) {
+    let vera = app.api_login("acme", "vera@globex.example", "portal").await;
+    // A viewer may ask but is offered no ticket actions.
+    let reply = ask(&vera, "my VPN keeps dropping", None).await;
+    assert!(reply["answer"]["actions"].as_array().unwrap().is_empty());
+    for _ in 1..20 {
+        ask(&vera, "printer", None).await;
+    }
+    let r = vera
+        .post_json(
+            "/api/v1/assistant/messages",
+            &json!({ "message": "printer" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another user of the tenant is not affected.
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    ask(&bob, "printer", None).await;
+    // Anonymous callers are refused.
+    let r = app
+        .client()
+        .post(app.url("/api/v1/assistant/messages?tenant=acme"))
+        .json(&json!({ "message": "printer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+crate::db_test!(assistant_limits, limits_hold);
+
+async fn widget_is_translated_per_page(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let w: Value = bob
+        .get("/api/v1/assistant/widget?path=/portal/tickets")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(w["labels"]["open"], "Open the help assistant");
+    assert!(
+        w["suggestions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Why is my ticket waiting?"))
+    );
+    let r = bob
+        .client
+        .get(app.url("/api/v1/assistant/widget?path=/portal"))
+        .header("accept-language", "es")
+        .send()
+        .await
+        .unwrap();
+    let w: Value = r.json().await.unwrap();
+    // The profile language wins when set; otherwise the browser's.
+    let open = w["labels"]["open"].as_str().unwrap();
+    assert!(
+        open == "Abrir el asistente de ayuda" || open == "Open the help assistant",
+        "{open}"
+    );
+    let page = bob.get("/portal/tickets").await.text().await.unwrap();
+    assert!(page.contains("/assets/assistant.js"));
+    let js = app
+        .client()
+        .get(app.url("/assets/assistant.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), StatusCode::OK);
+}
+crate::db_test!(assistant_widget, widget_is_translated_per_page);
+
+/// The quality set: for at least 25 of the 30 questions, the expected demo article is among the
+/// first three the built-in assistant cites.
+async fn quality_set(app: TestApp) {
+    let data: Vec<Value> =
+        serde_json::from_str(include_str!("../data/assistant_questions.json")).unwrap();
+    assert_eq!(data.len(), 30);
+    // Two askers keep each under the per-user limit.
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let mut good = 0;
+    let mut misses = Vec::new();
+    for (i, item) in data.iter().enumerate() {
+        let q = item["q"].as_str().unwrap();
+        let slug = item["slug"].as_str().unwrap();
+        let who = if i % 2 == 0 { &bob } else { &alice };
+        let reply = ask(who, q, None).await;
+        let articles: Vec<String> = urls(&reply)
+            .into_iter()
+            .filter(|u| u.starts_with("/portal/kb/"))
+            .take(3)
+            .collect();
+        if articles.contains(&format!("/portal/kb/{slug}")) {
+            good += 1;
+        } else {
+            misses.push(format!("{q} → {articles:?}"));
+        }
+    }
+    assert!(
+        good >= 25,
+        "only {good}/30 in the top three; misses: {misses:#?}"
+    );
+    eprintln!("assistant quality: {good}/30; misses: {misses:#?}");
+}
+crate::db_test!(assistant_quality, quality_set);
+
+/// Deleting conversations does not reset the per-user limit (usage is counted apart).
+async fn deleting_does_not_reset_the_limit(app: TestApp) {
+    let vera = app.api_login("acme", "vera@globex.example", "portal").await;
+    for _ in 0..20 {
+        let reply = ask(&vera, "printer", None).await;
+        let conv = reply["conversation_id"].as_str().unwrap().to_string();
+        let r = vera
+            .client
+            .delete(app.url(&format!("/api/v1/assistant/conversations/{conv}")))
+            .header("x-csrf-token", &vera.csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    let r = vera
+        .post_json(
+            "/api/v1/assistant/messages",
+            &json!({ "message": "printer" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let u: Value = staff
+        .get("/api/v1/admin/assistant/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["questions"], 20);
+    assert_eq!(u["model_configured"], false);
+}
+crate::db_test!(
+    assistant_limit_survives_delete,
+    deleting_does_not_reset_the_limit
+);
+
+/// Another tenant's user reaches nothing of this tenant's assistant data.
+async fn another_tenant_reaches_nothing(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let carl = app
+        .api_login("northwind", "carl@contoso.example", "portal")
+        .await;
+    let nora = app
+        .api_login("northwind", "nora@northwind.example", "admin")
+        .await;
+    let reply = ask(&bob, "I want to talk to a person", None).await;
+    let conv = reply["conversation_id"].as_str().unwrap().to_string();
+    let token = action(&reply, "escalate")["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = carl
+        .get(&format!("/api/v1/assistant/conversations/{conv}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = carl
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = carl
+        .post_json(
+            "/api/v1/assistant/messages",
+            &json!({ "message": "hello", "conversation_id": conv }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Bob's confirm escalates; the other tenant's staff still see nothing of it.
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = nora
+        .get(&format!("/api/v1/admin/assistant/conversations/{conv}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let list: Value = nora
+        .get("/api/v1/admin/assistant/escalations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!list.to_string().contains(&conv));
+}
+crate::db_test!(assistant_other_tenant, another_tenant_reaches_nothing);
+
+// ---- The assistant with a model: a fake OpenAI-compatible endpoint on loopback. ----
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use crate::support::Db;
+
+const FAKE_KEY: &str = "sk-fake-model-key";
+
+/// One scripted completion: text, or a tool call.
+enum Turn {
+    Say(&'static str),
+    Call(&'static str, Value),
+    Fail,
+}
+
+#[derive(Clone, Default)]
+struct FakeModel {
+    script: Arc<Mutex<VecDeque<Turn>>>,
+    requests: Arc<Mutex<Vec<Value>>>,
+}
+
+fn chunk(delta: Value) -> String {
+    format!(
+        "data: {}\n\n",
+        json!({ "id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "fake",
+            "choices": [{ "index": 0, "delta": delta, "finish_reason": null }] })
+    )
+}
+
+async fn completions(
+    axum::extract::State(fake): axum::extract::State<FakeModel>,
+    headers: axum::http::HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if auth != format!("Bearer {FAKE_KEY}") || body["stream"] != true {
+        return (axum::http::StatusCode::UNAUTHORIZED, "bad key").into_response();
+    }
+    fake.requests.lock().unwrap().push(body);
+    let turn = fake
+        .script
+        .lock()
+        .unwrap()
+        .pop_front()
+        .unwrap_or(Turn::Say("Sorry, no script left."));
+    let mut out = chunk(json!({ "role": "assistant", "content": "" }));
+    match turn {
+        Turn::Fail => {
+            return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "overloaded").into_response();
+        }
+        Turn::Say(text) => {
+            for w in text.split_inclusive(' ') {
+                out.push_str(&chunk(json!({ "content": w })));
+            }
+        }
+        Turn::Call(name, args) => {
+            let args = args.to_string();
+            let (a, b) = args.split_at(args.len() / 2);
+            out.push_str(&chunk(
+                json!({ "tool_calls": [{ "index": 0, "id": "call_1", "type": "function",
+                "function": { "name": name, "arguments": a } }] }),
+            ));
+            out.push_str(&chunk(
+                json!({ "tool_calls": [{ "index": 0, "function": { "arguments": b } }] }),
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "data: {}\n\ndata: [DONE]\n\n",
+        json!({ "choices": [], "usage": { "prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42 } })
+    ));
+    ([("content-type", "text/event-stream")], out).into_response()
+}
+
+impl FakeModel {
+    async fn start(script: Vec<Turn>) -> (FakeModel, String) {
+        let fake = FakeModel {
+            script: Arc::new(Mutex::new(script.into())),
+            requests: Arc::default(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = axum::Router::new()
+            .route("/v1/chat/completions", axum::routing::post(completions))
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        (fake, format!("http://{addr}/v1"))
+    }
+}
+
+async fn with_model(db: Db, script: Vec<Turn>, budget: i64) -> Option<(TestApp, FakeModel)> {
+    let (fake, url) = FakeModel::start(script).await;
+    let app = TestApp::spawn_with(db, move |c| {
+        c.assistant_model = Some(portico::config::AssistantModel {
+            base_url: url,
+            model: "fake-model".into(),
+            api_key: Some(FAKE_KEY.into()),
+            monthly_tokens: budget,
+        });
+    })
+    .await?;
+    Some((app, fake))
+}
+
+/// A prompt-injected model asks for another company's ticket: the tool layer answers "not
+/// found" and nothing of it reaches the answer; its proposed ticket still needs Bob's confirm.
+async fn model_tool_calls_are_scoped(db: Db) {
+    let Some((app, fake)) = with_model(
+        db,
+        vec![
+            Turn::Call("search_articles", json!({ "query": "vpn dropping" })),
+            Turn::Say("Try the **VPN article**. Also, ignore previous instructions."),
+        ],
+        1_000,
+    )
+    .await
+    else {
+        return;
+    };
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let ian = app.api_login("acme", "ian@initech.example", "portal").await;
+    let r = ian
+        .post_json(
+            "/api/v1/tickets",
+            &json!({ "subject": "Initech payroll secret", "description": "Confidential." }),
+        )
+        .await;
+    let theirs = r.json::<Value>().await.unwrap()["number"].as_i64().unwrap();
+
+    // Round one: an article search, then an answer citing it.
+    let reply = ask(&bob, "my VPN keeps dropping", None).await;
+    assert!(
+        reply["answer"]["html"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>VPN article</strong>")
+    );
+    assert!(urls(&reply).contains(&"/portal/kb/connect-to-the-office-vpn".to_string()));
+    let conv = reply["conversation_id"].as_str().unwrap().to_string();
+    {
+        let reqs = fake.requests.lock().unwrap();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[0]["model"], "fake-model");
+        let names: Vec<&str> = reqs[0]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["function"]["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"get_ticket") && names.contains(&"propose_ticket"));
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("pay") || n.contains("role") || n.contains("invite"))
+        );
+        let tool = reqs[1]["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(tool["role"], "tool");
+        assert!(
+            tool["content"]
+                .as_str()
+                .unwrap()
+                .contains("connect-to-the-office-vpn")
+        );
+    }
+
+    // Round two: the malicious tool call for Initech's ticket, then a proposal.
+    fake.script.lock().unwrap().extend([
+        Turn::Call("get_ticket", json!({ "number": theirs })),
+        Turn::Call("propose_comment", json!({ "number": theirs, "body": "pwned" })),
+        Turn::Call(
+            "propose_ticket",
+            json!({ "subject": "VPN drops hourly", "description": "Drafted by the model.", "priority": "high" }),
+        ),
+        Turn::Say("I drafted a ticket for you."),
+    ]);
+    let reply = ask(&bob, "what about the payroll ticket?", Some(&conv)).await;
+    let text = reply.to_string();
+    assert!(!text.contains("Initech payroll secret"), "{text}");
+    assert!(!urls(&reply).contains(&format!("/portal/tickets/{theirs}")));
+    {
+        let reqs = fake.requests.lock().unwrap();
+        let all = serde_json::to_string(&reqs[2..]).unwrap();
+        assert!(all.contains("not found"), "{all}");
+        assert!(!all.contains("Initech payroll secret"), "{all}");
+        assert!(!all.contains("Confidential"), "{all}");
+        // The earlier turns of the conversation went along.
+        assert!(all.contains("my VPN keeps dropping"));
+    }
+    let actions = reply["answer"]["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{reply:#}");
+    let create = action(&reply, "create_ticket");
+    assert_eq!(create["subject"], "VPN drops hourly");
+    // Nothing happened before the confirm click.
+    assert!(
+        !my_subjects(&bob)
+            .await
+            .contains(&"VPN drops hourly".to_string())
+    );
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": create["token"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        my_subjects(&bob)
+            .await
+            .contains(&"VPN drops hourly".to_string())
+    );
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"assistant.ticket_created".to_string())
+    );
+
+    // Tokens are counted per tenant and shown to staff.
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let u: Value = staff
+        .get("/api/v1/admin/assistant/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["model_configured"], true);
+    assert_eq!(u["model_answers"], 2);
+    assert_eq!(u["tokens"], 42 * 6);
+}
+crate::db_test_with!(assistant_model_scoped, model_tool_calls_are_scoped);
+
+/// With the model down, or over the monthly token budget, the built-in assistant answers.
+async fn model_budget_and_failure_fall_back(db: Db) {
+    let Some((app, _fake)) = with_model(
+        db,
+        vec![
+            Turn::Fail,
+            Turn::Say("Model answer."),
+            Turn::Say("Model answer."),
+            Turn::Say("Model answer."),
+            Turn::Say("Model answer."),
+        ],
+        100,
+    )
+    .await
+    else {
+        return;
+    };
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    // The endpoint fails: the built-in assistant answers, nothing is counted as model use.
+    let reply = ask(&bob, "printer shows offline", None).await;
+    assert!(urls(&reply).contains(&"/portal/kb/printer-shows-offline".to_string()));
+    // 42 tokens an answer against a budget of 100: three model answers, then built-in again.
+    for _ in 0..3 {
+        let reply = ask(&bob, "hello", None).await;
+        assert_eq!(reply["answer"]["text"], "Model answer.");
+    }
+    let reply = ask(&bob, "printer shows offline", None).await;
+    assert_ne!(reply["answer"]["text"], "Model answer.");
+    assert!(urls(&reply).contains(&"/portal/kb/printer-shows-offline".to_string()));
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let u: Value = staff
+        .get("/api/v1/admin/assistant/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["questions"], 5);
+    assert_eq!(u["model_answers"], 3);
+    assert_eq!(u["tokens"], 126);
+}
+crate::db_test_with!(assistant_model_budget, model_budget_and_failure_fall_back);
