@@ -584,3 +584,40 @@ async fn statement(app: TestApp) {
     assert!(page.contains("role=\"alert\""));
 }
 crate::db_test!(statement_both_dbs, statement);
+
+/// The client roles the tenant lists in its billing settings see the Invoices and Billing
+/// menu entries and open the pages; the others get neither the entries nor the pages.
+async fn billing_viewer_menu(app: TestApp) {
+    let vera = app.api_login("acme", "vera@globex.example", "portal").await;
+    let home = text(vera.get("/portal/dashboard").await, StatusCode::OK).await;
+    assert!(!home.contains("href=\"/portal/invoices\""));
+    assert!(!home.contains("href=\"/portal/billing\""));
+    assert_eq!(
+        vera.get("/portal/invoices").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let r = staff
+        .put_json(
+            "/api/v1/admin/invoices/settings",
+            &json!({"currency": "USD", "viewer_roles": ["client_viewer"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // The same session: the grant is read on every request.
+    let home = text(vera.get("/portal/dashboard").await, StatusCode::OK).await;
+    assert!(home.contains("href=\"/portal/invoices\""), "{home}");
+    assert!(home.contains("href=\"/portal/billing\""));
+    let list = text(vera.get("/portal/invoices").await, StatusCode::OK).await;
+    assert!(list.contains("href=\"/portal/invoices\""));
+    text(vera.get("/portal/billing").await, StatusCode::OK).await;
+    // Bob's role is not listed: no entry, 403.
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let home = text(bob.get("/portal/dashboard").await, StatusCode::OK).await;
+    assert!(!home.contains("href=\"/portal/invoices\""));
+    assert!(!home.contains("href=\"/portal/billing\""));
+    for p in ["/portal/invoices", "/portal/billing"] {
+        assert_eq!(bob.get(p).await.status(), StatusCode::FORBIDDEN, "{p}");
+    }
+}
+crate::db_test!(billing_viewer_menu_both_dbs, billing_viewer_menu);
