@@ -295,20 +295,23 @@ async fn pay(State(fake): State<FakeProvider>, Path(id): Path<String>) -> Respon
     Redirect::to(&s.success_url.replace("{CHECKOUT_SESSION_ID}", &id)).into_response()
 }
 
-fn authorized(fake: &FakeProvider, headers: &HeaderMap) -> Result<(), Response> {
+/// The refusal when the request does not carry the fake's key.
+fn unauthorized(fake: &FakeProvider, headers: &HeaderMap) -> Option<Response> {
     let auth = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if auth == format!("Bearer {SECRET_KEY}") {
-        return Ok(());
+        return None;
     }
     fake.inner.lock().expect("lock").refused_auth += 1;
-    Err((
-        StatusCode::UNAUTHORIZED,
-        Json(json!({"error": {"message": "Invalid API Key provided"}})),
+    Some(
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"message": "Invalid API Key provided"}})),
+        )
+            .into_response(),
     )
-        .into_response())
 }
 
 fn not_found(what: &str) -> Response {
@@ -330,7 +333,7 @@ fn method_json(m: &FakeMethod) -> serde_json::Value {
 }
 
 async fn create_customer(State(fake): State<FakeProvider>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&fake, &headers) {
+    if let Some(r) = unauthorized(&fake, &headers) {
         return r;
     }
     let mut inner = fake.inner.lock().expect("lock");
@@ -344,7 +347,7 @@ async fn list_methods(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorized(&fake, &headers) {
+    if let Some(r) = unauthorized(&fake, &headers) {
         return r;
     }
     let inner = fake.inner.lock().expect("lock");
@@ -365,7 +368,7 @@ async fn get_method(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorized(&fake, &headers) {
+    if let Some(r) = unauthorized(&fake, &headers) {
         return r;
     }
     let inner = fake.inner.lock().expect("lock");
@@ -380,7 +383,7 @@ async fn detach_method(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorized(&fake, &headers) {
+    if let Some(r) = unauthorized(&fake, &headers) {
         return r;
     }
     let mut inner = fake.inner.lock().expect("lock");
@@ -398,7 +401,7 @@ async fn create_intent(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    if let Err(r) = authorized(&fake, &headers) {
+    if let Some(r) = unauthorized(&fake, &headers) {
         return r;
     }
     let form: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap_or_default();
