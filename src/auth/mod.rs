@@ -366,6 +366,9 @@ pub struct Principal {
     pub language: Option<String>,
     /// Time zone from the profile, when the user chose one.
     pub time_zone: Option<String>,
+    /// The tenant's billing settings let this role see invoices (beyond the static
+    /// `ViewInvoices` of company admins); menus read it, `billing_actor` decides access.
+    pub billing_viewer: bool,
 }
 
 impl Principal {
@@ -395,6 +398,12 @@ impl Principal {
     /// True when the role holds `p`.
     pub fn can(&self, p: Permission) -> bool {
         self.role.has(p)
+    }
+
+    /// True when the menu should list an entry needing `p`: the role holds it, or it is
+    /// `ViewInvoices` and the tenant extends invoices to this role.
+    pub fn sees(&self, p: Permission) -> bool {
+        self.can(p) || (p == Permission::ViewInvoices && self.billing_viewer)
     }
 }
 

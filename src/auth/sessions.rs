@@ -62,9 +62,11 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
     let sql = format!(
         "SELECT s.last_seen_at, s.expires_at, u.id AS u_id, u.email, u.name, u.kind, u.role, \
          u.status, u.company_id, c.name AS company_name, c.status AS company_status, \
-         u.mfa_enabled_at, u.language, u.time_zone AS u_time_zone, t.require_mfa_staff, t.require_mfa_client_admins, {TENANT_COLUMNS} \
+         u.mfa_enabled_at, u.language, u.time_zone AS u_time_zone, t.require_mfa_staff, t.require_mfa_client_admins, \
+         b.viewer_roles AS billing_viewer_roles, {TENANT_COLUMNS} \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id \
          LEFT JOIN companies c ON c.id = u.company_id \
+         LEFT JOIN billing_settings b ON b.tenant_id = s.tenant_id \
          WHERE s.token_hash = $1 AND s.audience = $2"
     );
     let Some(row) = sqlx::query(&sql)
@@ -105,6 +107,9 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
         client_admins: crate::db::flag(&row, "require_mfa_client_admins")?,
     };
     let mfa_on = row.try_get::<Option<i64>, _>("mfa_enabled_at")?.is_some();
+    let billing_viewer = row
+        .try_get::<Option<String>, _>("billing_viewer_roles")?
+        .is_some_and(|roles| roles.split(',').any(|r| r == role.key()));
     Ok(Some(Arc::new(Principal {
         user_id: UserId(row.try_get("u_id")?),
         email: row.try_get("email")?,
@@ -120,6 +125,7 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
         mfa_enrolment_required: policy.covers(role) && !mfa_on,
         language: row.try_get("language")?,
         time_zone: row.try_get("u_time_zone")?,
+        billing_viewer,
     })))
 }
 

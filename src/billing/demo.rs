@@ -122,6 +122,29 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
         )
         .await?;
     }
+    // Globex keeps a card at the provider (its customer is stored; the card itself lives at
+    // the provider) with autopay off; Initech has none.
+    if let Some(row) =
+        sqlx::query("SELECT id FROM companies WHERE tenant_id = $1 AND name = 'Globex'")
+            .bind(scope.tenant_id().as_str())
+            .fetch_optional(tx.conn())
+            .await?
+    {
+        let company_id: String = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO billing_accounts (tenant_id, company_id, customer_id, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, company_id) DO NOTHING",
+        )
+        .bind(scope.tenant_id().as_str())
+        .bind(&company_id)
+        .bind(DEMO_GLOBEX_CUSTOMER)
+        .bind(crate::db::now_ms())
+        .execute(tx.conn())
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }
+
+/// The provider customer of Globex in the demo (a test-mode customer with one saved Visa).
+pub const DEMO_GLOBEX_CUSTOMER: &str = "cus_demo_globex";

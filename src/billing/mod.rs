@@ -8,6 +8,7 @@
 //! in integer thousandths, a charge is `quantity × unit price` rounded half away from zero.
 
 pub mod admin;
+pub mod autopay;
 pub mod demo;
 pub mod routes;
 pub mod service;

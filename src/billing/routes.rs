@@ -2,14 +2,15 @@
 //! change", billing contacts, the statement form), the statement downloads, and the client
 //! JSON API under `/api/v1/billing`. Every route needs the invoices' billing grant.
 
-use aide::axum::routing::get_with;
+use aide::axum::routing::{delete_with, get_with, post_with};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
+use super::autopay::{self, AutopayFailure, AutopayInput, AutopayState, Methods, SavedMethod};
 use super::statement::{self, Statement};
 use super::store::Subscription;
 use super::{Charge, service};
@@ -30,6 +31,12 @@ pub fn pages() -> PageRouter {
     PageRouter::default()
         .route("/portal/billing", get(billing_page))
         .route("/portal/billing/statement", get(statement_download))
+        .route("/portal/billing/methods", post(add_method_form))
+        .route(
+            "/portal/billing/methods/{id}/remove",
+            get(remove_confirm).post(remove_form),
+        )
+        .route("/portal/billing/autopay", post(autopay_form))
 }
 
 /// Client JSON API.
@@ -53,6 +60,37 @@ pub fn api() -> ApiRouter {
             get_with(api_statement, |op| {
                 op.id("getBillingStatement").tag("billing").summary("Account statement over a period")
                     .description("`from`/`to` are days (`YYYY-MM-DD`, both included; defaults: first of this year, today). Invoices count on their issue date, payments on the day received in the tenant's zone; amounts in minor units of the tenant's currency. The same statement as PDF or CSV is at `/portal/billing/statement?format=pdf|csv`.")
+            }),
+        )
+        .route(
+            "/api/v1/billing/payment-methods",
+            get_with(api_methods, |op| {
+                op.id("listPaymentMethods").tag("billing").summary("The company's saved cards, masked")
+                    .description("Read from the payment provider (brand, last four digits, expiry). `available` is false when the tenant has no provider set up or it could not be reached.")
+            }),
+        )
+        .route(
+            "/api/v1/billing/payment-methods/setup",
+            post_with(api_setup, |op| {
+                op.id("startPaymentMethodSetup").tag("billing").summary("Start saving a card on the provider's hosted page")
+                    .description("Answers the hosted page's address; send the payer there. They return to `/portal/billing`.")
+            }),
+        )
+        .route(
+            "/api/v1/billing/payment-methods/{id}",
+            delete_with(api_remove, |op| {
+                op.id("removePaymentMethod").tag("billing").summary("Remove a saved card")
+                    .description("Detaches the card at the provider; autopay with it turns off. A card that is not the company's is not found.")
+            }),
+        )
+        .route(
+            "/api/v1/billing/autopay",
+            get_with(api_autopay, |op| {
+                op.id("getAutopay").tag("billing").summary("The autopay setting")
+            })
+            .put_with(api_set_autopay, |op| {
+                op.id("setAutopay").tag("billing").summary("Pay new invoices automatically with a saved card, or stop")
+                    .description("`payment_method_id`: one of the company's saved cards; empty or null turns autopay off. When staff send an invoice, its balance is charged to that card; a refused charge leaves the invoice to pay and is listed in `failures` of `GET /api/v1/billing/autopay`.")
             }),
         )
 }
@@ -139,6 +177,9 @@ pub fn change_link(t: &Translator, s: &Subscription) -> String {
 struct BillingPage {
     page: PageCtx,
     s: SubscriptionPage,
+    m: Methods,
+    failures: Vec<AutopayFailure>,
+    notice: Option<&'static str>,
     contacts: Vec<Contact>,
     can_request: bool,
     from: String,
@@ -156,9 +197,21 @@ async fn billing_view(
 ) -> AppResult<Response> {
     let s = subscription_page(app, actor, &user.tenant).await?;
     let contacts = contacts(app, actor).await?;
+    let m = autopay::methods(app, actor).await?;
+    let company = actor.company_id().ok_or(AppError::NotFound)?;
+    let failures = autopay::failures(&app.db, actor.scope(), company.as_str()).await?;
+    let notice = match q.notice.as_deref() {
+        Some("method-added") => Some(k("billing-notice-method-added")),
+        Some("method-removed") => Some(k("billing-notice-method-removed")),
+        Some("autopay-saved") => Some(k("billing-notice-autopay-saved")),
+        _ => None,
+    };
     let mut r = render(&BillingPage {
         page: PageCtx::new(ctx),
         s,
+        m,
+        failures,
+        notice,
         contacts,
         can_request: user.can(Permission::CreateTickets),
         from: q.from.clone().unwrap_or_default(),
@@ -175,9 +228,14 @@ async fn billing_page(
     State(app): State<AppState>,
     user: PortalUser,
     Ctx(ctx): Ctx,
+    Query(q): Query<StatementQuery>,
 ) -> AppResult<Response> {
     let actor = billing_actor(&app, &user).await?;
-    billing_view(&app, &ctx, &user, &actor, &StatementQuery::default(), None).await
+    let q = StatementQuery {
+        notice: q.notice,
+        ..StatementQuery::default()
+    };
+    billing_view(&app, &ctx, &user, &actor, &q, None).await
 }
 
 /// The period of a statement.
@@ -189,6 +247,10 @@ pub struct StatementQuery {
     pub to: Option<String>,
     /// `pdf` (default) or `csv`; pages only.
     pub format: Option<String>,
+    /// A message to show on the billing page (a fixed key); pages only.
+    #[serde(default)]
+    #[schemars(skip)]
+    pub notice: Option<String>,
 }
 
 async fn statement_of(
@@ -292,4 +354,142 @@ async fn api_statement(
 ) -> AppResult<Json<Statement>> {
     let actor = billing_actor(&app, &user).await?;
     Ok(Json(statement_of(&app, &user, &actor, &q).await?))
+}
+
+async fn add_method_form(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+) -> AppResult<Response> {
+    let actor = billing_actor(&app, &user).await?;
+    let url = autopay::start_setup(&app, &actor, &ctx.ip, &user.tenant.slug).await?;
+    Ok(Redirect::to(&url).into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "billing/templates/remove_method.html")]
+struct RemovePage {
+    page: PageCtx,
+    m: SavedMethod,
+}
+
+async fn remove_confirm(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let actor = billing_actor(&app, &user).await?;
+    let m = autopay::method(&app, &actor, &id).await?;
+    render(&RemovePage {
+        page: PageCtx::new(&ctx),
+        m,
+    })
+}
+
+async fn remove_form(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let actor = billing_actor(&app, &user).await?;
+    autopay::remove(&app, &actor, &ctx.ip, &id).await?;
+    Ok(Redirect::to("/portal/billing?notice=method-removed").into_response())
+}
+
+async fn autopay_form(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<AutopayInput>,
+) -> AppResult<Response> {
+    let actor = billing_actor(&app, &user).await?;
+    match autopay::set_autopay(&app, &actor, &ctx.ip, &f).await {
+        Ok(_) => Ok(Redirect::to("/portal/billing?notice=autopay-saved").into_response()),
+        Err(e @ AppError::Validation { .. }) => {
+            billing_view(
+                &app,
+                &ctx,
+                &user,
+                &actor,
+                &StatementQuery::default(),
+                Some(&e),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn api_methods(State(app): State<AppState>, user: PortalUser) -> AppResult<Json<Methods>> {
+    let actor = billing_actor(&app, &user).await?;
+    Ok(Json(autopay::methods(&app, &actor).await?))
+}
+
+/// The provider's hosted page.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct SetupStarted {
+    /// Where to send the payer.
+    pub url: String,
+}
+
+async fn api_setup(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+) -> AppResult<Json<SetupStarted>> {
+    let actor = billing_actor(&app, &user).await?;
+    Ok(Json(SetupStarted {
+        url: autopay::start_setup(&app, &actor, &ctx.ip, &user.tenant.slug).await?,
+    }))
+}
+
+/// Path of one saved method.
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct MethodPath {
+    /// Provider id (`pm_…`).
+    pub id: String,
+}
+
+async fn api_remove(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+    Path(p): Path<MethodPath>,
+) -> AppResult<Json<SavedMethod>> {
+    let actor = billing_actor(&app, &user).await?;
+    Ok(Json(autopay::remove(&app, &actor, &ctx.ip, &p.id).await?))
+}
+
+/// The autopay setting with the refused automatic charges still to be paid.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct AutopayView {
+    /// The setting.
+    #[serde(flatten)]
+    pub state: AutopayState,
+    /// Refused automatic charges of invoices still sent or overdue, newest first.
+    pub failures: Vec<AutopayFailure>,
+}
+
+async fn api_autopay(
+    State(app): State<AppState>,
+    user: PortalUser,
+) -> AppResult<Json<AutopayView>> {
+    let actor = billing_actor(&app, &user).await?;
+    let company = actor.company_id().ok_or(AppError::NotFound)?;
+    Ok(Json(AutopayView {
+        state: autopay::autopay_state(&app, &actor).await?,
+        failures: autopay::failures(&app.db, actor.scope(), company.as_str()).await?,
+    }))
+}
+
+async fn api_set_autopay(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+    Json(b): Json<AutopayInput>,
+) -> AppResult<Json<AutopayState>> {
+    let actor = billing_actor(&app, &user).await?;
+    Ok(Json(autopay::set_autopay(&app, &actor, &ctx.ip, &b).await?))
 }

@@ -399,9 +399,13 @@ pub async fn send(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResul
         k("invoice-email-sent-body"),
     )
     .await?;
+    // A company paying automatically is charged by a job enqueued with the send.
+    let autopay = crate::billing::autopay::on_sent(&mut tx, &inv).await?;
     audit::append(
         &mut tx,
-        audit_entry("invoice.sent", actor, ip, &inv).with("recipients", n as i64),
+        audit_entry("invoice.sent", actor, ip, &inv)
+            .with("recipients", n as i64)
+            .with("autopay", autopay),
     )
     .await?;
     tx.commit().await?;
@@ -692,7 +696,7 @@ pub async fn record_webhook(
         .or(s.client_reference_id.as_ref())
         .ok_or(AppError::NotFound)?;
     let amount = s
-        .amount_total
+        .amount_paid()
         .filter(|a| *a > 0)
         .ok_or_else(|| AppError::Unprocessable("the event carries no amount".into()))?;
     let mut tx = app.db.tenant(scope).begin().await?;

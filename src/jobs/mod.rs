@@ -188,6 +188,9 @@ async fn handle(app: &AppState, job: &Job) -> Result<(), JobError> {
         crate::invoices::overdue::OverdueJob::KIND => {
             run_typed::<crate::invoices::overdue::OverdueJob>(app, job).await
         }
+        crate::billing::autopay::AutopayJob::KIND => {
+            run_typed::<crate::billing::autopay::AutopayJob>(app, job).await
+        }
         crate::announcements::PublishJob::KIND => {
             run_typed::<crate::announcements::PublishJob>(app, job).await
         }

@@ -4,6 +4,10 @@
 //!
 //! - `POST {base}/v1/checkout/sessions`, form-encoded, `Authorization: Bearer {secret key}`;
 //!   the answer's `url` is the hosted page the payer is sent to.
+//! - Saved methods: a Customer per payer (`POST /v1/customers`), its cards
+//!   (`GET /v1/customers/{id}/payment_methods`), added through a Checkout Session with
+//!   `mode=setup`, removed with `POST /v1/payment_methods/{id}/detach`, charged off-session with
+//!   `POST /v1/payment_intents` (`confirm=true`, `off_session=true`).
 //! - Webhooks carry `Stripe-Signature: t={unix seconds},v1={hex HMAC-SHA256 of "t.payload"}`
 //!   under the endpoint's signing secret; a signature older than [`TOLERANCE_SECS`] is refused.
 
@@ -164,6 +168,258 @@ pub async fn create_checkout(
     Ok(s)
 }
 
+/// The provider's message in an error answer, or the status's reason.
+fn error_message(status: reqwest::StatusCode, body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string())
+}
+
+/// Sends one API request (form-encoded body for POST) and reads the JSON answer.
+async fn call<T: serde::de::DeserializeOwned>(
+    p: &Provider,
+    method: reqwest::Method,
+    path: &str,
+    form: &[(String, String)],
+    idempotency_key: Option<&str>,
+) -> Result<T, PaymentError> {
+    let url = format!("{}{path}", p.base_url.trim_end_matches('/'));
+    let mut req = client()?
+        .request(method.clone(), &url)
+        .bearer_auth(&p.secret_key);
+    if method == reqwest::Method::GET {
+        req = req.query(form);
+    } else {
+        req = req.form(form);
+    }
+    if let Some(key) = idempotency_key {
+        req = req.header("Idempotency-Key", key);
+    }
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| PaymentError::Unreachable(e.without_url().to_string()))?;
+    let status = resp.status();
+    let body = resp
+        .text()
+        .await
+        .map_err(|e| PaymentError::Unreachable(e.without_url().to_string()))?;
+    if !status.is_success() {
+        return Err(PaymentError::Refused {
+            status: status.as_u16(),
+            message: error_message(status, &body),
+        });
+    }
+    serde_json::from_str(&body)
+        .map_err(|e| PaymentError::Unreachable(format!("unexpected answer: {e}")))
+}
+
+/// A customer at the provider (`cus_…`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Customer {
+    /// Provider id.
+    pub id: String,
+}
+
+/// Creates the provider customer that holds one payer's saved methods.
+pub async fn create_customer(
+    p: &Provider,
+    name: &str,
+    metadata: &BTreeMap<String, String>,
+) -> Result<Customer, PaymentError> {
+    let mut f: Vec<(String, String)> = vec![("name".into(), name.to_string())];
+    for (k, v) in metadata {
+        f.push((format!("metadata[{k}]"), v.clone()));
+    }
+    let key = uuid::Uuid::new_v4().to_string();
+    call(p, reqwest::Method::POST, "/v1/customers", &f, Some(&key)).await
+}
+
+/// The card details of a saved method.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Card {
+    /// `visa`, `mastercard`, …
+    #[serde(default)]
+    pub brand: String,
+    /// Last four digits.
+    #[serde(default)]
+    pub last4: String,
+    /// Expiry month (1–12).
+    #[serde(default)]
+    pub exp_month: i64,
+    /// Expiry year.
+    #[serde(default)]
+    pub exp_year: i64,
+}
+
+/// A saved payment method (`pm_…`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PaymentMethod {
+    /// Provider id.
+    pub id: String,
+    /// The customer it is attached to, if any.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// Card details (card methods only).
+    #[serde(default)]
+    pub card: Option<Card>,
+}
+
+#[derive(Deserialize)]
+struct MethodList {
+    data: Vec<PaymentMethod>,
+}
+
+/// The card methods saved for `customer`. Only methods the answer attributes to that customer
+/// are returned, whatever else the answer holds.
+pub async fn list_payment_methods(
+    p: &Provider,
+    customer: &str,
+) -> Result<Vec<PaymentMethod>, PaymentError> {
+    let path = format!("/v1/customers/{}/payment_methods", path_segment(customer)?);
+    let list: MethodList = call(
+        p,
+        reqwest::Method::GET,
+        &path,
+        &[
+            ("type".into(), "card".into()),
+            ("limit".into(), "100".into()),
+        ],
+        None,
+    )
+    .await?;
+    Ok(list
+        .data
+        .into_iter()
+        .filter(|m| m.customer.as_deref() == Some(customer))
+        .collect())
+}
+
+/// One saved method as the provider knows it.
+pub async fn get_payment_method(p: &Provider, id: &str) -> Result<PaymentMethod, PaymentError> {
+    let path = format!("/v1/payment_methods/{}", path_segment(id)?);
+    call(p, reqwest::Method::GET, &path, &[], None).await
+}
+
+/// Detaches a saved method from its customer (it can no longer be charged).
+pub async fn detach_payment_method(p: &Provider, id: &str) -> Result<PaymentMethod, PaymentError> {
+    let path = format!("/v1/payment_methods/{}/detach", path_segment(id)?);
+    call(p, reqwest::Method::POST, &path, &[], None).await
+}
+
+/// Provider ids are plain tokens (`pm_…`, `cus_…`); anything else never reaches a URL path.
+fn path_segment(id: &str) -> Result<&str, PaymentError> {
+    if !id.is_empty()
+        && id.len() <= 255
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Ok(id)
+    } else {
+        Err(PaymentError::Refused {
+            status: 404,
+            message: "no such object".into(),
+        })
+    }
+}
+
+/// Opens a hosted page (a Checkout Session with `mode=setup`) where the payer saves a card
+/// for `customer`; the payer returns to `success_url`.
+pub async fn create_setup_session(
+    p: &Provider,
+    customer: &str,
+    success_url: &str,
+    cancel_url: &str,
+    metadata: &BTreeMap<String, String>,
+) -> Result<CheckoutSession, PaymentError> {
+    let mut f: Vec<(String, String)> = vec![
+        ("mode".into(), "setup".into()),
+        ("customer".into(), customer.to_string()),
+        ("payment_method_types[0]".into(), "card".into()),
+        ("success_url".into(), success_url.to_string()),
+        ("cancel_url".into(), cancel_url.to_string()),
+    ];
+    for (k, v) in metadata {
+        f.push((format!("metadata[{k}]"), v.clone()));
+    }
+    let key = uuid::Uuid::new_v4().to_string();
+    let s: CheckoutSession = call(
+        p,
+        reqwest::Method::POST,
+        "/v1/checkout/sessions",
+        &f,
+        Some(&key),
+    )
+    .await?;
+    if !(s.url.starts_with("https://") || s.url.starts_with("http://")) {
+        return Err(PaymentError::Unreachable(
+            "the checkout address is not a web address".into(),
+        ));
+    }
+    Ok(s)
+}
+
+/// An off-session charge of a saved method.
+#[derive(Clone, Debug)]
+pub struct IntentRequest {
+    /// Amount in minor units.
+    pub amount: i64,
+    /// ISO currency code.
+    pub currency: String,
+    /// The provider customer.
+    pub customer: String,
+    /// The saved method to charge.
+    pub payment_method: String,
+    /// Facts echoed back in the webhook.
+    pub metadata: BTreeMap<String, String>,
+    /// The same key for a retried attempt, so it never charges twice.
+    pub idempotency_key: String,
+}
+
+/// A payment intent as created (`pi_…`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PaymentIntent {
+    /// Provider id.
+    pub id: String,
+    /// `succeeded`, `processing`, `requires_action`, …
+    #[serde(default)]
+    pub status: String,
+}
+
+/// The form fields of an off-session payment intent.
+pub fn intent_form(req: &IntentRequest) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = vec![
+        ("amount".into(), req.amount.to_string()),
+        ("currency".into(), req.currency.to_ascii_lowercase()),
+        ("customer".into(), req.customer.clone()),
+        ("payment_method".into(), req.payment_method.clone()),
+        ("off_session".into(), "true".into()),
+        ("confirm".into(), "true".into()),
+    ];
+    for (k, v) in &req.metadata {
+        f.push((format!("metadata[{k}]"), v.clone()));
+    }
+    f
+}
+
+/// Charges a saved method without the payer present (`off_session`, `confirm`). The payment
+/// itself is recorded when the provider's `payment_intent.succeeded` webhook arrives.
+pub async fn create_payment_intent(
+    p: &Provider,
+    req: &IntentRequest,
+) -> Result<PaymentIntent, PaymentError> {
+    call(
+        p,
+        reqwest::Method::POST,
+        "/v1/payment_intents",
+        &intent_form(req),
+        Some(&req.idempotency_key),
+    )
+    .await
+}
+
 fn mac_hex(secret: &str, t: i64, payload: &[u8]) -> String {
     // HMAC accepts keys of any length; the error branch cannot happen.
     let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
@@ -263,15 +519,32 @@ pub struct SessionObject {
     /// The metadata given at creation.
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// Amount received (payment intents).
+    #[serde(default)]
+    pub amount_received: Option<i64>,
+    /// `succeeded`, … (payment intents).
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+impl SessionObject {
+    /// The amount paid: a checkout's total or an intent's amount received.
+    pub fn amount_paid(&self) -> Option<i64> {
+        self.amount_total.or(self.amount_received)
+    }
 }
 
 impl Event {
-    /// The completed and paid checkout this event reports, if that is what it is.
+    /// The completed and paid checkout (or succeeded payment intent, as autopay creates) this
+    /// event reports, if that is what it is.
     pub fn paid_session(&self) -> Option<&SessionObject> {
-        let paid = matches!(
+        let o = &self.data.object;
+        let paid = (matches!(
             self.kind.as_str(),
             "checkout.session.completed" | "checkout.session.async_payment_succeeded"
-        ) && self.data.object.payment_status.as_deref() == Some("paid");
+        ) && o.payment_status.as_deref() == Some("paid"))
+            || (self.kind == "payment_intent.succeeded"
+                && o.status.as_deref() == Some("succeeded"));
         paid.then_some(&self.data.object)
     }
 }

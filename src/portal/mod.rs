@@ -78,7 +78,7 @@ async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppRe
     // Shortcuts to the rest of the portal (already filtered by permission); tickets have
     // their own section above them when there is one.
     let tiles = crate::web::nav_defs(p)
-        .filter(|d| p.can(d.needs))
+        .filter(|d| p.sees(d.needs))
         .filter(|d| tickets.is_none() || d.path != "/portal/tickets")
         .filter_map(|d| {
             d.blurb.map(|blurb| Tile {

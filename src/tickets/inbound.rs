@@ -274,6 +274,7 @@ async fn receive_inner(
         mfa_enrolment_required: false,
         language: sender.language.clone(),
         time_zone: None,
+        billing_viewer: false,
     };
     let Some(t) = store::by_number(&app.db, &scope, number).await? else {
         return Ok(refuse(

@@ -34,7 +34,7 @@ pub use nav::{NavDef, REGISTRY, nav_defs};
 /// The navigation a principal sees on `path`, filtered by permission.
 pub fn navigation(p: &Principal, path: &str) -> Vec<NavItem> {
     nav_defs(p)
-        .filter(|d| p.can(d.needs))
+        .filter(|d| p.sees(d.needs))
         .map(|d| NavItem {
             label: d.label,
             path: d.path,

@@ -584,3 +584,335 @@ async fn statement(app: TestApp) {
     assert!(page.contains("role=\"alert\""));
 }
 crate::db_test!(statement_both_dbs, statement);
+
+/// The client roles the tenant lists in its billing settings see the Invoices and Billing
+/// menu entries and open the pages; the others get neither the entries nor the pages.
+async fn billing_viewer_menu(app: TestApp) {
+    let vera = app.api_login("acme", "vera@globex.example", "portal").await;
+    let home = text(vera.get("/portal/dashboard").await, StatusCode::OK).await;
+    assert!(!home.contains("href=\"/portal/invoices\""));
+    assert!(!home.contains("href=\"/portal/billing\""));
+    assert_eq!(
+        vera.get("/portal/invoices").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let r = staff
+        .put_json(
+            "/api/v1/admin/invoices/settings",
+            &json!({"currency": "USD", "viewer_roles": ["client_viewer"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // The same session: the grant is read on every request.
+    let home = text(vera.get("/portal/dashboard").await, StatusCode::OK).await;
+    assert!(home.contains("href=\"/portal/invoices\""), "{home}");
+    assert!(home.contains("href=\"/portal/billing\""));
+    let list = text(vera.get("/portal/invoices").await, StatusCode::OK).await;
+    assert!(list.contains("href=\"/portal/invoices\""));
+    text(vera.get("/portal/billing").await, StatusCode::OK).await;
+    // Bob's role is not listed: no entry, 403.
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let home = text(bob.get("/portal/dashboard").await, StatusCode::OK).await;
+    assert!(!home.contains("href=\"/portal/invoices\""));
+    assert!(!home.contains("href=\"/portal/billing\""));
+    for p in ["/portal/invoices", "/portal/billing"] {
+        assert_eq!(bob.get(p).await.status(), StatusCode::FORBIDDEN, "{p}");
+    }
+}
+crate::db_test!(billing_viewer_menu_both_dbs, billing_viewer_menu);
+
+/// Saves a card for the session's company through the hosted setup page of the fake (as the
+/// payer would); returns the company's provider customer.
+async fn save_card_through_setup(s: &Session, fake: &crate::fake_provider::FakeProvider) -> String {
+    let v = ok_json(
+        s.post_json("/api/v1/billing/payment-methods/setup", &json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let url = v["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&fake.base_url()), "{url}");
+    let session = fake.sessions().pop().unwrap();
+    assert_eq!(session.mode, "setup");
+    assert!(session.customer.starts_with("cus_"));
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(&url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        back.ends_with("/portal/billing?notice=method-added"),
+        "{back}"
+    );
+    session.customer
+}
+
+/// Saved cards: listed masked from the provider, added through the hosted setup page, removed
+/// after a confirmation; a company never lists, removes or picks another company's card.
+async fn saved_methods(app: TestApp) {
+    let fake = crate::fake_provider::FakeProvider::start().await;
+    crate::payments::configure(&app, &fake).await;
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let v = ok_json(
+        alice.get("/api/v1/billing/payment-methods").await,
+        StatusCode::OK,
+    )
+    .await;
+    // The demo gives Globex a provider customer with one saved card, autopay off.
+    assert_eq!(v["available"], true);
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["items"][0]["id"], "pm_demo_globex");
+    assert_eq!(v["items"][0]["autopay"], false);
+    assert!(v["autopay_method_id"].is_null());
+    let globex_customer = save_card_through_setup(&alice, &fake).await;
+    assert_eq!(globex_customer, crate::fake_provider::DEMO_CUSTOMER);
+    // A second setup reuses the company's customer.
+    let again = save_card_through_setup(&alice, &fake).await;
+    assert_eq!(again, globex_customer);
+    assert_eq!(fake.customers().len(), 1);
+    let v = ok_json(
+        alice.get("/api/v1/billing/payment-methods").await,
+        StatusCode::OK,
+    )
+    .await;
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{v}");
+    assert_eq!(items[0]["brand"], "visa");
+    assert_eq!(items[0]["last4"], "4242");
+    assert_eq!(items[0]["exp_month"], 4);
+    assert_eq!(items[0]["exp_year"], 2030);
+    let mine = items[0]["id"].as_str().unwrap().to_string();
+    let page = text(
+        alice.get("/portal/billing?notice=method-added").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(page.contains("Payment methods"));
+    assert!(page.contains("Visa •••• 4242"), "{page}");
+    assert!(page.contains("04/2030"));
+    assert!(page.contains("The card shows here once saved."));
+    assert!(!page.contains("4242424242"));
+
+    // Initech has its own customer and card.
+    let ian = app.api_login("acme", "ian@initech.example", "portal").await;
+    let initech_customer = save_card_through_setup(&ian, &fake).await;
+    assert_ne!(initech_customer, globex_customer);
+    let theirs = fake.add_card(&initech_customer, "mastercard", "5555");
+    let v = ok_json(
+        alice.get("/api/v1/billing/payment-methods").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(!v.to_string().contains(&theirs));
+    assert!(!v.to_string().contains("5555"));
+    // Alice cannot remove or choose Initech's card, nor see its confirmation page.
+    assert_eq!(
+        alice
+            .delete(&format!("/api/v1/billing/payment-methods/{theirs}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        alice
+            .get(&format!("/portal/billing/methods/{theirs}/remove"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        alice
+            .post_form(&format!("/portal/billing/methods/{theirs}/remove"), &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        alice
+            .put_json(
+                "/api/v1/billing/autopay",
+                &json!({"payment_method_id": theirs})
+            )
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert!(
+        fake.methods()
+            .iter()
+            .any(|m| m.id == theirs && m.customer.as_deref() == Some(initech_customer.as_str()))
+    );
+    // Without the billing grant: 403 everywhere.
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    for r in [
+        bob.get("/api/v1/billing/payment-methods").await,
+        bob.delete(&format!("/api/v1/billing/payment-methods/{mine}"))
+            .await,
+        bob.get(&format!("/portal/billing/methods/{mine}/remove"))
+            .await,
+        bob.post_form("/portal/billing/methods", &[]).await,
+        bob.put_json(
+            "/api/v1/billing/autopay",
+            &json!({"payment_method_id": mine}),
+        )
+        .await,
+    ] {
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    // Removing her own card: a confirmation page, then the provider detaches it.
+    let confirm = text(
+        alice
+            .get(&format!("/portal/billing/methods/{mine}/remove"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(confirm.contains("Remove the card") && confirm.contains("Visa •••• 4242"));
+    let r = alice
+        .post_form(&format!("/portal/billing/methods/{mine}/remove"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        fake.methods()
+            .iter()
+            .any(|m| m.id == mine && m.customer.is_none())
+    );
+    let v = ok_json(
+        alice.get("/api/v1/billing/payment-methods").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 2);
+    // The add button goes to the provider's hosted page.
+    let r = alice.post_form("/portal/billing/methods", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with(&fake.base_url())
+    );
+    let audit = app.audit_actions("acme").await;
+    assert!(audit.contains(&"billing.payment_method_removed".to_string()));
+    assert!(audit.contains(&"billing.payment_method_setup_started".to_string()));
+}
+crate::db_test!(saved_methods_both_dbs, saved_methods);
+
+async fn invoice_status(staff: &Session, id: &str) -> String {
+    let v = ok_json(
+        staff.get(&format!("/api/v1/admin/invoices/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    v["invoice"]["status"]
+        .as_str()
+        .or(v["status"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+/// Autopay: sending an invoice to a company that pays automatically charges its chosen card
+/// off-session; the webhook records the payment; a declined card leaves the invoice sent and
+/// shows on /portal/billing; autopay off charges nothing.
+async fn autopay(app: TestApp) {
+    let fake = crate::fake_provider::FakeProvider::start().await;
+    let staff = crate::payments::configure(&app, &fake).await;
+    let ian = app.api_login("acme", "ian@initech.example", "portal").await;
+    let customer = save_card_through_setup(&ian, &fake).await;
+    let good = fake.methods().pop().unwrap().id;
+    let bad = fake.add_card(&customer, "visa", "0002");
+    let v = ok_json(
+        ian.put_json(
+            "/api/v1/billing/autopay",
+            &json!({"payment_method_id": good}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["enabled"], true);
+    assert_eq!(v["label"], "Visa •••• 4242");
+
+    let (paid, number) = sent_invoice(&app, &staff, "2026-11-02", "2", "60.00").await;
+    app.drain_jobs().await;
+    let intents = fake.intents();
+    assert_eq!(intents.len(), 1);
+    let f = &intents[0].form;
+    for (k, want) in [
+        ("amount", "12000"),
+        ("currency", "usd"),
+        ("customer", customer.as_str()),
+        ("payment_method", good.as_str()),
+        ("off_session", "true"),
+        ("confirm", "true"),
+        ("metadata[tenant]", "acme"),
+        ("metadata[invoice_id]", paid.as_str()),
+    ] {
+        assert!(f.iter().any(|(n, v)| n == k && v == want), "{k} in {f:?}");
+    }
+    assert!(intents[0].idempotency_key.starts_with("autopay-"));
+    assert!(intents[0].succeeded && intents[0].id.starts_with("pi_"));
+    assert_eq!(invoice_status(&staff, &paid).await, "paid");
+    // Running the queue again charges nothing more.
+    app.drain_jobs().await;
+    assert_eq!(fake.intents().len(), 1);
+
+    // The declined card: the invoice stays sent and the failure shows on the billing page.
+    let r = ian
+        .post_form("/portal/billing/autopay", &[("payment_method_id", &bad)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (unpaid, unpaid_number) = sent_invoice(&app, &staff, "2026-11-03", "1", "75.00").await;
+    assert_ne!(unpaid_number, number);
+    app.drain_jobs().await;
+    assert_eq!(fake.intents().len(), 2);
+    assert!(!fake.intents()[1].succeeded);
+    assert_eq!(invoice_status(&staff, &unpaid).await, "sent");
+    let page = text(ian.get("/portal/billing").await, StatusCode::OK).await;
+    assert!(page.contains("Automatic payment failed"), "{page}");
+    assert!(page.contains("Your card was declined."));
+    assert!(page.contains(&format!("/portal/invoices/{unpaid}")));
+    let v = ok_json(ian.get("/api/v1/billing/autopay").await, StatusCode::OK).await;
+    assert_eq!(v["failures"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["failures"][0]["invoice_id"], unpaid.as_str());
+    // Another company never sees it.
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let v = ok_json(alice.get("/api/v1/billing/autopay").await, StatusCode::OK).await;
+    assert_eq!(v["failures"].as_array().unwrap().len(), 0);
+    assert_eq!(v["enabled"], false);
+
+    // Autopay off: nothing is charged.
+    ok_json(
+        ian.put_json(
+            "/api/v1/billing/autopay",
+            &json!({"payment_method_id": null}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    sent_invoice(&app, &staff, "2026-11-04", "1", "10.00").await;
+    app.drain_jobs().await;
+    assert_eq!(fake.intents().len(), 2);
+    let audit = app.audit_actions("acme").await;
+    for a in [
+        "billing.autopay_on",
+        "billing.autopay_off",
+        "invoice.autopay_charged",
+        "invoice.autopay_failed",
+        "invoice.paid_online",
+    ] {
+        assert!(audit.contains(&a.to_string()), "{a}");
+    }
+}
+crate::db_test!(autopay_both_dbs, autopay);

@@ -2,6 +2,13 @@
 //! client calls (`POST /v1/checkout/sessions`, form-encoded, Bearer key), serves a hosted
 //! checkout page, and on "Pay" sends the signed `checkout.session.completed` webhook the way
 //! the real provider signs it. Shared by tests/it and tests/browser.rs.
+//!
+//! Saved methods too: customers (`POST /v1/customers`), their cards
+//! (`GET /v1/customers/{id}/payment_methods`, `GET /v1/payment_methods/{id}`,
+//! `POST /v1/payment_methods/{id}/detach`), setup sessions (`mode=setup`: "Pay" saves a Visa
+//! ending 4242 for the session's customer), and off-session payment intents
+//! (`POST /v1/payment_intents`): a card ending 0002 is declined (402, `card_declined`), any other
+//! succeeds and the signed `payment_intent.succeeded` webhook is delivered before the answer.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -16,6 +23,8 @@ use serde_json::json;
 
 /// The secret API key the fake accepts.
 pub const SECRET_KEY: &str = "sk_test_fake_provider_key";
+/// The provider customer the demo data gives Globex.
+pub const DEMO_CUSTOMER: &str = "cus_demo_globex";
 /// The webhook signing secret it signs with.
 pub const WEBHOOK_SECRET: &str = "whsec_fake_provider_secret";
 
@@ -29,11 +38,37 @@ pub struct FakeSession {
     pub cancel_url: String,
     pub metadata: BTreeMap<String, String>,
     pub form: Vec<(String, String)>,
+    /// `payment` or `setup`.
+    pub mode: String,
+    /// The customer of a setup session.
+    pub customer: String,
+}
+
+/// A saved card at the fake.
+#[derive(Clone, Debug)]
+pub struct FakeMethod {
+    pub id: String,
+    /// Attached customer; `None` once detached.
+    pub customer: Option<String>,
+    pub brand: String,
+    pub last4: String,
+}
+
+/// A payment intent the fake was asked to create.
+#[derive(Clone, Debug)]
+pub struct FakeIntent {
+    pub id: String,
+    pub form: Vec<(String, String)>,
+    pub idempotency_key: String,
+    pub succeeded: bool,
 }
 
 #[derive(Default)]
 struct Inner {
     sessions: Vec<FakeSession>,
+    customers: Vec<String>,
+    methods: Vec<FakeMethod>,
+    intents: Vec<FakeIntent>,
     /// Where webhooks go (set by the test once the app runs).
     webhook_url: Option<String>,
     refused_auth: usize,
@@ -49,7 +84,17 @@ pub struct FakeProvider {
 impl FakeProvider {
     /// Starts the fake on a loopback port.
     pub async fn start() -> FakeProvider {
-        let inner = Arc::new(Mutex::new(Inner::default()));
+        // The demo's Globex customer exists with one saved Visa (src/billing/demo.rs).
+        let inner = Arc::new(Mutex::new(Inner {
+            customers: vec![DEMO_CUSTOMER.to_string()],
+            methods: vec![FakeMethod {
+                id: "pm_demo_globex".into(),
+                customer: Some(DEMO_CUSTOMER.to_string()),
+                brand: "visa".into(),
+                last4: "4242".into(),
+            }],
+            ..Inner::default()
+        }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake provider");
@@ -58,6 +103,11 @@ impl FakeProvider {
         let app = Router::new()
             .route("/v1/checkout/sessions", post(create_session))
             .route("/pay/{id}", get(hosted_page).post(pay))
+            .route("/v1/customers", post(create_customer))
+            .route("/v1/customers/{id}/payment_methods", get(list_methods))
+            .route("/v1/payment_methods/{id}", get(get_method))
+            .route("/v1/payment_methods/{id}/detach", post(detach_method))
+            .route("/v1/payment_intents", post(create_intent))
             .with_state(fake.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -78,6 +128,34 @@ impl FakeProvider {
     /// Sessions created so far.
     pub fn sessions(&self) -> Vec<FakeSession> {
         self.inner.lock().expect("lock").sessions.clone()
+    }
+
+    /// Customers created so far.
+    pub fn customers(&self) -> Vec<String> {
+        self.inner.lock().expect("lock").customers.clone()
+    }
+
+    /// Saved cards (detached ones have no customer).
+    pub fn methods(&self) -> Vec<FakeMethod> {
+        self.inner.lock().expect("lock").methods.clone()
+    }
+
+    /// Payment intents asked for.
+    pub fn intents(&self) -> Vec<FakeIntent> {
+        self.inner.lock().expect("lock").intents.clone()
+    }
+
+    /// Saves a card for `customer` directly (as if through the hosted page); returns its id.
+    pub fn add_card(&self, customer: &str, brand: &str, last4: &str) -> String {
+        let mut inner = self.inner.lock().expect("lock");
+        let id = format!("pm_test_{}", inner.methods.len() + 1);
+        inner.methods.push(FakeMethod {
+            id: id.clone(),
+            customer: Some(customer.to_string()),
+            brand: brand.to_string(),
+            last4: last4.to_string(),
+        });
+        id
     }
 
     /// Requests refused for a wrong key.
@@ -164,6 +242,11 @@ async fn create_session(
         cancel_url: get("cancel_url"),
         metadata,
         form: form.clone(),
+        mode: match get("mode").as_str() {
+            "" => "payment".to_string(),
+            m => m.to_string(),
+        },
+        customer: get("customer"),
     });
     let url = format!("http://{}/pay/{id}", fake.addr);
     Json(json!({ "id": id, "object": "checkout.session", "url": url })).into_response()
@@ -198,6 +281,10 @@ async fn pay(State(fake): State<FakeProvider>, Path(id): Path<String>) -> Respon
     let Some(s) = session(&fake, &id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    if s.mode == "setup" {
+        fake.add_card(&s.customer, "visa", "4242");
+        return Redirect::to(&s.success_url).into_response();
+    }
     let target = fake.inner.lock().expect("lock").webhook_url.clone();
     if let Some(url) = target {
         let body = FakeProvider::completed_event(&s, &format!("evt_{id}"), s.amount);
@@ -206,4 +293,197 @@ async fn pay(State(fake): State<FakeProvider>, Path(id): Path<String>) -> Respon
         assert_eq!(status, 200, "the app refused the fake provider's webhook");
     }
     Redirect::to(&s.success_url.replace("{CHECKOUT_SESSION_ID}", &id)).into_response()
+}
+
+/// The refusal when the request does not carry the fake's key.
+fn unauthorized(fake: &FakeProvider, headers: &HeaderMap) -> Option<Response> {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if auth == format!("Bearer {SECRET_KEY}") {
+        return None;
+    }
+    fake.inner.lock().expect("lock").refused_auth += 1;
+    Some(
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"message": "Invalid API Key provided"}})),
+        )
+            .into_response(),
+    )
+}
+
+fn not_found(what: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"error": {"type": "invalid_request_error", "message": format!("No such {what}")}})),
+    )
+        .into_response()
+}
+
+fn method_json(m: &FakeMethod) -> serde_json::Value {
+    json!({
+        "id": m.id,
+        "object": "payment_method",
+        "type": "card",
+        "customer": m.customer,
+        "card": {"brand": m.brand, "last4": m.last4, "exp_month": 4, "exp_year": 2030},
+    })
+}
+
+async fn create_customer(State(fake): State<FakeProvider>, headers: HeaderMap) -> Response {
+    if let Some(r) = unauthorized(&fake, &headers) {
+        return r;
+    }
+    let mut inner = fake.inner.lock().expect("lock");
+    let id = format!("cus_test_{}", inner.customers.len() + 1);
+    inner.customers.push(id.clone());
+    Json(json!({"id": id, "object": "customer"})).into_response()
+}
+
+async fn list_methods(
+    State(fake): State<FakeProvider>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(r) = unauthorized(&fake, &headers) {
+        return r;
+    }
+    let inner = fake.inner.lock().expect("lock");
+    if !inner.customers.contains(&id) {
+        return not_found("customer");
+    }
+    let data: Vec<_> = inner
+        .methods
+        .iter()
+        .filter(|m| m.customer.as_deref() == Some(id.as_str()))
+        .map(method_json)
+        .collect();
+    Json(json!({"object": "list", "data": data})).into_response()
+}
+
+async fn get_method(
+    State(fake): State<FakeProvider>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(r) = unauthorized(&fake, &headers) {
+        return r;
+    }
+    let inner = fake.inner.lock().expect("lock");
+    match inner.methods.iter().find(|m| m.id == id) {
+        Some(m) => Json(method_json(m)).into_response(),
+        None => not_found("payment_method"),
+    }
+}
+
+async fn detach_method(
+    State(fake): State<FakeProvider>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(r) = unauthorized(&fake, &headers) {
+        return r;
+    }
+    let mut inner = fake.inner.lock().expect("lock");
+    match inner.methods.iter_mut().find(|m| m.id == id) {
+        Some(m) => {
+            m.customer = None;
+            Json(method_json(m)).into_response()
+        }
+        None => not_found("payment_method"),
+    }
+}
+
+async fn create_intent(
+    State(fake): State<FakeProvider>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if let Some(r) = unauthorized(&fake, &headers) {
+        return r;
+    }
+    let form: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap_or_default();
+    let get = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let metadata: BTreeMap<String, String> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("metadata[")
+                .and_then(|r| r.strip_suffix(']'))
+                .map(|name| (name.to_string(), v.clone()))
+        })
+        .collect();
+    let (id, declined, target) = {
+        let mut inner = fake.inner.lock().expect("lock");
+        let Some(m) = inner
+            .methods
+            .iter()
+            .find(|m| m.id == get("payment_method"))
+            .cloned()
+        else {
+            return not_found("payment_method");
+        };
+        if m.customer.as_deref() != Some(get("customer").as_str()) {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": {"message": "The payment method does not belong to the customer."}})),
+            )
+                .into_response();
+        }
+        let declined = m.last4 == "0002";
+        let id = format!("pi_test_{}", inner.intents.len() + 1);
+        inner.intents.push(FakeIntent {
+            id: id.clone(),
+            form: form.clone(),
+            idempotency_key: key,
+            succeeded: !declined,
+        });
+        (id, declined, inner.webhook_url.clone())
+    };
+    if declined {
+        return (
+            StatusCode::PAYMENT_REQUIRED,
+            Json(
+                json!({"error": {"type": "card_error", "code": "card_declined",
+                "message": "Your card was declined.",
+                "payment_intent": {"id": id, "status": "requires_payment_method"}}}),
+            ),
+        )
+            .into_response();
+    }
+    let amount: i64 = get("amount").parse().unwrap_or(0);
+    if let Some(url) = target {
+        let body = json!({
+            "id": format!("evt_{id}"),
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {
+                "id": id,
+                "object": "payment_intent",
+                "amount": amount,
+                "amount_received": amount,
+                "currency": get("currency"),
+                "status": "succeeded",
+                "metadata": metadata,
+            }}
+        })
+        .to_string()
+        .into_bytes();
+        let t = chrono::Utc::now().timestamp();
+        let status = FakeProvider::post_signed(&url, &body, WEBHOOK_SECRET, t).await;
+        assert_eq!(status, 200, "the app refused the fake provider's webhook");
+    }
+    Json(json!({"id": id, "object": "payment_intent", "status": "succeeded", "amount": amount}))
+        .into_response()
 }

@@ -1496,6 +1496,54 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
     ))
     .await;
 
+    // Saved cards and autopay, against the fake provider configured above.
+    let setup = call(
+        M::POST,
+        "/api/v1/billing/payment-methods/setup",
+        "/api/v1/billing/payment-methods/setup".to_string(),
+        Some(&alice),
+        Some(json!({})),
+    );
+    run(setup).await;
+    let customer = fake
+        .sessions()
+        .pop()
+        .map(|s| s.customer)
+        .unwrap_or_default();
+    let pm = fake.add_card(&customer, "visa", "4242");
+    run(call(
+        M::GET,
+        "/api/v1/billing/payment-methods",
+        "/api/v1/billing/payment-methods".to_string(),
+        Some(&alice),
+        None,
+    ))
+    .await;
+    run(call(
+        M::PUT,
+        "/api/v1/billing/autopay",
+        "/api/v1/billing/autopay".to_string(),
+        Some(&alice),
+        Some(json!({"payment_method_id": pm})),
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/billing/autopay",
+        "/api/v1/billing/autopay".to_string(),
+        Some(&alice),
+        None,
+    ))
+    .await;
+    run(call(
+        M::DELETE,
+        "/api/v1/billing/payment-methods/{id}",
+        format!("/api/v1/billing/payment-methods/{pm}"),
+        Some(&alice),
+        None,
+    ))
+    .await;
+
     // Every route the document gives a JSON answer was called above: a new one needs a sample.
     let json_routes: BTreeSet<(String, String)> = portico::app::documented_routes()
         .into_iter()

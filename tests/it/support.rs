@@ -341,6 +341,14 @@ impl Session {
             .expect("PUT request")
     }
 
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Response {
+        self.request(reqwest::Method::DELETE, path)
+            .send()
+            .await
+            .expect("DELETE request")
+    }
+
     /// `POST path` with an urlencoded form, the `_csrf` field added as a page form does.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let mut form = vec![("_csrf", self.csrf.as_str())];
