@@ -314,6 +314,9 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
             crate::billing::demo::seed(db, &scope).await?;
             crate::documents::demo::seed(db, &scope).await?;
         }
+        if t.slug == "acme" {
+            crate::psa::demo::seed(db, &scope).await?;
+        }
         if t.slug == "grace" {
             crate::mission::demo::seed(db, &scope, &hash).await?;
             crate::mission::events::demo::seed(db, &scope).await?;

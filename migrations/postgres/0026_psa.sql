@@ -58,3 +58,17 @@ CREATE TABLE psa_conflicts (
     at BIGINT NOT NULL
 );
 CREATE INDEX psa_conflicts_ticket ON psa_conflicts (tenant_id, ticket_id, at);
+-- One row per finished sync run (the last 100 per tenant are kept): the history staff see.
+CREATE TABLE psa_runs (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    started_at BIGINT NOT NULL,
+    finished_at BIGINT NOT NULL,
+    ok BIGINT NOT NULL,
+    pulled BIGINT NOT NULL DEFAULT 0,
+    pushed BIGINT NOT NULL DEFAULT 0,
+    conflicts BIGINT NOT NULL DEFAULT 0,
+    skipped BIGINT NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX psa_runs_recent ON psa_runs (tenant_id, started_at);

@@ -58,3 +58,17 @@ CREATE TABLE psa_conflicts (
     at INTEGER NOT NULL
 );
 CREATE INDEX psa_conflicts_ticket ON psa_conflicts (tenant_id, ticket_id, at);
+-- One row per finished sync run (the last 100 per tenant are kept): the history staff see.
+CREATE TABLE psa_runs (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    pulled INTEGER NOT NULL DEFAULT 0,
+    pushed INTEGER NOT NULL DEFAULT 0,
+    conflicts INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX psa_runs_recent ON psa_runs (tenant_id, started_at);

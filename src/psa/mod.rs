@@ -13,6 +13,7 @@
 
 pub mod alga;
 pub mod connector;
+pub mod demo;
 pub mod generic;
 pub mod provision;
 pub mod routes;

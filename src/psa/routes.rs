@@ -83,6 +83,9 @@ fn actor(staff: &StaffUser) -> AppResult<Actor> {
     staff.require(Permission::ManageIntegrations)
 }
 
+/// Runs listed in the history.
+const RUNS_SHOWN: i64 = 10;
+
 /// Sync status as staff see it.
 #[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct StatusView {
@@ -102,11 +105,14 @@ pub struct StatusView {
     pub pending: i64,
     /// Local changes the PSA refused repeatedly (staff can retry them).
     pub failed: i64,
+    /// The latest finished runs, newest first.
+    pub recent_runs: Vec<store::Run>,
 }
 
 async fn status_view(app: &AppState, actor: &Actor) -> AppResult<StatusView> {
     let s = store::settings(&app.db, actor.scope()).await?;
     let (pending, failed) = store::counts(&app.db, actor.scope()).await?;
+    let recent_runs = store::runs(&app.db, actor.scope(), RUNS_SHOWN).await?;
     Ok(match s {
         Some(s) => StatusView {
             configured: true,
@@ -117,10 +123,12 @@ async fn status_view(app: &AppState, actor: &Actor) -> AppResult<StatusView> {
             last_error: s.last_error,
             pending,
             failed,
+            recent_runs,
         },
         None => StatusView {
             pending,
             failed,
+            recent_runs,
             ..StatusView::default()
         },
     })

@@ -482,6 +482,51 @@ pub struct Conflict {
     pub at: i64,
 }
 
+impl Conflict {
+    /// Catalog key of the field's name.
+    pub fn field_key(&self) -> &'static str {
+        match self.field.as_str() {
+            "status" => "psa-field-status",
+            "priority" => "psa-field-priority",
+            _ => "psa-field-assignee",
+        }
+    }
+
+    /// Catalog key saying which side's value stands.
+    pub fn winner_key(&self) -> &'static str {
+        if self.winner == "portico" {
+            "psa-winner-portico"
+        } else {
+            "psa-winner-psa"
+        }
+    }
+
+    /// Catalog key of a status or priority value (assignees are not named here).
+    pub fn value_key(&self, v: &Option<String>) -> Option<&'static str> {
+        let v = v.as_deref()?;
+        match self.field.as_str() {
+            "status" => crate::tickets::Status::parse(v).map(|s| s.label_key_for(true)),
+            "priority" => crate::tickets::Priority::parse(v).map(|p| p.label_key()),
+            _ => None,
+        }
+    }
+}
+
+/// The PSA id of a local ticket, when it has been created there.
+pub async fn ticket_external_id(
+    db: &Db,
+    scope: &TenantScope,
+    ticket_id: &str,
+) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT external_id FROM psa_links WHERE tenant_id = $1 AND kind = 'ticket' AND local_id = $2",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(ticket_id)
+    .fetch_optional(db.tenant(scope).reader())
+    .await?)
+}
+
 /// Records a conflict on a ticket.
 pub async fn add_conflict(
     tx: &mut TenantTx,
@@ -585,4 +630,93 @@ pub async fn save_cursor(db: &Db, scope: &TenantScope, owner: &str, cursor: &str
     .execute(db.tenant(scope).writer())
     .await?;
     Ok(())
+}
+
+/// One finished sync run.
+#[derive(Clone, Debug, Default, serde::Serialize, schemars::JsonSchema)]
+pub struct Run {
+    /// Started (Unix ms).
+    pub started_at: i64,
+    /// Finished (Unix ms).
+    pub finished_at: i64,
+    /// Ended without error.
+    pub ok: bool,
+    /// Remote tickets applied.
+    pub pulled: i64,
+    /// Local changes pushed.
+    pub pushed: i64,
+    /// Conflicts resolved.
+    pub conflicts: i64,
+    /// Remote tickets skipped (unknown company or requester).
+    pub skipped: i64,
+    /// The error, with the PSA's message.
+    pub error: Option<String>,
+}
+
+/// Runs kept per tenant.
+const RUNS_KEPT: i64 = 100;
+
+/// Records a finished run and forgets the ones beyond the last hundred.
+pub async fn record_run(db: &Db, scope: &TenantScope, r: &Run) -> DbResult<()> {
+    let tenant = scope.tenant_id().as_str();
+    let mut tx = db.tenant(scope).begin().await?;
+    sqlx::query(
+        "INSERT INTO psa_runs (id, tenant_id, started_at, finished_at, ok, pulled, pushed, conflicts, skipped, error) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(new_id())
+    .bind(tenant)
+    .bind(r.started_at)
+    .bind(r.finished_at)
+    .bind(i64::from(r.ok))
+    .bind(r.pulled)
+    .bind(r.pushed)
+    .bind(r.conflicts)
+    .bind(r.skipped)
+    .bind(r.error.as_deref())
+    .execute(tx.conn())
+    .await?;
+    let oldest_kept: Option<i64> = sqlx::query_scalar(
+        "SELECT started_at FROM psa_runs WHERE tenant_id = $1 ORDER BY started_at DESC LIMIT 1 OFFSET $2",
+    )
+    .bind(tenant)
+    .bind(RUNS_KEPT - 1)
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some(at) = oldest_kept {
+        sqlx::query("DELETE FROM psa_runs WHERE tenant_id = $1 AND started_at < $2")
+            .bind(tenant)
+            .bind(at)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The tenant's latest runs, newest first.
+pub async fn runs(db: &Db, scope: &TenantScope, limit: i64) -> DbResult<Vec<Run>> {
+    let rows = sqlx::query(
+        "SELECT started_at, finished_at, ok, pulled, pushed, conflicts, skipped, error FROM psa_runs \
+         WHERE tenant_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(limit)
+    .fetch_all(db.tenant(scope).reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Run {
+                started_at: r.try_get("started_at")?,
+                finished_at: r.try_get("finished_at")?,
+                ok: r.try_get::<i64, _>("ok")? != 0,
+                pulled: r.try_get("pulled")?,
+                pushed: r.try_get("pushed")?,
+                conflicts: r.try_get("conflicts")?,
+                skipped: r.try_get("skipped")?,
+                error: r.try_get("error")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }

@@ -103,12 +103,28 @@ pub async fn run_tenant(app: &AppState, scope: &TenantScope) -> Result<Report, S
         });
     }
     let started = std::time::Instant::now();
+    let started_at = now_ms();
     let outcome = match connector_for(app, &settings) {
         Ok(c) => run_locked(app, scope, &settings, &c, &owner).await,
         Err(e) => Err(e),
     };
     let error = outcome.as_ref().err().map(|e| e.to_string());
     store::finish_run(&app.db, scope, &owner, error.as_deref()).await?;
+    let done = outcome.as_ref().ok();
+    let count = |f: fn(&Report) -> usize| done.map(f).unwrap_or(0) as i64;
+    let history = store::Run {
+        started_at,
+        finished_at: now_ms(),
+        ok: done.is_some(),
+        pulled: count(|r| r.pulled),
+        pushed: count(|r| r.pushed),
+        conflicts: count(|r| r.conflicts),
+        skipped: count(|r| r.skipped.len()),
+        error: error.clone(),
+    };
+    if let Err(e) = store::record_run(&app.db, scope, &history).await {
+        tracing::warn!(error = %e, "cannot record the PSA sync run");
+    }
     let tenant = scope.tenant_id().as_str().to_string();
     if let Ok((pending, failed)) = store::counts(&app.db, scope).await {
         metrics::gauge!("portico_psa_pending_changes", "tenant" => tenant.clone())
@@ -580,15 +596,14 @@ async fn create_local(
     }
     let requester = match rt.requester_email.as_deref() {
         Some(e) => {
-            let r = sqlx::query_scalar::<_, String>(
+            sqlx::query_scalar::<_, String>(
                 "SELECT id FROM users WHERE tenant_id = $1 AND email = $2 AND company_id = $3",
             )
             .bind(&tenant)
             .bind(crate::users::normalize_email(e))
             .bind(&company.local_id)
             .fetch_optional(tx.conn())
-            .await?;
-            r
+            .await?
         }
         None => None,
     };

@@ -555,6 +555,10 @@ struct DetailPage {
     note_mode: bool,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// The ticket's id in the tenant's PSA, once synced.
+    psa_id: Option<String>,
+    /// PSA sync conflicts on this ticket, newest first.
+    psa_conflicts: Vec<crate::psa::store::Conflict>,
 }
 
 /// What a re-rendered detail page keeps from the request.
@@ -587,6 +591,8 @@ async fn detail_view(
         .filter(|s| *s == t.status || super::allowed(t.status, *s))
         .collect();
     let file_base = format!("/admin/tickets/{}/attachments", t.number);
+    let psa_id = crate::psa::store::ticket_external_id(&app.db, actor.scope(), &t.id).await?;
+    let psa_conflicts = crate::psa::store::conflicts(&app.db, actor.scope(), &t.id).await?;
     let v = view(app, actor.scope(), t, true).await?;
     let mut r = render(&DetailPage {
         page: PageCtx::new(ctx),
@@ -606,6 +612,8 @@ async fn detail_view(
             _ => None,
         },
         error,
+        psa_id,
+        psa_conflicts,
     })?;
     *r.status_mut() = status;
     Ok(r)

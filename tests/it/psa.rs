@@ -162,6 +162,48 @@ async fn index_and_settings(app: TestApp) {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
+    // The demo tenant shows a paused connection with its run history, and the linked demo
+    // ticket names its PSA ticket and the recorded conflict to staff (never to the client).
+    let html = staff
+        .get("/admin/integrations/psa")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(portico::psa::demo::DEMO_BASE_URL), "{html}");
+    assert!(html.contains("data-psa-run=\"ok\"") && html.contains("data-psa-run=\"error\""));
+    let vpn: i64 =
+        sqlx::query("SELECT number FROM tickets WHERE subject = 'VPN disconnects every hour'")
+            .fetch_one(app.state.db.operator("test").reader())
+            .await
+            .unwrap()
+            .get(0);
+    let html = staff
+        .get(&format!("/admin/tickets/{vpn}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("T-4711") && html.contains("data-psa-conflict=\"priority\""));
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let html = alice
+        .get(&format!("/tickets/{vpn}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("T-4711") && !html.contains("data-psa-conflict"));
+    // Paused: local changes are not recorded for the PSA.
+    raise(&alice, "While the demo PSA is paused").await;
+    let outbox: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM psa_outbox")
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(outbox, 0);
+
     // Validation errors come back beside the fields, in Spanish for a Spanish viewer too.
     let r = staff
         .post_form("/admin/integrations/psa", &settings_form("not a url", ""))
@@ -406,7 +448,26 @@ async fn conflicts(app: TestApp) {
         c.iter()
             .any(|x| x["field"] == "priority" && x["winner"] == "portico")
     );
+    // The staff ticket page shows them beside the PSA ticket id.
+    let html = staff
+        .get(&format!("/admin/tickets/{n}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&id));
+    assert!(
+        html.contains("data-psa-conflict=\"status\"")
+            && html.contains("data-psa-conflict=\"priority\"")
+    );
     // Not for clients.
+    let html = bob
+        .get(&format!("/tickets/{n}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("data-psa-conflict"));
     let r = bob
         .get(&format!(
             "/api/v1/admin/integrations/psa/tickets/{n}/conflicts"
@@ -465,6 +526,13 @@ async fn outage(app: TestApp) {
         .unwrap();
     assert!(html.contains("PSA maintenance"));
     assert_eq!(fake.creates(), 0);
+    let failed_runs = st["recent_runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ok"] == false)
+        .count();
+    assert!(failed_runs >= 3, "{st}");
 
     // Back up, but rate limiting at first: the connector waits as Retry-After says.
     fake.set_down(false);
@@ -490,6 +558,21 @@ async fn outage(app: TestApp) {
     .await;
     assert_eq!(st["pending"], 0);
     assert!(st["last_error"].is_null());
+    let last = &st["recent_runs"][0];
+    assert_eq!(last["ok"], true, "{st}");
+    let pushed: i64 = st["recent_runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        // Newest first: the runs since the PSA came back (older ones are the outage's and the
+        // demo history's).
+        .take_while(|r| r["ok"] == true)
+        .filter_map(|r| r["pushed"].as_i64())
+        .sum();
+    assert_eq!(
+        pushed, 3,
+        "the ticket, the comment and the change were pushed once: {st}"
+    );
     // /metrics carries the sync status.
     let m = reqwest::get(app.url("/metrics"))
         .await
@@ -699,14 +782,79 @@ async fn provisioning(app: TestApp) {
         .await
         .unwrap();
     assert!(!other.contains("Umbrella"));
-    assert_eq!(
-        nora.get("/api/v1/admin/integrations/psa/status")
-            .await
-            .text()
-            .await
-            .unwrap()
-            .contains("\"configured\":true"),
-        false
-    );
+    let other_status = nora
+        .get("/api/v1/admin/integrations/psa/status")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!other_status.contains("\"configured\":true"));
 }
 crate::db_test!(psa_provisioning, provisioning);
+
+async fn retry(app: TestApp) {
+    // A change the PSA refused (seeded directly: the demo connection is paused).
+    sqlx::query(
+        "INSERT INTO psa_outbox (id, tenant_id, ticket_id, kind, comment_id, fields, status, attempts, last_error, created_at) \
+         SELECT 'item-refused', t.tenant_id, t.id, 'update', NULL, '[\"priority\"]', 'failed', 3, \
+         'the PSA refused the request (404): no such ticket', 1 \
+         FROM tickets t WHERE t.subject = 'VPN disconnects every hour'",
+    )
+    .execute(app.state.db.operator("test").writer())
+    .await
+    .unwrap();
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let html = staff
+        .get("/admin/integrations/psa")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("/admin/integrations/psa/items/item-refused/retry")
+            && html.contains("no such ticket")
+    );
+    let st = ok_json(
+        staff.get("/api/v1/admin/integrations/psa/status").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(st["failed"], 1);
+    // Another tenant's staff, and a technician, cannot retry it.
+    let nora = app
+        .api_login("northwind", "nora@northwind.example", "admin")
+        .await;
+    let r = nora
+        .post_form("/admin/integrations/psa/items/item-refused/retry", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let tech = app.api_login("acme", "tech@acme.example", "admin").await;
+    let r = tech
+        .post_form("/admin/integrations/psa/items/item-refused/retry", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let status = || async {
+        sqlx::query("SELECT status FROM psa_outbox WHERE id = 'item-refused'")
+            .fetch_one(app.state.db.operator("test").reader())
+            .await
+            .unwrap()
+            .get::<String, _>(0)
+    };
+    assert_eq!(status().await, "failed");
+    // Staff retry it: pending again, a run queued, audited; an unknown item is a 404.
+    let r = staff
+        .post_form("/admin/integrations/psa/items/item-refused/retry", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status().await, "pending");
+    let r = staff
+        .post_form("/admin/integrations/psa/items/item-refused/retry", &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"psa.item_retried".to_string())
+    );
+}
+crate::db_test!(psa_retry, retry);
