@@ -125,6 +125,7 @@ fn pages() -> PageRouter {
         .merge(crate::documents::routes::pages())
         .merge(crate::documents::admin::pages())
         .merge(crate::documents::verify::pages())
+        .merge(crate::identity::routes::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).

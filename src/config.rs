@@ -46,6 +46,9 @@ pub struct Config {
     /// `X-Portico-Inbound-Secret` header (`PORTICO_INBOUND_SECRET`); without it the endpoint
     /// refuses everything.
     pub inbound_secret: Option<String>,
+    /// Deployment-wide HS256 secret of Hub sign-in tokens (`PORTAL_CLIENT_SSO_SECRET`, at
+    /// least 32 bytes); a tenant's own secret overrides it.
+    pub hub_sso_secret: Option<Vec<u8>>,
 }
 
 /// Where uploaded files are kept. `Debug` redacts the S3 secret.
@@ -128,6 +131,10 @@ impl std::fmt::Debug for Config {
             .field(
                 "inbound_secret",
                 &self.inbound_secret.as_ref().map(|_| hidden(true)),
+            )
+            .field(
+                "hub_sso_secret",
+                &self.hub_sso_secret.as_ref().map(|_| hidden(true)),
             )
             .finish()
     }
@@ -302,6 +309,15 @@ impl Config {
         if inbound_secret.as_ref().is_some_and(|t| t.len() < 16) {
             problems.push("PORTICO_INBOUND_SECRET: use at least 16 random characters".into());
         }
+        let hub_sso_secret = val("PORTAL_CLIENT_SSO_SECRET").map(String::into_bytes);
+        if hub_sso_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < MIN_SECRET_LEN)
+        {
+            problems.push(format!(
+                "PORTAL_CLIENT_SSO_SECRET: use at least {MIN_SECRET_LEN} random characters"
+            ));
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -325,6 +341,7 @@ impl Config {
             storage,
             inbound_domain,
             inbound_secret,
+            hub_sso_secret,
         })
     }
 

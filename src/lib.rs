@@ -22,6 +22,7 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod i18n;
+pub mod identity;
 pub mod invoices;
 pub mod jobs;
 pub mod kb;

@@ -16,6 +16,7 @@ mod experience;
 mod fake_provider;
 mod hardening;
 mod i18n;
+mod identity;
 mod invoices;
 mod isolation;
 mod jobs;
