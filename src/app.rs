@@ -137,6 +137,7 @@ fn pages() -> PageRouter {
         .merge(crate::documents::verify::pages())
         .merge(crate::integrations::pages())
         .merge(crate::psa::routes::pages())
+        .merge(crate::identity::routes::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).

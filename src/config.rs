@@ -46,6 +46,9 @@ pub struct Config {
     /// `X-Portico-Inbound-Secret` header (`PORTICO_INBOUND_SECRET`); without it the endpoint
     /// refuses everything.
     pub inbound_secret: Option<String>,
+    /// Deployment-wide HS256 secret of Hub sign-in tokens (`PORTAL_CLIENT_SSO_SECRET`, at
+    /// least 32 bytes); a tenant's own secret overrides it.
+    pub hub_sso_secret: Option<Vec<u8>>,
     /// The assistant's model (`PORTICO_ASSISTANT_MODEL_URL`); without it the built-in
     /// assistant answers.
     pub assistant_model: Option<AssistantModel>,
@@ -158,6 +161,10 @@ impl std::fmt::Debug for Config {
                 &self.inbound_secret.as_ref().map(|_| hidden(true)),
             )
             .field("assistant_model", &self.assistant_model)
+            .field(
+                "hub_sso_secret",
+                &self.hub_sso_secret.as_ref().map(|_| hidden(true)),
+            )
             .finish()
     }
 }
@@ -362,6 +369,15 @@ impl Config {
                 })
             }
         };
+        let hub_sso_secret = val("PORTAL_CLIENT_SSO_SECRET").map(String::into_bytes);
+        if hub_sso_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < MIN_SECRET_LEN)
+        {
+            problems.push(format!(
+                "PORTAL_CLIENT_SSO_SECRET: use at least {MIN_SECRET_LEN} random characters"
+            ));
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -386,6 +402,7 @@ impl Config {
             inbound_domain,
             inbound_secret,
             assistant_model,
+            hub_sso_secret,
         })
     }
 

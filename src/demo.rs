@@ -305,6 +305,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
             });
         }
         demo_profiles(db, &scope).await?;
+        crate::identity::demo::seed(db, &scope, t.slug).await?;
         if t.org_type == OrgType::Msp {
             crate::tickets::demo::seed(db, &scope).await?;
             crate::catalog::demo::seed(db, &scope).await?;

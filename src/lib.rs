@@ -25,6 +25,7 @@ pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod integrations;
+pub mod identity;
 pub mod invoices;
 pub mod jobs;
 pub mod kb;

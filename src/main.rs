@@ -70,6 +70,37 @@ enum Command {
         #[command(subcommand)]
         command: DocumentsCommand,
     },
+    /// Hub single sign-on.
+    Sso {
+        #[command(subcommand)]
+        command: SsoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SsoCommand {
+    /// Mint a Hub sign-in token for testing, signed with the tenant's Hub secret (or
+    /// `PORTAL_CLIENT_SSO_SECRET`), and print it with its sign-in URL.
+    Token {
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// Email of the person.
+        #[arg(long)]
+        email: String,
+        /// Company: Portico id or exact name (MSP tenants).
+        #[arg(long)]
+        company: Option<String>,
+        /// Portal role key (client_admin, client_user, client_viewer, member, leader).
+        #[arg(long)]
+        role: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Seconds until the token expires (at most 300).
+        #[arg(long, default_value_t = 120)]
+        ttl: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -249,6 +280,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                     "Demo data ready. Every account's password is '{}'.",
                     portico::demo::DEMO_PASSWORD
                 );
+                println!(
+                    "Hub sign-in: {} accept HS256 tokens signed with '{}' (portico sso token --tenant acme --email …).",
+                    portico::identity::demo::DEMO_HUB_TENANTS.join(" and "),
+                    portico::identity::demo::DEMO_HUB_SECRET
+                );
                 for l in &logins {
                     println!(
                         "  {:<6} {:<24} {:<20} {}{}?tenant={}",
@@ -276,6 +312,38 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             if !portico::documents::verify::cli(&state.db, &file).await? {
                 std::process::exit(1);
             }
+        }
+        Command::Sso {
+            command:
+                SsoCommand::Token {
+                    tenant,
+                    email,
+                    company,
+                    role,
+                    name,
+                    ttl,
+                },
+        } => {
+            let scope = portico::demo::operator_scope(&state.db, &tenant).await?;
+            let settings = portico::identity::store::settings(&state.db, &scope).await?;
+            let secret = portico::identity::hub::secret(&state, &settings).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{tenant} has no Hub secret: set one at /admin/integrations/identity or PORTAL_CLIENT_SSO_SECRET"
+                )
+            })?;
+            if !(1..=portico::identity::MAX_LIFETIME_SECS).contains(&ttl) {
+                anyhow::bail!("--ttl: use 1 to 300 seconds");
+            }
+            let now = portico::identity::now_secs();
+            let mut claims = portico::identity::new_claims(&tenant, &email, now, ttl);
+            claims.company = company;
+            claims.role = role;
+            claims.name = name.unwrap_or_default();
+            let token = portico::identity::mint(&claims, &secret)?;
+            println!("{token}");
+            eprintln!(
+                "sign in (valid {ttl} s, once): {base_url}/auth/hub?tenant={tenant}&token={token}"
+            );
         }
         Command::Audit {
             command: AuditCommand::Verify { tenant },

@@ -2031,3 +2031,80 @@ async fn alice_pays_an_overdue_invoice() {
     }
     browser.close().await;
 }
+
+/// Staff turn the Hub bar on and add an app; a client sees the bar on a phone without
+/// sideways scrolling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_bar_fits_a_phone() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    browser
+        .goto(&server.url("/admin/integrations/identity"))
+        .await;
+    let options = r#"form[action="/admin/integrations/identity"]"#;
+    browser
+        .wait_for(&format!(r#"{options} input[name="hub_bar_enabled"]"#))
+        .await
+        .click()
+        .await
+        .expect("tick the bar");
+    browser
+        .wait_for(&format!(r#"{options} button[type="submit"]"#))
+        .await
+        .click()
+        .await
+        .expect("save options");
+    browser.wait_for(".alert-ok").await;
+    let apps = r#"form[action="/admin/integrations/identity/apps"]"#;
+    for (field, value) in [
+        ("name", "Quarterly Business Review Workspace Hub"),
+        (
+            "url",
+            "https://reviews.example/a/very/long/path/that/goes/on",
+        ),
+    ] {
+        browser
+            .wait_for(&format!(r#"{apps} input[name="{field}"]"#))
+            .await
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    browser
+        .wait_for(&format!(r#"{apps} button[type="submit"]"#))
+        .await
+        .click()
+        .await
+        .expect("add app");
+    browser.wait_for(".alert-ok").await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser
+            .goto(&server.url("/admin/integrations/identity"))
+            .await;
+        browser.wait_for("main#main h1").await;
+        browser.assert_fits_width("identity admin").await;
+        browser.assert_accessible("identity admin").await;
+        browser
+            .screenshot(&format!("admin-identity-{suffix}.png"))
+            .await;
+    }
+    browser
+        .sign_in(&server, "acme", "alice@globex.example")
+        .await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser.goto(&server.url("/portal/dashboard")).await;
+        browser.wait_for("nav.hubbar a").await;
+        browser.assert_fits_width("portal with the Hub bar").await;
+        browser.assert_accessible("portal with the Hub bar").await;
+        browser.screenshot(&format!("hub-bar-{suffix}.png")).await;
+    }
+    browser.close().await;
+}

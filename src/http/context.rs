@@ -54,6 +54,8 @@ pub struct RequestContext {
     pub locale: crate::i18n::Locale,
     /// Time zone times are shown in: the profile's, else the browser's, else the tenant's.
     pub tz: chrono_tz::Tz,
+    /// The Hub bar's apps on portal pages (empty when the tenant has it off).
+    pub hub_bar: Vec<crate::identity::store::HubApp>,
 }
 
 impl RequestContext {
@@ -289,6 +291,10 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+fn path_is_hub(path: &str) -> bool {
+    path == "/auth/hub"
+}
+
 fn is_unsafe(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -402,7 +408,21 @@ async fn resolve_inner(
         cookie(&parts.headers, crate::i18n::TZ_COOKIE),
         tenant.as_ref().map(|t| t.time_zone.as_str()),
     );
+    // The Hub bar: only portal pages draw it, so only they pay for the lookup.
+    let hub_bar = match &principal {
+        Some(p)
+            if p.audience == Audience::Portal
+                && parts.method == Method::GET
+                && path.starts_with("/portal") =>
+        {
+            crate::identity::store::hub_bar(db, &p.scope())
+                .await
+                .map_err(|e| fail(e.into()))?
+        }
+        _ => Vec::new(),
+    };
     let ctx = RequestContext {
+        hub_bar,
         tenant,
         principal: principal.clone(),
         csrf_token: csrf_token.clone(),
@@ -434,7 +454,10 @@ async fn resolve_inner(
         let is_multipart = content_type.starts_with("multipart/form-data");
         // JSON without a session carries nothing ambient to abuse (and cross-site JSON needs a
         // CORS preflight we never grant), so only sessions and forms are checked.
-        let needs_check = principal.is_some() || is_form || is_multipart;
+        // The Hub's POST comes from another site by design; its signed, single-use token is
+        // the proof of intent that the CSRF token gives other forms.
+        let hub_redirect = path_is_hub(&ctx.path);
+        let needs_check = (principal.is_some() || is_form || is_multipart) && !hub_redirect;
         if needs_check {
             let mut presented = parts
                 .headers

@@ -138,6 +138,7 @@ pub fn render(ctx: Option<&RequestContext>, resp: Response) -> Response {
                 path: path.to_string(),
                 locale: t.locale,
                 tz: t.tz,
+                hub_bar: Vec::new(),
             }),
         };
         let signed_in = page.user_name.is_some();

@@ -86,6 +86,8 @@ pub struct PageCtx {
     pub t: Translator,
     /// The viewer is staff (admin panel): shared views use staff wording.
     pub staff: bool,
+    /// The Hub bar's apps (portal pages of tenants that turned it on).
+    pub hub_bar: Vec<crate::identity::store::HubApp>,
 }
 
 impl PageCtx {
@@ -173,6 +175,7 @@ impl PageCtx {
             support_email: support,
             asset_version: ASSET_VERSION,
             t: Translator::zoned(ctx.locale, ctx.tz),
+            hub_bar: ctx.hub_bar.clone(),
         }
     }
 

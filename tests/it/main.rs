@@ -22,6 +22,7 @@ mod fake_provider;
 mod fake_psa;
 mod hardening;
 mod i18n;
+mod identity;
 mod invoices;
 mod isolation;
 mod jobs;

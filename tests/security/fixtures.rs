@@ -384,6 +384,19 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
                 "bob@globex.example",
             )
         },
+        "/admin/integrations/identity/apps/{id}/remove" => {
+            let id: String = sqlx::query_scalar(
+                "SELECT a.id FROM identity_hub_apps a JOIN tenants t ON t.id = a.tenant_id \
+                 WHERE t.slug = 'acme' AND a.name = 'Documentation'",
+            )
+            .fetch_one(app.state.db.operator("test").reader())
+            .await
+            .ok()?;
+            PageFixture {
+                lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
+                ..page(path.replace("{id}", &id), vec![], "https://docs.example/")
+            }
+        }
         "/portal/team/{id}/role"
         | "/portal/team/{id}/deactivate"
         | "/portal/team/{id}/activate"

@@ -12,4 +12,5 @@ mod support;
 
 mod fixtures;
 mod hostile_input;
+mod identity;
 mod matrix;

@@ -55,6 +55,8 @@ pub(super) struct LoginPage {
     next: String,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// The "sign in without a password" link (when the tenant offers it).
+    passwordless: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -70,6 +72,7 @@ pub(super) fn login_view(
     next: String,
     notice_key: Option<&str>,
     error: Option<String>,
+    passwordless: bool,
 ) -> AppResult<Response> {
     let Some(tenant) = &ctx.tenant else {
         return neutral(ctx);
@@ -90,16 +93,23 @@ pub(super) fn login_view(
         action: if staff { "/admin/login" } else { "/login" },
         staff,
         email,
+        passwordless: (passwordless && !staff)
+            .then(|| crate::identity::passwordless::login_link(&next)),
         next,
         notice: notice(notice_key),
         error,
     })
 }
 
-pub(super) async fn login_page(Ctx(ctx): Ctx, Query(q): Query<LoginQuery>) -> AppResult<Response> {
+pub(super) async fn login_page(
+    State(app): State<AppState>,
+    Ctx(ctx): Ctx,
+    Query(q): Query<LoginQuery>,
+) -> AppResult<Response> {
     if let Some(p) = &ctx.principal {
         return Ok(Redirect::to(p.tenant.org_type.home()).into_response());
     }
+    let passwordless = passwordless_offered(&app, &ctx).await?;
     login_view(
         &ctx,
         Audience::Portal,
@@ -107,6 +117,7 @@ pub(super) async fn login_page(Ctx(ctx): Ctx, Query(q): Query<LoginQuery>) -> Ap
         q.next.unwrap_or_default(),
         q.notice.as_deref(),
         None,
+        passwordless,
     )
 }
 
@@ -124,7 +135,16 @@ pub(super) async fn admin_login_page(
         q.next.unwrap_or_default(),
         q.notice.as_deref(),
         None,
+        false,
     )
+}
+
+/// Whether the tenant's login page offers passwordless sign-in.
+async fn passwordless_offered(app: &AppState, ctx: &RequestContext) -> AppResult<bool> {
+    match &ctx.tenant {
+        Some(t) => crate::identity::passwordless::offered(app, t).await,
+        None => Ok(false),
+    }
 }
 
 #[derive(Deserialize)]
@@ -315,7 +335,17 @@ pub(super) async fn login_form_for(
             signed_in_response(&app, &headers, &tenant, audience, &token, &f.next).await
         }
         Err(AppError::Validation { message, .. }) => {
-            let mut r = login_view(&ctx, audience, f.email, f.next, None, Some(message))?;
+            let passwordless =
+                audience == Audience::Portal && passwordless_offered(&app, &ctx).await?;
+            let mut r = login_view(
+                &ctx,
+                audience,
+                f.email,
+                f.next,
+                None,
+                Some(message),
+                passwordless,
+            )?;
             *r.status_mut() = StatusCode::UNAUTHORIZED;
             Ok(r)
         }

@@ -1,0 +1,40 @@
+//! Demo: `acme` and `grace` accept Hub tokens signed with [`DEMO_HUB_SECRET`] and have two
+//! Hub bar apps (the bar itself is off, as for every tenant).
+
+use super::store;
+use crate::db::Db;
+use crate::tenancy::TenantScope;
+
+/// The demo tenants' Hub secret, printed at start-up in demo mode (never use it elsewhere).
+pub const DEMO_HUB_SECRET: &str = "portico-demo-hub-secret-do-not-use-in-production";
+/// Tenants that accept demo Hub tokens.
+pub const DEMO_HUB_TENANTS: &[&str] = &["acme", "grace"];
+
+/// Stored in place of a sealed secret: seeding runs without the server key, and the demo
+/// secret is public anyway (printed at start-up).
+pub const DEMO_MARKER: &str = "demo";
+
+/// Gives the tenant the demo Hub secret unless it already has one of its own.
+pub async fn seed(db: &Db, scope: &TenantScope, slug: &str) -> anyhow::Result<()> {
+    if !DEMO_HUB_TENANTS.contains(&slug) {
+        return Ok(());
+    }
+    let mut s = store::settings(db, scope).await?;
+    if s.hub_secret_sealed.is_some() {
+        return Ok(());
+    }
+    s.hub_secret_sealed = Some(DEMO_MARKER.into());
+    let mut tx = db.tenant(scope).begin().await?;
+    store::save(&mut tx, &s).await?;
+    // The stack's other apps, ready for the Hub bar (which stays off until staff turn it on).
+    if store::apps(db, scope).await?.is_empty() {
+        for (name, url) in [
+            ("Hub", "https://hub.example/"),
+            ("Documentation", "https://docs.example/"),
+        ] {
+            store::add_app(&mut tx, name, url, "").await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
