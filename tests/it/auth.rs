@@ -227,6 +227,7 @@ async fn api_me_and_session_separation(app: TestApp) {
             "Tickets",
             "Service Catalog",
             "Invoices",
+            "Billing",
             "Documents",
             "Knowledge base",
             "Announcements",

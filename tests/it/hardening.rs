@@ -1080,7 +1080,9 @@ async fn unsafe_next_targets_are_ignored(app: TestApp) {
             r.headers()
                 .get_all("set-cookie")
                 .iter()
-                .all(|v| !v.to_str().unwrap_or("").contains("evil")),
+                // An injected cookie would be named `evil`; random session tokens may
+                // contain the letters, so look at the name only.
+                .all(|v| !v.to_str().unwrap_or("").trim_start().starts_with("evil")),
             "{next:?}"
         );
     }

@@ -296,6 +296,10 @@ const OPERATOR_CALLERS: &[(&str, &[&str])] = &[
         "src/documents/verify.rs",
         &["document verify from the command line"],
     ),
+    (
+        "src/documents/legal.rs",
+        &["integration key lookup by its hash"],
+    ),
     ("src/events/mod.rs", &["event fan-out"]),
     (
         "src/jobs/mod.rs",
