@@ -247,7 +247,7 @@ async fn list_view(
     feed_url: Option<String>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app, me.scope()).await?;
+    let src = MissionSource::for_tenant(app, me.scope()).await?;
     let page = PageCtx::new(ctx);
     let tz = page.t.tz;
     let today = crate::mission::today(tz);
@@ -389,7 +389,7 @@ async fn detail_view(
     guests: String,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let src = MissionSource::for_tenant(&app, me.scope()).await?;
+    let src = MissionSource::for_tenant(app, me.scope()).await?;
     let e = src.event(&me, id).await?;
     let mine = src.my_registration(&me, id).await?;
     let household = src.household(&me).await?;
