@@ -155,7 +155,8 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             path: path.replace("{id}", &private_prayer(app).await),
             body: json!({"praise": "Answered"}),
             marker: PRIVATE_PRAYER,
-            lower_role: None,
+            // Another grace member: a request private to the pastoral staff is not theirs.
+            lower_role: Some(("grace", "mary@grace.example", "portal", 404)),
         },
         "/api/v1/admin/invoices/{id}"
         | "/api/v1/admin/invoices/{id}/lines"
@@ -209,7 +210,10 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
         },
         _ => {
             let _ = write;
-            return None;
+            if path.contains("/mission/") {
+                return crate::fixtures_mission::fixture(app, path, method).await;
+            }
+            return crate::fixtures_more::fixture(app, path, method).await;
         }
     })
 }
@@ -561,11 +565,14 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
         }
         "/portal/mission/prayer/{id}/prayed"
         | "/portal/mission/prayer/{id}/answer"
-        | "/portal/mission/prayer/{id}/report" => page(
-            path.replace("{id}", &private_prayer(app).await),
-            vec![("praise", "Answered")],
-            PRIVATE_PRAYER,
-        ),
+        | "/portal/mission/prayer/{id}/report" => PageFixture {
+            lower_role: Some(("grace", "mary@grace.example", "portal", 404)),
+            ..page(
+                path.replace("{id}", &private_prayer(app).await),
+                vec![("praise", "Answered")],
+                PRIVATE_PRAYER,
+            )
+        },
         "/portal/documents/{id}/sign"
         | "/portal/documents/{id}/acknowledge"
         | "/portal/documents/{id}/confirm" => PageFixture {
@@ -600,7 +607,10 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
             vec![],
             DOC_MARKER,
         ),
-        _ => return None,
+        _ if path.contains("/mission/") => {
+            return crate::fixtures_mission::page_fixture(app, path, method).await;
+        }
+        _ => return crate::fixtures_more::page_fixture(app, path, method).await,
     })
 }
 

@@ -11,6 +11,8 @@
 mod support;
 
 mod fixtures;
+mod fixtures_mission;
+mod fixtures_more;
 mod hostile_input;
 mod identity;
 mod matrix;
