@@ -484,12 +484,26 @@ async fn api_autopay(
     }))
 }
 
+/// The autopay choice on the API. Unlike the form (which also carries `_csrf`), a body with
+/// any other field, or a field of the wrong type, is refused rather than read as "off".
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct AutopayBody {
+    /// The saved method to charge new invoices to; empty or null turns autopay off.
+    payment_method_id: Option<String>,
+}
+
 async fn api_set_autopay(
     State(app): State<AppState>,
     user: PortalUser,
     Ctx(ctx): Ctx,
-    Json(b): Json<AutopayInput>,
+    Json(b): Json<AutopayBody>,
 ) -> AppResult<Json<AutopayState>> {
     let actor = billing_actor(&app, &user).await?;
-    Ok(Json(autopay::set_autopay(&app, &actor, &ctx.ip, &b).await?))
+    let input = AutopayInput {
+        payment_method_id: b.payment_method_id,
+    };
+    Ok(Json(
+        autopay::set_autopay(&app, &actor, &ctx.ip, &input).await?,
+    ))
 }

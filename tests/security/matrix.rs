@@ -140,7 +140,14 @@ async fn isolation_matrix(app: TestApp) {
             vec![("anonymous", None, &[401])];
         if admin_route {
             attackers.push(("other tenant's staff admin", Some(foreign_staff), &[404]));
-            attackers.push(("client session on an admin route", Some(&client), &[401]));
+            // A client of the Mission tenant itself: an acme client's Mission request is already
+            // a 404 at the org guard, before any sign-in check.
+            let client = if mission {
+                &other_tenant_member
+            } else {
+                &client
+            };
+            attackers.push(("client session on an admin route", Some(client), &[401]));
         } else {
             attackers.push(("other tenant's member", Some(foreign_member), &[403, 404]));
             attackers.push((
@@ -217,7 +224,12 @@ async fn page_isolation_matrix(app: TestApp) {
             vec![("anonymous", None, NO_SESSION)];
         if path.starts_with("/admin/") {
             attackers.push(("other tenant's staff admin", Some(foreign_staff), &[404]));
-            attackers.push(("client session on an admin page", Some(&client), NO_SESSION));
+            let client = if mission {
+                &other_tenant_member
+            } else {
+                &client
+            };
+            attackers.push(("client session on an admin page", Some(client), NO_SESSION));
         } else {
             // A member without the page's permission is refused before any lookup (403).
             attackers.push(("other tenant's member", Some(foreign_member), &[403, 404]));
@@ -229,7 +241,11 @@ async fn page_isolation_matrix(app: TestApp) {
             };
             attackers.push(("staff session on a portal page", Some(staff), NO_SESSION));
         }
+        // The calendar feed takes no session: its token is the credential, so every attacker
+        // holding a wrong token gets the same 404.
+        let feed = path.starts_with("/mission/calendar/");
         for (who, session, allowed) in attackers {
+            let allowed: &[u16] = if feed { &[404] } else { allowed };
             let (status, body) = send_page(&app, session, &m, &f).await;
             assert!(
                 allowed.contains(&status.as_u16()),
