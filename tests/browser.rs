@@ -2108,3 +2108,228 @@ async fn hub_bar_fits_a_phone() {
     }
     browser.close().await;
 }
+
+/// Bob signs a policy: Continue stays shut (and the server refuses the next
+/// step) until he has scrolled to the end; a typed name that is not his is refused; the signed
+/// PDF names him, the signing time and the content hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bob_signs_a_policy_in_three_steps() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser.sign_in(&server, "acme", "bob@globex.example").await;
+    browser.goto(&server.url("/portal/documents")).await;
+    let sign_url = browser
+        .wait_for(r#"a.btn[href$="/sign"]"#)
+        .await
+        .attr("href")
+        .await
+        .ok()
+        .flatten()
+        .expect("a sign link");
+    let id = sign_url
+        .trim_start_matches("/portal/documents/")
+        .trim_end_matches("/sign")
+        .to_string();
+    browser.screenshot("portal-documents.png").await;
+    browser.goto(&server.url(&sign_url)).await;
+    browser.wait_for("#doc-reader").await;
+    let title = browser
+        .wait_for("main h1")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    let state = browser
+        .js_string(
+            "const b = document.getElementById('doc-reader'); \
+             return String(b.scrollHeight > b.clientHeight + 20) + ',' + \
+             String(document.getElementById('doc-continue').disabled);",
+            "",
+        )
+        .await;
+    if state != "true,true" {
+        browser
+            .fail(&format!(
+                "the document must need scrolling and Continue start disabled (got {state})"
+            ))
+            .await;
+    }
+    for (size, suffix) in [(PHONE, "phone"), (DESKTOP, "desktop")] {
+        browser.resize(size).await;
+        browser.goto(&server.url(&sign_url)).await;
+        browser.wait_for("#doc-reader").await;
+        browser.assert_fits_width("the signing page").await;
+        browser
+            .screenshot(&format!("portal-sign-read-{suffix}.png"))
+            .await;
+    }
+    // Skipping the reading step by posting the next form directly is refused by the server.
+    let status = browser
+        .client
+        .execute_async(
+            "const csrf = document.getElementById('doc-reader').dataset.csrf; \
+             const done = arguments[arguments.length - 1]; \
+             fetch(arguments[0], { method: 'POST', credentials: 'same-origin', redirect: 'manual', \
+               headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, \
+               body: '_csrf=' + encodeURIComponent(csrf) + '&understood=yes&consent=yes' }) \
+             .then(r => done(String(r.status)), e => done('error ' + e));",
+            vec![json!(format!("/portal/documents/{id}/acknowledge"))],
+        )
+        .await
+        .map(|v| v.to_string())
+        .unwrap_or_else(|e| e.to_string());
+    browser.goto(&server.url(&sign_url)).await;
+    browser.wait_for("#doc-reader").await;
+    if browser
+        .client
+        .find(Locator::Css("#doc-understood"))
+        .await
+        .is_ok()
+    {
+        browser
+            .fail(&format!(
+                "acknowledging before reading moved on (the POST answered {status})"
+            ))
+            .await;
+    }
+    browser
+        .js_string(
+            "const b = document.getElementById('doc-reader'); b.scrollTop = b.scrollHeight; \
+             b.dispatchEvent(new Event('scroll')); return 'ok';",
+            "",
+        )
+        .await;
+    browser
+        .wait_until("Continue to open after scrolling to the end", async || {
+            let disabled = browser
+                .client
+                .execute(
+                    "return document.getElementById('doc-continue').disabled;",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            (disabled == Value::Bool(false)).then_some(())
+        })
+        .await;
+    browser
+        .wait_for("#doc-continue")
+        .await
+        .click()
+        .await
+        .expect("continue");
+    browser
+        .wait_for("#doc-understood")
+        .await
+        .click()
+        .await
+        .expect("tick understood");
+    browser
+        .wait_for("#doc-consent")
+        .await
+        .click()
+        .await
+        .expect("tick consent");
+    browser.screenshot("portal-sign-acknowledge.png").await;
+    browser
+        .wait_for(r#"form[action$="/acknowledge"] button[type="submit"]"#)
+        .await
+        .click()
+        .await
+        .expect("acknowledge");
+    let name = browser.wait_for("#doc-name").await;
+    name.clear().await.expect("clear name");
+    name.send_keys("Robert Usher")
+        .await
+        .expect("type a wrong name");
+    browser
+        .wait_for(r#"form[action$="/confirm"] button[type="submit"]"#)
+        .await
+        .click()
+        .await
+        .expect("sign with a wrong name");
+    let error = browser
+        .wait_for("#doc-name-err")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    if !error.contains("does not match") {
+        browser
+            .fail(&format!(
+                "a wrong name must be refused clearly, got: {error}"
+            ))
+            .await;
+    }
+    browser.screenshot("portal-sign-confirm-error.png").await;
+    let name = browser.wait_for("#doc-name").await;
+    name.clear().await.expect("clear name");
+    // Case and extra spaces are ignored.
+    name.send_keys("  bob   USER ")
+        .await
+        .expect("type the name");
+    browser
+        .wait_for(r#"form[action$="/confirm"] button[type="submit"]"#)
+        .await
+        .click()
+        .await
+        .expect("sign");
+    let hash = browser
+        .wait_for("code.doc-hash")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    let href = browser
+        .wait_for(r#"a.btn[href$="/pdf"]"#)
+        .await
+        .attr("href")
+        .await
+        .ok()
+        .flatten()
+        .expect("PDF link");
+    browser.screenshot("portal-sign-done.png").await;
+    let (bob, _) = api_session(&server, "acme", "bob@globex.example", "portal").await;
+    let pdf = bob
+        .get(server.url(&href))
+        .send()
+        .await
+        .expect("PDF download");
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.expect("PDF bytes");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let dir = TempDir::new().expect("tmp");
+    let path = dir.path().join("signed.pdf");
+    std::fs::write(&path, &bytes).expect("write PDF");
+    let out = Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed for the browser tests");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let compact: String = text.split_whitespace().collect();
+    for want in [
+        "Bob User",
+        "bob@globex.example",
+        title.as_str(),
+        today.as_str(),
+    ] {
+        if !text.contains(want) {
+            browser
+                .fail(&format!("'{want}' not in the signed PDF text: {text}"))
+                .await;
+        }
+    }
+    if hash.len() < 32 || !compact.contains(hash.trim()) {
+        browser
+            .fail(&format!(
+                "content hash '{hash}' not in the signed PDF text: {text}"
+            ))
+            .await;
+    }
+    browser.close().await;
+}
