@@ -1,5 +1,6 @@
 //! Live events: what happened, to whom it may be shown, and the bus that carries it.
 
+pub mod audience;
 pub mod checks;
 pub mod routes;
 
@@ -140,7 +141,10 @@ pub const MAX_NOTIFY_BYTES: usize = 7900;
 /// hands what it hears to `deliver_local`, so every node delivers each event exactly once.
 #[derive(Clone)]
 pub struct EventBus {
+    /// Every event, for in-process listeners (tests, jobs); streams use `streams`.
     tx: broadcast::Sender<Arc<Event>>,
+    /// This node's event streams, indexed by audience.
+    pub streams: Arc<audience::Registry>,
     pg: Option<Db>,
     _listener: Option<Arc<ListenerTask>>,
     /// Session re-checks the streams of this node share.
@@ -161,6 +165,7 @@ impl Default for EventBus {
         let (tx, _) = broadcast::channel(1024);
         EventBus {
             tx,
+            streams: Arc::default(),
             pg: None,
             _listener: None,
             checks: Arc::default(),
@@ -197,16 +202,14 @@ async fn listen(url: &str) -> Result<PgListener, sqlx::Error> {
 }
 
 /// Forwards notifications into the local bus forever, reconnecting after errors.
-async fn listen_loop(mut listener: PgListener, url: String, tx: broadcast::Sender<Arc<Event>>) {
+async fn listen_loop(mut listener: PgListener, url: String, bus: EventBus) {
     let mut delay = Duration::from_millis(250);
     loop {
         match listener.recv().await {
             Ok(n) => {
                 delay = Duration::from_millis(250);
                 match serde_json::from_str::<Event>(n.payload()) {
-                    Ok(e) => {
-                        let _ = tx.send(Arc::new(e));
-                    }
+                    Ok(e) => bus.deliver_local(Arc::new(e)),
                     Err(e) => tracing::warn!(error = %e, "ignoring a malformed event notification"),
                 }
             }
@@ -243,7 +246,9 @@ impl EventBus {
                 crate::config::redact_url(url)
             )
         })?;
-        let task = tokio::spawn(listen_loop(listener, url.to_string(), bus.tx.clone()));
+        // The task holds a handle without the listener, so dropping the last outside handle
+        // still stops it.
+        let task = tokio::spawn(listen_loop(listener, url.to_string(), bus.clone()));
         Ok(EventBus {
             pg: Some(db.clone()),
             _listener: Some(Arc::new(ListenerTask(task))),
@@ -253,7 +258,8 @@ impl EventBus {
 
     /// Delivers an event to this node's subscribers.
     pub fn deliver_local(&self, e: Arc<Event>) {
-        // No receivers is normal (nobody connected).
+        self.streams.dispatch(e.clone());
+        // No receivers is normal (nobody listening in-process).
         let _ = self.tx.send(e);
     }
 

@@ -9,10 +9,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use super::Event;
+use super::audience::{Delivery, Subscription};
 use crate::auth::{Audience, PortalUser, Principal, StaffUser};
 use crate::http::ApiRouter;
 use crate::http::context::cookie;
@@ -64,7 +63,7 @@ async fn admin_stream(
 
 struct Conn {
     app: AppState,
-    rx: tokio::sync::broadcast::Receiver<Arc<Event>>,
+    sub: Subscription,
     principal: Arc<Principal>,
     token: String,
     audience: Audience,
@@ -91,20 +90,10 @@ async fn recheck(c: &mut Conn, since: Instant) -> bool {
 }
 
 /// The SSE form of an event: `event: <kind>`, `data: <data with object_id>`.
-pub fn to_sse(e: &Event) -> SseEvent {
-    let mut data = match &e.data {
-        serde_json::Value::Object(o) => o.clone(),
-        serde_json::Value::Null => serde_json::Map::new(),
-        other => {
-            let mut m = serde_json::Map::new();
-            m.insert("value".into(), other.clone());
-            m
-        }
-    };
-    data.insert("object_id".into(), e.object_id.clone().into());
+pub fn to_sse(d: &Delivery) -> SseEvent {
     SseEvent::default()
-        .event(e.kind.as_str())
-        .data(serde_json::Value::Object(data).to_string())
+        .event(d.event.kind.as_str())
+        .data(&d.data)
 }
 
 async fn next(mut c: Conn) -> Option<(Result<SseEvent, Infallible>, Conn)> {
@@ -115,25 +104,22 @@ async fn next(mut c: Conn) -> Option<(Result<SseEvent, Infallible>, Conn)> {
     }
     loop {
         tokio::select! {
-            r = c.rx.recv() => match r {
-                Ok(e) => {
-                    if !e.visible_to(&c.principal) {
+            r = c.sub.rx.recv() => match r {
+                Some(d) => {
+                    if !d.event.visible_to(&c.principal) {
                         continue;
                     }
-                    // Checked here, on the receiving node, with the session as it is now
-                    // (a lookup that started after the event arrived).
-                    if !recheck(&mut c, Instant::now()).await {
+                    // Checked here, on the receiving node, with the session as it is now: a
+                    // lookup that started after the event arrived, shared by the session's
+                    // other streams.
+                    if !recheck(&mut c, d.arrived).await {
                         return None;
                     }
-                    if e.visible_to(&c.principal) {
-                        return Some((Ok(to_sse(&e)), c));
+                    if d.event.visible_to(&c.principal) {
+                        return Some((Ok(to_sse(&d)), c));
                     }
                 }
-                // A slow client missed some events; it carries on with the next ones.
-                Err(RecvError::Lagged(n)) => {
-                    tracing::debug!(skipped = n, "event stream lagged");
-                }
-                Err(RecvError::Closed) => return None,
+                None => return None,
             },
             _ = tokio::time::sleep_until(c.next_check) => {
                 if !recheck(&mut c, Instant::now()).await {
@@ -150,7 +136,7 @@ fn stream(app: AppState, p: Arc<Principal>, headers: &HeaderMap, audience: Audie
         .unwrap_or_default()
         .to_string();
     let conn = Conn {
-        rx: app.events.subscribe(),
+        sub: app.events.streams.subscribe(&p, audience),
         app,
         principal: p,
         token,

@@ -259,6 +259,78 @@ crate::db_test!(
     streams_need_the_right_session
 );
 
+/// An event wakes only the streams that may see it: a reply in Initech wakes Ian's stream and
+/// not Alice's (Globex), and a closed stream leaves the index.
+async fn events_wake_only_their_audience(app: TestApp) {
+    let (acme, globex, initech) = ids(&app).await;
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let ian = app.api_login("acme", "ian@initech.example", "portal").await;
+    let streams = app.state.events.streams.clone();
+    let mut a = SseClient::open(&app, &alice.client, "/api/v1/events").await;
+    let mut i = SseClient::open(&app, &ian.client, "/api/v1/events").await;
+    let mut a2 = SseClient::open(&app, &alice.client, "/api/v1/events").await;
+    assert_eq!(streams.open_streams(), 3);
+
+    let before = streams.woken();
+    app.state
+        .events
+        .publish(event(&acme, &initech, "ticket.updated", "I-1", false))
+        .await
+        .unwrap();
+    assert_eq!(i.next(WAIT).await.unwrap().1["object_id"], "I-1");
+    assert_eq!(streams.woken() - before, 1, "only Ian's stream wakes");
+
+    let before = streams.woken();
+    app.state
+        .events
+        .publish(event(&acme, &globex, "ticket.updated", "G-1", false))
+        .await
+        .unwrap();
+    assert_eq!(a.next(WAIT).await.unwrap().1["object_id"], "G-1");
+    assert_eq!(a2.next(WAIT).await.unwrap().1["object_id"], "G-1");
+    assert_eq!(
+        streams.woken() - before,
+        2,
+        "both of Alice's streams, not Ian's"
+    );
+    // An internal note wakes no portal stream at all.
+    let before = streams.woken();
+    app.state
+        .events
+        .publish(event(&acme, &globex, "ticket.comment", "G-note", true))
+        .await
+        .unwrap();
+    i.nothing_before(
+        &app,
+        event(&acme, &initech, "ticket.updated", "I-sentinel", false),
+    )
+    .await;
+    assert_eq!(streams.woken() - before, 1, "only the sentinel woke anyone");
+
+    drop((a, a2, i));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while streams.open_streams() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "closed streams stay in the index: {}",
+            streams.open_streams()
+        );
+        // A closed stream leaves the index when its task notices, at the next event or sooner.
+        app.state
+            .events
+            .publish(event(&acme, &globex, "ticket.updated", "G-poke", false))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+crate::db_test!(
+    events_wake_only_their_audience,
+    events_wake_only_their_audience
+);
+
 /// The requirement: an event published on node A reaches an SSE client on node B.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_published_on_one_node_reaches_a_client_of_another_postgres() {

@@ -116,6 +116,9 @@ impl FakePsa {
     pub fn rate_limited(&self) -> usize {
         self.with(|i| i.rate_limited)
     }
+    pub fn set_page_size(&self, n: usize) {
+        self.with(|i| i.page_size = n);
+    }
     pub fn set_delay(&self, ms: u64) {
         self.with(|i| i.delay_ms = ms);
     }
