@@ -591,14 +591,26 @@ async fn detail_view(
         .filter(|s| *s == t.status || super::allowed(t.status, *s))
         .collect();
     let file_base = format!("/admin/tickets/{}/attachments", t.number);
-    let psa_id = crate::psa::store::ticket_external_id(&app.db, actor.scope(), &t.id).await?;
-    let psa_conflicts = crate::psa::store::conflicts(&app.db, actor.scope(), &t.id).await?;
-    let v = view(app, actor.scope(), t, true).await?;
+    let scope = actor.scope();
+    let ticket_id = t.id.clone();
+    // Independent reads run side by side: the page waits for the slowest, not the sum.
+    let (psa_id, psa_conflicts, v, staff) = tokio::try_join!(
+        async {
+            Ok::<_, AppError>(
+                crate::psa::store::ticket_external_id(&app.db, scope, &ticket_id).await?,
+            )
+        },
+        async {
+            Ok::<_, AppError>(crate::psa::store::conflicts(&app.db, scope, &ticket_id).await?)
+        },
+        view(app, scope, t, true),
+        async { Ok::<_, AppError>(store::users_of_kind(&app.db, scope, "staff", None).await?) },
+    )?;
     let mut r = render(&DetailPage {
         page: PageCtx::new(ctx),
         v,
         file_base,
-        staff: store::users_of_kind(&app.db, actor.scope(), "staff", None).await?,
+        staff,
         next_statuses,
         priorities: &ALL_PRIORITIES,
         errors,

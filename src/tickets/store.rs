@@ -618,10 +618,39 @@ pub async fn list(
     Ok((items, next))
 }
 
-/// A ticket by its number, with its cc list.
+/// A ticket by its number, with its cc list; the two queries run side by side, because a
+/// page pays each reader round trip in full (docs/performance.md).
 pub async fn by_number(db: &Db, scope: &TenantScope, number: i64) -> DbResult<Option<Ticket>> {
-    let mut conn = db.tenant(scope).reader().acquire().await?;
-    ticket_on(&mut conn, scope.tenant_id().as_str(), number).await
+    let tenant = scope.tenant_id().as_str();
+    let pool = db.tenant(scope).reader();
+    let sql = format!("{SELECT} WHERE t.tenant_id = $1 AND t.number = $2");
+    let ticket = sqlx::query(&sql)
+        .bind(tenant)
+        .bind(number)
+        .fetch_optional(pool);
+    let cc = sqlx::query(
+        "SELECT u.id, u.name FROM tickets t JOIN ticket_cc x ON x.tenant_id = t.tenant_id AND x.ticket_id = t.id \
+         JOIN users u ON u.id = x.user_id WHERE t.tenant_id = $1 AND t.number = $2 ORDER BY u.name",
+    )
+    .bind(tenant)
+    .bind(number)
+    .fetch_all(pool);
+    let (row, cc) = tokio::try_join!(ticket, cc)?;
+    let Some(row) = row else { return Ok(None) };
+    let mut t = ticket_from_row(&row)?;
+    t.cc = people(&cc)?;
+    Ok(Some(t))
+}
+
+fn people(rows: &[AnyRow]) -> Result<Vec<Person>, sqlx::Error> {
+    rows.iter()
+        .map(|r| {
+            Ok(Person {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect()
 }
 
 /// A ticket as the action's transaction sees it (after its own changes).
@@ -653,15 +682,7 @@ async fn ticket_on(
     .bind(&t.id)
     .fetch_all(&mut *conn)
     .await?;
-    t.cc = cc
-        .iter()
-        .map(|r| {
-            Ok(Person {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
+    t.cc = people(&cc)?;
     Ok(Some(t))
 }
 
@@ -728,6 +749,17 @@ pub async fn comments(
     ticket_id: &str,
     include_internal: bool,
 ) -> DbResult<Vec<Comment>> {
+    Ok(thread(db, scope, ticket_id, include_internal).await?.0)
+}
+
+/// The comments of a ticket with their attachments, and the attachments not on any comment;
+/// comments and attachments are read side by side.
+pub async fn thread(
+    db: &Db,
+    scope: &TenantScope,
+    ticket_id: &str,
+    include_internal: bool,
+) -> DbResult<(Vec<Comment>, Vec<Attachment>)> {
     let rows = sqlx::query(
         "SELECT m.id, m.author_id, u.name AS author_name, u.kind AS author_kind, m.body, m.body_html, \
          m.internal, m.created_at FROM ticket_comments m JOIN users u ON u.id = m.author_id \
@@ -737,10 +769,13 @@ pub async fn comments(
     .bind(scope.tenant_id().as_str())
     .bind(ticket_id)
     .bind(i64::from(include_internal))
-    .fetch_all(db.tenant(scope).reader())
-    .await?;
-    let files = attachments(db, scope, ticket_id, include_internal).await?;
-    rows.iter()
+    .fetch_all(db.tenant(scope).reader());
+    let (rows, files) = tokio::try_join!(
+        async { rows.await.map_err(DbError::from) },
+        attachments(db, scope, ticket_id, include_internal)
+    )?;
+    let comments = rows
+        .iter()
         .map(|r| {
             let id: String = r.try_get("id")?;
             let kind: String = r.try_get("author_kind")?;
@@ -762,8 +797,12 @@ pub async fn comments(
                 created_at: r.try_get("created_at")?,
             })
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(DbError::from)
+        .collect::<Result<_, sqlx::Error>>()?;
+    let loose = files
+        .into_iter()
+        .filter(|a| a.comment_id.is_none())
+        .collect();
+    Ok((comments, loose))
 }
 
 /// The status history of a ticket, oldest first.

@@ -245,14 +245,12 @@ pub(crate) async fn view(
     t: Ticket,
     staff: bool,
 ) -> AppResult<TicketView> {
-    let comments = store::comments(&app.db, scope, &t.id, staff).await?;
-    let attachments = store::attachments(&app.db, scope, &t.id, staff)
-        .await?
-        .into_iter()
-        .filter(|a| a.comment_id.is_none())
-        .collect();
-    let history = store::history(&app.db, scope, &t.id).await?;
-    let catalog_request = crate::catalog::service::request_view(app, scope, &t.id).await?;
+    // Independent reads run side by side: the page waits for the slowest, not the sum.
+    let ((comments, attachments), history, catalog_request) = tokio::try_join!(
+        async { Ok::<_, AppError>(store::thread(&app.db, scope, &t.id, staff).await?) },
+        async { Ok::<_, AppError>(store::history(&app.db, scope, &t.id).await?) },
+        crate::catalog::service::request_view(app, scope, &t.id),
+    )?;
     Ok(TicketView {
         catalog_request,
         sla_state: t.sla_state(now_ms()),

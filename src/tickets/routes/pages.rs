@@ -305,15 +305,17 @@ pub(super) async fn detail_page(
 ) -> AppResult<Response> {
     client(&user)?;
     let t = service::visible(&app, &user, number(&n)?).await?;
-    store::mark_seen(
+    let scope = user.scope();
+    let ticket_id = t.id.clone();
+    // The seen marker does not change what the page shows: record it beside the page's reads.
+    let seen = store::mark_seen(
         &app.db,
-        &user.scope(),
+        &scope,
         user.user_id.as_str(),
-        &t.id,
+        &ticket_id,
         t.updated_at,
-    )
-    .await?;
-    detail_view(
+    );
+    let page = detail_view(
         &app,
         &ctx,
         &user,
@@ -326,8 +328,9 @@ pub(super) async fn detail_page(
             error: None,
         },
         StatusCode::OK,
-    )
-    .await
+    );
+    let ((), page) = tokio::try_join!(async { Ok(seen.await?) }, page)?;
+    Ok(page)
 }
 
 /// Re-renders the detail page for a refused form, keeping what was typed.
