@@ -39,6 +39,7 @@ mod ops;
 mod payments;
 mod profile;
 mod psa;
+mod psa_alga;
 mod psa_bench;
 mod smtp;
 mod sql_scope;

@@ -14,7 +14,7 @@ use crate::support::{Session, TestApp};
 use portico::psa::sync::{Report, run_tenant};
 use portico::tenancy::TenantScope;
 
-async fn scope(app: &TestApp, slug: &str) -> TenantScope {
+pub(crate) async fn scope(app: &TestApp, slug: &str) -> TenantScope {
     portico::tenancy::store::by_slug(&app.state.db, slug)
         .await
         .unwrap()
@@ -23,7 +23,7 @@ async fn scope(app: &TestApp, slug: &str) -> TenantScope {
 }
 
 /// One finished sync run (waiting while another run holds the lease).
-async fn sync(app: &TestApp) -> Report {
+pub(crate) async fn sync(app: &TestApp) -> Report {
     let s = scope(app, "acme").await;
     for _ in 0..200 {
         let r = run_tenant(&app.state, &s).await.expect("sync run");
@@ -36,7 +36,7 @@ async fn sync(app: &TestApp) -> Report {
 }
 
 /// A run that is expected to fail (the PSA is down).
-async fn sync_err(app: &TestApp) -> String {
+pub(crate) async fn sync_err(app: &TestApp) -> String {
     let s = scope(app, "acme").await;
     for _ in 0..200 {
         match run_tenant(&app.state, &s).await {
@@ -48,7 +48,7 @@ async fn sync_err(app: &TestApp) -> String {
     panic!("the lease never came free");
 }
 
-fn settings_form<'a>(base: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn settings_form<'a>(base: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("connector", "generic"),
         ("base_url", base),
@@ -86,14 +86,14 @@ async fn connect(app: &TestApp, fake: &FakePsa) -> Session {
     staff
 }
 
-async fn ok_json(r: reqwest::Response, want: StatusCode) -> Value {
+pub(crate) async fn ok_json(r: reqwest::Response, want: StatusCode) -> Value {
     let status = r.status();
     let body = r.text().await.unwrap();
     assert_eq!(status, want, "{body}");
     serde_json::from_str(&body).unwrap_or(Value::Null)
 }
 
-async fn raise(s: &Session, subject: &str) -> i64 {
+pub(crate) async fn raise(s: &Session, subject: &str) -> i64 {
     let v = ok_json(
         s.post_json(
             "/api/v1/tickets",
@@ -106,7 +106,7 @@ async fn raise(s: &Session, subject: &str) -> i64 {
     v["number"].as_i64().unwrap()
 }
 
-async fn psa_id(app: &TestApp, number: i64) -> String {
+pub(crate) async fn psa_id(app: &TestApp, number: i64) -> String {
     let row = sqlx::query(
         "SELECT l.external_id FROM psa_links l JOIN tickets t ON t.id = l.local_id AND t.tenant_id = l.tenant_id \
          WHERE l.kind = 'ticket' AND t.number = $1",
