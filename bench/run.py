@@ -7,6 +7,7 @@ docs/benchmarks.md.
     python3 bench/run.py --db postgres        # PostgreSQL (needs a local server, see --pg-url)
     python3 bench/run.py --db both --duration 10
     python3 bench/run.py --bin /path/to/portico --no-build --sse 1000,10000 --curve 0.1,1,10
+    python3 bench/run.py --no-build --sse-spread 10000   # only: 10,000 streams over 1,000 companies
 
 Besides the wrk scenarios, per database: live events (SSE) under load via bench/sse_load.py, a
 freshly started server per stream count on the same seeded data (--sse), and an optional scale
@@ -302,6 +303,49 @@ def bench_sse(ctx, args):
     return rows
 
 
+def sse_spread(kinds, args):
+    """Live events spread over companies: `--sse-spread N` streams over `--spread-companies`
+    companies of the scale seed (20 per tenant; scale 2.5 gives 1,000), N / companies streams
+    per company admin's session, then staff replies on a ticket of one company. Latency is
+    measured on that company's streams; `strays` counts deliveries to any other stream."""
+    from concurrent.futures import ThreadPoolExecutor
+    rows = []
+    per_tenant = 20
+    companies = args.spread_companies
+    for k in kinds:
+        scale = max(args.scale, companies / (20 * per_tenant))
+        ctx = seed(k, args, scale)
+        try:
+            server, base = start_server(ctx, args)
+            try:
+                pw = ctx["summary"]["password"]
+                staff_cookie, staff_csrf = login(base, "bench-01", "staff@bench-01.example", pw, "admin")
+                target_cookie, _ = login(base, "bench-01", "u0.c0@bench-01.example", pw)
+                _, _, body = http("GET", base + "/api/v1/tickets?status=all&limit=1", headers={"Cookie": target_cookie})
+                ticket = json.loads(body)["items"][0]["number"]
+                who = [(f"bench-{t:02}", f"u0.c{c}@bench-{t:02}.example")
+                       for t in range(1, companies // per_tenant + 2) for c in range(per_tenant)]
+                who = [w for w in who if w[1] != "u0.c0@bench-01.example"][:companies - 1]
+                t0 = time.time()
+                with ThreadPoolExecutor(4) as ex:
+                    cookies = list(ex.map(lambda w: login(base, w[0], w[1], pw)[0], who))
+                print(f"[{k}] spread: {len(cookies) + 1} company sessions signed in in {time.time() - t0:.1f}s", flush=True)
+                per = max(1, args.sse_spread // companies)
+                r = sse_load.measure(base, target_cookie, staff_cookie, staff_csrf, ticket, per, server.pid,
+                                     replies=args.sse_replies, others=[(c, per) for c in cookies])
+                r.update(db=k, companies=len(cookies) + 1)
+                rows.append(r)
+                print(f"  spread {r['streams_total']} streams over {r['companies']} companies: {r['connected']} connected, "
+                      f"p50 {r['p50_ms']}ms p99 {r['p99_ms']}ms max {r['max_ms']}ms missed {r['missed']} strays {r['strays']} "
+                      f"server CPU {r['server_cpu_ms_per_reply']} ms/reply, {r['kb_per_conn']} KiB/stream, errors {r['errors']}"
+                      + (f" {r['error_kinds']}" if r["error_kinds"] else ""), flush=True)
+            finally:
+                stop_server(server)
+        finally:
+            cleanup(ctx, drop_db=True)
+    print(json.dumps(rows))
+
+
 def bench_curve(db_kind, args):
     """Scale curve: per scale a fresh data dir/database, a fresh server, two list scenarios."""
     rows = []
@@ -524,6 +568,9 @@ def main():
     ap.add_argument("--bin", default=BIN, help="portico binary (default target/release/portico)")
     ap.add_argument("--sse", type=lambda s: [int(x) for x in s.split(",") if x.strip() and int(x) > 0], default="1000,10000",
                     help="live events: comma-separated stream counts, a fresh server each; '0' or '' disables")
+    ap.add_argument("--sse-spread", type=int, default=0,
+                    help="only the spread live-events run: this many streams over --spread-companies companies")
+    ap.add_argument("--spread-companies", type=int, default=1000)
     ap.add_argument("--sse-replies", type=int, default=20, help="staff replies timed per SSE run")
     ap.add_argument("--soak", type=int, default=0,
                     help="mixed-load soak of this many seconds instead of the scenarios (bench/soak.py; writes docs/soak.md)")
@@ -542,6 +589,9 @@ def main():
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     if args.soak:
         soak_all(kinds, args)
+        return
+    if args.sse_spread:
+        sse_spread(kinds, args)
         return
     runs = [bench_db(k, args) for k in kinds]
     report(runs, args)

@@ -131,6 +131,7 @@ class Bench:
         self.alive = 0
         self.errors = 0
         self.error_kinds = {}
+        self.strays = 0  # events delivered to streams outside the reply's audience
 
     def error(self, what):
         self.errors += 1
@@ -141,10 +142,11 @@ class Stream:
     """One SSE connection: a small state machine fed by the loop's reader callback."""
 
     __slots__ = ("b", "loop", "sock", "fd", "raw", "headers_done", "chunked", "cstate",
-                 "cleft", "sse", "greeted", "ready", "last_round", "dead")
+                 "cleft", "sse", "greeted", "ready", "last_round", "dead", "target")
 
-    def __init__(self, bench, loop, sock):
+    def __init__(self, bench, loop, sock, target=True):
         self.b = bench
+        self.target = target
         self.loop = loop
         self.sock = sock
         self.fd = sock.fileno()
@@ -164,7 +166,7 @@ class Stream:
             return
         self.dead = True
         self.b.error(what)
-        if self.greeted:
+        if self.greeted and self.target:
             self.b.alive -= 1
         self.close()
         if not self.ready.done():
@@ -263,7 +265,8 @@ class Stream:
         if block.startswith(b":"):
             if not self.greeted and block.startswith(b": connected"):
                 self.greeted = True
-                self.b.alive += 1
+                if self.target:
+                    self.b.alive += 1
                 if not self.ready.done():
                     self.ready.set_result(True)
             return  # keep-alive comment
@@ -277,17 +280,20 @@ class Stream:
                 break
         if kind == EVENT_KIND and r.object_id in block:
             self.last_round = r.id
-            r.hit(kts, time.time_ns())
+            if self.target:
+                r.hit(kts, time.time_ns())
+            else:
+                self.b.strays += 1
 
 
-async def open_stream(bench, loop, addr, request):
+async def open_stream(bench, loop, addr, request, target=True):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)
     try:
         sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     except OSError:
         pass
-    s = Stream(bench, loop, sock)
+    s = Stream(bench, loop, sock, target)
     try:
         await loop.sock_connect(sock, addr)
         await loop.sock_sendall(sock, request)
@@ -325,7 +331,7 @@ async def post_reply(addr, host, path, staff_cookie, staff_csrf, body):
 
 
 async def _measure(base_url, user_cookie, staff_cookie, staff_csrf, ticket_number, conns,
-                   server_pid, replies):
+                   server_pid, replies, others=()):
     loop = asyncio.get_running_loop()
     u = urllib.parse.urlsplit(base_url)
     host = u.netloc
@@ -342,15 +348,21 @@ async def _measure(base_url, user_cookie, staff_cookie, staff_csrf, ticket_numbe
     request = (f"GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nCookie: {user_cookie}\r\n"
                f"Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n").encode()
 
+    # `others`: (cookie, streams) of sessions outside the reply's audience (the spread case).
+    plan = [(request, True)] * conns
+    for cookie, n in others:
+        req = (f"GET /api/v1/events HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n"
+               f"Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n").encode()
+        plan += [(req, False)] * n
     rss_before = rss_kb(server_pid)
     t_conn = time.perf_counter()
     streams = []
-    for start in range(0, conns, BATCH):
-        n = min(BATCH, conns - start)
-        streams += await asyncio.gather(*(open_stream(bench, loop, addr, request)
-                                          for _ in range(n)))
+    for start in range(0, len(plan), BATCH):
+        streams += await asyncio.gather(*(open_stream(bench, loop, addr, rq, tg)
+                                          for rq, tg in plan[start:start + BATCH]))
     connect_s = time.perf_counter() - t_conn
     connected = sum(1 for s in streams if s.greeted and not s.dead)
+    total = len(plan)
     await asyncio.sleep(1.0)  # let the server settle before sampling its memory
     rss_connected = rss_kb(server_pid)
 
@@ -402,6 +414,7 @@ async def _measure(base_url, user_cookie, staff_cookie, staff_csrf, ticket_numbe
         "connect_s": round(connect_s, 2),
         "rss_before_kb": rss_before,
         "rss_connected_kb": rss_connected,
+        "streams_total": total,
         "kb_per_conn": round((rss_connected - rss_before) / connected, 2) if connected else None,
         "p50_ms": _r(pct(deliv_ms, 50)),
         "p99_ms": _r(pct(deliv_ms, 99)),
@@ -413,6 +426,7 @@ async def _measure(base_url, user_cookie, staff_cookie, staff_csrf, ticket_numbe
         "post_p50_ms": _r(pct(sorted(posts), 50)),
         "deliveries": len(user),
         "missed": missed,
+        "strays": bench.strays,
         "errors": bench.errors,
         "error_kinds": bench.error_kinds,
         "server_cpu_ms_per_reply": round(srv_cpu / n, 1),
@@ -426,11 +440,15 @@ def _r(v):
 
 
 def measure(base_url: str, user_cookie: str, staff_cookie: str, staff_csrf: str,
-            ticket_number: int, conns: int, server_pid: int, replies: int = 20) -> dict:
-    """Opens `conns` SSE streams as the user, posts `replies` staff replies on the ticket and
-    returns connection counts, server RSS per stream and delivery latencies (see module doc)."""
+            ticket_number: int, conns: int, server_pid: int, replies: int = 20,
+            others=()) -> dict:
+    """Opens `conns` SSE streams as the user (plus, for each `(cookie, n)` in `others`, n
+    streams of a session outside the reply's audience), posts `replies` staff replies on the
+    ticket and returns connection counts, server RSS per stream, delivery latencies on the
+    user's streams and `strays`, deliveries to the other streams (see module doc)."""
     return asyncio.run(_measure(base_url, user_cookie, staff_cookie, staff_csrf,
-                                int(ticket_number), int(conns), int(server_pid), int(replies)))
+                                int(ticket_number), int(conns), int(server_pid), int(replies),
+                                others))
 
 
 # --- CLI -------------------------------------------------------------------------------------

@@ -510,7 +510,7 @@ async fn apply_remote(
             },
         )
         .await?;
-        let name = crate::tickets::store::user_name(&app.db, scope, &author_id)
+        let name = crate::tickets::store::user_name_in(&mut tx, &author_id)
             .await
             .unwrap_or_default();
         publish(

@@ -114,7 +114,7 @@ async fn email(
     pref: Pref,
     compose: impl Fn(&Translator) -> (String, Vec<String>),
 ) -> AppResult<()> {
-    let recipients = store::recipients(&app.db, tx.scope(), &t.id).await?;
+    let recipients = store::recipients(tx, &t.id).await?;
     send_each(app, tx, actor_id, t, recipients, false, pref, compose).await
 }
 
@@ -381,7 +381,7 @@ async fn create_in(
         event_data(&t, t.status, json!({})),
     )
     .await?;
-    let author = store::user_name(&app.db, actor.scope(), actor.user_id().as_str()).await?;
+    let author = store::user_name_in(&mut tx, actor.user_id().as_str()).await?;
     let new_ticket = |tr: &Translator| {
         let [number, subject] = ticket_args(&t);
         let lines = vec![
@@ -867,7 +867,7 @@ pub async fn update(
         .await?;
         if !actor.is_staff() && t.status.is_done() && !to.is_done() {
             // A client reopened it: whoever works it should know without watching the queue.
-            let author = store::user_name(&app.db, actor.scope(), actor.user_id().as_str()).await?;
+            let author = store::user_name_in(&mut tx, actor.user_id().as_str()).await?;
             let reopened = |tr: &Translator| {
                 let [number, subject] = ticket_args(t);
                 let mut lines = vec![tr.args(

@@ -1382,7 +1382,8 @@ pub struct Recipient {
 
 /// Requester and cc'd users who are active, with their email preferences from the profile's
 /// `notification_prefs` (on when unset) and what decides their emails' language.
-pub async fn recipients(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResult<Vec<Recipient>> {
+pub async fn recipients(tx: &mut TenantTx, ticket_id: &str) -> DbResult<Vec<Recipient>> {
+    let tenant = tx.tenant_id().to_string();
     let rows = sqlx::query(
         "SELECT u.id, u.email, COALESCE(p.ticket_replies, 1) AS ticket_replies, \
          COALESCE(p.status_changes, 1) AS status_changes, COALESCE(p.new_tickets, 1) AS new_tickets, \
@@ -1392,9 +1393,9 @@ pub async fn recipients(db: &Db, scope: &TenantScope, ticket_id: &str) -> DbResu
          WHERE u.tenant_id = $1 AND u.status = 'active' AND (u.id = (SELECT requester_id FROM tickets WHERE id = $2 AND tenant_id = $1) \
          OR u.id IN (SELECT user_id FROM ticket_cc WHERE ticket_id = $2 AND tenant_id = $1))",
     )
-    .bind(scope.tenant_id().as_str())
+    .bind(&tenant)
     .bind(ticket_id)
-    .fetch_all(db.tenant(scope).reader())
+    .fetch_all(tx.conn())
     .await?;
     recipients_from(&rows)
 }
@@ -1505,6 +1506,23 @@ pub async fn users_of_kind(
 }
 
 /// A user's display name (empty when unknown).
+/// A user's name read inside the action's transaction: on PostgreSQL reads and writes share one
+/// pool, so a read taken beside an open transaction can wait for a connection that only frees
+/// when that transaction commits.
+pub async fn user_name_in(tx: &mut TenantTx, user_id: &str) -> DbResult<String> {
+    let tenant = tx.tenant_id().to_string();
+    let row = sqlx::query("SELECT name FROM users WHERE tenant_id = $1 AND id = $2")
+        .bind(&tenant)
+        .bind(user_id)
+        .fetch_optional(tx.conn())
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<String, _>(0))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// A user's name (empty when unknown).
 pub async fn user_name(db: &Db, scope: &TenantScope, user_id: &str) -> DbResult<String> {
     let row = sqlx::query("SELECT name FROM users WHERE tenant_id = $1 AND id = $2")
         .bind(scope.tenant_id().as_str())

@@ -858,3 +858,33 @@ async fn retry(app: TestApp) {
     );
 }
 crate::db_test!(psa_retry, retry);
+
+/// Portal tickets raised by many clients at once while the tenant's sync pushes them: every
+/// create answers 201 and every ticket reaches the PSA once.
+async fn concurrent_creates(app: TestApp) {
+    let fake = FakePsa::start().await;
+    connect(&app, &fake).await;
+    let bob = std::sync::Arc::new(app.api_login("acme", "bob@globex.example", "portal").await);
+    let mut tasks = Vec::new();
+    for w in 0..16 {
+        let bob = bob.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..15 {
+                raise(&bob, &format!("Concurrent {w}-{i}")).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("creates");
+    }
+    for _ in 0..100 {
+        if fake.creates() >= 240 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.drain_jobs().await;
+    sync(&app).await;
+    assert_eq!(fake.creates(), 240, "each ticket pushed once");
+}
+crate::db_test!(psa_concurrent_creates, concurrent_creates);

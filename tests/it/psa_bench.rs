@@ -122,21 +122,45 @@ async fn bench(app: TestApp) {
                         &json!({"subject": format!("Portal ticket {i}"), "description": "Raised in the portal.", "priority": "normal"}),
                     )
                     .await;
-                assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+                let status = r.status();
+                assert_eq!(
+                    status,
+                    reqwest::StatusCode::CREATED,
+                    "{}",
+                    r.text().await.unwrap_or_default()
+                );
             }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
+    let raised = t.elapsed();
     println!(
         "PSA-BENCH {:?} (raised {N} portal tickets in {:.1} s)",
         app.state.db.backend(),
-        t.elapsed().as_secs_f64()
+        raised.as_secs_f64()
     );
-    timed_run(&app, "push 10,000 portal tickets").await;
-    assert!(fake.creates() >= N);
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    // Each ticket raised wakes the tenant's sync, so the app's own job is already pushing them
+    // (a run here would find the lease taken): time until the fake PSA holds all of them.
+    reset_peak();
+    let wait = Instant::now();
+    while fake.creates() < N {
+        assert!(
+            wait.elapsed() < Duration::from_secs(900),
+            "only {} of {N} pushed after 15 minutes",
+            fake.creates()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (after, peak) = memory();
+    println!(
+        "PSA-BENCH {:?} push 10,000 portal tickets (background sync): all in the PSA {:.1} s after \
+         the first was raised, {:.1} s after the last; RSS {after:.0} MiB, peak {peak:.0} MiB",
+        app.state.db.backend(),
+        t.elapsed().as_secs_f64(),
+        wait.elapsed().as_secs_f64(),
+    );
 }
 
 mod psa_sync_bench {
