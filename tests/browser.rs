@@ -1892,6 +1892,160 @@ async fn mission_prayer_and_directory() {
     mary.close().await;
 }
 
+/// Mary registers for the full dinner from its page and lands on the waitlist; John cancels
+/// through the API and Mary's open page shows her promoted, without a reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mission_waitlist_promotion_is_live() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let (mary_api, _) = api_session(&server, "grace", "mary@grace.example", "portal").await;
+    let events: Value = mary_api
+        .get(server.url("/api/v1/mission/events"))
+        .send()
+        .await
+        .expect("events")
+        .json()
+        .await
+        .expect("events JSON");
+    let id = events["items"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|e| e["title"] == "Marriage Enrichment Dinner")
+        })
+        .and_then(|e| e["id"].as_str())
+        .expect("the full demo dinner")
+        .to_string();
+    let mary = Browser::launch().await;
+    mary.sign_in(&server, "grace", "mary@grace.example").await;
+    mary.goto(&server.url(&format!("/portal/mission/events/{id}")))
+        .await;
+    mary.wait_for("#register")
+        .await
+        .click()
+        .await
+        .expect("join the waitlist");
+    mary.wait_for("#my-status[data-status=\"waitlisted\"]")
+        .await;
+    mary.screenshot("mission-event-waitlisted.png").await;
+    // The page's live stream connects after load; give it a moment before the change.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (john, csrf) = api_session(&server, "grace", "john@grace.example", "portal").await;
+    let r = john
+        .delete(server.url(&format!("/api/v1/mission/events/{id}/registration")))
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .expect("John cancels");
+    assert!(r.status().is_success(), "cancel: {}", r.status());
+    mary.wait_for("#my-status[data-status=\"registered\"]")
+        .await;
+    mary.screenshot("mission-event-promoted.png").await;
+    mary.close().await;
+}
+
+/// Mary downloads last year's giving statement from the giving page; its text lists her gifts
+/// and the right total. Staff's households and statements pages pass axe and fit a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mission_statement_download_and_staff_pages() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let year = chrono::Datelike::year(&chrono::Utc::now().date_naive()) - 1;
+    let mary = Browser::launch().await;
+    mary.sign_in(&server, "grace", "mary@grace.example").await;
+    mary.goto(&server.url(&format!("/portal/mission/giving?year={year}")))
+        .await;
+    let href = mary
+        .wait_for("a#statement-pdf")
+        .await
+        .attr("href")
+        .await
+        .ok()
+        .flatten()
+        .expect("statement link");
+    mary.wait_for("#household-statement-pdf").await;
+    mary.screenshot("mission-giving-household.png").await;
+    // The download, with Mary's own browser cookies.
+    let cookies = mary.client.get_all_cookies().await.expect("cookies");
+    let jar = cookies
+        .iter()
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let pdf = reqwest::Client::new()
+        .get(server.url(&href))
+        .header("cookie", jar)
+        .send()
+        .await
+        .expect("statement download");
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.expect("PDF bytes");
+    let dir = TempDir::new().expect("tmp");
+    let path = dir.path().join("statement.pdf");
+    std::fs::write(&path, &bytes).expect("write PDF");
+    let out = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed for the browser tests");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The demo's year: twelve monthly tithes of 150.00, 50.00 and 75.50 to Missions, 250.00 to
+    // the Building Fund and 20.25 in cash: 2,195.75.
+    for want in [
+        "Mary Member",
+        &format!("Giving statement {year}"),
+        &format!("{year}-01-01"),
+        &format!("{year}-12-01"),
+        "$150.00",
+        "$75.50",
+        "$250.00",
+        "$20.25",
+        "Building Fund",
+        "$2,195.75",
+    ] {
+        if !text.contains(want) {
+            mary.fail(&format!("'{want}' not in the statement: {text}"))
+                .await;
+        }
+    }
+    assert_eq!(text.matches("$150.00").count(), 12, "{text}");
+    mary.close().await;
+
+    let staff = Browser::launch().await;
+    staff
+        .sign_in_staff(&server, "grace", "pastor@grace.example")
+        .await;
+    staff.goto(&server.url("/admin/mission/households")).await;
+    staff
+        .wait_for("#admin-households a")
+        .await
+        .click()
+        .await
+        .expect("open a household");
+    staff.wait_for("#household-members").await;
+    let detail = staff.client.current_url().await.expect("url").to_string();
+    for (path, name) in [
+        ("/admin/mission/households".to_string(), "admin-households"),
+        (detail, "admin-household"),
+        ("/admin/mission/statements".to_string(), "admin-statements"),
+    ] {
+        for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+            staff.resize(size).await;
+            staff
+                .goto(&server.url(path.trim_start_matches(&server.url(""))))
+                .await;
+            staff.wait_for("main h1").await;
+            staff.screenshot(&format!("{name}-{suffix}.png")).await;
+        }
+    }
+    staff.close().await;
+}
+
 // ---------------------------------------------------------------------------
 // Invoices and payments
 // ---------------------------------------------------------------------------

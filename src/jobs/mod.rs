@@ -204,6 +204,12 @@ async fn handle(app: &AppState, job: &Job) -> Result<(), JobError> {
         crate::documents::legal::CallbackJob::KIND => {
             run_typed::<crate::documents::legal::CallbackJob>(app, job).await
         }
+        crate::mission::statements::RunJob::KIND => {
+            run_typed::<crate::mission::statements::RunJob>(app, job).await
+        }
+        crate::mission::statements::MailJob::KIND => {
+            run_typed::<crate::mission::statements::MailJob>(app, job).await
+        }
         // Another node may run a newer version that knows this kind: retry rather than drop.
         other => Err(JobError::retry(format!(
             "no handler for job kind '{other}'"

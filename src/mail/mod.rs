@@ -61,6 +61,18 @@ impl Mailer {
         tenant: &Tenant,
         email: Email<'_>,
     ) -> anyhow::Result<()> {
+        self.send_with(from, base_url, tenant, email, &[]).await
+    }
+
+    /// Like [`Mailer::send`], with files attached (a giving statement).
+    pub async fn send_with(
+        &self,
+        from: &str,
+        base_url: &str,
+        tenant: &Tenant,
+        email: Email<'_>,
+        attachments: &[Attachment],
+    ) -> anyhow::Result<()> {
         let from: Mailbox = from.parse()?;
         let from = Mailbox::new(Some(tenant.branding.portal_name.clone()), from.email);
         let m = compose(tenant, &email, base_url)?;
@@ -68,9 +80,20 @@ impl Mailer {
         if let Some(r) = email.reply_to {
             builder = builder.reply_to(r.parse()?);
         }
-        let msg = builder
-            .subject(m.subject)
-            .multipart(MultiPart::alternative_plain_html(m.text, m.html))?;
+        let body = MultiPart::alternative_plain_html(m.text, m.html);
+        let msg = if attachments.is_empty() {
+            builder.subject(m.subject).multipart(body)?
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(body);
+            for a in attachments {
+                let kind = lettre::message::header::ContentType::parse(&a.content_type)?;
+                mixed = mixed.singlepart(
+                    lettre::message::Attachment::new(a.filename.clone())
+                        .body(a.bytes.clone(), kind),
+                );
+            }
+            builder.subject(m.subject).multipart(mixed)?
+        };
         match self {
             Mailer::Files(t, _) => {
                 t.send(msg).await?;
@@ -81,6 +104,17 @@ impl Mailer {
         }
         Ok(())
     }
+}
+
+/// A file attached to a message.
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    /// File name shown to the recipient.
+    pub filename: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Content.
+    pub bytes: Vec<u8>,
 }
 
 /// A message as it is sent: subject, plain-text part and the equivalent HTML part.

@@ -12,6 +12,13 @@ use crate::mission::settings::{self, Settings};
 use crate::tenancy::TenantScope;
 use crate::users::{self, NewUser, UserStatus};
 
+/// Members who share their gifts on their household's giving statement.
+const SHARING: &[&str] = &[
+    "mary@grace.example",
+    "mark@grace.example",
+    "daniel@grace.example",
+];
+
 /// (email, name, household, phone, address, birthday MM-DD, directory choice)
 /// choice: 0 = name only (default), 1 = email, 2 = email+phone, 3 = everything, 4 = unlisted,
 /// 5 = household and birthday only.
@@ -446,6 +453,23 @@ pub async fn seed(db: &Db, scope: &TenantScope, hash: &str) -> anyhow::Result<()
         .await?;
         tx.commit().await?;
     }
+
+    // Mary and Mark share their gifts on the Member family's household statement; Daniel
+    // shares, Lucía does not, so the Garcia statement shows only his.
+    let mut tx = t.begin().await?;
+    let tenant = tx.tenant_id().to_string();
+    for email in SHARING {
+        if let Some(id) = ids.get(email) {
+            sqlx::query(
+                "UPDATE mission_members SET share_statements = 1 WHERE tenant_id = $1 AND user_id = $2",
+            )
+            .bind(&tenant)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        }
+    }
+    tx.commit().await?;
 
     // Two years of Mary's giving: a recurring monthly tithe, and one-off gifts.
     let tz = crate::mission::tenant_zone(

@@ -11,9 +11,11 @@ pub mod directory;
 pub mod events;
 pub mod giving;
 pub mod groups;
+pub mod households;
 pub mod prayer;
 pub mod settings;
 pub mod source;
+pub mod statements;
 
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -30,6 +32,8 @@ pub fn pages() -> PageRouter {
         .merge(prayer::routes::pages())
         .merge(events::routes::pages())
         .merge(groups::routes::pages())
+        .merge(households::routes::pages())
+        .merge(statements::routes::pages())
         .merge(dashboard::pages())
         .merge(settings::pages())
 }
@@ -41,6 +45,8 @@ pub fn api() -> ApiRouter {
         .merge(prayer::routes::api())
         .merge(events::routes::api())
         .merge(groups::routes::api())
+        .merge(households::routes::api())
+        .merge(statements::routes::api())
 }
 
 /// Parses an amount typed by a person (`12`, `12.5`, `1,234.50`) into minor units. More than two

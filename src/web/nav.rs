@@ -99,6 +99,8 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Admin, Mission, "Giving", "/admin/mission/gifts", P::ManageGiving, true, None),
     entry(Admin, Mission, "Events", "/admin/mission/events", P::ManageEvents, true, None),
     entry(Admin, Mission, "Groups", "/admin/mission/groups", P::ManageGroups, true, None),
+    entry(Admin, Mission, "Households", "/admin/mission/households", P::ManageUsers, true, None),
+    entry(Admin, Mission, "Giving statements", "/admin/mission/statements", P::ManageGiving, true, None),
     entry(Admin, Mission, "Prayer requests", "/admin/mission/prayer", P::ModeratePrayer, true, None),
     entry(Admin, Mission, "Mission settings", "/admin/mission/settings", P::ManageGiving, true, None),
     entry(Admin, Both, "Branding", "/admin/branding", P::ManageBranding, true, None),

@@ -33,6 +33,7 @@ mod mfa;
 mod mission;
 mod mission_events;
 mod mission_groups;
+mod mission_households;
 mod mission_remote;
 mod openapi;
 mod ops;

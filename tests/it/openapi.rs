@@ -960,6 +960,107 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
     ))
     .await;
 
+    // Households and year-end statements.
+    let hh = run(call(
+        M::POST,
+        "/api/v1/admin/mission/households",
+        "/api/v1/admin/mission/households",
+        Some(&pastor),
+        Some(json!({"name": "Schema household"})),
+    ))
+    .await;
+    let hid = hh["id"].as_str().expect("household id").to_string();
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/households",
+        "/api/v1/admin/mission/households",
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::PUT,
+        "/api/v1/admin/mission/households/{id}",
+        format!("/api/v1/admin/mission/households/{hid}"),
+        Some(&pastor),
+        Some(json!({"name": "Schema home"})),
+    ))
+    .await;
+    let john_id = app.user_id("grace", "john@grace.example").await;
+    run(call(
+        M::PUT,
+        "/api/v1/admin/mission/households/{id}/members/{user_id}",
+        format!("/api/v1/admin/mission/households/{hid}/members/{john_id}"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/households/{id}",
+        format!("/api/v1/admin/mission/households/{hid}"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::DELETE,
+        "/api/v1/admin/mission/households/{id}/members/{user_id}",
+        format!("/api/v1/admin/mission/households/{hid}/members/{john_id}"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::DELETE,
+        "/api/v1/admin/mission/households/{id}",
+        format!("/api/v1/admin/mission/households/{hid}"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/mission/household",
+        "/api/v1/mission/household",
+        Some(&mary),
+        None,
+    ))
+    .await;
+    run(call(
+        M::PUT,
+        "/api/v1/mission/household",
+        "/api/v1/mission/household",
+        Some(&mary),
+        Some(json!({"share_statements": true})),
+    ))
+    .await;
+    let srun = run(call(
+        M::POST,
+        "/api/v1/admin/mission/statements",
+        "/api/v1/admin/mission/statements",
+        Some(&pastor),
+        Some(json!({"year": 2025, "delivery": "archive"})),
+    ))
+    .await;
+    let srid = srun["id"].as_str().expect("run id").to_string();
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/statements",
+        "/api/v1/admin/mission/statements",
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/statements/{id}",
+        format!("/api/v1/admin/mission/statements/{srid}"),
+        Some(&pastor),
+        None,
+    ))
+    .await;
+
     // The service catalog: staff build, a client browses and requests.
     run(call(
         M::GET,

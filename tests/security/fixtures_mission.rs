@@ -24,6 +24,13 @@ const GROUP_REQUESTER: &str = "lucia@grace.example";
 const GROUP_MEMBER: &str = "naomi@grace.example";
 /// A demo group category.
 const CATEGORY: &str = "Bible study";
+/// The demo household the household routes are attacked through, and one of its members.
+const HOUSEHOLD: &str = "Member family";
+const HOUSEHOLD_MEMBER: &str = "mark@grace.example";
+/// The year of the statement run made for the attacks, as its JSON shows it.
+const RUN_MARKER: &str = "\"year\":2019";
+/// A file name inside that run's archive.
+const ARCHIVE_MARKER: &str = "2019-Mary-Member.pdf";
 
 /// The fixture for a documented `(path, method)`, or `None` when none is defined yet.
 pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture> {
@@ -88,6 +95,22 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             body: json!({"name": "Taken", "description": "x", "meeting_day": "saturday",
                              "meeting_time": "08:00", "location": "Hall", "open": false, "leader": true}),
             marker: GROUP,
+            lower_role: None,
+        },
+        // --- Households and statement runs, staff side.
+        "/api/v1/admin/mission/households/{id}"
+        | "/api/v1/admin/mission/households/{id}/members/{user_id}" => Fixture {
+            path: path
+                .replace("{id}", &household(app).await?)
+                .replace("{user_id}", &app.user_id("grace", HOUSEHOLD_MEMBER).await),
+            body: json!({"name": "Taken"}),
+            marker: HOUSEHOLD,
+            lower_role: None,
+        },
+        "/api/v1/admin/mission/statements/{id}" => Fixture {
+            path: path.replace("{id}", &statement_run(app).await?),
+            body: Value::Null,
+            marker: RUN_MARKER,
             lower_role: None,
         },
         "/api/v1/admin/mission/group-categories/{id}" => Fixture {
@@ -189,6 +212,26 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
             path.replace("{id}", &category(app).await?),
             vec![],
             CATEGORY,
+        ),
+        "/admin/mission/households/{id}"
+        | "/admin/mission/households/{id}/members"
+        | "/admin/mission/households/{id}/members/{uid}/remove"
+        | "/admin/mission/households/{id}/delete" => page(
+            path.replace("{id}", &household(app).await?)
+                .replace("{uid}", &app.user_id("grace", HOUSEHOLD_MEMBER).await),
+            vec![
+                ("name", "Taken"),
+                (
+                    "user_id",
+                    leak(app.user_id("grace", "john@grace.example").await),
+                ),
+            ],
+            HOUSEHOLD,
+        ),
+        "/admin/mission/statements/{id}/archive.zip" => page(
+            path.replace("{id}", &statement_run(app).await?),
+            vec![],
+            ARCHIVE_MARKER,
         ),
         "/mission/calendar/{token}" => calendar_fixture(app).await?,
         _ => return None,
@@ -308,4 +351,48 @@ async fn category(app: &TestApp) -> Option<String> {
         CATEGORY,
     )
     .await
+}
+
+/// The demo household.
+async fn household(app: &TestApp) -> Option<String> {
+    one(
+        app,
+        "SELECT id FROM mission_households WHERE name = $1",
+        HOUSEHOLD,
+    )
+    .await
+}
+
+/// A finished archive run of grace's statements for 2019 (made once, by the pastor).
+async fn statement_run(app: &TestApp) -> Option<String> {
+    if let Some(id) = one(
+        app,
+        "SELECT id FROM mission_statement_runs WHERE delivery = $1",
+        "archive",
+    )
+    .await
+    {
+        return Some(id);
+    }
+    let pastor = app
+        .api_login("grace", "pastor@grace.example", "admin")
+        .await;
+    let r = pastor
+        .post_json(
+            "/api/v1/admin/mission/gifts",
+            &json!({"email": "mary@grace.example", "date": "2019-06-01", "fund": "General Fund", "amount": "12.00"}),
+        )
+        .await;
+    if !r.status().is_success() {
+        return None;
+    }
+    let r = pastor
+        .post_json(
+            "/api/v1/admin/mission/statements",
+            &json!({"year": 2019, "delivery": "archive"}),
+        )
+        .await;
+    let v: Value = r.json().await.ok()?;
+    app.drain_jobs().await;
+    v["id"].as_str().map(String::from)
 }

@@ -145,6 +145,8 @@ struct GivingPage {
     fund: String,
     statement_year: String,
     next: Option<String>,
+    household: crate::mission::households::MyHousehold,
+    notice: Option<&'static str>,
 }
 
 impl GivingPage {
@@ -167,9 +169,12 @@ async fn giving_page(
     user: PortalUser,
     Ctx(ctx): Ctx,
     Query(q): Query<GivingQuery>,
+    Query(n): Query<NoticeQuery>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
     let v = giving_view(&app, &me, &q).await?;
+    let household =
+        crate::mission::households::mine(&app.db, me.scope(), me.user_id().as_str()).await?;
     let funds = MissionSource::for_tenant(&app, me.scope())
         .await?
         .funds()
@@ -192,6 +197,8 @@ async fn giving_page(
         fund: q.fund().unwrap_or_default(),
         statement_year: statement_year.to_string(),
         next,
+        household,
+        notice: (n.notice.as_deref() == Some("sharing")).then_some("households-notice-sharing"),
         v,
     })
 }
@@ -264,6 +271,7 @@ async fn statement_pdf(
             member_address: &choices.address,
             year,
             gifts: &gifts,
+            show_giver: false,
         },
         &PageCtx::new(&ctx).t,
     )

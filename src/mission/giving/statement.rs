@@ -19,6 +19,8 @@ pub struct Statement<'a> {
     pub year: i32,
     /// Every gift of the year, oldest first.
     pub gifts: &'a [Gift],
+    /// Name each gift's giver (a household statement lists several people's gifts).
+    pub show_giver: bool,
 }
 
 /// Sum of the gifts in minor units (exact; never rounded).
@@ -59,26 +61,31 @@ pub fn pdf(s: &Statement<'_>, t: &Translator) -> Result<Vec<u8>, crate::pdf::Pdf
         .gifts
         .iter()
         .map(|g| {
-            vec![
-                g.given_on.clone(),
+            let mut row = vec![g.given_on.clone()];
+            if s.show_giver {
+                row.push(g.member_name.clone());
+            }
+            row.extend([
                 g.fund_name.clone(),
                 t.get(&format!("mission-method-{}", g.method)),
                 t.money(g.amount_minor, &g.currency),
-            ]
+            ]);
+            row
         })
         .collect();
     if rows.is_empty() {
         doc.paragraph(&t.get("mission-statement-none"));
     } else {
-        doc.table(
-            &[
-                Column::new(t.get("mission-date"), 2.0, Align::Left),
-                Column::new(t.get("mission-fund"), 3.0, Align::Left),
-                Column::new(t.get("mission-method"), 2.0, Align::Left),
-                Column::new(t.get("mission-amount"), 2.0, Align::Right),
-            ],
-            &rows,
-        );
+        let mut columns = vec![Column::new(t.get("mission-date"), 2.0, Align::Left)];
+        if s.show_giver {
+            columns.push(Column::new(t.get("households-giver"), 3.0, Align::Left));
+        }
+        columns.extend([
+            Column::new(t.get("mission-fund"), 3.0, Align::Left),
+            Column::new(t.get("mission-method"), 2.0, Align::Left),
+            Column::new(t.get("mission-amount"), 2.0, Align::Right),
+        ]);
+        doc.table(&columns, &rows);
     }
     let sum = t.money(total(s.gifts), &currency);
     doc.totals(&[(&t.get("mission-statement-total"), &sum, true)]);
