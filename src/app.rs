@@ -229,6 +229,7 @@ pub async fn serve(
     let overdue_watch = crate::invoices::overdue::spawn_watch(state.clone());
     let psa_watch = crate::psa::sync::spawn_watch(state.clone());
     let reminder_watch = crate::documents::reminders::spawn_watch(state.clone());
+    let recurring_watch = crate::mission::giving::recurring::spawn_watch(state.clone());
     let app = router(state);
     let served = axum::serve(
         listener,
@@ -242,6 +243,7 @@ pub async fn serve(
     overdue_watch.abort();
     psa_watch.abort();
     reminder_watch.abort();
+    recurring_watch.abort();
     if let Some(m) = metrics {
         m.abort();
     }

@@ -550,7 +550,13 @@ async fn webhook(
         Ok(e) => e,
         Err(_) => return answer(StatusCode::OK, "ignored"),
     };
-    match service::record_webhook(&app, &scope, &slug, &event).await {
+    // The same endpoint and secret serve Mission gifts; their metadata names them.
+    let recorded = if crate::mission::giving::give::is_mission(&event) {
+        crate::mission::giving::give::record_webhook(&app, &scope, &slug, &event).await
+    } else {
+        service::record_webhook(&app, &scope, &slug, &event).await
+    };
+    match recorded {
         Ok(WebhookOutcome::Recorded) => answer(StatusCode::OK, "recorded"),
         Ok(WebhookOutcome::Duplicate) => answer(StatusCode::OK, "already recorded"),
         Ok(WebhookOutcome::Ignored) => answer(StatusCode::OK, "ignored"),

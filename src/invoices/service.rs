@@ -790,7 +790,8 @@ pub struct SettingsInput {
     pub webhook_secret: String,
 }
 
-fn check_base_url(s: &str) -> AppResult<Option<String>> {
+/// A provider API base: empty for the real provider, https, or http on this machine.
+pub fn check_base_url(s: &str) -> AppResult<Option<String>> {
     let s = s.trim().trim_end_matches('/');
     if s.is_empty() {
         return Ok(None);

@@ -197,6 +197,9 @@ async fn handle(app: &AppState, job: &Job) -> Result<(), JobError> {
         crate::announcements::ExpireJob::KIND => {
             run_typed::<crate::announcements::ExpireJob>(app, job).await
         }
+        crate::mission::giving::recurring::RecurringJob::KIND => {
+            run_typed::<crate::mission::giving::recurring::RecurringJob>(app, job).await
+        }
         crate::psa::sync::SyncJob::KIND => run_typed::<crate::psa::sync::SyncJob>(app, job).await,
         crate::documents::reminders::ReminderJob::KIND => {
             run_typed::<crate::documents::reminders::ReminderJob>(app, job).await

@@ -508,6 +508,27 @@ pub async fn seed(db: &Db, scope: &TenantScope, hash: &str) -> anyhow::Result<()
         for g in &gifts {
             giving::insert(&mut tx, g, None).await?;
         }
+        // The monthly tithe above is Mary's recurring schedule: the 1st of every month.
+        if let Some(start) = chrono::NaiveDate::from_ymd_opt(today.year() - 1, 1, 1) {
+            let next = today
+                .succ_opt()
+                .map(|d| giving::recurring::first_on_or_after(start, "monthly", d))
+                .unwrap_or(start);
+            let now = now_ms();
+            sqlx::query(
+                "INSERT INTO mission_recurring (id, tenant_id, member_id, fund_id, amount_minor, currency, frequency, \
+                 start_on, next_on, status, created_at, updated_at) VALUES ($1, $2, $3, $4, 15000, 'USD', 'monthly', $5, $6, 'active', $7, $7)",
+            )
+            .bind(new_id())
+            .bind(tx.tenant_id().to_string())
+            .bind(mary)
+            .bind(&fund_ids[0])
+            .bind(start.format("%Y-%m-%d").to_string())
+            .bind(next.format("%Y-%m-%d").to_string())
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
+        }
         tx.commit().await?;
     }
 

@@ -126,6 +126,26 @@ struct SettingsPage {
     s: Settings,
     errors: FormErrors,
     saved: bool,
+    /// The payment provider (shared with invoices): its address and whether keys are stored.
+    provider_base_url: String,
+    provider_key_set: bool,
+    webhook_secret_set: bool,
+    webhook_url: String,
+}
+
+/// What the page shows of the payment provider settings (never the keys).
+async fn provider_view(
+    app: &AppState,
+    scope: &TenantScope,
+    slug: &str,
+) -> AppResult<(String, bool, bool, String)> {
+    let b = crate::invoices::store::settings(&app.db, scope).await?;
+    Ok((
+        b.provider_base_url.unwrap_or_default(),
+        b.provider_secret_sealed.is_some(),
+        b.webhook_secret_sealed.is_some(),
+        format!("{}/webhooks/payments/{slug}", app.config.base_url),
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -141,11 +161,17 @@ async fn settings_page(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageGiving)?;
     let s = load(&app.db, actor.scope()).await?;
+    let (provider_base_url, provider_key_set, webhook_secret_set, webhook_url) =
+        provider_view(&app, actor.scope(), &staff.tenant.slug).await?;
     render(&SettingsPage {
         page: PageCtx::new(&ctx),
         s,
         errors: FormErrors::default(),
         saved: q.notice.as_deref() == Some("saved"),
+        provider_base_url,
+        provider_key_set,
+        webhook_secret_set,
+        webhook_url,
     })
 }
 
@@ -170,6 +196,15 @@ struct SettingsForm {
     /// A new API key; empty keeps the stored one.
     #[serde(default)]
     remote_key: String,
+    /// Payment provider API base (empty: the real provider).
+    #[serde(default)]
+    provider_base_url: String,
+    /// A new provider secret key; empty keeps the stored one.
+    #[serde(default)]
+    provider_secret_key: String,
+    /// A new webhook signing secret; empty keeps the stored one.
+    #[serde(default)]
+    webhook_secret: String,
 }
 
 /// A Mission API address: https, or http on this machine (tests, a local bridge).
@@ -268,9 +303,49 @@ fn check(
     })
 }
 
-async fn save(app: &AppState, actor: &Actor, ip: &str, s: &Settings) -> AppResult<()> {
+/// The payment provider part of the form, checked: base address and new keys.
+struct ProviderForm {
+    base: Option<String>,
+    secret_key: Option<String>,
+    webhook_secret: Option<String>,
+}
+
+async fn save(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    s: &Settings,
+    p: &ProviderForm,
+) -> AppResult<()> {
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
     save_in(&mut tx, s).await?;
+    // The provider settings are the invoices' row: one integration, one webhook endpoint.
+    let mut b = crate::invoices::store::settings_in(&mut tx).await?;
+    let mut keys_changed = Vec::new();
+    if let Some(k) = &p.secret_key {
+        b.provider_secret_sealed = Some(crate::mfa::seal(&app.config.secret_key, k.as_bytes()));
+        keys_changed.push("provider_secret_key");
+    }
+    if let Some(k) = &p.webhook_secret {
+        b.webhook_secret_sealed = Some(crate::mfa::seal(&app.config.secret_key, k.as_bytes()));
+        keys_changed.push("webhook_secret");
+    }
+    let provider_changed = b.provider_base_url != p.base || !keys_changed.is_empty();
+    b.provider_base_url = p.base.clone();
+    b.currency = s.currency.clone();
+    crate::invoices::store::save_settings(&mut tx, &b).await?;
+    if provider_changed {
+        audit::append(
+            &mut tx,
+            Entry {
+                ip: Some(ip),
+                // Which keys changed, never their values.
+                detail: json!({ "provider_base_url": p.base, "keys_changed": keys_changed }),
+                ..Entry::new("mission.payment_settings_changed").by(actor)
+            },
+        )
+        .await?;
+    }
     audit::append(
         &mut tx,
         Entry {
@@ -293,12 +368,34 @@ async fn settings_form(
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageGiving)?;
     let current = load(&app.db, actor.scope()).await?;
-    match check(&f, &current, &app.config.secret_key) {
-        Ok(s) => {
-            save(&app, &actor, &ctx.ip, &s).await?;
+    let keep = |k: &str| Some(k.trim().to_string()).filter(|k| !k.is_empty());
+    let base =
+        crate::invoices::service::check_base_url(&f.provider_base_url).map_err(|_| FieldError {
+            field: "provider_base_url".into(),
+            message: "mission-error-provider-url".into(),
+        });
+    let checked = match (check(&f, &current, &app.config.secret_key), base) {
+        (Ok(s), Ok(base)) => Ok((s, base)),
+        (Err(mut e), Err(b)) => {
+            e.push(b);
+            Err(e)
+        }
+        (Err(e), _) => Err(e),
+        (_, Err(b)) => Err(vec![b]),
+    };
+    match checked {
+        Ok((s, base)) => {
+            let p = ProviderForm {
+                base,
+                secret_key: keep(&f.provider_secret_key),
+                webhook_secret: keep(&f.webhook_secret),
+            };
+            save(&app, &actor, &ctx.ip, &s, &p).await?;
             Ok(Redirect::to("/admin/mission/settings?notice=saved").into_response())
         }
         Err(errs) => {
+            let (_, provider_key_set, webhook_secret_set, webhook_url) =
+                provider_view(&app, actor.scope(), &staff.tenant.slug).await?;
             let mut r = render(&SettingsPage {
                 page: PageCtx::new(&ctx),
                 s: Settings {
@@ -318,6 +415,10 @@ async fn settings_form(
                 },
                 errors: FormErrors(errs),
                 saved: false,
+                provider_base_url: f.provider_base_url,
+                provider_key_set,
+                webhook_secret_set,
+                webhook_url,
             })?;
             *r.status_mut() = StatusCode::BAD_REQUEST;
             Ok(r)

@@ -32,6 +32,7 @@ mod legal_push;
 mod mfa;
 mod mission;
 mod mission_events;
+mod mission_give;
 mod mission_groups;
 mod mission_households;
 mod mission_remote;

@@ -1,4 +1,5 @@
-//! Isolation fixtures for Mission (grace) routes: events, groups, the calendar feed.
+//! Isolation fixtures for Mission (grace) routes: events, groups, recurring gifts, the calendar
+//! feed.
 //!
 //! The demo has one Mission tenant (grace), so the matrix's foreign attackers are acme accounts;
 //! what grace's own members may not do is each fixture's `lower_role`. grace has a single staff
@@ -112,6 +113,13 @@ pub async fn fixture(app: &TestApp, path: &str, method: &str) -> Option<Fixture>
             body: Value::Null,
             marker: RUN_MARKER,
             lower_role: None,
+        },
+        // --- Recurring gifts: only their member; Mary's demo schedule, John the other member.
+        "/api/v1/mission/giving/recurring/{id}" => Fixture {
+            path: path.replace("{id}", &recurring(app).await?),
+            body: json!({"status": "paused", "amount_minor": 100}),
+            marker: RECURRING_FUND,
+            lower_role: Some(("grace", "john@grace.example", "portal", 404)),
         },
         "/api/v1/admin/mission/group-categories/{id}" => Fixture {
             path: path.replace("{id}", &category(app).await?),
@@ -233,6 +241,17 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
             vec![],
             ARCHIVE_MARKER,
         ),
+        "/portal/mission/giving/recurring/{id}"
+        | "/portal/mission/giving/recurring/{id}/pause"
+        | "/portal/mission/giving/recurring/{id}/resume"
+        | "/portal/mission/giving/recurring/{id}/cancel" => PageFixture {
+            lower_role: Some(("grace", "john@grace.example", "portal", 404)),
+            ..page(
+                path.replace("{id}", &recurring(app).await?),
+                vec![("fund_id", ""), ("amount", "1.00")],
+                RECURRING_FUND,
+            )
+        },
         "/mission/calendar/{token}" => calendar_fixture(app).await?,
         _ => return None,
     })
@@ -310,6 +329,20 @@ async fn one(app: &TestApp, sql: &str, arg: &str) -> Option<String> {
         .ok()?
         .try_get::<String, _>(0)
         .ok()
+}
+
+/// The fund of Mary's demo recurring gift.
+const RECURRING_FUND: &str = "General Fund";
+
+/// Mary's demo recurring gift.
+async fn recurring(app: &TestApp) -> Option<String> {
+    one(
+        app,
+        "SELECT r.id FROM mission_recurring r JOIN users u ON u.tenant_id = r.tenant_id AND u.id = r.member_id \
+         WHERE u.email = $1",
+        "mary@grace.example",
+    )
+    .await
 }
 
 /// The demo event.

@@ -1,5 +1,8 @@
 //! Giving: funds and gifts (store and one-transaction actions), statements and the CSV import.
 
+pub mod give;
+mod give_routes;
+pub mod recurring;
 pub mod routes;
 pub mod statement;
 

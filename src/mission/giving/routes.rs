@@ -16,6 +16,7 @@ use crate::auth::{Actor, Permission, PortalUser, StaffUser};
 use crate::error::{AppError, AppResult};
 use crate::http::context::{Ctx, RequestContext};
 use crate::http::{ApiRouter, PageRouter};
+use crate::i18n::Arg;
 use crate::mission::source::MissionSource;
 use crate::web::{FormErrors, PageCtx, render};
 
@@ -31,6 +32,7 @@ pub fn pages() -> PageRouter {
         )
         .route("/admin/mission/funds", post(admin_fund_form))
         .route("/admin/mission/gifts/import", post(admin_import_form))
+        .merge(super::give_routes::pages())
 }
 
 /// JSON API.
@@ -76,10 +78,11 @@ pub fn api() -> ApiRouter {
                     .description("Columns `email,date,fund,amount[,method][,recurring]`. With `dry_run` (default) nothing is recorded; otherwise every row is recorded in one transaction, or none when any row is invalid.")
             }),
         )
+        .merge(super::give_routes::api())
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]
-struct GivingQuery {
+pub(super) struct GivingQuery {
     /// Calendar year (`2026`).
     #[serde(default)]
     year: Option<String>,
@@ -146,7 +149,13 @@ struct GivingPage {
     statement_year: String,
     next: Option<String>,
     household: crate::mission::households::MyHousehold,
-    notice: Option<&'static str>,
+    household_notice: Option<&'static str>,
+    give: super::give::GiveOptions,
+    schedules: Vec<super::recurring::Schedule>,
+    card: super::give::CardState,
+    s: GiveState,
+    notice: Option<String>,
+    today: String,
 }
 
 impl GivingPage {
@@ -162,6 +171,45 @@ impl GivingPage {
             })
             .unwrap_or_default()
     }
+    fn frequency(&self, f: &str) -> String {
+        self.page.t.get(&format!("mission-frequency-{f}"))
+    }
+    fn status(&self, s: &str) -> String {
+        self.page.t.get(&format!("mission-recurring-status-{s}"))
+    }
+    fn limits(&self) -> String {
+        let c = self.give.currency.as_str();
+        self.page.t.args(
+            "mission-give-limits",
+            &[
+                ("min", Arg::Str(self.page.t.money(self.give.min_minor, c))),
+                ("max", Arg::Str(self.page.t.money(self.give.max_minor, c))),
+            ],
+        )
+    }
+}
+
+/// What the giving page's two forms hold after a refused post.
+#[derive(Default)]
+pub(super) struct GiveState {
+    /// Field errors of the form that was posted.
+    pub errors: FormErrors,
+    /// `give` or `recurring`: which form they belong to.
+    pub form: &'static str,
+    pub fund_id: String,
+    pub amount: String,
+    pub frequency: String,
+    pub start_on: String,
+    /// A message for the whole form (a catalog key).
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct GiveNotice {
+    #[serde(default)]
+    notice: Option<String>,
+    #[serde(default)]
+    session_id: Option<String>,
 }
 
 async fn giving_page(
@@ -169,13 +217,35 @@ async fn giving_page(
     user: PortalUser,
     Ctx(ctx): Ctx,
     Query(q): Query<GivingQuery>,
-    Query(n): Query<NoticeQuery>,
+    Query(n): Query<GiveNotice>,
+) -> AppResult<Response> {
+    giving_response(
+        &app,
+        &user,
+        &ctx,
+        &q,
+        &n,
+        GiveState::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The giving page, with the give forms' state after a refused post.
+pub(super) async fn giving_response(
+    app: &AppState,
+    user: &PortalUser,
+    ctx: &RequestContext,
+    q: &GivingQuery,
+    n: &GiveNotice,
+    s: GiveState,
+    status: StatusCode,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
-    let v = giving_view(&app, &me, &q).await?;
+    let v = giving_view(app, &me, q).await?;
     let household =
         crate::mission::households::mine(&app.db, me.scope(), me.user_id().as_str()).await?;
-    let funds = MissionSource::for_tenant(&app, me.scope())
+    let funds = MissionSource::for_tenant(app, me.scope())
         .await?
         .funds()
         .await?;
@@ -190,17 +260,75 @@ async fn giving_page(
         s.append_pair("cursor", c);
         format!("/portal/mission/giving?{}", s.finish())
     });
-    render(&GivingPage {
-        page: PageCtx::new(&ctx),
+    let give = super::give::options(app, me.scope()).await?;
+    let schedules = if give.recurring {
+        super::recurring::list(&app.db, me.scope(), Some(me.user_id().as_str())).await?
+    } else {
+        Vec::new()
+    };
+    let card = if give.recurring_new {
+        super::give::card(app, &me).await?
+    } else {
+        super::give::CardState::default()
+    };
+    let page = PageCtx::new(ctx);
+    let notice = match n.notice.as_deref() {
+        Some("given") => {
+            let confirmed = match n.session_id.as_deref() {
+                Some(sid) => {
+                    super::give::confirmed_gift(&app.db, me.scope(), me.user_id().as_str(), sid)
+                        .await?
+                }
+                None => None,
+            };
+            Some(match confirmed {
+                Some((amount, currency, fund)) => page.t.args(
+                    "mission-notice-given",
+                    &[
+                        ("amount", Arg::Str(page.t.money(amount, &currency))),
+                        ("fund", Arg::Str(fund)),
+                    ],
+                ),
+                None => page.t.get("mission-notice-give-processing"),
+            })
+        }
+        Some("give-cancelled") => Some(page.t.get("mission-notice-give-cancelled")),
+        Some("card-saved") => Some(page.t.get("mission-notice-card-saved")),
+        Some("recurring-created") => Some(page.t.get("mission-notice-recurring-created")),
+        Some("recurring-changed") => Some(page.t.get("mission-notice-recurring-changed")),
+        Some("recurring-paused") => Some(page.t.get("mission-notice-recurring-paused")),
+        Some("recurring-resumed") => Some(page.t.get("mission-notice-recurring-resumed")),
+        Some("recurring-cancelled") => Some(page.t.get("mission-notice-recurring-cancelled")),
+        _ => None,
+    };
+    let mut s = s;
+    if s.frequency.is_empty() {
+        s.frequency = "monthly".into();
+    }
+    let today = crate::mission::today(tz).format("%Y-%m-%d").to_string();
+    if s.start_on.is_empty() {
+        s.start_on = today.clone();
+    }
+    let mut r = render(&GivingPage {
+        page,
         funds,
         year: q.year().map(|y| y.to_string()).unwrap_or_default(),
         fund: q.fund().unwrap_or_default(),
         statement_year: statement_year.to_string(),
         next,
         household,
-        notice: (n.notice.as_deref() == Some("sharing")).then_some("households-notice-sharing"),
+        household_notice: (n.notice.as_deref() == Some("sharing"))
+            .then_some("households-notice-sharing"),
         v,
-    })
+        give,
+        schedules,
+        card,
+        s,
+        notice,
+        today,
+    })?;
+    *r.status_mut() = status;
+    Ok(r)
 }
 
 async fn api_giving(
@@ -318,9 +446,25 @@ struct AdminPage {
     import_text: String,
     report: Option<ImportReport>,
     notice: Option<&'static str>,
+    schedules: Vec<super::recurring::Schedule>,
 }
 
 impl AdminPage {
+    fn status(&self, s: &str) -> String {
+        self.page.t.get(&format!("mission-recurring-status-{s}"))
+    }
+    fn frequency(&self, f: &str) -> String {
+        self.page.t.get(&format!("mission-frequency-{f}"))
+    }
+    fn day(&self, d: &str) -> String {
+        crate::mission::parse_date(d)
+            .map(|d| {
+                self.page
+                    .t
+                    .date(crate::mission::date_ms(d, chrono_tz::Tz::UTC))
+            })
+            .unwrap_or_default()
+    }
     fn method(&self, m: &str) -> String {
         self.page.t.get(&format!("mission-method-{m}"))
     }
@@ -392,6 +536,12 @@ async fn admin_view(
         import_text: s.import_text,
         report: s.report,
         notice: s.notice,
+        schedules: super::recurring::list(
+            &app.db,
+            actor.scope(),
+            q.member.as_deref().filter(|m| !m.is_empty()),
+        )
+        .await?,
     })?;
     *r.status_mut() = s.status;
     Ok(r)
