@@ -34,6 +34,7 @@ mod mission;
 mod mission_events;
 mod mission_groups;
 mod mission_remote;
+mod oidc;
 mod openapi;
 mod ops;
 mod payments;
