@@ -319,6 +319,16 @@ async fn refusals(app: TestApp) {
     let r = replay.get(&cb).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
+    // An answer naming another issuer (mix-up) is refused.
+    let c = app.client();
+    let cb = to_callback(&app, &c, &idp, "acme", &id, "email=ann@globex.example").await;
+    assert!(cb.contains("iss="));
+    let mixed = cb.replace("iss=http", "iss=https");
+    assert_eq!(
+        c.get(&mixed).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+
     let reasons: Vec<String> = app.audit_actions("acme").await;
     assert!(
         reasons
@@ -462,6 +472,24 @@ async fn other_tenants_and_admin(app: TestApp) {
     assert!(html.contains("Choose a role"));
     let html = staff.get(&path).await.text().await.unwrap();
     assert!(!html.contains(SECRET));
+
+    // A discovery document speaking for another issuer is refused (502, audited).
+    let port = idp.issuer.rsplit(':').next().unwrap().to_string();
+    let (other_id, _) = add_provider(
+        &app,
+        &staff,
+        "Mismatch",
+        &format!("http://localhost:{port}"),
+        &[],
+    )
+    .await;
+    let r = app
+        .client()
+        .get(app.url(&format!("/auth/oidc/{other_id}/start?tenant=acme")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
 
     // Disabled: gone from the login page and unusable; then deleted.
     let r = staff

@@ -192,6 +192,8 @@ struct CallbackQuery {
     code: String,
     state: String,
     error: String,
+    /// RFC 9207: the issuer that answered, when the provider says it.
+    iss: String,
 }
 
 async fn callback(
@@ -219,6 +221,10 @@ async fn callback(
     }) else {
         return fail(&app, &ctx, &tenant, p, Failure::State, None).await;
     };
+    // An answer from another issuer (mix-up attack) is refused before its code is used.
+    if !q.iss.is_empty() && q.iss != provider.issuer {
+        return fail(&app, &ctx, &tenant, p, Failure::Invalid, None).await;
+    }
     if !q.error.is_empty() || q.code.is_empty() || q.code.len() > 2048 {
         return fail(&app, &ctx, &tenant, p, Failure::Denied, None).await;
     }
