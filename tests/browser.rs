@@ -2263,6 +2263,71 @@ async fn hub_bar_fits_a_phone() {
     browser.close().await;
 }
 
+/// Staff see the OpenID providers page (the demo's Google, off) and a preset's form, then turn
+/// Google on; the portal login page offers "Sign in with Google", on a phone too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_providers_page_and_login_button() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser.goto(&server.url("/admin/integrations/oidc")).await;
+        browser.wait_for("main#main h1").await;
+        browser.assert_fits_width("OIDC providers").await;
+        browser.assert_accessible("OIDC providers").await;
+        browser
+            .screenshot(&format!("admin-oidc-{suffix}.png"))
+            .await;
+        browser
+            .goto(&server.url("/admin/integrations/oidc/new?preset=entra"))
+            .await;
+        browser.wait_for(r#"input[name="issuer"]"#).await;
+        browser.assert_fits_width("OIDC provider form").await;
+        browser.assert_accessible("OIDC provider form").await;
+        browser
+            .screenshot(&format!("admin-oidc-new-{suffix}.png"))
+            .await;
+    }
+    browser.resize(DESKTOP).await;
+    browser.goto(&server.url("/admin/integrations/oidc")).await;
+    browser
+        .wait_for(r#"table a[href^="/admin/integrations/oidc/"]"#)
+        .await
+        .click()
+        .await
+        .expect("edit Google");
+    browser
+        .wait_for(r#"input[name="enabled"]"#)
+        .await
+        .click()
+        .await
+        .expect("turn it on");
+    browser
+        .wait_for(r#"form[action^="/admin/integrations/oidc/"] button[type="submit"]"#)
+        .await
+        .click()
+        .await
+        .expect("save");
+    browser.wait_for(".alert-ok").await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser.goto(&server.url("/login?tenant=acme")).await;
+        browser.wait_for(r#"a.btn[href^="/auth/oidc/"]"#).await;
+        browser.assert_fits_width("login with OIDC").await;
+        browser.assert_accessible("login with OIDC").await;
+        browser
+            .screenshot(&format!("login-oidc-{suffix}.png"))
+            .await;
+    }
+    browser.close().await;
+}
+
 /// Bob signs a policy: Continue stays shut (and the server refuses the next
 /// step) until he has scrolled to the end; a typed name that is not his is refused; the signed
 /// PDF names him, the signing time and the content hash.

@@ -1,11 +1,12 @@
-//! Identity beyond passwords: Hub single sign-on by signed token, passwordless sign-in codes
-//! and links, and the Hub bar. `mod.rs` holds the pure rules (token checks, claim mapping);
+//! Identity beyond passwords: Hub single sign-on by signed token, OpenID Connect sign-in
+//! (`oidc/`), passwordless sign-in codes and links, and the Hub bar. `mod.rs` holds the pure rules (token checks, claim mapping);
 //! `store.rs` the SQL, `hub.rs` and `passwordless.rs` the one-transaction actions, `routes.rs`
 //! and `admin.rs` the pages.
 
 pub mod admin;
 pub mod demo;
 pub mod hub;
+pub mod oidc;
 pub mod passwordless;
 pub mod routes;
 pub mod store;

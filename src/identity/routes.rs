@@ -22,6 +22,8 @@ pub fn pages() -> PageRouter {
         .route("/auth/hub", get(hub_get).post(hub_post))
         .merge(super::admin::pages())
         .merge(super::passwordless::pages())
+        .merge(super::oidc::flow::pages())
+        .merge(super::oidc::admin::pages())
 }
 
 /// The token and where to go afterwards.

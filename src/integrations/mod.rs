@@ -49,6 +49,11 @@ pub fn cards(org: OrgType) -> Vec<Card> {
         title: "integrations-identity",
         blurb: "integrations-identity-blurb",
     });
+    out.push(Card {
+        href: "/admin/integrations/oidc",
+        title: "integrations-oidc",
+        blurb: "integrations-oidc-blurb",
+    });
     out
 }
 

@@ -36,6 +36,7 @@ mod mission_give;
 mod mission_groups;
 mod mission_households;
 mod mission_remote;
+mod oidc;
 mod openapi;
 mod ops;
 mod payments;

@@ -90,6 +90,29 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
         lower_role: None,
     };
     Some(match path {
+        // acme's demo Google provider (turned off): its admin pages are acme staff's only, and
+        // its sign-in routes answer 404 to everyone (off, or another tenant's).
+        "/admin/integrations/oidc/{id}" | "/admin/integrations/oidc/{id}/delete" => PageFixture {
+            lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
+            ..page(
+                path.replace("{id}", &demo_oidc_provider(app).await?),
+                vec![
+                    ("preset", "google"),
+                    ("name", "Google"),
+                    ("issuer", "https://accounts.google.com"),
+                    ("client_id", "example-client-id.apps.googleusercontent.com"),
+                    ("client_secret", ""),
+                    ("domains", "globex.example = Globex"),
+                    ("new_user_role", "client_user"),
+                ],
+                "example-client-id",
+            )
+        },
+        "/auth/oidc/{id}/start" | "/auth/oidc/{id}/callback" => page(
+            path.replace("{id}", &demo_oidc_provider(app).await?),
+            vec![],
+            "accounts.google.com",
+        ),
         "/admin/companies/{id}/subscriptions"
         | "/admin/companies/{id}/subscriptions/{sub}"
         | "/admin/companies/{id}/subscriptions/{sub}/cancel" => PageFixture {
@@ -273,4 +296,15 @@ async fn bob_conversation(app: &TestApp) -> Option<String> {
     )
     .await?;
     Some(id.to_string())
+}
+
+/// Id of acme's demo OpenID provider (Google, turned off).
+async fn demo_oidc_provider(app: &TestApp) -> Option<String> {
+    sqlx::query_scalar(
+        "SELECT p.id FROM identity_oidc_providers p JOIN tenants t ON t.id = p.tenant_id \
+         WHERE t.slug = 'acme' AND p.name = 'Google'",
+    )
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .ok()
 }

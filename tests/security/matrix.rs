@@ -242,8 +242,9 @@ async fn page_isolation_matrix(app: TestApp) {
             attackers.push(("staff session on a portal page", Some(staff), NO_SESSION));
         }
         // The calendar feed takes no session: its token is the credential, so every attacker
-        // holding a wrong token gets the same 404.
-        let feed = path.starts_with("/mission/calendar/");
+        // holding a wrong token gets the same 404. OIDC sign-in routes take no session either:
+        // a provider that is off or another tenant's is a 404 to everyone.
+        let feed = path.starts_with("/mission/calendar/") || path.starts_with("/auth/oidc/");
         for (who, session, allowed) in attackers {
             let allowed: &[u16] = if feed { &[404] } else { allowed };
             let (status, body) = send_page(&app, session, &m, &f).await;

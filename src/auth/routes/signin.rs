@@ -57,6 +57,15 @@ pub(super) struct LoginPage {
     error: Option<String>,
     /// The "sign in without a password" link (when the tenant offers it).
     passwordless: Option<String>,
+    /// "Sign in with …" buttons of the tenant's OpenID providers: `(label, link)`.
+    oidc: Vec<(String, String)>,
+}
+
+/// Other ways to sign in that the portal login page offers.
+#[derive(Default)]
+pub(super) struct Alternatives {
+    passwordless: bool,
+    oidc: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -72,7 +81,7 @@ pub(super) fn login_view(
     next: String,
     notice_key: Option<&str>,
     error: Option<String>,
-    passwordless: bool,
+    alt: Alternatives,
 ) -> AppResult<Response> {
     let Some(tenant) = &ctx.tenant else {
         return neutral(ctx);
@@ -93,8 +102,9 @@ pub(super) fn login_view(
         action: if staff { "/admin/login" } else { "/login" },
         staff,
         email,
-        passwordless: (passwordless && !staff)
+        passwordless: (alt.passwordless && !staff)
             .then(|| crate::identity::passwordless::login_link(&next)),
+        oidc: if staff { Vec::new() } else { alt.oidc },
         next,
         notice: notice(notice_key),
         error,
@@ -109,15 +119,16 @@ pub(super) async fn login_page(
     if let Some(p) = &ctx.principal {
         return Ok(Redirect::to(p.tenant.org_type.home()).into_response());
     }
-    let passwordless = passwordless_offered(&app, &ctx).await?;
+    let next = q.next.unwrap_or_default();
+    let alt = alternatives(&app, &ctx, &next).await?;
     login_view(
         &ctx,
         Audience::Portal,
         String::new(),
-        q.next.unwrap_or_default(),
+        next,
         q.notice.as_deref(),
         None,
-        passwordless,
+        alt,
     )
 }
 
@@ -135,15 +146,18 @@ pub(super) async fn admin_login_page(
         q.next.unwrap_or_default(),
         q.notice.as_deref(),
         None,
-        false,
+        Alternatives::default(),
     )
 }
 
-/// Whether the tenant's login page offers passwordless sign-in.
-async fn passwordless_offered(app: &AppState, ctx: &RequestContext) -> AppResult<bool> {
+/// The tenant's other ways to sign in: passwordless and its OpenID providers.
+async fn alternatives(app: &AppState, ctx: &RequestContext, next: &str) -> AppResult<Alternatives> {
     match &ctx.tenant {
-        Some(t) => crate::identity::passwordless::offered(app, t).await,
-        None => Ok(false),
+        Some(t) => Ok(Alternatives {
+            passwordless: crate::identity::passwordless::offered(app, t).await?,
+            oidc: crate::identity::oidc::flow::buttons(app, t, next).await?,
+        }),
+        None => Ok(Alternatives::default()),
     }
 }
 
@@ -335,17 +349,12 @@ pub(super) async fn login_form_for(
             signed_in_response(&app, &headers, &tenant, audience, &token, &f.next).await
         }
         Err(AppError::Validation { message, .. }) => {
-            let passwordless =
-                audience == Audience::Portal && passwordless_offered(&app, &ctx).await?;
-            let mut r = login_view(
-                &ctx,
-                audience,
-                f.email,
-                f.next,
-                None,
-                Some(message),
-                passwordless,
-            )?;
+            let alt = if audience == Audience::Portal {
+                alternatives(&app, &ctx, &f.next).await?
+            } else {
+                Alternatives::default()
+            };
+            let mut r = login_view(&ctx, audience, f.email, f.next, None, Some(message), alt)?;
             *r.status_mut() = StatusCode::UNAUTHORIZED;
             Ok(r)
         }

@@ -5,3 +5,5 @@ integrations-legal = Legal document push
 integrations-legal-blurb = Send signed agreements and policies to your document system.
 integrations-identity = Identity
 integrations-identity-blurb = Single sign-on and user provisioning from your identity provider.
+integrations-oidc = Sign-in providers (OpenID Connect)
+integrations-oidc-blurb = Let people sign in with their Microsoft, Google or other work account.

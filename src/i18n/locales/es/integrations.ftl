@@ -5,3 +5,5 @@ integrations-legal = Envío de documentos legales
 integrations-legal-blurb = Envíe acuerdos y políticas firmados a su sistema de documentos.
 integrations-identity = Identidad
 integrations-identity-blurb = Inicio de sesión único y alta de usuarios desde su proveedor de identidad.
+integrations-oidc = Proveedores de acceso (OpenID Connect)
+integrations-oidc-blurb = Permita que las personas entren con su cuenta de trabajo de Microsoft, Google u otra.
