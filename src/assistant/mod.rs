@@ -6,6 +6,7 @@
 //! `service` the built-in answerer and the confirmed actions, `routes` the JSON and SSE API and
 //! the widget script. No model is needed: the built-in assistant is the default.
 
+pub mod demo;
 pub mod model;
 pub mod routes;
 pub mod service;

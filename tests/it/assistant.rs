@@ -1505,3 +1505,34 @@ crate::db_test_with!(
     assistant_tenant_model,
     tenant_model_overrides_the_deployment
 );
+
+/// The demo seeds believable conversations for acme once: staff see the escalated ones, Bob
+/// sees his own in the widget's list, and seeding again adds nothing.
+async fn demo_conversations(app: TestApp) {
+    portico::demo::seed(&app.state.db).await.unwrap();
+    portico::demo::seed(&app.state.db).await.unwrap();
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let html = staff.get("/admin/assistant").await.text().await.unwrap();
+    assert!(html.contains("My VPN keeps dropping since the last update"));
+    assert!(html.contains("The printer on the 2nd floor jams"));
+    assert!(
+        !html.contains("out-of-office"),
+        "never escalated: Bob's own"
+    );
+    let u: Value = staff
+        .get("/api/v1/admin/assistant/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["questions"], 5);
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let mine: Value = bob
+        .get("/api/v1/assistant/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+}
+crate::db_test!(assistant_demo, demo_conversations);
