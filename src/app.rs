@@ -138,6 +138,7 @@ fn pages() -> PageRouter {
         .merge(crate::integrations::pages())
         .merge(crate::psa::routes::pages())
         .merge(crate::identity::routes::pages())
+        .merge(crate::assistant::settings::pages())
 }
 
 /// Every `(path, method)` of the HTML pages (the isolation matrix covers those with an id).

@@ -317,6 +317,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
         }
         if t.slug == "acme" {
             crate::psa::demo::seed(db, &scope).await?;
+            crate::assistant::demo::seed(db, &scope).await?;
         }
         if t.slug == "grace" {
             crate::mission::demo::seed(db, &scope, &hash).await?;

@@ -1662,6 +1662,114 @@ async fn catalog_request_is_fixed_and_becomes_a_ticket() {
     browser.close().await;
 }
 
+/// The help assistant: Bob opens the widget on the tickets page, asks about his VPN, gets the
+/// VPN article, creates a ticket from the conversation with an edited subject and confirms; the
+/// ticket is in his list. Staff see the demo's escalated conversations on /admin/assistant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assistant_answers_and_creates_a_ticket() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser.sign_in(&server, "acme", "bob@globex.example").await;
+    browser.goto(&server.url("/portal/tickets")).await;
+    browser
+        .wait_for("#assistant-launcher")
+        .await
+        .click()
+        .await
+        .expect("open the assistant");
+    browser
+        .wait_for("#assistant-input")
+        .await
+        .send_keys("my VPN keeps dropping")
+        .await
+        .expect("type the question");
+    browser
+        .wait_for("#assistant-panel .asst-form button[type=\"submit\"]")
+        .await
+        .click()
+        .await
+        .expect("send");
+    browser
+        .wait_for("#assistant-panel .asst-sources a[href=\"/portal/kb/connect-to-the-office-vpn\"]")
+        .await;
+    for (size, suffix) in [(PHONE, "phone"), (DESKTOP, "desktop")] {
+        browser.resize(size).await;
+        browser
+            .screenshot(&format!("portal-assistant-answer-{suffix}.png"))
+            .await;
+    }
+    browser
+        .js_string(
+            "[...document.querySelectorAll('#assistant-panel .asst-action')].find(b => b.textContent === arguments[0]).click(); return '';",
+            "Create a ticket",
+        )
+        .await;
+    let subject = browser
+        .wait_for("#assistant-panel .asst-draft input[name=\"subject\"]")
+        .await;
+    subject.clear().await.expect("clear subject");
+    subject
+        .send_keys("VPN drops every hour (from the assistant)")
+        .await
+        .expect("type subject");
+    browser
+        .screenshot("portal-assistant-draft-desktop.png")
+        .await;
+    browser
+        .wait_for("#assistant-panel .asst-confirm")
+        .await
+        .click()
+        .await
+        .expect("confirm");
+    browser.wait_for("#assistant-panel [data-ticket]").await;
+    browser
+        .screenshot("portal-assistant-done-desktop.png")
+        .await;
+    browser.resize(PHONE).await;
+    browser.screenshot("portal-assistant-done-phone.png").await;
+    browser.resize(DESKTOP).await;
+    browser.goto(&server.url("/portal/tickets")).await;
+    let list = browser
+        .wait_for("main")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    if !list.contains("VPN drops every hour (from the assistant)") {
+        browser
+            .fail(&format!("the new ticket is not in Bob's list: {list}"))
+            .await;
+    }
+
+    browser.client.delete_all_cookies().await.expect("sign out");
+    browser
+        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser.goto(&server.url("/admin/assistant")).await;
+        browser.wait_for("#as-conversations").await;
+        browser
+            .screenshot(&format!("admin-assistant-{suffix}.png"))
+            .await;
+    }
+    let page = browser
+        .wait_for("main")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    if !page.contains("My VPN keeps dropping since the last update") {
+        browser
+            .fail(&format!("the demo conversation is missing: {page}"))
+            .await;
+    }
+    browser.close().await;
+}
+
 /// An announcement staff publish reaches the client's open page as an unread badge without a
 /// reload, with its critical banner, and both clear once read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

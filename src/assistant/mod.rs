@@ -6,9 +6,11 @@
 //! `service` the built-in answerer and the confirmed actions, `routes` the JSON and SSE API and
 //! the widget script. No model is needed: the built-in assistant is the default.
 
+pub mod demo;
 pub mod model;
 pub mod routes;
 pub mod service;
+pub mod settings;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -528,15 +530,41 @@ pub enum ActionKind {
     Comment,
     /// A ticket flagged for staff with the transcript.
     Escalate,
+    /// A service-catalog request, with the item's form answered.
+    RequestItem,
+    /// Mission: a registration for an event (or a place on its waitlist).
+    RegisterEvent,
 }
 
 impl ActionKind {
+    /// Every kind, in the order staff see them.
+    pub const ALL: [ActionKind; 5] = [
+        ActionKind::CreateTicket,
+        ActionKind::Comment,
+        ActionKind::Escalate,
+        ActionKind::RequestItem,
+        ActionKind::RegisterEvent,
+    ];
+
     /// Stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             ActionKind::CreateTicket => "create_ticket",
             ActionKind::Comment => "comment",
             ActionKind::Escalate => "escalate",
+            ActionKind::RequestItem => "request_item",
+            ActionKind::RegisterEvent => "register_event",
+        }
+    }
+
+    /// Catalog key of its name on the settings page.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            ActionKind::CreateTicket => "assistant-kind-create-ticket",
+            ActionKind::Comment => "assistant-kind-comment",
+            ActionKind::Escalate => "assistant-kind-escalate",
+            ActionKind::RequestItem => "assistant-kind-request-item",
+            ActionKind::RegisterEvent => "assistant-kind-register-event",
         }
     }
 
@@ -546,6 +574,8 @@ impl ActionKind {
             "create_ticket" => ActionKind::CreateTicket,
             "comment" => ActionKind::Comment,
             "escalate" => ActionKind::Escalate,
+            "request_item" => ActionKind::RequestItem,
+            "register_event" => ActionKind::RegisterEvent,
             _ => return None,
         })
     }

@@ -26,7 +26,7 @@ const WORD_PAUSE: Duration = Duration::from_millis(12);
 
 /// JSON and SSE API.
 pub fn api() -> ApiRouter {
-    ApiRouter::default()
+    super::settings::api()
         .route(
             "/api/v1/assistant/widget",
             get_with(widget, |op| {
@@ -61,7 +61,7 @@ pub fn api() -> ApiRouter {
             "/api/v1/assistant/messages/stream",
             post_with(ask_stream, |op| {
                 op.id("askAssistantStream").tag("assistant").summary("Ask the assistant, the answer streamed word by word")
-                    .description("A `text/event-stream`: `start` (`{conversation_id}`), then `token` events (`{text}`) word by word, then `done` with the whole `Reply` as `askAssistant` answers it.")
+                    .description("A `text/event-stream`: `start` (`{conversation_id}`, null for a new conversation), then `token` events (`{text}`) as the model streams them (the built-in assistant's word by word), then `done` with the whole `Reply` as `askAssistant` answers it (its text replaces the tokens), or `error` (`{message}`).")
                     .response_with::<200, String, _>(|r| {
                         r.description("The answer stream.").with(|mut r| {
                             let content = &mut r.inner().content;
@@ -136,11 +136,15 @@ struct Widget {
 }
 
 async fn widget(
+    State(app): State<AppState>,
     user: PortalUser,
     Ctx(ctx): Ctx,
     Query(q): Query<WidgetQuery>,
 ) -> AppResult<Json<Widget>> {
-    user.require(Permission::PortalAccess)?;
+    let actor = user.require(Permission::PortalAccess)?;
+    let enabled = super::settings::effective(&app, actor.scope())
+        .await?
+        .enabled;
     let t = tr(&ctx);
     let mission = user.tenant.org_type == crate::tenancy::OrgType::Mission;
     let path = q.path.unwrap_or_default();
@@ -171,12 +175,13 @@ async fn widget(
         ("priority_normal", "ticket-priority-normal"),
         ("priority_high", "ticket-priority-high"),
         ("priority_urgent", "ticket-priority-urgent"),
+        ("yes", "assistant-yes"),
     ]
     .into_iter()
     .map(|(n, key)| (n, t.get(key)))
     .collect();
     Ok(Json(Widget {
-        enabled: true,
+        enabled,
         greeting: t.args(
             k("assistant-greeting"),
             &[(
@@ -303,40 +308,74 @@ async fn ask_stream(
     Json(b): Json<AskBody>,
 ) -> AppResult<Response> {
     let t = tr(&ctx);
-    // Limits, checks and storage happen before the stream starts, so refusals are ordinary
-    // JSON errors with their status.
-    let r = service::ask(&app, &user, &t, b.conversation_id.as_deref(), &b.message).await?;
-    let words: Vec<String> = r
-        .answer
-        .text
-        .split_inclusive(char::is_whitespace)
-        .map(str::to_string)
-        .collect();
-    let start = serde_json::json!({ "conversation_id": r.conversation_id }).to_string();
-    let done = serde_json::to_string(&r).map_err(|e| AppError::Internal(e.into()))?;
-    let mut events: Vec<(&'static str, String)> = Vec::with_capacity(words.len() + 2);
-    events.push(("start", start));
-    for w in words {
-        events.push(("token", serde_json::json!({ "text": w }).to_string()));
-    }
-    events.push(("done", done));
-    let stream =
-        futures::stream::unfold((events.into_iter(), true), |(mut it, first)| async move {
-            let (name, data) = it.next()?;
-            if !first && name == "token" {
-                tokio::time::sleep(WORD_PAUSE).await;
+    // Switched off, limits, checks and someone else's conversation are refused before the
+    // stream starts, so refusals are ordinary JSON errors with their status.
+    let (text, eff, existing) =
+        service::precheck(&app, &user, b.conversation_id.as_deref(), &b.message).await?;
+    let (ev_tx, ev_rx) = tokio::sync::mpsc::unbounded_channel::<SseEvent>();
+    // A new conversation gets its id when the answer is stored; `done` carries it.
+    let start = serde_json::json!({ "conversation_id": existing.as_ref().map(|c| c.id.clone()) });
+    let _ = ev_tx.send(SseEvent::default().event("start").data(start.to_string()));
+    let p = user.0.clone();
+    // The answer is produced (and stored) even when the user goes away mid-stream.
+    tokio::spawn(async move {
+        let (d_tx, mut d_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let answering = async move {
+            let r =
+                service::answer_checked(&app, &p, &t, &eff, existing.as_ref(), &text, Some(&d_tx))
+                    .await;
+            drop(d_tx);
+            r
+        };
+        let relay = async {
+            let mut streamed = false;
+            while let Some(d) = d_rx.recv().await {
+                streamed = true;
+                let _ = ev_tx.send(token_event(&d));
             }
-            Some((
-                Ok::<_, Infallible>(SseEvent::default().event(name).data(data)),
-                (it, false),
-            ))
-        });
+            streamed
+        };
+        let (reply, streamed) = tokio::join!(answering, relay);
+        match reply {
+            Ok(r) => {
+                // The built-in assistant has no stream of its own: its words go one by one.
+                if !streamed {
+                    for w in r.answer.text.split_inclusive(char::is_whitespace) {
+                        if ev_tx.send(token_event(w)).is_err() {
+                            break;
+                        }
+                        tokio::time::sleep(WORD_PAUSE).await;
+                    }
+                }
+                match serde_json::to_string(&r) {
+                    Ok(done) => {
+                        let _ = ev_tx.send(SseEvent::default().event("done").data(done));
+                    }
+                    Err(e) => tracing::error!(error = %e, "assistant reply not serialisable"),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "assistant answer failed mid-stream");
+                let msg = serde_json::json!({ "message": t.get(k("assistant-error-generic")) });
+                let _ = ev_tx.send(SseEvent::default().event("error").data(msg.to_string()));
+            }
+        }
+    });
+    let stream = futures::stream::unfold(ev_rx, |mut rx| async move {
+        rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
+    });
     let mut resp = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();
     resp.headers_mut()
         .insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(resp)
+}
+
+fn token_event(text: &str) -> SseEvent {
+    SseEvent::default()
+        .event("token")
+        .data(serde_json::json!({ "text": text }).to_string())
 }
 
 async fn confirm(
@@ -407,7 +446,7 @@ async fn staff_conversation(
 /// The tenant's assistant use this calendar month (UTC).
 #[derive(Serialize, schemars::JsonSchema)]
 struct Usage {
-    /// Whether a model answers (else the built-in assistant does).
+    /// Whether a model answers (else the built-in assistant does), with the tenant's settings.
     model_configured: bool,
     /// The model's name, when one is configured.
     model: Option<String>,
@@ -417,22 +456,25 @@ struct Usage {
     questions: i64,
     /// Of those, answered by the model.
     model_answers: i64,
+    /// Of those, answered by the built-in assistant because the model failed or the budget
+    /// was spent.
+    fallbacks: i64,
     /// Model tokens used this month.
     tokens: i64,
 }
 
 async fn usage(State(app): State<AppState>, staff: StaffUser) -> AppResult<Json<Usage>> {
     let actor = staff.require(Permission::ManageTickets)?;
-    let since = service::month_start(crate::db::now_ms());
-    let (questions, model_answers, tokens) =
-        store::usage_since(&app.db, actor.scope(), since).await?;
-    let cfg = app.config.assistant_model.as_ref();
+    let u = super::settings::month_usage(&app.db, actor.scope()).await?;
+    let eff = super::settings::effective(&app, actor.scope()).await?;
+    let cfg = eff.model.as_ref();
     Ok(Json(Usage {
         model_configured: cfg.is_some(),
         model: cfg.map(|c| c.model.clone()),
         monthly_token_budget: cfg.map(|c| c.monthly_tokens).unwrap_or(0),
-        questions,
-        model_answers,
-        tokens,
+        questions: u.questions,
+        model_answers: u.model_answers,
+        fallbacks: u.fallbacks,
+        tokens: u.tokens,
     }))
 }

@@ -51,6 +51,16 @@ pub struct Proposal {
     /// The ticket a comment goes to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket: Option<i64>,
+    /// The catalog item a request is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    /// The event a registration is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// Questions the user answers before confirming (the item's request form, the event's
+    /// questions as `q0`, `q1`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<crate::catalog::FormField>,
 }
 
 /// A built answer before it is stored.
@@ -234,6 +244,9 @@ pub async fn answer(
                                 description: Some(text.to_string()),
                                 priority: None,
                                 ticket: Some(tk.number),
+                                item_id: None,
+                                event_id: None,
+                                fields: Vec::new(),
                             });
                         }
                     }
@@ -297,8 +310,10 @@ pub async fn answer(
                 }
             }
         }
+        Intent::NextEvent if p.can(Permission::MissionAccess) => {
+            next_events(app, p, t, &terms, &mut md, &mut sources, &mut actions).await?;
+        }
         Intent::NextEvent => {
-            // The events calendar is not part of this build: say so rather than guess.
             md.push_str(&t.get(k("assistant-answer-events-unavailable")));
         }
         _ => {}
@@ -319,6 +334,12 @@ pub async fn answer(
             && let Some(c) = &company
         {
             let items = catalog_items(app, p, c, &terms).await?;
+            if let Some((id, _)) = items.first()
+                && p.can(Permission::CreateTickets)
+            {
+                let item = crate::catalog::service::visible_item(app, &scope, c, id).await?;
+                actions.push(item_proposal(t, &item));
+            }
             if !items.is_empty() {
                 md.push_str(&t.get(k("assistant-answer-catalog")));
                 md.push_str("\n\n");
@@ -386,6 +407,9 @@ pub async fn answer(
                     description: Some(text.to_string()),
                     priority: Some(priority.as_str().to_string()),
                     ticket: None,
+                    item_id: None,
+                    event_id: None,
+                    fields: Vec::new(),
                 });
             }
             Intent::CreateTicket | Intent::FindArticle => {
@@ -412,6 +436,9 @@ pub async fn answer(
                     description: Some(text.to_string()),
                     priority: Some(priority.as_str().to_string()),
                     ticket: None,
+                    item_id: None,
+                    event_id: None,
+                    fields: Vec::new(),
                 });
                 if found_articles == 0 {
                     actions.push(Proposal {
@@ -422,6 +449,9 @@ pub async fn answer(
                         description: Some(text.to_string()),
                         priority: Some(priority.as_str().to_string()),
                         ticket: None,
+                        item_id: None,
+                        event_id: None,
+                        fields: Vec::new(),
                     });
                 }
             }
@@ -475,7 +505,7 @@ async fn catalog_items(
     terms: &[String],
 ) -> AppResult<Vec<(String, String)>> {
     let scope = p.scope();
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut out: Vec<(String, String, usize)> = Vec::new();
     for term in terms.iter().filter(|t| t.chars().count() >= 3).take(3) {
         let items = crate::catalog::store::items(
             &app.db,
@@ -490,12 +520,155 @@ async fn catalog_items(
         )
         .await?;
         for i in items {
-            if !out.iter().any(|(id, _)| *id == i.id) && out.len() < 3 {
-                out.push((i.id, i.name));
+            if !out.iter().any(|(id, _, _)| *id == i.id) {
+                // Words in the name count more than words in the description: "a new laptop"
+                // is the laptop, not the new user account.
+                let name = i.name.to_lowercase();
+                let desc = i.description.to_lowercase();
+                let score: usize = terms
+                    .iter()
+                    .map(|t| {
+                        2 * usize::from(name.contains(t.as_str()))
+                            + usize::from(desc.contains(t.as_str()))
+                    })
+                    .sum();
+                out.push((i.id, i.name, score));
             }
         }
     }
-    Ok(out)
+    out.sort_by(|a, b| b.2.cmp(&a.2));
+    Ok(out
+        .into_iter()
+        .take(3)
+        .map(|(id, name, _)| (id, name))
+        .collect())
+}
+
+/// A proposed catalog request: the item's form goes along so the widget asks its fields.
+pub(super) fn item_proposal(t: &Translator, item: &crate::catalog::store::Item) -> Proposal {
+    Proposal {
+        token: None,
+        kind: ActionKind::RequestItem,
+        label: t.args(
+            k("assistant-action-request"),
+            &[("item", Arg::Str(item.name.clone()))],
+        ),
+        subject: Some(item.name.clone()),
+        description: None,
+        priority: None,
+        ticket: None,
+        item_id: Some(item.id.clone()),
+        event_id: None,
+        fields: item.fields.clone(),
+    }
+}
+
+/// A proposed event registration: the event's questions go along as fields `q0`, `q1`, ….
+pub(super) fn event_proposal(t: &Translator, e: &crate::mission::events::MissionEvent) -> Proposal {
+    let full = e.seats_left == Some(0) || (e.capacity > 0 && e.waiting > 0);
+    Proposal {
+        token: None,
+        kind: ActionKind::RegisterEvent,
+        label: t.args(
+            k(if full {
+                "assistant-action-waitlist"
+            } else {
+                "assistant-action-register"
+            }),
+            &[("event", Arg::Str(e.title.clone()))],
+        ),
+        subject: Some(e.title.clone()),
+        description: None,
+        priority: None,
+        ticket: None,
+        item_id: None,
+        event_id: Some(e.id.clone()),
+        fields: e
+            .questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| crate::catalog::FormField {
+                key: format!("q{i}"),
+                label: q.label.clone(),
+                kind: crate::catalog::FieldKind::ShortText,
+                help: String::new(),
+                required: q.required,
+                choices: Vec::new(),
+            })
+            .collect(),
+    }
+}
+
+/// Upcoming events the member may register for, the ones that mention a question word first.
+pub(super) async fn upcoming_events(
+    app: &AppState,
+    p: &Principal,
+    terms: &[String],
+) -> AppResult<Vec<crate::mission::events::MissionEvent>> {
+    let actor = p.require(Permission::MissionAccess)?;
+    let src = crate::mission::source::MissionSource::for_tenant(app, actor.scope()).await?;
+    let (mut list, _) = src
+        .events(
+            &actor,
+            &crate::mission::events::EventFilter {
+                from: now_ms(),
+                until: i64::MAX,
+                include_cancelled: false,
+                mine_only: false,
+                cursor: None,
+                limit: 20,
+            },
+        )
+        .await?;
+    let words: Vec<&String> = terms
+        .iter()
+        .filter(|w| w.chars().count() >= 3 && !["event", "evento", "next"].contains(&w.as_str()))
+        .collect();
+    let matches = |e: &crate::mission::events::MissionEvent| {
+        let text = format!("{} {}", e.title, e.description).to_lowercase();
+        words.iter().any(|w| text.contains(w.as_str()))
+    };
+    // Stable: matching events first, each group still in start order.
+    list.sort_by_key(|e| !matches(e));
+    list.truncate(3);
+    Ok(list)
+}
+
+/// The built-in answer about events: the next ones, and a registration for the first the
+/// member is not registered for.
+async fn next_events(
+    app: &AppState,
+    p: &Principal,
+    t: &Translator,
+    terms: &[String],
+    md: &mut String,
+    sources: &mut Vec<Source>,
+    actions: &mut Vec<Proposal>,
+) -> AppResult<()> {
+    let list = upcoming_events(app, p, terms).await?;
+    if list.is_empty() {
+        md.push_str(&t.get(k("assistant-answer-no-events")));
+        return Ok(());
+    }
+    md.push_str(&t.get(k("assistant-answer-events")));
+    md.push_str("\n\n");
+    for e in &list {
+        let url = format!("/portal/mission/events/{}", e.id);
+        md.push_str(&format!(
+            "- [{}]({url}) — {}\n",
+            link_text(&e.title),
+            t.datetime(e.starts_at)
+        ));
+        sources.push(Source {
+            kind: "event".into(),
+            title: e.title.clone(),
+            url,
+        });
+    }
+    if let Some(e) = list.iter().find(|e| e.my_status.is_none()) {
+        actions.push(event_proposal(t, e));
+    }
+    Ok(())
 }
 
 /// Live announcements for the user that mention a question word (at most two).
@@ -535,22 +708,37 @@ pub fn month_start(now: i64) -> i64 {
         .unwrap_or(0)
 }
 
-/// The model's answer when a model is configured and the tenant is within its monthly token
-/// budget; `None` sends the question to the built-in assistant (also when the model fails).
+/// Where the model's text goes while it streams in.
+pub type Deltas = tokio::sync::mpsc::UnboundedSender<String>;
+
+/// How a question was answered.
+enum By {
+    /// The model, with the tokens it used.
+    Model(Answer, i64),
+    /// The built-in assistant because no model applies.
+    Builtin,
+    /// The built-in assistant in place of a model that failed or whose budget is spent.
+    Fallback,
+}
+
+/// The model's answer when the tenant's settings give one and the tenant is within its
+/// monthly token budget.
 async fn model_answer(
     app: &AppState,
     p: &Principal,
     t: &Translator,
+    eff: &super::settings::Effective,
     existing: Option<&store::Conversation>,
     text: &str,
-) -> AppResult<Option<(Answer, i64)>> {
-    let Some(cfg) = app.config.assistant_model.as_ref() else {
-        return Ok(None);
+    deltas: Option<&Deltas>,
+) -> AppResult<By> {
+    let Some(cfg) = eff.model.as_ref() else {
+        return Ok(By::Builtin);
     };
     let scope = p.scope();
-    let (_, _, used) = store::usage_since(&app.db, &scope, month_start(now_ms())).await?;
+    let (_, _, used, _) = store::usage_since(&app.db, &scope, month_start(now_ms())).await?;
     if used >= cfg.monthly_tokens {
-        return Ok(None);
+        return Ok(By::Fallback);
     }
     let history: Vec<(String, String)> = match existing {
         Some(c) => store::messages(&app.db, &scope, &c.id)
@@ -560,13 +748,43 @@ async fn model_answer(
             .collect(),
         None => Vec::new(),
     };
-    match super::model::answer(app, cfg, p, t, &history, text).await? {
-        Ok(m) => Ok(Some((m.answer, m.tokens))),
+    match super::model::answer(app, cfg, p, t, &eff.instructions, &history, text, deltas).await? {
+        Ok(m) => Ok(By::Model(m.answer, m.tokens)),
         Err(e) => {
             tracing::warn!(error = %e.0, "assistant model failed; the built-in assistant answers");
-            Ok(None)
+            Ok(By::Fallback)
         }
     }
+}
+
+/// Checks what can be refused before anything is answered (switched off, a bad question,
+/// someone else's conversation, over a limit); returns the question and the settings in force.
+pub async fn precheck(
+    app: &AppState,
+    p: &Principal,
+    conversation: Option<&str>,
+    text: &str,
+) -> AppResult<(
+    String,
+    super::settings::Effective,
+    Option<store::Conversation>,
+)> {
+    let actor = p.require(Permission::PortalAccess)?;
+    let eff = super::settings::effective(app, actor.scope()).await?;
+    if !eff.enabled {
+        return Err(AppError::Forbidden(k("assistant-error-disabled").into()));
+    }
+    let text = check_question(text)?;
+    let existing = match conversation.filter(|c| !c.is_empty()) {
+        Some(id) => Some(
+            store::owned(&app.db, actor.scope(), p.user_id.as_str(), id)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    check_rate(app, p).await?;
+    Ok((text, eff, existing))
 }
 
 /// What asking produced: the conversation and the stored answer (with fresh action tokens).
@@ -589,26 +807,36 @@ pub async fn ask(
     conversation: Option<&str>,
     text: &str,
 ) -> AppResult<Reply> {
+    let (text, eff, existing) = precheck(app, p, conversation, text).await?;
+    answer_checked(app, p, t, &eff, existing.as_ref(), &text, None).await
+}
+
+/// Answers a question that passed [`precheck`], sending the model's text to `deltas` as it
+/// arrives.
+pub async fn answer_checked(
+    app: &AppState,
+    p: &Principal,
+    t: &Translator,
+    eff: &super::settings::Effective,
+    existing: Option<&store::Conversation>,
+    text: &str,
+    deltas: Option<&Deltas>,
+) -> AppResult<Reply> {
     let actor = p.require(Permission::PortalAccess)?;
-    let text = check_question(text)?;
-    let existing = match conversation.filter(|c| !c.is_empty()) {
-        Some(id) => Some(
-            store::owned(&app.db, actor.scope(), p.user_id.as_str(), id)
-                .await?
-                .ok_or(AppError::NotFound)?,
-        ),
-        None => None,
-    };
-    check_rate(app, p).await?;
-    let (mut a, by_model, tokens) = match model_answer(app, p, t, existing.as_ref(), &text).await? {
-        Some((a, tokens)) => (a, true, tokens),
-        None => (answer(app, p, t, &text).await?, false, 0),
-    };
+    let text = text.to_string();
+    let (mut a, by_model, tokens, fallback) =
+        match model_answer(app, p, t, eff, existing, &text, deltas).await? {
+            By::Model(a, tokens) => (a, true, tokens, false),
+            By::Builtin => (answer(app, p, t, &text).await?, false, 0, false),
+            By::Fallback => (answer(app, p, t, &text).await?, false, 0, true),
+        };
+    // Staff may have switched some actions off.
+    a.actions.retain(|x| eff.allows(x.kind));
     let now = now_ms();
     let user = p.user_id.as_str();
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
-    store::record_usage(&mut tx, user, by_model, tokens, now).await?;
-    let conv_id = match &existing {
+    store::record_usage(&mut tx, user, by_model, tokens, fallback, now).await?;
+    let conv_id = match existing {
         Some(c) => c.id.clone(),
         None => store::insert_conversation(&mut tx, user, &super::title_of(&text), now).await?,
     };
@@ -710,6 +938,11 @@ pub struct Confirm {
     /// Edited priority (`low`, `normal`, `high`, `urgent`).
     #[serde(default)]
     pub priority: Option<String>,
+    /// Answers to the proposal's `fields`, by key (a catalog request's form, an event's
+    /// questions).
+    #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, serde_json::Value>>")]
+    pub answers: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
 
 /// What a confirmed action did.
@@ -717,9 +950,10 @@ pub struct Confirm {
 pub struct Done {
     /// What ran.
     pub kind: ActionKind,
-    /// The ticket created, escalated to or commented on.
-    pub ticket_number: i64,
-    /// Its portal page.
+    /// The ticket created, requested, escalated to or commented on (none for an event
+    /// registration).
+    pub ticket_number: Option<i64>,
+    /// Its portal page (the event's page for a registration).
     pub url: String,
     /// Sentence for the user (with the SLA after an escalation).
     pub message: String,
@@ -781,6 +1015,11 @@ pub async fn confirm(
     let draft: Proposal =
         serde_json::from_str(&pending.payload).map_err(|e| AppError::Internal(e.into()))?;
     let kind = ActionKind::parse(&pending.kind).ok_or(AppError::NotFound)?;
+    // Staff may have switched the assistant or this action off since it was proposed.
+    let eff = super::settings::effective(app, &scope).await?;
+    if !eff.enabled || !eff.allows(kind) {
+        return Err(AppError::Forbidden(k("assistant-error-action-off").into()));
+    }
     let conv = store::owned(&app.db, &scope, &user, &pending.conversation_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -790,6 +1029,12 @@ pub async fn confirm(
         .or(draft.description.clone())
         .unwrap_or_default();
     match kind {
+        ActionKind::RequestItem => {
+            request_item(app, p, t, ip, &hash, &pending, &conv, &draft, &c).await
+        }
+        ActionKind::RegisterEvent => {
+            register_event(app, p, t, ip, &hash, &pending, &conv, &draft, &c).await
+        }
         ActionKind::Comment => {
             let number = draft.ticket.ok_or(AppError::NotFound)?;
             let actor = p.require(Permission::CommentOnTickets)?;
@@ -835,7 +1080,7 @@ pub async fn confirm(
             tx.commit().await?;
             Ok(Done {
                 kind,
-                ticket_number: number,
+                ticket_number: Some(number),
                 url: format!("/portal/tickets/{number}"),
                 message,
                 note,
@@ -945,13 +1190,174 @@ pub async fn confirm(
             tx.commit().await?;
             Ok(Done {
                 kind,
-                ticket_number: tk.number,
+                ticket_number: Some(tk.number),
                 url: format!("/portal/tickets/{}", tk.number),
                 message,
                 note,
             })
         }
     }
+}
+
+/// Claims an action's token in its own transaction: of two confirms of one token (a replay,
+/// or two at once) only one gets past this.
+async fn claim(app: &AppState, p: &Principal, hash: &str) -> AppResult<()> {
+    let mut tx = app.db.tenant(&p.scope()).begin().await?;
+    store::claim_action(&mut tx, hash, p.user_id.as_str(), now_ms())
+        .await?
+        .ok_or_else(|| AppError::Conflict(k("assistant-error-action-used").into()))?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes a claimed token usable again after its action failed.
+async fn release(app: &AppState, p: &Principal, pending: &store::PendingAction) -> AppResult<()> {
+    let mut tx = app.db.tenant(&p.scope()).begin().await?;
+    store::release_action(&mut tx, &pending.id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A confirmed catalog request: the same request the catalog form makes, with the item's
+/// form answered in the widget and checked against the item as it is now.
+#[allow(clippy::too_many_arguments)]
+async fn request_item(
+    app: &AppState,
+    p: &Principal,
+    t: &Translator,
+    ip: &str,
+    hash: &str,
+    pending: &store::PendingAction,
+    conv: &store::Conversation,
+    draft: &Proposal,
+    c: &Confirm,
+) -> AppResult<Done> {
+    let scope = p.scope();
+    let company = msp_company(p).ok_or(AppError::NotFound)?;
+    let item_id = draft.item_id.as_deref().ok_or(AppError::NotFound)?;
+    let item = crate::catalog::service::visible_item(app, &scope, &company, item_id).await?;
+    let actor = p.require(Permission::CreateTickets)?;
+    let raw = crate::catalog::raw_from_json(&c.answers.clone().unwrap_or_default());
+    // Checked before the claim, so a missing answer does not use the token up.
+    crate::catalog::validate(&item.fields, &raw).map_err(AppError::fields)?;
+    claim(app, p, hash).await?;
+    let tz = crate::catalog::service::zone(&p.tenant.time_zone);
+    let tk = match crate::catalog::service::submit(app, &actor, ip, &item, &raw, t, tz).await {
+        Ok(tk) => tk,
+        Err(e) => {
+            release(app, p, pending).await?;
+            return Err(e);
+        }
+    };
+    let message = t.args(
+        k("assistant-done-requested"),
+        &[
+            ("item", Arg::Str(item.name.clone())),
+            ("number", Arg::Num(tk.number)),
+        ],
+    );
+    let mut tx = app.db.tenant(&scope).begin().await?;
+    audit::append(
+        &mut tx,
+        Entry {
+            ip: Some(ip),
+            target_type: Some("ticket"),
+            target_id: Some(&tk.id),
+            company_id: Some(&tk.company_id),
+            detail: json!({ "number": tk.number, "item": item.id, "conversation": conv.id }),
+            ..Entry::new("assistant.item_requested").by(&actor)
+        },
+    )
+    .await?;
+    let note = note(&mut tx, &conv.id, p.user_id.as_str(), &message, tk.number).await?;
+    tx.commit().await?;
+    Ok(Done {
+        kind: ActionKind::RequestItem,
+        ticket_number: Some(tk.number),
+        url: format!("/portal/tickets/{}", tk.number),
+        message,
+        note,
+    })
+}
+
+/// A confirmed event registration through the member's Mission source (capacity and the
+/// waitlist are the registration's own rules).
+#[allow(clippy::too_many_arguments)]
+async fn register_event(
+    app: &AppState,
+    p: &Principal,
+    t: &Translator,
+    ip: &str,
+    hash: &str,
+    pending: &store::PendingAction,
+    conv: &store::Conversation,
+    draft: &Proposal,
+    c: &Confirm,
+) -> AppResult<Done> {
+    let actor = p.require(Permission::MissionAccess)?;
+    let event_id = draft.event_id.as_deref().ok_or(AppError::NotFound)?;
+    let src = crate::mission::source::MissionSource::for_tenant(app, actor.scope()).await?;
+    let event = src.event(&actor, event_id).await?;
+    let given = c.answers.clone().unwrap_or_default();
+    let answers: Vec<String> = (0..event.questions.len())
+        .map(|i| match given.get(&format!("q{i}")) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            _ => String::new(),
+        })
+        .collect();
+    crate::mission::events::check_answers(&event.questions, &answers)?;
+    claim(app, p, hash).await?;
+    let n = crate::mission::events::NewRegistration {
+        household: Vec::new(),
+        guests: Vec::new(),
+        answers,
+    };
+    let reg = match src.register(&actor, ip, event_id, &n).await {
+        Ok(r) => r,
+        Err(e) => {
+            release(app, p, pending).await?;
+            return Err(e);
+        }
+    };
+    let message = t.args(
+        k(if reg.status == "waitlisted" {
+            "assistant-done-waitlisted"
+        } else {
+            "assistant-done-registered"
+        }),
+        &[("event", Arg::Str(event.title.clone()))],
+    );
+    let url = format!("/portal/mission/events/{}", event.id);
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    audit::append(
+        &mut tx,
+        Entry {
+            ip: Some(ip),
+            target_type: Some("registration"),
+            target_id: Some(&reg.id),
+            detail: json!({ "event": event.id, "status": reg.status, "conversation": conv.id }),
+            ..Entry::new("assistant.event_registered").by(&actor)
+        },
+    )
+    .await?;
+    let note = note_linking(
+        &mut tx,
+        &conv.id,
+        p.user_id.as_str(),
+        &message,
+        "event",
+        &event.title,
+        &url,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Done {
+        kind: ActionKind::RegisterEvent,
+        ticket_number: None,
+        url,
+        message,
+        note,
+    })
 }
 
 /// Who answers an escalation and by when (the ticket's first-response SLA).
@@ -1060,7 +1466,7 @@ async fn escalate_again(
     tx.commit().await?;
     Ok(Done {
         kind: ActionKind::Escalate,
-        ticket_number: number,
+        ticket_number: Some(number),
         url: format!("/portal/tickets/{number}"),
         message,
         note,
@@ -1076,9 +1482,31 @@ async fn note(
     number: i64,
 ) -> AppResult<MessageView> {
     let url = format!("/portal/tickets/{number}");
-    let body = format!("{message} [#{number}]({url})");
+    note_linking(
+        tx,
+        conv,
+        user,
+        message,
+        "ticket",
+        &format!("#{number}"),
+        &url,
+    )
+    .await
+}
+
+/// The assistant's note in the conversation after an action, linking what it made.
+async fn note_linking(
+    tx: &mut crate::db::TenantTx,
+    conv: &str,
+    user: &str,
+    message: &str,
+    kind: &str,
+    title: &str,
+    url: &str,
+) -> AppResult<MessageView> {
+    let body = format!("{message} [{}]({url})", link_text(title));
     let extra = serde_json::to_string(&json!({
-        "sources": [{ "kind": "ticket", "title": format!("#{number}"), "url": url }],
+        "sources": [{ "kind": kind, "title": title, "url": url }],
         "actions": [],
     }))
     .map_err(|e| AppError::Internal(e.into()))?;

@@ -235,10 +235,16 @@ pub async fn questions_since(
     Ok(row.try_get::<i64, _>(0)?)
 }
 
-/// The tenant's assistant use since `since`: questions, questions the model answered, tokens.
-pub async fn usage_since(db: &Db, scope: &TenantScope, since: i64) -> DbResult<(i64, i64, i64)> {
+/// The tenant's assistant use since `since`: questions, questions the model answered, tokens,
+/// and questions the built-in assistant answered because the model could not.
+pub async fn usage_since(
+    db: &Db,
+    scope: &TenantScope,
+    since: i64,
+) -> DbResult<(i64, i64, i64, i64)> {
     let row = sqlx::query(
-        "SELECT COUNT(*) AS questions, CAST(COALESCE(SUM(model), 0) AS BIGINT) AS by_model, CAST(COALESCE(SUM(tokens), 0) AS BIGINT) AS tokens \
+        "SELECT COUNT(*) AS questions, CAST(COALESCE(SUM(model), 0) AS BIGINT) AS by_model, CAST(COALESCE(SUM(tokens), 0) AS BIGINT) AS tokens, \
+         CAST(COALESCE(SUM(fallback), 0) AS BIGINT) AS fallbacks \
          FROM assistant_usage WHERE tenant_id = $1 AND created_at >= $2",
     )
     .bind(scope.tenant_id().as_str())
@@ -249,21 +255,24 @@ pub async fn usage_since(db: &Db, scope: &TenantScope, since: i64) -> DbResult<(
         row.try_get::<i64, _>("questions")?,
         row.try_get::<i64, _>("by_model")?,
         row.try_get::<i64, _>("tokens")?,
+        row.try_get::<i64, _>("fallbacks")?,
     ))
 }
 
-/// Counts one question (and the model tokens it used).
+/// Counts one question (the model tokens it used, and whether the built-in assistant answered
+/// in the model's place).
 pub async fn record_usage(
     tx: &mut TenantTx,
     user: &str,
     model: bool,
     tokens: i64,
+    fallback: bool,
     now: i64,
 ) -> DbResult<()> {
     let tenant = tx.tenant_id().to_string();
     sqlx::query(
-        "INSERT INTO assistant_usage (tenant_id, id, user_id, model, tokens, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO assistant_usage (tenant_id, id, user_id, model, tokens, created_at, fallback) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&tenant)
     .bind(new_id())
@@ -271,6 +280,7 @@ pub async fn record_usage(
     .bind(i64::from(model))
     .bind(tokens)
     .bind(now)
+    .bind(i64::from(fallback))
     .execute(tx.conn())
     .await?;
     Ok(())

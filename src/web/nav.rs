@@ -110,6 +110,7 @@ pub const REGISTRY: &[NavDef] = &[
     entry(Admin, Msp, "Knowledge base", "/admin/kb", P::ManageKnowledgeBase, true, None),
     entry(Admin, Msp, "Invoices", "/admin/invoices", P::ManageInvoices, true, None),
     entry(Admin, Both, "Integrations", "/admin/integrations", P::ManageIntegrations, true, None),
+    entry(Admin, Both, "Assistant", "/admin/assistant", P::ManageIntegrations, true, None),
     entry(Admin, Both, "Delivery", "/admin/jobs", P::ViewJobs, true, None),
     entry(Admin, Both, "Audit log", "/admin/audit", P::ViewTenantAudit, true, None),
     entry(Admin, Both, "Security", "/admin/security", P::ManageUsers, true, None),

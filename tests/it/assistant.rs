@@ -666,12 +666,23 @@ enum Turn {
     Say(&'static str),
     Call(&'static str, Value),
     Fail,
+    /// Text whose first word is sent at once and the rest only after the gate opens.
+    Slow(&'static str, Arc<tokio::sync::Notify>),
 }
 
 #[derive(Clone, Default)]
 struct FakeModel {
     script: Arc<Mutex<VecDeque<Turn>>>,
     requests: Arc<Mutex<Vec<Value>>>,
+    /// Set when a slow completion has sent its last byte.
+    finished: Arc<std::sync::atomic::AtomicBool>,
+}
+
+fn usage_and_done() -> String {
+    format!(
+        "data: {}\n\ndata: [DONE]\n\n",
+        json!({ "choices": [], "usage": { "prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42 } })
+    )
 }
 
 fn chunk(delta: Value) -> String {
@@ -707,6 +718,33 @@ async fn completions(
         Turn::Fail => {
             return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "overloaded").into_response();
         }
+        Turn::Slow(text, gate) => {
+            // Real chunked streaming: the first delta leaves now, the rest after the gate.
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+            let mut words = text.split_inclusive(' ');
+            out.push_str(&chunk(json!({ "content": words.next().unwrap_or("") })));
+            let _ = tx.send(out);
+            let rest: Vec<String> = words.map(|w| chunk(json!({ "content": w }))).collect();
+            let finished = fake.finished.clone();
+            tokio::spawn(async move {
+                gate.notified().await;
+                for c in rest {
+                    let _ = tx.send(c);
+                }
+                let _ = tx.send(usage_and_done());
+                finished.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            let stream = futures::stream::unfold(rx, |mut rx| async move {
+                rx.recv()
+                    .await
+                    .map(|c| (Ok::<_, std::convert::Infallible>(c), rx))
+            });
+            return (
+                [("content-type", "text/event-stream")],
+                axum::body::Body::from_stream(stream),
+            )
+                .into_response();
+        }
         Turn::Say(text) => {
             for w in text.split_inclusive(' ') {
                 out.push_str(&chunk(json!({ "content": w })));
@@ -724,10 +762,7 @@ async fn completions(
             ));
         }
     }
-    out.push_str(&format!(
-        "data: {}\n\ndata: [DONE]\n\n",
-        json!({ "choices": [], "usage": { "prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42 } })
-    ));
+    out.push_str(&usage_and_done());
     ([("content-type", "text/event-stream")], out).into_response()
 }
 
@@ -736,6 +771,7 @@ impl FakeModel {
         let fake = FakeModel {
             script: Arc::new(Mutex::new(script.into())),
             requests: Arc::default(),
+            finished: Arc::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -935,3 +971,568 @@ async fn model_budget_and_failure_fall_back(db: Db) {
     assert_eq!(u["tokens"], 126);
 }
 crate::db_test_with!(assistant_model_budget, model_budget_and_failure_fall_back);
+
+// ---- Per-tenant settings, more confirmed actions, true streaming. ----
+
+/// Staff settings: checked, audited, the key never shown; switching the assistant or an action
+/// off holds at ask and at confirm time; another tenant's staff and client users reach nothing.
+async fn settings_are_the_tenants_own(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let tech = app.api_login("acme", "tech@acme.example", "admin").await;
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let nora = app
+        .api_login("northwind", "nora@northwind.example", "admin")
+        .await;
+    let s: Value = staff
+        .get("/api/v1/admin/assistant/settings")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["enabled"], true);
+    assert_eq!(s["mode"], "builtin");
+    assert_eq!(s["actions"].as_array().unwrap().len(), 5);
+
+    // A token proposed while creating tickets was allowed.
+    let earlier = ask(&bob, "create a ticket: the scanner is broken", None).await;
+    let earlier_token = action(&earlier, "create_ticket")["token"].clone();
+
+    // Private addresses and made-up actions are refused, all at once.
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true, "mode": "model", "model_url": "http://10.0.0.7/v1", "actions": ["pay_invoice"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("model_url") && body.contains("actions"),
+        "{body}"
+    );
+
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true, "mode": "model", "model_url": "https://models.example/v1",
+                "model_name": "m-1", "api_key": "sk-very-secret-key", "monthly_tokens": 5000,
+                "instructions": "Answer warmly.", "actions": ["comment", "escalate"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["api_key_set"], true);
+    assert_eq!(s["effective_model"], "m-1");
+    assert_eq!(s["effective_monthly_tokens"], 5000);
+    let shown = staff
+        .get("/api/v1/admin/assistant/settings")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!shown.contains("sk-very-secret-key"), "{shown}");
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"assistant.settings_changed".to_string())
+    );
+    // Back to the built-in assistant, creating tickets still off.
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true, "mode": "builtin", "actions": ["comment", "escalate"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let reply = ask(&bob, "create a ticket: the fax is broken", None).await;
+    assert!(
+        reply["answer"]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["kind"] != "create_ticket"),
+        "{reply:#}"
+    );
+    // Proposed before the change: refused at confirm time.
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": earlier_token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // Off: the widget hides, questions are refused (also streamed ones).
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": false, "mode": "builtin", "actions": ["comment"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let w: Value = bob
+        .get("/api/v1/assistant/widget?path=/portal/tickets")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(w["enabled"], false);
+    for path in [
+        "/api/v1/assistant/messages",
+        "/api/v1/assistant/messages/stream",
+    ] {
+        let r = bob.post_json(path, &json!({ "message": "hello" })).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+
+    // The other tenant has its own (default) settings and cannot change acme's.
+    let theirs: Value = nora
+        .get("/api/v1/admin/assistant/settings")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["enabled"], true);
+    assert_eq!(theirs["instructions"], "");
+    let w: Value = bob
+        .get("/api/v1/assistant/widget")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(w["enabled"], false);
+
+    // A technician (no integrations permission) and a client user are refused.
+    let r = tech.get("/api/v1/admin/assistant/settings").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = tech
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = bob.get("/api/v1/admin/assistant/settings").await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let r = bob.get("/admin/assistant").await;
+    assert_ne!(r.status(), StatusCode::OK);
+    let r = tech.get("/admin/assistant").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+crate::db_test!(assistant_settings, settings_are_the_tenants_own);
+
+/// The page: usage, the form (saved through the HTML form with its CSRF field), escalated
+/// transcripts of this tenant only, in Spanish too.
+async fn admin_page_shows_usage_and_escalations(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let nora = app
+        .api_login("northwind", "nora@northwind.example", "admin")
+        .await;
+    let reply = ask(
+        &bob,
+        "I want to talk to a person about the zebra printer",
+        None,
+    )
+    .await;
+    let token = action(&reply, "escalate")["token"].clone();
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    ask(&bob, "private question about my salary", None).await;
+
+    let r = staff.get("/admin/assistant").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("zebra printer"), "escalated transcript shown");
+    assert!(
+        !html.contains("salary"),
+        "a conversation never escalated stays the user's"
+    );
+    assert!(html.contains("id=\"as-stat-questions\""));
+    let theirs = nora.get("/admin/assistant").await.text().await.unwrap();
+    assert!(!theirs.contains("zebra printer"));
+
+    let r = staff
+        .post_form(
+            "/admin/assistant",
+            &[
+                ("enabled", "1"),
+                ("mode", "builtin"),
+                ("monthly_tokens", "12,000"),
+                ("instructions", "Be brief."),
+                ("actions", "create_ticket"),
+                ("actions", "request_item"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let s: Value = staff
+        .get("/api/v1/admin/assistant/settings")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["monthly_tokens"], 12000);
+    assert_eq!(s["actions"], json!(["create_ticket", "request_item"]));
+    let r = staff
+        .post_form(
+            "/admin/assistant",
+            &[("mode", "model"), ("monthly_tokens", "lots")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("whole number of tokens"), "{html}");
+    // Without the form's CSRF field nothing is saved.
+    let r = staff
+        .client
+        .post(format!("{}/admin/assistant", staff.base))
+        .form(&[("enabled", "1"), ("mode", "builtin")])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), StatusCode::SEE_OTHER);
+}
+crate::db_test!(assistant_admin_page, admin_page_shows_usage_and_escalations);
+
+/// "Request a catalog item": the item's form is asked, checked before the token is used, the
+/// request is the catalog's own (ticket + answers), and a token acts once, also when raced.
+async fn requests_a_catalog_item_once(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let reply = ask(&bob, "I need a new laptop", None).await;
+    let req = action(&reply, "request_item");
+    assert!(
+        req["label"].as_str().unwrap().contains("New laptop"),
+        "{reply:#}"
+    );
+    let keys: Vec<&str> = req["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.contains(&"for_whom") && keys.contains(&"model"),
+        "{keys:?}"
+    );
+    let token = req["token"].as_str().unwrap().to_string();
+    let before = my_subjects(&bob).await.len();
+    // Required answers missing: 400, and the token is still good.
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token, "answers": { "for_whom": "Vera" } }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = json!({ "token": token,
+        "answers": { "for_whom": "Vera", "model": "Standard 14\"", "accessories": ["Dock"] } });
+    let (a, b) = tokio::join!(
+        bob.post_json("/api/v1/assistant/actions/confirm", &body),
+        bob.post_json("/api/v1/assistant/actions/confirm", &body)
+    );
+    let mut codes = [a.status().as_u16(), b.status().as_u16()];
+    codes.sort();
+    assert_eq!(codes, [200, 409], "{codes:?}");
+    let r = bob
+        .post_json("/api/v1/assistant/actions/confirm", &body)
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "a replay does nothing");
+    assert_eq!(my_subjects(&bob).await.len(), before + 1);
+    assert!(my_subjects(&bob).await.contains(&"New laptop".to_string()));
+    let actions = app.audit_actions("acme").await;
+    assert!(actions.contains(&"assistant.item_requested".to_string()));
+    assert!(actions.contains(&"catalog.requested".to_string()));
+
+    // Another company's client cannot use Bob's token.
+    let reply = ask(&bob, "I need a new laptop", None).await;
+    let token = action(&reply, "request_item")["token"].clone();
+    let ian = app.api_login("acme", "ian@initech.example", "portal").await;
+    let r = ian
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token, "answers": { "for_whom": "x", "model": "Standard 14\"" } }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+}
+crate::db_test!(assistant_request_item, requests_a_catalog_item_once);
+
+/// Ticket status looks only at tickets the user may see.
+async fn ticket_status_is_scoped(app: TestApp) {
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let ian = app.api_login("acme", "ian@initech.example", "portal").await;
+    let r = ian
+        .post_json(
+            "/api/v1/tickets",
+            &json!({ "subject": "Initech merger plans", "description": "Secret." }),
+        )
+        .await;
+    let theirs = r.json::<Value>().await.unwrap()["number"].as_i64().unwrap();
+    let reply = ask(&bob, &format!("What's the status of #{theirs}?"), None).await;
+    assert!(!reply.to_string().contains("merger"), "{reply:#}");
+    assert!(urls(&reply).is_empty(), "{reply:#}");
+    let mine = ask(&ian, &format!("What's the status of #{theirs}?"), None).await;
+    assert!(urls(&mine).contains(&format!("/portal/tickets/{theirs}")));
+}
+crate::db_test!(assistant_ticket_status, ticket_status_is_scoped);
+
+async fn event_detail(s: &Session, id: &str) -> Value {
+    s.get(&format!("/api/v1/mission/events/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Mission: "register for an event" goes through the registration rules (a full event puts
+/// the member on its waitlist, required questions are asked), once per token.
+async fn registers_for_events(app: TestApp) {
+    let mary = app.api_login("grace", "mary@grace.example", "portal").await;
+    let john = app.api_login("grace", "john@grace.example", "portal").await;
+    let reply = ask(&mary, "When is the next marriage dinner event?", None).await;
+    let reg = action(&reply, "register_event");
+    assert!(
+        reg["label"]
+            .as_str()
+            .unwrap()
+            .contains("Marriage Enrichment Dinner"),
+        "{reply:#}"
+    );
+    assert!(
+        urls(&reply)
+            .iter()
+            .any(|u| u.starts_with("/portal/mission/events/"))
+    );
+    let event = reg["event_id"].as_str().unwrap().to_string();
+    let token = reg["token"].as_str().unwrap().to_string();
+    // John cannot use Mary's token.
+    let r = john
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body = json!({ "token": token });
+    let (a, b) = tokio::join!(
+        mary.post_json("/api/v1/assistant/actions/confirm", &body),
+        mary.post_json("/api/v1/assistant/actions/confirm", &body)
+    );
+    let mut codes = [a.status().as_u16(), b.status().as_u16()];
+    codes.sort();
+    assert_eq!(codes, [200, 409], "{codes:?}");
+    let d = event_detail(&mary, &event).await;
+    assert_eq!(
+        d["my_registration"]["status"], "waitlisted",
+        "the dinner is full"
+    );
+    assert!(
+        app.audit_actions("grace")
+            .await
+            .contains(&"assistant.event_registered".to_string())
+    );
+
+    // The youth night asks a required question.
+    let reply = ask(&mary, "next youth event?", None).await;
+    let reg = action(&reply, "register_event");
+    assert_eq!(reg["fields"][0]["key"], "q0");
+    assert_eq!(reg["fields"][0]["required"], true);
+    let event = reg["event_id"].as_str().unwrap().to_string();
+    let token = reg["token"].clone();
+    let r = mary
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = mary
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token, "answers": { "q0": "Grade 9" } }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let done: Value = r.json().await.unwrap();
+    assert!(done["ticket_number"].is_null());
+    assert_eq!(done["url"], format!("/portal/mission/events/{event}"));
+    let d = event_detail(&mary, &event).await;
+    assert_eq!(d["my_registration"]["status"], "registered");
+    assert_eq!(d["my_registration"]["answers"][0], "Grade 9");
+
+    // An MSP client is offered no registration.
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let reply = ask(&bob, "When is the next youth event?", None).await;
+    assert!(reply["answer"]["actions"].as_array().unwrap().is_empty());
+}
+crate::db_test!(assistant_register_event, registers_for_events);
+
+/// The model's deltas reach the widget while the model is still answering: the first `token`
+/// event arrives before the fake model has sent its last chunk.
+async fn model_tokens_stream_through(db: Db) {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let Some((app, fake)) = with_model(
+        db,
+        vec![Turn::Slow(
+            "Restart the VPN client and try again.",
+            gate.clone(),
+        )],
+        1_000_000,
+    )
+    .await
+    else {
+        return;
+    };
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let mut r = bob
+        .post_json(
+            "/api/v1/assistant/messages/stream",
+            &json!({ "message": "my VPN keeps dropping" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut seen = String::new();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while !seen.contains("event: token") {
+            let c = r.chunk().await.unwrap().expect("stream open");
+            seen.push_str(&String::from_utf8_lossy(&c));
+        }
+    })
+    .await;
+    assert!(first.is_ok(), "no token before the model finished: {seen}");
+    assert!(seen.contains("Restart"), "{seen}");
+    assert!(
+        !fake.finished.load(std::sync::atomic::Ordering::SeqCst),
+        "the model had not finished"
+    );
+    gate.notify_one();
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(c) = r.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&c));
+        }
+    })
+    .await;
+    assert!(rest.is_ok());
+    assert!(fake.finished.load(std::sync::atomic::Ordering::SeqCst));
+    let done = seen
+        .split("event: done\ndata: ")
+        .nth(1)
+        .and_then(|d| d.split("\n\n").next())
+        .expect("done event");
+    let done: Value = serde_json::from_str(done).unwrap();
+    assert_eq!(
+        done["answer"]["text"],
+        "Restart the VPN client and try again."
+    );
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let u: Value = staff
+        .get("/api/v1/admin/assistant/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["model_answers"], 1);
+    assert_eq!(u["tokens"], 42);
+}
+crate::db_test_with!(assistant_model_streams, model_tokens_stream_through);
+
+/// A tenant's own model settings override the deployment's: its address, its sealed key, its
+/// instructions; a failing model counts as a fallback.
+async fn tenant_model_overrides_the_deployment(db: Db) {
+    let Some(app) = TestApp::spawn(db).await else {
+        return;
+    };
+    let (fake, url) =
+        FakeModel::start(vec![Turn::Say("From the tenant's model."), Turn::Fail]).await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    // No deployment model: a model needs an address.
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true, "mode": "model", "actions": ["create_ticket"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true, "mode": "model", "model_url": url, "model_name": "tenant-model",
+                "api_key": FAKE_KEY, "instructions": "Always answer like a pirate.",
+                "actions": ["create_ticket", "escalate"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let reply = ask(&bob, "hello there", None).await;
+    assert_eq!(reply["answer"]["text"], "From the tenant's model.");
+    {
+        let reqs = fake.requests.lock().unwrap();
+        assert_eq!(reqs[0]["model"], "tenant-model");
+        let system = reqs[0]["messages"][0]["content"].as_str().unwrap();
+        assert!(system.contains("Always answer like a pirate."), "{system}");
+    }
+    // The model fails: the built-in assistant answers, counted as a fallback.
+    let reply = ask(&bob, "printer shows offline", None).await;
+    assert!(urls(&reply).contains(&"/portal/kb/printer-shows-offline".to_string()));
+    let u: Value = staff
+        .get("/api/v1/admin/assistant/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["model"], "tenant-model");
+    assert_eq!(u["questions"], 2);
+    assert_eq!(u["model_answers"], 1);
+    assert_eq!(u["fallbacks"], 1);
+    let html = staff.get("/admin/assistant").await.text().await.unwrap();
+    assert!(html.contains("tenant-model"));
+    // The key is stored sealed, never in the clear.
+    let shown = staff
+        .get("/api/v1/admin/assistant/settings")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!shown.contains(FAKE_KEY));
+}
+crate::db_test_with!(
+    assistant_tenant_model,
+    tenant_model_overrides_the_deployment
+);
+
+/// The demo seeds believable conversations for acme once: staff see the escalated ones, Bob
+/// sees his own in the widget's list, and seeding again adds nothing.
+async fn demo_conversations(app: TestApp) {
+    portico::demo::seed(&app.state.db).await.unwrap();
+    portico::demo::seed(&app.state.db).await.unwrap();
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let html = staff.get("/admin/assistant").await.text().await.unwrap();
+    assert!(html.contains("My VPN keeps dropping since the last update"));
+    assert!(html.contains("The printer on the 2nd floor jams"));
+    assert!(
+        !html.contains("out-of-office"),
+        "never escalated: Bob's own"
+    );
+    let u: Value = staff
+        .get("/api/v1/admin/assistant/usage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["questions"], 5);
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let mine: Value = bob
+        .get("/api/v1/assistant/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+}
+crate::db_test!(assistant_demo, demo_conversations);

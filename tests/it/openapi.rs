@@ -1590,6 +1590,25 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
     .await;
     run(call(
         M::GET,
+        "/api/v1/admin/assistant/settings",
+        "/api/v1/admin/assistant/settings",
+        Some(&staff),
+        None,
+    ))
+    .await;
+    run(call(
+        M::PUT,
+        "/api/v1/admin/assistant/settings",
+        "/api/v1/admin/assistant/settings",
+        Some(&staff),
+        Some(
+            json!({"enabled": true, "mode": "builtin", "instructions": "Be brief.",
+            "actions": ["create_ticket", "comment", "escalate", "request_item", "register_event"]}),
+        ),
+    ))
+    .await;
+    run(call(
+        M::GET,
         "/api/v1/admin/assistant/conversations/{id}",
         format!("/api/v1/admin/assistant/conversations/{conv}"),
         Some(&staff),

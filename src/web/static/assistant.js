@@ -77,18 +77,43 @@
       open.hidden = true;
       var form = el("form", "asst-draft");
       form.setAttribute("aria-label", a.label);
-      var subject = null, prio = null;
-      if (a.kind !== "comment") {
+      var subject = null, prio = null, desc = null;
+      var ticketish = a.kind === "create_ticket" || a.kind === "escalate";
+      if (ticketish) {
         subject = field(form, L.subject, el("input"));
         subject.name = "subject";
         subject.maxLength = 200;
         subject.value = a.subject || "";
       }
-      var desc = field(form, L.description, el("textarea"));
-      desc.name = "description";
-      desc.rows = 3;
-      desc.value = a.description || "";
-      if (a.kind !== "comment") {
+      if (ticketish || a.kind === "comment") {
+        desc = field(form, L.description, el("textarea"));
+        desc.name = "description";
+        desc.rows = 3;
+        desc.value = a.description || "";
+      }
+      // A catalog item's form or an event's questions, asked here before confirming.
+      var asked = (a.fields || []).map(function (f) {
+        var label = f.label + (f.required ? " *" : "");
+        var node;
+        if (f.kind === "long_text") { node = el("textarea"); node.rows = 3; }
+        else if (f.kind === "single_choice") {
+          node = el("select");
+          node.appendChild(el("option", null, ""));
+          f.choices.forEach(function (c) { var o = el("option", null, c); o.value = c; node.appendChild(o); });
+        } else if (f.kind === "multiple_choice") {
+          node = el("select");
+          node.multiple = true;
+          f.choices.forEach(function (c) { var o = el("option", null, c); o.value = c; node.appendChild(o); });
+        } else {
+          node = el("input");
+          node.type = { number: "number", date: "date", email: "email", checkbox: "checkbox" }[f.kind] || "text";
+        }
+        node.name = f.key;
+        if (f.required && f.kind !== "checkbox") { node.required = true; }
+        field(form, label, node);
+        return { f: f, node: node };
+      });
+      if (ticketish) {
         prio = field(form, L.priority, el("select"));
         prio.name = "priority";
         ["low", "normal", "high", "urgent"].forEach(function (p) {
@@ -113,8 +138,19 @@
       form.addEventListener("submit", function (e) {
         e.preventDefault();
         ok.disabled = true;
-        var body = { token: a.token, description: desc.value };
+        var body = { token: a.token };
+        if (desc) { body.description = desc.value; }
         if (subject) { body.subject = subject.value; }
+        if (asked.length) {
+          body.answers = {};
+          asked.forEach(function (x) {
+            var n = x.node;
+            if (x.f.kind === "checkbox") { body.answers[x.f.key] = n.checked; }
+            else if (x.f.kind === "multiple_choice") {
+              body.answers[x.f.key] = Array.prototype.filter.call(n.options, function (o) { return o.selected; }).map(function (o) { return o.value; });
+            } else { body.answers[x.f.key] = n.value; }
+          });
+        }
         if (prio) { body.priority = prio.value; }
         api("POST", "/api/v1/assistant/actions/confirm", body).then(function (r) {
           return r.json().then(function (d) { return { ok: r.ok, d: d }; });
@@ -129,12 +165,12 @@
           open.remove();
           var n = bubble("assistant");
           n.querySelector(".asst-body").innerHTML = x.d.note.html;
-          n.setAttribute("data-ticket", String(x.d.ticket_number));
+          if (x.d.ticket_number != null) { n.setAttribute("data-ticket", String(x.d.ticket_number)); }
           n.querySelector(".asst-body").focus();
         }, function () { err.textContent = L.error; ok.disabled = false; });
       });
       m.appendChild(form);
-      (subject || desc).focus();
+      (subject || desc || (asked[0] && asked[0].node) || ok).focus();
     });
   }
 
@@ -197,6 +233,7 @@
                 body.textContent += d.text;
                 scrollDown();
               } else if (name === "done") { finish(m, d); }
+              else if (name === "error") { body.textContent = d.message || L.error; }
             });
             return pump();
           });
