@@ -536,7 +536,7 @@ async fn catalog_items(
             }
         }
     }
-    out.sort_by(|a, b| b.2.cmp(&a.2));
+    out.sort_by_key(|x| std::cmp::Reverse(x.2));
     Ok(out
         .into_iter()
         .take(3)
