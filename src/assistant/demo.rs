@@ -1,5 +1,5 @@
 //! Demo conversations for acme: two that Globex users escalated to the service desk (so
-//! `/admin/assistant` shows transcripts and usage) and one Bob kept to himself. Seeded once,
+//! `/admin/assistant` shows transcripts; they count for no limit or budget) and one Bob kept to himself. Seeded once,
 //! when the tenant has no conversation yet.
 
 use serde_json::json;
@@ -175,19 +175,6 @@ pub async fn seed(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
             .bind(at)
             .execute(tx.conn())
             .await?;
-            if *role == "user" {
-                // Each question counts towards the month's use, as a real one does.
-                sqlx::query(
-                    "INSERT INTO assistant_usage (tenant_id, id, user_id, model, tokens, created_at, fallback) \
-                     VALUES ($1, $2, $3, 0, 0, $4, 0)",
-                )
-                .bind(tenant)
-                .bind(new_id())
-                .bind(&user)
-                .bind(at)
-                .execute(tx.conn())
-                .await?;
-            }
         }
     }
     tx.commit().await?;

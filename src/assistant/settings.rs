@@ -200,6 +200,7 @@ async fn save_in(tx: &mut TenantTx, s: &Settings) -> DbResult<()> {
 
 /// Settings as staff send them (form or JSON). An empty `api_key` keeps the stored key.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SettingsInput {
     /// The widget is shown and answers.
     #[serde(default)]

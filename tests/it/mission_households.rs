@@ -404,13 +404,22 @@ async fn statements_run(app: TestApp) {
     let id = run["id"].as_str().expect("id").to_string();
     assert_eq!(run["total"], 2, "{run}");
     assert_eq!(run["done"], 0, "{run}");
-    app.drain_jobs().await;
-    let run = json_of(
-        pastor
-            .get(&format!("/api/v1/admin/mission/statements/{id}"))
-            .await,
-    )
-    .await;
+    // The run's job queues one mail job per giver; a mail job retried under load runs a little
+    // later, so wait for the run to finish rather than for one empty queue.
+    let mut run = Value::Null;
+    for _ in 0..150 {
+        app.drain_jobs().await;
+        run = json_of(
+            pastor
+                .get(&format!("/api/v1/admin/mission/statements/{id}"))
+                .await,
+        )
+        .await;
+        if run["status"] == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     assert_eq!(run["status"], "done", "{run}");
     assert_eq!(run["done"], 2, "{run}");
     let page = pastor
@@ -448,11 +457,11 @@ async fn statements_run(app: TestApp) {
         .await
         .expect("enqueue");
     }
-    let (a, b) = tokio::join!(
+    // The app's own worker may take them first; either way nobody is mailed twice.
+    let _ = tokio::join!(
         portico::jobs::run_due(&app.state),
         portico::jobs::run_due(&app.state)
     );
-    assert!(a + b >= 1);
     app.drain_jobs().await;
     assert_eq!(statement_mails(&app, "mary@grace.example", year), 1);
     assert_eq!(statement_mails(&app, "mark@grace.example", year), 1);

@@ -1664,6 +1664,120 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
     ))
     .await;
 
+    // Online giving and recurring gifts (grace), against the same fake provider.
+    let r = pastor
+        .post_form(
+            "/admin/mission/settings",
+            &[
+                ("currency", "USD"),
+                ("giving_url", "https://give.grace.example"),
+                ("provider_base_url", fake.base_url().as_str()),
+                ("provider_secret_key", crate::fake_provider::SECRET_KEY),
+                ("webhook_secret", crate::fake_provider::WEBHOOK_SECRET),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let general: String =
+        sqlx::query_scalar("SELECT id FROM mission_funds WHERE name = 'General Fund'")
+            .fetch_one(app.state.db.operator("test").reader())
+            .await
+            .expect("general fund");
+    run(call(
+        M::GET,
+        "/api/v1/mission/giving/give",
+        "/api/v1/mission/giving/give",
+        Some(&mary),
+        None,
+    ))
+    .await;
+    run(call(
+        M::POST,
+        "/api/v1/mission/giving/give",
+        "/api/v1/mission/giving/give",
+        Some(&mary),
+        Some(json!({"fund_id": general, "amount_minor": 2500, "currency": "usd"})),
+    ))
+    .await;
+    let setup = run(call(
+        M::POST,
+        "/api/v1/mission/giving/card",
+        "/api/v1/mission/giving/card",
+        Some(&mary),
+        Some(json!({})),
+    ))
+    .await;
+    // Completes the hosted setup page, so Mary has a card for the recurring gift.
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(setup["url"].as_str().expect("setup url"))
+        .send()
+        .await
+        .expect("setup page");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    run(call(
+        M::GET,
+        "/api/v1/mission/giving/card",
+        "/api/v1/mission/giving/card",
+        Some(&mary),
+        None,
+    ))
+    .await;
+    let start = (chrono::Utc::now() + chrono::Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    let rg = run(call(
+        M::POST,
+        "/api/v1/mission/giving/recurring",
+        "/api/v1/mission/giving/recurring",
+        Some(&mary),
+        Some(json!({"fund_id": general, "amount_minor": 1000, "frequency": "weekly", "start_on": start})),
+    ))
+    .await;
+    let rgid = rg["id"].as_str().expect("schedule id").to_string();
+    run(call(
+        M::GET,
+        "/api/v1/mission/giving/recurring",
+        "/api/v1/mission/giving/recurring",
+        Some(&mary),
+        None,
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/mission/giving/recurring/{id}",
+        format!("/api/v1/mission/giving/recurring/{rgid}"),
+        Some(&mary),
+        None,
+    ))
+    .await;
+    run(call(
+        M::PATCH,
+        "/api/v1/mission/giving/recurring/{id}",
+        format!("/api/v1/mission/giving/recurring/{rgid}"),
+        Some(&mary),
+        Some(json!({"status": "paused"})),
+    ))
+    .await;
+    run(call(
+        M::GET,
+        "/api/v1/admin/mission/recurring",
+        "/api/v1/admin/mission/recurring",
+        Some(&pastor),
+        None,
+    ))
+    .await;
+    run(call(
+        M::DELETE,
+        "/api/v1/mission/giving/recurring/{id}",
+        format!("/api/v1/mission/giving/recurring/{rgid}"),
+        Some(&mary),
+        None,
+    ))
+    .await;
+
     // Every route the document gives a JSON answer was called above: a new one needs a sample.
     let json_routes: BTreeSet<(String, String)> = portico::app::documented_routes()
         .into_iter()

@@ -303,6 +303,14 @@ async fn set_status(db: &Db, scope: &TenantScope, id: &str, status: &str) -> DbR
 /// Recounts finished givers; a mail run whose givers are all done is done.
 async fn recount(tx: &mut TenantTx, id: &str) -> DbResult<()> {
     let tenant = tx.tenant_id().to_string();
+    // Take the run's row lock first. On PostgreSQL two mail jobs finishing at once would
+    // otherwise each count with a snapshot missing the other's giver, and the run would stop
+    // at `total - 1`; after the lock, the count below is a new statement with a fresh snapshot.
+    sqlx::query("UPDATE mission_statement_runs SET done = done WHERE tenant_id = $1 AND id = $2")
+        .bind(&tenant)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
     sqlx::query(
         "UPDATE mission_statement_runs SET done = (SELECT CAST(COUNT(*) AS BIGINT) FROM mission_statement_givers g \
          WHERE g.tenant_id = $1 AND g.run_id = $2 AND g.done_at IS NOT NULL) WHERE tenant_id = $1 AND id = $2",
