@@ -48,6 +48,7 @@ mod smtp;
 mod sql_scope;
 mod staff_workflow;
 mod storage;
+mod members;
 mod team;
 mod tenancy;
 mod tenant_keys;

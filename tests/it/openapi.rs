@@ -165,6 +165,19 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
     ))
     .await;
     run(call(M::GET, "/api/v1/me", "/api/v1/me", Some(&bob), None)).await;
+    let cora = app
+        .api_login("acme", "cora@consulting.example", "portal")
+        .await;
+    run(call(M::GET, "/api/v1/me", "/api/v1/me", Some(&cora), None)).await;
+    let globex = app.company_id("acme", "Globex").await;
+    run(call(
+        M::POST,
+        "/api/v1/me/company",
+        "/api/v1/me/company",
+        Some(&cora),
+        Some(json!({ "company_id": globex })),
+    ))
+    .await;
     run(call(
         M::GET,
         "/api/v1/admin/me",

@@ -1,0 +1,225 @@
+//! People in several companies: switching the active company, isolation while in one,
+//! forged switches, `/api/v1/me` memberships, staff adding and removing memberships, and the
+//! "at least one company admin" rule counting memberships under concurrency.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{Session, TestApp};
+
+async fn me(s: &Session) -> Value {
+    s.get("/api/v1/me").await.json().await.unwrap()
+}
+
+async fn switch(s: &Session, company: &str) -> StatusCode {
+    s.post_json("/api/v1/me/company", &json!({ "company_id": company }))
+        .await
+        .status()
+}
+
+async fn ticket(s: &Session, subject: &str) -> i64 {
+    let r = s
+        .post_json(
+            "/api/v1/tickets",
+            &json!({ "subject": subject, "description": "Only for this company." }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["number"].as_i64().unwrap()
+}
+
+/// Cora (Initech admin, Globex user) switches between her companies: each shows only its own
+/// tickets and invoices, in pages and API, and her role follows the company.
+async fn switching_isolates_companies(app: TestApp) {
+    let globex = app.company_id("acme", "Globex").await;
+    let initech = app.company_id("acme", "Initech").await;
+    let cora = app
+        .api_login("acme", "cora@consulting.example", "portal")
+        .await;
+    let m = me(&cora).await;
+    assert_eq!(m["user"]["company_id"], initech.as_str(), "{m}");
+    assert_eq!(m["role"], "client_admin");
+    let list = m["memberships"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{m}");
+    assert!(list.iter().any(|x| x["company_id"] == globex.as_str()
+        && x["role"] == "client_user"
+        && x["active"] == false));
+    assert!(list.iter().any(|x| x["company_id"] == initech.as_str() && x["active"] == true));
+    let initech_ticket = ticket(&cora, "Initech payroll secret").await;
+    // The header offers the switch.
+    let page = cora.get("/portal/dashboard").await.text().await.unwrap();
+    assert!(page.contains("/portal/companies"), "switcher shown");
+
+    assert_eq!(switch(&cora, &globex).await, StatusCode::NO_CONTENT);
+    let m = me(&cora).await;
+    assert_eq!(m["user"]["company_id"], globex.as_str());
+    assert_eq!(m["role"], "client_user");
+    let globex_ticket = ticket(&cora, "Globex merger plans").await;
+    let tickets = cora.get("/api/v1/tickets?status=all&limit=200").await.text().await.unwrap();
+    assert!(tickets.contains("Globex merger plans"));
+    assert!(!tickets.contains("Initech payroll secret"), "{tickets}");
+    assert_eq!(
+        cora.get(&format!("/api/v1/tickets/{initech_ticket}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let page = cora.get("/portal/tickets").await.text().await.unwrap();
+    assert!(!page.contains("Initech payroll secret"));
+    // A Globex user sees no invoices there.
+    assert_eq!(cora.get("/api/v1/invoices").await.status(), StatusCode::FORBIDDEN);
+
+    // Back in Initech (by the page form): Globex's ticket is out of reach.
+    let r = cora
+        .post_form("/portal/companies/switch", &[("company_id", &initech)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/portal/dashboard");
+    let tickets = cora.get("/api/v1/tickets?status=all&limit=200").await.text().await.unwrap();
+    assert!(tickets.contains("Initech payroll secret"));
+    assert!(!tickets.contains("Globex merger plans"), "{tickets}");
+    assert_eq!(
+        cora.get(&format!("/api/v1/tickets/{globex_ticket}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let invoices = cora.get("/api/v1/invoices?limit=200").await;
+    assert_eq!(invoices.status(), StatusCode::OK);
+    let invoices: Value = invoices.json().await.unwrap();
+    for i in invoices["items"].as_array().unwrap() {
+        assert_ne!(i["company_id"], globex.as_str(), "{i}");
+    }
+    let page = cora.get("/portal/companies").await.text().await.unwrap();
+    assert!(page.contains("Globex") && page.contains("Initech"));
+    assert!(app.audit_actions("acme").await.iter().any(|a| a == "membership.switched"));
+}
+crate::db_test!(members_switching_isolates_companies, switching_isolates_companies);
+
+/// A company that is not one of the person's, or another tenant's, is refused and changes
+/// nothing.
+async fn forged_switch_refused(app: TestApp) {
+    let contoso = app.company_id("northwind", "Contoso").await;
+    let globex = app.company_id("acme", "Globex").await;
+    let initech = app.company_id("acme", "Initech").await;
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    assert_eq!(switch(&bob, &initech).await, StatusCode::NOT_FOUND);
+    assert_eq!(switch(&bob, &contoso).await, StatusCode::NOT_FOUND);
+    assert_eq!(switch(&bob, "nonsense").await, StatusCode::NOT_FOUND);
+    let r = bob
+        .post_form("/portal/companies/switch", &[("company_id", &initech)])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(me(&bob).await["user"]["company_id"], globex.as_str());
+    let cora = app
+        .api_login("acme", "cora@consulting.example", "portal")
+        .await;
+    assert_eq!(switch(&cora, &contoso).await, StatusCode::NOT_FOUND);
+    assert_eq!(me(&cora).await["user"]["company_id"], initech.as_str());
+    // Without the CSRF token the switch is refused too.
+    let r = cora
+        .client
+        .post(app.url("/api/v1/me/company"))
+        .json(&json!({ "company_id": globex }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+crate::db_test!(members_forged_switch_refused, forged_switch_refused);
+
+/// Staff add an existing person to another company and take them out again; the last
+/// membership stays; a session in the removed company falls back to home.
+async fn staff_add_and_remove(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let initech = app.company_id("acme", "Initech").await;
+    let globex = app.company_id("acme", "Globex").await;
+    let bob_id = app.user_id("acme", "bob@globex.example").await;
+    let path = format!("/admin/companies/{initech}/members");
+    let r = staff
+        .post_form(&path, &[("email", "bob@globex.example"), ("role", "client_viewer")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let again = staff
+        .post_form(&path, &[("email", "bob@globex.example"), ("role", "client_viewer")])
+        .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    let page = staff.get(&path).await.text().await.unwrap();
+    assert!(page.contains("bob@globex.example"));
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    assert_eq!(me(&bob).await["memberships"].as_array().unwrap().len(), 2);
+    assert_eq!(switch(&bob, &initech).await, StatusCode::NO_CONTENT);
+    assert_eq!(me(&bob).await["role"], "client_viewer");
+    let r = staff
+        .post_form(&format!("{path}/remove"), &[("user_id", &bob_id)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let m = me(&bob).await;
+    assert_eq!(m["user"]["company_id"], globex.as_str(), "back home: {m}");
+    assert_eq!(m["memberships"].as_array().unwrap().len(), 1);
+    // The last membership is never removed this way.
+    let r = staff
+        .post_form(
+            &format!("/admin/companies/{globex}/members/remove"),
+            &[("user_id", &bob_id)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let actions = app.audit_actions("acme").await;
+    assert!(actions.iter().any(|a| a == "membership.added"));
+    assert!(actions.iter().any(|a| a == "membership.removed"));
+}
+crate::db_test!(members_staff_add_and_remove, staff_add_and_remove);
+
+/// Initech has two admins (Ian at home, Bob by membership); removing both at once leaves one.
+async fn last_admin_under_concurrency(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let initech = app.company_id("acme", "Initech").await;
+    let path = format!("/admin/companies/{initech}/members");
+    // Cora is an Initech admin too: take her admin role away first (a Globex-home membership
+    // would be simpler, but the demo makes Initech her home); Bob joins as admin.
+    let r = staff
+        .post_form(&path, &[("email", "bob@globex.example"), ("role", "client_admin")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let bob = app.user_id("acme", "bob@globex.example").await;
+    let cora = app.user_id("acme", "cora@consulting.example").await;
+    // Cora's home is Initech; give her Globex as home by removing Initech is refused only when
+    // last — she has Globex too, so her Initech membership can go.
+    let r = staff
+        .post_form(&format!("{path}/remove"), &[("user_id", &cora)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Ian's home membership is Initech only; give him a Globex one so his Initech one may go.
+    let globex = app.company_id("acme", "Globex").await;
+    let r = staff
+        .post_form(
+            &format!("/admin/companies/{globex}/members"),
+            &[("email", "ian@initech.example"), ("role", "client_user")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let ian = app.user_id("acme", "ian@initech.example").await;
+    let remove = |id: String| {
+        let staff = &staff;
+        let path = format!("{path}/remove");
+        async move {
+            staff
+                .post_form(&path, &[("user_id", &id)])
+                .await
+                .status()
+        }
+    };
+    let (a, b) = tokio::join!(remove(bob), remove(ian));
+    let ok = [a, b].iter().filter(|s| **s == StatusCode::SEE_OTHER).count();
+    let refused = [a, b]
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    assert_eq!((ok, refused), (1, 1), "{a} {b}");
+    let admins: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM memberships WHERE company_id = $1 AND role = 'admin'",
+    )
+    .bind(&initech)
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .unwrap();
+    assert_eq!(admins, 1);
+}
+crate::db_test!(members_last_admin_under_concurrency, last_admin_under_concurrency);
