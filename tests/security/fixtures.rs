@@ -388,6 +388,16 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
                 "bob@globex.example",
             )
         },
+        "/portal/hub/{id}" => {
+            let id: String = sqlx::query_scalar(
+                "SELECT a.id FROM identity_hub_apps a JOIN tenants t ON t.id = a.tenant_id \
+                 WHERE t.slug = 'acme' AND a.name = 'Hub'",
+            )
+            .fetch_one(app.state.db.operator("test").reader())
+            .await
+            .ok()?;
+            page(path.replace("{id}", &id), vec![], "token=")
+        }
         "/admin/integrations/identity/apps/{id}/remove" => {
             let id: String = sqlx::query_scalar(
                 "SELECT a.id FROM identity_hub_apps a JOIN tenants t ON t.id = a.tenant_id \
