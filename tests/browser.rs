@@ -1877,6 +1877,15 @@ async fn assistant_flow(server: &Server, label: &str, subject_text: &str) {
         browser
             .screenshot(&format!("admin-assistant-{label}-{suffix}.png"))
             .await;
+        browser
+            .js_string(
+                "document.getElementById(arguments[0]).scrollIntoView(); return '';",
+                "as-sources",
+            )
+            .await;
+        browser
+            .screenshot(&format!("admin-assistant-{label}-settings-{suffix}.png"))
+            .await;
     }
     let page = browser
         .wait_for("main")
