@@ -143,9 +143,11 @@ async fn a_failing_action_spares_its_batch(app: TestApp) {
     );
     if db.backend() == Backend::Sqlite {
         let after = db.write_batches();
+        // The three committed actions share one COMMIT, or two when the batch's time bound
+        // ends it early (a slow debug build can take longer than `MAX_WAIT`).
         assert!(
-            after.largest >= 3,
-            "the three committed actions shared one COMMIT: {before:?} → {after:?}"
+            after.largest >= 2 && after.commits - before.commits < after.actions - before.actions,
+            "the committed actions shared commits: {before:?} → {after:?}"
         );
     }
 
