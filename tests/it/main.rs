@@ -13,6 +13,7 @@ mod branding_uploads;
 mod catalog;
 mod cli;
 mod crash;
+mod db_group_commit;
 mod defaults;
 mod doc_files;
 mod doc_reminders;
