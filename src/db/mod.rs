@@ -70,6 +70,8 @@ pub struct Db {
     backend: Backend,
     /// Wakes this node's job worker when a transaction that enqueued a job commits.
     jobs_committed: std::sync::Arc<tokio::sync::Notify>,
+    /// This node's cache of signed-in principals (see `auth::cache`).
+    principals: std::sync::Arc<crate::auth::cache::PrincipalCache>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -113,7 +115,17 @@ impl Db {
             writer,
             backend,
             jobs_committed: Default::default(),
+            // On PostgreSQL other nodes write too: serve entries only once the event bus
+            // listens for their invalidations.
+            principals: std::sync::Arc::new(crate::auth::cache::PrincipalCache::new(
+                backend == Backend::Sqlite,
+            )),
         })
+    }
+
+    /// This node's principal cache.
+    pub fn principals(&self) -> std::sync::Arc<crate::auth::cache::PrincipalCache> {
+        self.principals.clone()
     }
 
     /// A handle bound to `scope`: the only way feature code reaches tenant data.
@@ -240,6 +252,7 @@ impl<'a> TenantDb<'a> {
             scope: self.scope.clone(),
             backend: self.db.backend,
             jobs_committed: self.db.jobs_committed.clone(),
+            principals: self.db.principals.clone(),
             after_commit: Vec::new(),
         })
     }
@@ -254,6 +267,7 @@ pub struct TenantTx {
     scope: TenantScope,
     backend: Backend,
     jobs_committed: std::sync::Arc<tokio::sync::Notify>,
+    principals: std::sync::Arc<crate::auth::cache::PrincipalCache>,
     after_commit: Vec<AfterCommit>,
 }
 
@@ -276,6 +290,11 @@ impl TenantTx {
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// This node's principal cache (see `auth::cache::changed`).
+    pub fn principals(&self) -> std::sync::Arc<crate::auth::cache::PrincipalCache> {
+        self.principals.clone()
     }
 
     /// Runs `f` after a successful commit, never after a rollback.
