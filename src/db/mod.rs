@@ -78,6 +78,8 @@ pub struct Db {
     jobs_committed: std::sync::Arc<tokio::sync::Notify>,
     /// SQLite: the queue of write actions that share the writer's transactions.
     group: std::sync::Arc<group::GroupCommit>,
+    /// This node's cache of signed-in principals (see `auth::cache`).
+    principals: std::sync::Arc<crate::auth::cache::PrincipalCache>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -122,7 +124,17 @@ impl Db {
             backend,
             jobs_committed: Default::default(),
             group: Default::default(),
+            // On PostgreSQL other nodes write too: serve entries only once the event bus
+            // listens for their invalidations.
+            principals: std::sync::Arc::new(crate::auth::cache::PrincipalCache::new(
+                backend == Backend::Sqlite,
+            )),
         })
+    }
+
+    /// This node's principal cache.
+    pub fn principals(&self) -> std::sync::Arc<crate::auth::cache::PrincipalCache> {
+        self.principals.clone()
     }
 
     /// A handle bound to `scope`: the only way feature code reaches tenant data.
@@ -267,6 +279,7 @@ impl<'a> TenantDb<'a> {
             scope: self.scope.clone(),
             backend: self.db.backend,
             jobs_committed: self.db.jobs_committed.clone(),
+            principals: self.db.principals.clone(),
             after_commit: Vec::new(),
         })
     }
@@ -289,6 +302,7 @@ pub struct TenantTx {
     scope: TenantScope,
     backend: Backend,
     jobs_committed: std::sync::Arc<tokio::sync::Notify>,
+    principals: std::sync::Arc<crate::auth::cache::PrincipalCache>,
     after_commit: Vec<AfterCommit>,
 }
 
@@ -314,6 +328,11 @@ impl TenantTx {
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// This node's principal cache (see `auth::cache::changed`).
+    pub fn principals(&self) -> std::sync::Arc<crate::auth::cache::PrincipalCache> {
+        self.principals.clone()
     }
 
     /// Runs `f` after a successful commit, never after a rollback.

@@ -138,7 +138,7 @@ pub async fn update_profile(
     .bind(now_ms())
     .execute(tx.conn())
     .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::user(user)).await
 }
 
 /// Makes an invited account usable (the Hub vouched for the person).
@@ -152,7 +152,7 @@ pub async fn activate(tx: &mut TenantTx, user: &crate::auth::UserId) -> DbResult
     .bind(now_ms())
     .execute(tx.conn())
     .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::user(user)).await
 }
 
 /// One app of the Hub bar.

@@ -41,6 +41,7 @@ mod oidc;
 mod openapi;
 mod ops;
 mod payments;
+mod principal_cache;
 mod profile;
 mod psa;
 mod psa_alga;
