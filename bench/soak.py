@@ -210,9 +210,10 @@ def run(base, server_pid, seconds, password, tenants=20, rate=120, workers=16, s
             user = Session(slug, f"u3.c{c}@{slug}.example", "portal", password)
             user.sign_in(conn)
             st, _, body = conn.request("GET", "/api/v1/tickets?status=all&limit=25", headers=user.headers())
-            # Closed tickets refuse comments; the soak comments on the others.
+            # Finished tickets (resolved or closed) refuse a client's comment; the soak comments
+            # on the others.
             user.tickets = [i["number"] for i in json.loads(body).get("items", [])
-                            if i.get("status") != "closed"] if st == 200 else []
+                            if i.get("status") not in ("resolved", "closed")] if st == 200 else []
             sessions["user"].append(user)
             sessions["signin"].append(Session(slug, f"u4.c{c}@{slug}.example", "portal", password))
         admin = Session(slug, f"u0.c0@{slug}.example", "portal", password)

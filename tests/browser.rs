@@ -971,6 +971,11 @@ struct Server {
 
 impl Server {
     async fn start() -> Self {
+        Server::start_with(&[]).await
+    }
+
+    /// Starts the demo with extra environment (e.g. a fake model's address).
+    async fn start_with(env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let base_url = format!("http://127.0.0.1:{port}");
         let data_dir = TempDir::new().expect("create data dir");
@@ -981,7 +986,8 @@ impl Server {
                 .args(["serve", "--demo"])
                 .env("PORTICO_LISTEN", format!("127.0.0.1:{port}"))
                 .env("PORTICO_DATA_DIR", data_dir.path())
-                .env("PORTICO_BASE_URL", &base_url),
+                .env("PORTICO_BASE_URL", &base_url)
+                .envs(env.iter().copied()),
             log_dir.path().join("portico.log"),
         );
         let health = format!("{base_url}/healthz");
@@ -1662,17 +1668,120 @@ async fn catalog_request_is_fixed_and_becomes_a_ticket() {
     browser.close().await;
 }
 
-/// The help assistant: Bob opens the widget on the tickets page, asks about his VPN, gets the
-/// VPN article, creates a ticket from the conversation with an edited subject and confirms; the
-/// ticket is in his list. Staff see the demo's escalated conversations on /admin/assistant.
+/// The help assistant, built in (no model): Bob opens the widget on the tickets page, asks
+/// about his VPN, gets the VPN article, creates a ticket from the conversation with an edited
+/// subject and confirms; the ticket is in his list and in the staff queue. Staff see the demo's
+/// escalated conversations on /admin/assistant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assistant_answers_and_creates_a_ticket() {
     if !browser_available() {
         return;
     }
     let server = Server::start().await;
+    assistant_flow(
+        &server,
+        "builtin",
+        "VPN drops every hour (from the assistant)",
+    )
+    .await;
+}
+
+/// The same conversation answered by a model: a fake OpenAI-compatible server on loopback
+/// streams a `search_articles` call, a `propose_ticket` call and the answer's text; the
+/// article is cited and the drafted ticket is created after Bob's edit and confirm.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assistant_with_a_model_answers_and_creates_a_ticket() {
+    if !browser_available() {
+        return;
+    }
+    let model = fake_model().await;
+    let server = Server::start_with(&[
+        ("PORTICO_ASSISTANT_MODEL_URL", model.as_str()),
+        ("PORTICO_ASSISTANT_MODEL_KEY", FAKE_MODEL_KEY),
+        ("PORTICO_ASSISTANT_MODEL", "fake-model"),
+    ])
+    .await;
+    assistant_flow(
+        &server,
+        "model",
+        "VPN drops after lunch (drafted by the model)",
+    )
+    .await;
+}
+
+const FAKE_MODEL_KEY: &str = "sk-browser-fake";
+
+/// A fake chat-completions endpoint: the number of tool results in the request says which
+/// round it is (search the articles, propose a ticket, then answer in words).
+async fn fake_model() -> String {
+    async fn completions(
+        headers: axum::http::HeaderMap,
+        axum::Json(body): axum::Json<Value>,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if auth != format!("Bearer {FAKE_MODEL_KEY}") {
+            return (axum::http::StatusCode::UNAUTHORIZED, "bad key").into_response();
+        }
+        let chunk = |delta: Value| {
+            format!(
+                "data: {}\n\n",
+                json!({ "id": "chatcmpl-b", "object": "chat.completion.chunk", "model": "fake-model",
+                    "choices": [{ "index": 0, "delta": delta, "finish_reason": null }] })
+            )
+        };
+        let call = |name: &str, args: Value| {
+            chunk(
+                json!({ "tool_calls": [{ "index": 0, "id": format!("call_{name}"), "type": "function",
+                "function": { "name": name, "arguments": args.to_string() } }] }),
+            )
+        };
+        let rounds = body["messages"]
+            .as_array()
+            .map(|m| m.iter().filter(|m| m["role"] == "tool").count())
+            .unwrap_or(0);
+        let mut out = chunk(json!({ "role": "assistant", "content": "" }));
+        match rounds {
+            0 => out.push_str(&call("search_articles", json!({ "query": "VPN dropping" }))),
+            1 => out.push_str(&call(
+                "propose_ticket",
+                json!({ "subject": "VPN keeps dropping", "priority": "normal",
+                    "description": "The VPN connection drops several times a day." }),
+            )),
+            _ => {
+                for w in "The office VPN article below should help. If it does not, I drafted a ticket for you."
+                    .split_inclusive(' ')
+                {
+                    out.push_str(&chunk(json!({ "content": w })));
+                }
+            }
+        }
+        out.push_str(&format!(
+            "data: {}\n\ndata: [DONE]\n\n",
+            json!({ "choices": [], "usage": { "prompt_tokens": 40, "completion_tokens": 20, "total_tokens": 60 } })
+        ));
+        ([("content-type", "text/event-stream")], out).into_response()
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the fake model");
+    let addr = listener.local_addr().expect("fake model address");
+    let router =
+        axum::Router::new().route("/v1/chat/completions", axum::routing::post(completions));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{addr}/v1")
+}
+
+/// Bob asks about his VPN in the widget, gets the VPN article, edits the drafted ticket's
+/// subject to `subject` and confirms; the ticket is in his list and in the staff queue.
+async fn assistant_flow(server: &Server, label: &str, subject_text: &str) {
     let browser = Browser::launch().await;
-    browser.sign_in(&server, "acme", "bob@globex.example").await;
+    browser.sign_in(server, "acme", "bob@globex.example").await;
     browser.goto(&server.url("/portal/tickets")).await;
     browser
         .wait_for("#assistant-launcher")
@@ -1698,7 +1807,7 @@ async fn assistant_answers_and_creates_a_ticket() {
     for (size, suffix) in [(PHONE, "phone"), (DESKTOP, "desktop")] {
         browser.resize(size).await;
         browser
-            .screenshot(&format!("portal-assistant-answer-{suffix}.png"))
+            .screenshot(&format!("portal-assistant-{label}-answer-{suffix}.png"))
             .await;
     }
     browser
@@ -1711,12 +1820,9 @@ async fn assistant_answers_and_creates_a_ticket() {
         .wait_for("#assistant-panel .asst-draft input[name=\"subject\"]")
         .await;
     subject.clear().await.expect("clear subject");
-    subject
-        .send_keys("VPN drops every hour (from the assistant)")
-        .await
-        .expect("type subject");
+    subject.send_keys(subject_text).await.expect("type subject");
     browser
-        .screenshot("portal-assistant-draft-desktop.png")
+        .screenshot(&format!("portal-assistant-{label}-draft-desktop.png"))
         .await;
     browser
         .wait_for("#assistant-panel .asst-confirm")
@@ -1726,10 +1832,12 @@ async fn assistant_answers_and_creates_a_ticket() {
         .expect("confirm");
     browser.wait_for("#assistant-panel [data-ticket]").await;
     browser
-        .screenshot("portal-assistant-done-desktop.png")
+        .screenshot(&format!("portal-assistant-{label}-done-desktop.png"))
         .await;
     browser.resize(PHONE).await;
-    browser.screenshot("portal-assistant-done-phone.png").await;
+    browser
+        .screenshot(&format!("portal-assistant-{label}-done-phone.png"))
+        .await;
     browser.resize(DESKTOP).await;
     browser.goto(&server.url("/portal/tickets")).await;
     let list = browser
@@ -1738,7 +1846,7 @@ async fn assistant_answers_and_creates_a_ticket() {
         .text()
         .await
         .unwrap_or_default();
-    if !list.contains("VPN drops every hour (from the assistant)") {
+    if !list.contains(subject_text) {
         browser
             .fail(&format!("the new ticket is not in Bob's list: {list}"))
             .await;
@@ -1746,14 +1854,37 @@ async fn assistant_answers_and_creates_a_ticket() {
 
     browser.client.delete_all_cookies().await.expect("sign out");
     browser
-        .sign_in_staff(&server, "acme", "staff@acme.example")
+        .sign_in_staff(server, "acme", "staff@acme.example")
         .await;
+    browser.goto(&server.url("/admin/tickets")).await;
+    let queue = browser
+        .wait_for("main")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    if !queue.contains(subject_text) {
+        browser
+            .fail(&format!(
+                "the new ticket is not in the staff queue: {queue}"
+            ))
+            .await;
+    }
     for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
         browser.resize(size).await;
         browser.goto(&server.url("/admin/assistant")).await;
         browser.wait_for("#as-conversations").await;
         browser
-            .screenshot(&format!("admin-assistant-{suffix}.png"))
+            .screenshot(&format!("admin-assistant-{label}-{suffix}.png"))
+            .await;
+        browser
+            .js_string(
+                "document.getElementById(arguments[0]).scrollIntoView(); return '';",
+                "as-sources",
+            )
+            .await;
+        browser
+            .screenshot(&format!("admin-assistant-{label}-settings-{suffix}.png"))
             .await;
     }
     let page = browser
@@ -2157,6 +2288,117 @@ async fn mission_statement_download_and_staff_pages() {
 // ---------------------------------------------------------------------------
 // Invoices and payments
 // ---------------------------------------------------------------------------
+
+/// With a payment provider (the fake) set for grace, the pages the demo's walk never reaches:
+/// the giving page with the give and recurring-gift forms, a recurring gift's change page, its
+/// cancel confirmation and the page that hands over to the provider's checkout. Each passes
+/// axe-core and fits a phone's width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mission_recurring_gift_pages() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let fake = fake_provider::FakeProvider::start().await;
+    fake.deliver_to(&server.url("/webhooks/payments/grace"));
+    let (pastor, csrf) = api_session(&server, "grace", "pastor@grace.example", "admin").await;
+    let base = fake.base_url();
+    let r = pastor
+        .post(server.url("/admin/mission/settings"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("currency", "USD"),
+            ("giving_url", "https://give.grace.example"),
+            ("provider_base_url", base.as_str()),
+            ("provider_secret_key", fake_provider::SECRET_KEY),
+            ("webhook_secret", fake_provider::WEBHOOK_SECRET),
+        ])
+        .send()
+        .await
+        .expect("settings");
+    assert!(r.status().is_success(), "settings: {}", r.status());
+    // Mary saves a card at the fake, so the set-up form shows in full.
+    let (mary_api, mary_csrf) = api_session(&server, "grace", "mary@grace.example", "portal").await;
+    let setup: Value = mary_api
+        .post(server.url("/api/v1/mission/giving/card"))
+        .header("x-csrf-token", &mary_csrf)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("card setup")
+        .json()
+        .await
+        .expect("card setup JSON");
+    let url = setup["url"].as_str().expect("setup url").to_string();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(&url)
+        .send()
+        .await
+        .expect("save the card");
+    let list: Value = mary_api
+        .get(server.url("/api/v1/mission/giving/recurring"))
+        .send()
+        .await
+        .expect("recurring")
+        .json()
+        .await
+        .expect("recurring JSON");
+    let id = list["items"][0]["id"]
+        .as_str()
+        .expect("the demo's recurring gift")
+        .to_string();
+
+    let mary = Browser::launch().await;
+    mary.sign_in(&server, "grace", "mary@grace.example").await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        mary.resize(size).await;
+        mary.goto(&server.url("/portal/mission/giving")).await;
+        mary.wait_for("#give-form").await;
+        mary.wait_for("#recurring-form").await;
+        mary.wait_for(&format!("#recurring-{id}")).await;
+        mary.screenshot(&format!("mission-give-{suffix}.png")).await;
+        mary.goto(&server.url(&format!("/portal/mission/giving/recurring/{id}")))
+            .await;
+        mary.wait_for("main form").await;
+        mary.screenshot(&format!("mission-recurring-change-{suffix}.png"))
+            .await;
+        mary.goto(&server.url(&format!("/portal/mission/giving/recurring/{id}/cancel")))
+            .await;
+        mary.wait_for("main form").await;
+        mary.screenshot(&format!("mission-recurring-cancel-{suffix}.png"))
+            .await;
+        // The hand-over page moves on to the provider by itself (Refresh header), so its HTML is
+        // fetched by the page and shown in place to be checked.
+        mary.goto(&server.url("/portal/mission/giving")).await;
+        mary.wait_for("#give-amount")
+            .await
+            .send_keys("12.50")
+            .await
+            .expect("type the amount");
+        const HAND_OVER: &str = r#"
+            const done = arguments[arguments.length - 1];
+            const f = document.getElementById('give-form');
+            fetch(f.action, { method: 'POST', body: new URLSearchParams(new FormData(f)), credentials: 'same-origin' })
+              .then(r => r.text())
+              .then(t => { document.open(); document.write(t); document.close(); done(''); })
+              .catch(e => done(String(e)));
+        "#;
+        match mary.client.execute_async(HAND_OVER, vec![]).await {
+            Ok(Value::String(e)) if e.is_empty() => {}
+            other => {
+                mary.fail(&format!("posting the give form: {other:?}"))
+                    .await
+            }
+        }
+        mary.wait_for("#checkout-link").await;
+        mary.screenshot(&format!("mission-give-redirect-{suffix}.png"))
+            .await;
+    }
+    mary.close().await;
+}
 
 #[allow(dead_code)]
 #[path = "it/fake_provider.rs"]

@@ -581,6 +581,60 @@ impl ActionKind {
     }
 }
 
+/// Where the assistant may look for answers; staff switch sources off in `/admin/assistant`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// Knowledge-base articles the user may read.
+    Articles,
+    /// The user's own tickets (MSP).
+    Tickets,
+    /// Announcements addressed to the user's company.
+    Announcements,
+    /// Service-catalog items the company may request.
+    Catalog,
+    /// Mission events and groups.
+    Events,
+}
+
+impl SourceKind {
+    /// Every source, in the order staff see them.
+    pub const ALL: [SourceKind; 5] = [
+        SourceKind::Articles,
+        SourceKind::Tickets,
+        SourceKind::Announcements,
+        SourceKind::Catalog,
+        SourceKind::Events,
+    ];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Articles => "articles",
+            SourceKind::Tickets => "tickets",
+            SourceKind::Announcements => "announcements",
+            SourceKind::Catalog => "catalog",
+            SourceKind::Events => "events",
+        }
+    }
+
+    /// Catalog key of its name on the settings page.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            SourceKind::Articles => "assistant-source-articles",
+            SourceKind::Tickets => "assistant-source-tickets",
+            SourceKind::Announcements => "assistant-source-announcements",
+            SourceKind::Catalog => "assistant-source-catalog",
+            SourceKind::Events => "assistant-source-events",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<SourceKind> {
+        SourceKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::service::{Answer, Deltas, Proposal, Source};
-use super::{ActionKind, Intent};
+use super::settings::Effective;
+use super::{ActionKind, Intent, SourceKind};
 use crate::app::AppState;
 use crate::auth::{Permission, Principal};
 use crate::config::AssistantModel;
@@ -64,7 +65,18 @@ fn system_prompt(p: &Principal, t: &Translator, instructions: &str) -> String {
     prompt
 }
 
-fn tools(msp: bool, mission: bool) -> Value {
+/// Tools fed by a source staff switched off are not offered, and refused if asked for.
+fn source_of(tool: &str) -> Option<SourceKind> {
+    match tool {
+        "search_articles" => Some(SourceKind::Articles),
+        "list_my_tickets" | "get_ticket" => Some(SourceKind::Tickets),
+        "search_catalog" => Some(SourceKind::Catalog),
+        "list_events" => Some(SourceKind::Events),
+        _ => None,
+    }
+}
+
+fn tools(msp: bool, mission: bool, eff: &Effective) -> Value {
     let mut tools = vec![json!({
         "type": "function",
         "function": {
@@ -156,6 +168,12 @@ fn tools(msp: bool, mission: bool) -> Value {
             }
         }));
     }
+    tools.retain(|tool| {
+        tool["function"]["name"]
+            .as_str()
+            .and_then(source_of)
+            .is_none_or(|s| eff.uses(s))
+    });
     Value::Array(tools)
 }
 
@@ -589,20 +607,20 @@ pub async fn answer(
     cfg: &AssistantModel,
     p: &Principal,
     t: &Translator,
-    instructions: &str,
+    eff: &Effective,
     history: &[(String, String)],
     text: &str,
     deltas: Option<&Deltas>,
 ) -> AppResult<Result<ModelAnswer, ModelError>> {
     let mut messages =
-        vec![json!({ "role": "system", "content": system_prompt(p, t, instructions) })];
+        vec![json!({ "role": "system", "content": system_prompt(p, t, &eff.instructions) })];
     for (role, body) in history.iter().rev().take(10).rev() {
         let role = if role == "user" { "user" } else { "assistant" };
         messages.push(json!({ "role": role, "content": body }));
     }
     messages.push(json!({ "role": "user", "content": text }));
     let mission = p.tenant.org_type == OrgType::Mission && p.can(Permission::MissionAccess);
-    let tools = tools(msp_company(p).is_some(), mission);
+    let tools = tools(msp_company(p).is_some(), mission, eff);
     let mut out = Answer {
         intent: Intent::FindArticle,
         markdown: String::new(),
@@ -650,7 +668,11 @@ pub async fn answer(
             .collect();
         messages.push(json!({ "role": "assistant", "content": content, "tool_calls": calls }));
         for call in &c.calls {
-            let result = run_tool(app, p, t, call, &mut out).await?;
+            let result = if source_of(&call.name).is_some_and(|s| !eff.uses(s)) {
+                json!({ "error": "this source is switched off" })
+            } else {
+                run_tool(app, p, t, call, &mut out).await?
+            };
             messages.push(json!({
                 "role": "tool",
                 "tool_call_id": call.id,

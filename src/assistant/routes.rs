@@ -142,9 +142,8 @@ async fn widget(
     Query(q): Query<WidgetQuery>,
 ) -> AppResult<Json<Widget>> {
     let actor = user.require(Permission::PortalAccess)?;
-    let enabled = super::settings::effective(&app, actor.scope())
-        .await?
-        .enabled;
+    let settings = super::settings::current(&app, actor.scope()).await?;
+    let enabled = settings.enabled;
     let t = tr(&ctx);
     let mission = user.tenant.org_type == crate::tenancy::OrgType::Mission;
     let path = q.path.unwrap_or_default();
@@ -182,13 +181,17 @@ async fn widget(
     .collect();
     Ok(Json(Widget {
         enabled,
-        greeting: t.args(
-            k("assistant-greeting"),
-            &[(
-                "portal",
-                crate::i18n::Arg::Str(user.tenant.branding.portal_name.clone()),
-            )],
-        ),
+        greeting: if settings.greeting.is_empty() {
+            t.args(
+                k("assistant-greeting"),
+                &[(
+                    "portal",
+                    crate::i18n::Arg::Str(user.tenant.branding.portal_name.clone()),
+                )],
+            )
+        } else {
+            settings.greeting
+        },
         suggestions: super::suggestions(&path, mission)
             .into_iter()
             .map(|key| t.get(key))

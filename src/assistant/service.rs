@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{ActionKind, Intent, store};
+use super::{ActionKind, Intent, SourceKind, store};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::sessions::{random_token, token_hash};
@@ -181,9 +181,11 @@ pub async fn answer(
     app: &AppState,
     p: &Principal,
     t: &Translator,
+    eff: &super::settings::Effective,
     text: &str,
 ) -> AppResult<Answer> {
     let intent = super::recognise(text);
+    let uses = |s: SourceKind| eff.uses(s);
     let scope = p.scope();
     let company = msp_company(p);
     let can_create = company.is_some() && p.can(Permission::CreateTickets);
@@ -193,7 +195,9 @@ pub async fn answer(
     let terms = super::search_terms(text);
 
     match intent {
-        Intent::TicketStatus | Intent::Comment if company.is_some() => {
+        Intent::TicketStatus | Intent::Comment
+            if company.is_some() && uses(SourceKind::Tickets) =>
+        {
             if let Some(n) = super::ticket_ref(text) {
                 match crate::tickets::service::visible(app, p, n).await {
                     Ok(tk) => {
@@ -310,7 +314,7 @@ pub async fn answer(
                 }
             }
         }
-        Intent::NextEvent if p.can(Permission::MissionAccess) => {
+        Intent::NextEvent if p.can(Permission::MissionAccess) && uses(SourceKind::Events) => {
             next_events(app, p, t, &terms, &mut md, &mut sources, &mut actions).await?;
         }
         Intent::NextEvent => {
@@ -326,11 +330,15 @@ pub async fn answer(
     let mut found_articles = 0;
     if look_up && !terms.is_empty() {
         let reader = crate::kb::Reader::of(Some(p));
-        let hits =
+        let hits = if uses(SourceKind::Articles) {
             crate::kb::store::search(&app.db, &scope, &reader, &terms, false, super::MAX_ARTICLES)
-                .await?;
+                .await?
+        } else {
+            Vec::new()
+        };
         found_articles = hits.len();
         if intent == Intent::RequestItem
+            && uses(SourceKind::Catalog)
             && let Some(c) = &company
         {
             let items = catalog_items(app, p, c, &terms).await?;
@@ -376,7 +384,7 @@ pub async fn answer(
             md.push_str(&t.get(k("assistant-answer-nothing")));
             md.push_str("\n\n");
         }
-        if let Some(c) = &company {
+        if let Some(c) = company.as_ref().filter(|_| uses(SourceKind::Announcements)) {
             for (id, title) in announcements(app, p, c, &terms).await? {
                 let url = format!("/portal/announcements/{id}");
                 md.push_str(&t.args(
@@ -748,7 +756,7 @@ async fn model_answer(
             .collect(),
         None => Vec::new(),
     };
-    match super::model::answer(app, cfg, p, t, &eff.instructions, &history, text, deltas).await? {
+    match super::model::answer(app, cfg, p, t, eff, &history, text, deltas).await? {
         Ok(m) => Ok(By::Model(m.answer, m.tokens)),
         Err(e) => {
             tracing::warn!(error = %e.0, "assistant model failed; the built-in assistant answers");
@@ -827,8 +835,8 @@ pub async fn answer_checked(
     let (mut a, by_model, tokens, fallback) =
         match model_answer(app, p, t, eff, existing, &text, deltas).await? {
             By::Model(a, tokens) => (a, true, tokens, false),
-            By::Builtin => (answer(app, p, t, &text).await?, false, 0, false),
-            By::Fallback => (answer(app, p, t, &text).await?, false, 0, true),
+            By::Builtin => (answer(app, p, t, eff, &text).await?, false, 0, false),
+            By::Fallback => (answer(app, p, t, eff, &text).await?, false, 0, true),
         };
     // Staff may have switched some actions off.
     a.actions.retain(|x| eff.allows(x.kind));
@@ -1128,6 +1136,10 @@ pub async fn confirm(
             let hash2 = hash.clone();
             let ip2 = ip.to_string();
             let actor2 = actor.clone();
+            let escalate_to = eff
+                .escalate_to
+                .clone()
+                .filter(|_| kind == ActionKind::Escalate);
             let action = if kind == ActionKind::Escalate {
                 "assistant.escalated"
             } else {
@@ -1144,6 +1156,12 @@ pub async fn confirm(
                         })?;
                     if kind == ActionKind::Escalate {
                         store::set_escalated(tx, &conv_id, tk.number).await?;
+                    }
+                    // The person staff chose answers escalations, if they still may.
+                    if let Some(staff) = &escalate_to
+                        && store::active_staff_in(tx, staff).await?
+                    {
+                        crate::tickets::store::set_assignee(tx, &tk.id, Some(staff)).await?;
                     }
                     audit::append(
                         tx,

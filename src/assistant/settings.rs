@@ -12,9 +12,9 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::ActionKind;
 use super::service::{self, MessageView};
 use super::store::{self, Conversation};
+use super::{ActionKind, SourceKind};
 use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::auth::{Actor, Permission, StaffUser};
@@ -28,6 +28,8 @@ use crate::web::{FormErrors, PageCtx, render};
 
 /// Longest extra instructions, in characters.
 const MAX_INSTRUCTIONS: usize = 2_000;
+/// Longest greeting, in characters.
+const MAX_GREETING: usize = 300;
 /// Default model name when neither the tenant nor the deployment names one.
 const DEFAULT_MODEL: &str = "gpt-4o-mini";
 
@@ -50,6 +52,12 @@ pub struct Settings {
     pub instructions: String,
     /// Actions the assistant may propose.
     pub actions: Vec<ActionKind>,
+    /// The widget's greeting (empty: the translated default).
+    pub greeting: String,
+    /// Where answers may come from.
+    pub sources: Vec<SourceKind>,
+    /// The staff member escalations are assigned to (`None`: the team's queue, unassigned).
+    pub escalate_to: Option<String>,
 }
 
 impl Settings {
@@ -68,6 +76,9 @@ impl Settings {
             monthly_tokens: None,
             instructions: String::new(),
             actions: ActionKind::ALL.to_vec(),
+            greeting: String::new(),
+            sources: SourceKind::ALL.to_vec(),
+            escalate_to: None,
         }
     }
 }
@@ -83,6 +94,10 @@ pub struct Effective {
     pub instructions: String,
     /// Actions that may be proposed and confirmed.
     pub actions: Vec<ActionKind>,
+    /// Where answers may come from.
+    pub sources: Vec<SourceKind>,
+    /// The staff member escalations are assigned to.
+    pub escalate_to: Option<String>,
 }
 
 impl Effective {
@@ -90,19 +105,25 @@ impl Effective {
     pub fn allows(&self, kind: ActionKind) -> bool {
         self.actions.contains(&kind)
     }
+
+    /// Whether answers may come from `source`.
+    pub fn uses(&self, source: SourceKind) -> bool {
+        self.sources.contains(&source)
+    }
 }
 
 /// Reads the tenant's saved settings, if any.
 pub async fn load(db: &Db, scope: &TenantScope) -> DbResult<Option<Settings>> {
     let row = sqlx::query(
-        "SELECT enabled, mode, model_url, model_name, api_key_sealed, monthly_tokens, instructions, actions \
-         FROM assistant_settings WHERE tenant_id = $1",
+        "SELECT enabled, mode, model_url, model_name, api_key_sealed, monthly_tokens, instructions, actions, \
+         greeting, sources, escalate_to FROM assistant_settings WHERE tenant_id = $1",
     )
     .bind(scope.tenant_id().as_str())
     .fetch_optional(db.tenant(scope).reader())
     .await?;
     let Some(r) = row else { return Ok(None) };
     let actions: String = r.try_get("actions")?;
+    let sources: String = r.try_get("sources")?;
     Ok(Some(Settings {
         enabled: flag(&r, "enabled")?,
         mode: r.try_get("mode")?,
@@ -112,6 +133,9 @@ pub async fn load(db: &Db, scope: &TenantScope) -> DbResult<Option<Settings>> {
         monthly_tokens: r.try_get("monthly_tokens")?,
         instructions: r.try_get("instructions")?,
         actions: actions.split(',').filter_map(ActionKind::parse).collect(),
+        greeting: r.try_get("greeting")?,
+        sources: sources.split(',').filter_map(SourceKind::parse).collect(),
+        escalate_to: r.try_get("escalate_to")?,
     }))
 }
 
@@ -157,6 +181,8 @@ pub fn combine(s: &Settings, deployment: Option<&AssistantModel>, server_key: &[
         model,
         instructions: s.instructions.clone(),
         actions: s.actions.clone(),
+        sources: s.sources.clone(),
+        escalate_to: s.escalate_to.clone(),
     }
 }
 
@@ -177,11 +203,13 @@ pub async fn effective(app: &AppState, scope: &TenantScope) -> DbResult<Effectiv
 async fn save_in(tx: &mut TenantTx, s: &Settings) -> DbResult<()> {
     let tenant = tx.tenant_id().to_string();
     let actions: Vec<&str> = s.actions.iter().map(|a| a.as_str()).collect();
+    let sources: Vec<&str> = s.sources.iter().map(|a| a.as_str()).collect();
     sqlx::query(
-        "INSERT INTO assistant_settings (tenant_id, enabled, mode, model_url, model_name, api_key_sealed, monthly_tokens, instructions, actions, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+        "INSERT INTO assistant_settings (tenant_id, enabled, mode, model_url, model_name, api_key_sealed, monthly_tokens, instructions, actions, updated_at, greeting, sources, escalate_to) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT (tenant_id) DO UPDATE SET enabled = $2, mode = $3, model_url = $4, model_name = $5, \
-         api_key_sealed = $6, monthly_tokens = $7, instructions = $8, actions = $9, updated_at = $10",
+         api_key_sealed = $6, monthly_tokens = $7, instructions = $8, actions = $9, updated_at = $10, \
+         greeting = $11, sources = $12, escalate_to = $13",
     )
     .bind(&tenant)
     .bind(i64::from(s.enabled))
@@ -193,6 +221,9 @@ async fn save_in(tx: &mut TenantTx, s: &Settings) -> DbResult<()> {
     .bind(&s.instructions)
     .bind(actions.join(","))
     .bind(now_ms())
+    .bind(&s.greeting)
+    .bind(sources.join(","))
+    .bind(&s.escalate_to)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -230,6 +261,16 @@ pub struct SettingsInput {
     /// `register_event`).
     #[serde(default)]
     pub actions: Vec<String>,
+    /// The widget's greeting (empty: the translated default).
+    #[serde(default)]
+    pub greeting: String,
+    /// Where answers may come from (`articles`, `tickets`, `announcements`, `catalog`,
+    /// `events`; absent: unchanged).
+    #[serde(default)]
+    pub sources: Option<Vec<String>>,
+    /// Id of the staff member escalations are assigned to (empty: unassigned).
+    #[serde(default)]
+    pub escalate_to: String,
 }
 
 fn err(field: &str, key: &str) -> FieldError {
@@ -305,6 +346,25 @@ pub fn check(
             None => errs.push(err("actions", "assistant-error-action")),
         }
     }
+    let greeting = match crate::text::single_line("greeting", f.greeting.trim(), MAX_GREETING) {
+        Ok(v) => v,
+        Err(e) => {
+            errs.push(e);
+            String::new()
+        }
+    };
+    let mut sources = Vec::new();
+    for a in f.sources.as_deref().unwrap_or_default() {
+        match SourceKind::parse(a) {
+            Some(k) if !sources.contains(&k) => sources.push(k),
+            Some(_) => {}
+            None => errs.push(err("sources", "assistant-error-source")),
+        }
+    }
+    if f.sources.is_none() {
+        sources = current.sources.clone();
+    }
+    let escalate_to = non_empty(&f.escalate_to);
     let mut api_key_sealed = if f.clear_api_key {
         None
     } else {
@@ -342,7 +402,30 @@ pub fn check(
         monthly_tokens,
         instructions,
         actions,
+        greeting,
+        sources,
+        escalate_to,
     })
+}
+
+/// Escalations go to an active staff member of this tenant, or to nobody in particular.
+fn check_escalate_to(
+    staff: &[crate::tickets::store::Pick],
+    s: &Settings,
+) -> Result<(), FieldError> {
+    match &s.escalate_to {
+        Some(id) if !staff.iter().any(|p| &p.id == id) => {
+            Err(err("escalate_to", "assistant-error-escalate-to"))
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn staff_of(
+    app: &AppState,
+    scope: &TenantScope,
+) -> DbResult<Vec<crate::tickets::store::Pick>> {
+    crate::tickets::store::users_of_kind(&app.db, scope, "staff", None).await
 }
 
 async fn save(app: &AppState, actor: &Actor, ip: &str, s: &Settings) -> AppResult<()> {
@@ -356,7 +439,8 @@ async fn save(app: &AppState, actor: &Actor, ip: &str, s: &Settings) -> AppResul
             // Never the key itself: only whether one is stored.
             detail: json!({ "enabled": s.enabled, "mode": s.mode, "model_url": s.model_url,
                 "model_name": s.model_name, "key_set": s.api_key_sealed.is_some(),
-                "monthly_tokens": s.monthly_tokens, "actions": actions }),
+                "monthly_tokens": s.monthly_tokens, "actions": actions, "greeting": s.greeting,
+                "sources": s.sources, "escalate_to": s.escalate_to }),
             ..Entry::new("assistant.settings_changed").by(actor)
         },
     )
@@ -384,6 +468,12 @@ pub struct SettingsView {
     pub instructions: String,
     /// Allowed actions.
     pub actions: Vec<ActionKind>,
+    /// The widget's greeting (empty: the translated default).
+    pub greeting: String,
+    /// Where answers may come from.
+    pub sources: Vec<SourceKind>,
+    /// Id of the staff member escalations are assigned to (`null`: unassigned).
+    pub escalate_to: Option<String>,
     /// The deployment configures a model (the default for an empty address).
     pub deployment_model: bool,
     /// What applies now: the model's name, or `null` for the built-in assistant.
@@ -407,6 +497,9 @@ fn view_of(app: &AppState, s: &Settings) -> SettingsView {
         monthly_tokens: s.monthly_tokens,
         instructions: s.instructions.clone(),
         actions: s.actions.clone(),
+        greeting: s.greeting.clone(),
+        sources: s.sources.clone(),
+        escalate_to: s.escalate_to.clone(),
         deployment_model: app.config.assistant_model.is_some(),
         effective_model: e.model.as_ref().map(|m| m.model.clone()),
         effective_monthly_tokens: e.model.as_ref().map(|m| m.monthly_tokens).unwrap_or(0),
@@ -483,6 +576,8 @@ async fn api_put(
         &app.config.secret_key,
     )
     .map_err(AppError::fields)?;
+    let staff = staff_of(&app, actor.scope()).await?;
+    check_escalate_to(&staff, &s).map_err(|e| AppError::fields(vec![e]))?;
     save(&app, &actor, &ctx.ip, &s).await?;
     Ok(Json(view_of(&app, &s)))
 }
@@ -504,6 +599,8 @@ struct AdminPage {
     usage: MonthUsage,
     conversations: Vec<Transcript>,
     all_actions: Vec<(&'static str, &'static str, bool)>,
+    all_sources: Vec<(&'static str, &'static str, bool)>,
+    staff: Vec<crate::tickets::store::Pick>,
 }
 
 #[derive(Deserialize, Default)]
@@ -541,6 +638,11 @@ async fn render_page(
         .iter()
         .map(|a| (a.as_str(), a.label_key(), s.actions.contains(a)))
         .collect();
+    let all_sources = SourceKind::ALL
+        .iter()
+        .map(|a| (a.as_str(), a.label_key(), s.sources.contains(a)))
+        .collect();
+    let staff = staff_of(app, scope).await?;
     render(&AdminPage {
         page: PageCtx::new(ctx),
         s,
@@ -549,6 +651,8 @@ async fn render_page(
         usage,
         conversations,
         all_actions,
+        all_sources,
+        staff,
     })
 }
 
@@ -579,7 +683,11 @@ async fn form(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageIntegrations)?;
-    let mut f = SettingsInput::default();
+    // Unticking every source is a choice too: the form always sends its sources.
+    let mut f = SettingsInput {
+        sources: Some(Vec::new()),
+        ..SettingsInput::default()
+    };
     let mut budget = String::new();
     for (k, v) in pairs {
         match k.as_str() {
@@ -592,6 +700,9 @@ async fn form(
             "monthly_tokens" => budget = v,
             "instructions" => f.instructions = v,
             "actions" => f.actions.push(v),
+            "greeting" => f.greeting = v,
+            "sources" => f.sources.get_or_insert_default().push(v),
+            "escalate_to" => f.escalate_to = v,
             _ => {}
         }
     }
@@ -610,6 +721,12 @@ async fn form(
         app.config.assistant_model.as_ref(),
         &app.config.secret_key,
     );
+    if let Ok(s) = &checked {
+        let staff = staff_of(&app, actor.scope()).await?;
+        if let Err(e) = check_escalate_to(&staff, s) {
+            errs.push(e);
+        }
+    }
     match checked {
         Ok(s) if errs.is_empty() => {
             save(&app, &actor, &ctx.ip, &s).await?;
@@ -635,6 +752,14 @@ async fn form(
                 .iter()
                 .filter_map(|a| ActionKind::parse(a))
                 .collect();
+            v.greeting = f.greeting;
+            v.sources = f
+                .sources
+                .iter()
+                .flatten()
+                .filter_map(|a| SourceKind::parse(a))
+                .collect();
+            v.escalate_to = non_empty(&f.escalate_to);
             let mut r = render_page(&app, &actor, &ctx, v, FormErrors(errs), false).await?;
             *r.status_mut() = StatusCode::BAD_REQUEST;
             Ok(r)

@@ -315,6 +315,19 @@ pub async fn set_escalated(tx: &mut TenantTx, id: &str, number: i64) -> DbResult
     Ok(())
 }
 
+/// Whether `user_id` is an active staff member of the transaction's tenant.
+pub async fn active_staff_in(tx: &mut TenantTx, user_id: &str) -> DbResult<bool> {
+    let tenant = tx.tenant_id().to_string();
+    let row = sqlx::query(
+        "SELECT 1 AS one FROM users WHERE tenant_id = $1 AND id = $2 AND kind = 'staff' AND status = 'active'",
+    )
+    .bind(&tenant)
+    .bind(user_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.is_some())
+}
+
 /// A proposed action waiting for its confirm click.
 #[derive(Clone, Debug)]
 pub struct PendingAction {

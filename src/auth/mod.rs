@@ -1,5 +1,6 @@
 //! Who is asking: roles, permissions, passwords, sessions and the principal extractors.
 
+pub mod cache;
 pub mod password;
 pub mod routes;
 pub mod sessions;

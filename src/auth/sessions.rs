@@ -6,6 +6,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::cache::Change;
 use super::{Audience, Principal, Role, UserId};
 use crate::companies::CompanyId;
 use crate::db::{Db, DbResult, Row, now_ms};
@@ -17,7 +18,7 @@ pub const IDLE_MS: i64 = 12 * 3600 * 1000;
 /// A session ends this long after sign-in, whatever happens.
 pub const ABSOLUTE_MS: i64 = 14 * 24 * 3600 * 1000;
 /// Last-seen is written at most this often, to keep reads free of writes.
-const TOUCH_MS: i64 = 60 * 1000;
+pub(crate) const TOUCH_MS: i64 = 60 * 1000;
 
 /// A fresh random token (URL-safe).
 pub fn random_token() -> String {
@@ -59,8 +60,27 @@ pub async fn create(
 /// membership, company and tenant together), ending it when expired or when the user or
 /// company is inactive. The session's active company (`sessions.company_id`) picks the
 /// membership whose company and role the principal takes; none, or one that no longer exists,
-/// means the person's home company (`users.company_id`/`role`).
+/// means the person's home company (`users.company_id`/`role`). Requests go through
+/// `auth::cache::lookup`, which wraps this.
 pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option<Arc<Principal>>> {
+    Ok(lookup_timed(db, token, audience).await?.map(|(p, _)| p))
+}
+
+/// The session times a lookup saw, after its last-seen write.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionTimes {
+    /// When the session was last seen (as stored after this lookup).
+    pub last_seen_at: i64,
+    /// When the session ends regardless of use.
+    pub expires_at: i64,
+}
+
+/// [`lookup`], also returning the session's times (for the principal cache).
+pub async fn lookup_timed(
+    db: &Db,
+    token: &str,
+    audience: Audience,
+) -> DbResult<Option<(Arc<Principal>, SessionTimes)>> {
     let hash = token_hash(token);
     let sql = format!(
         "SELECT s.last_seen_at, s.expires_at, u.id AS u_id, u.email, u.name, u.kind, \
@@ -102,7 +122,12 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
         end(db, token).await?;
         return Ok(None);
     }
+    let mut times = SessionTimes {
+        last_seen_at: last_seen,
+        expires_at: expires,
+    };
     if now - last_seen > TOUCH_MS {
+        times.last_seen_at = now;
         sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
             .bind(&hash)
             .bind(now)
@@ -118,7 +143,7 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
     let billing_viewer = row
         .try_get::<Option<String>, _>("billing_viewer_roles")?
         .is_some_and(|roles| roles.split(',').any(|r| r == role.key()));
-    Ok(Some(Arc::new(Principal {
+    let principal = Arc::new(Principal {
         user_id: UserId(row.try_get("u_id")?),
         email: row.try_get("email")?,
         name: row.try_get("name")?,
@@ -135,7 +160,8 @@ pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option
         time_zone: row.try_get("u_time_zone")?,
         billing_viewer,
         membership_count: row.try_get("membership_count")?,
-    })))
+    });
+    Ok(Some((principal, times)))
 }
 
 /// Ends the session with this token.
@@ -149,7 +175,7 @@ pub async fn end_by_hash(db: &Db, hash: &str) -> DbResult<()> {
         .bind(hash)
         .execute(db.operator("session lookup by token hash").writer())
         .await?;
-    Ok(())
+    super::cache::changed_now(db, "", Change::Session(hash.to_string())).await
 }
 
 /// Ends the session with token hash `hash` inside the action's transaction (sign-out).
@@ -160,7 +186,7 @@ pub async fn end_in(tx: &mut crate::db::TenantTx, hash: &str) -> DbResult<()> {
         .bind(hash)
         .execute(tx.conn())
         .await?;
-    Ok(())
+    super::cache::changed(tx, Change::Session(hash.to_string())).await
 }
 
 /// Ends every session of a user inside the action's transaction, except `keep` (a session
@@ -179,6 +205,7 @@ pub async fn end_all_for_user_in(
     .bind(keep.unwrap_or(""))
     .execute(tx.conn())
     .await?;
+    super::cache::changed(tx, Change::user(user)).await?;
     Ok(r.rows_affected())
 }
 
@@ -197,6 +224,7 @@ pub async fn end_all_for_user(
     .bind(keep.unwrap_or(""))
     .execute(db.tenant(scope).writer())
     .await?;
+    super::cache::changed_now(db, scope.tenant_id().as_str(), Change::user(user)).await?;
     Ok(r.rows_affected())
 }
 

@@ -376,7 +376,7 @@ async fn set_field(tx: &mut TenantTx, target: Target, value: &str) -> DbResult<(
         .bind(now_ms())
         .execute(tx.conn())
         .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::Tenant).await
 }
 
 /// A stored object's bytes (uploads here are at most [`MAX_BYTES`]).

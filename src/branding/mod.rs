@@ -361,7 +361,7 @@ pub async fn save(tx: &mut TenantTx, b: &ValidBranding) -> DbResult<()> {
     .bind(now_ms())
     .execute(tx.conn())
     .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::Tenant).await
 }
 
 /// Whether ticket Markdown of the tenant may show images from other hosts.
@@ -396,7 +396,7 @@ pub async fn set_remote_images(tx: &mut TenantTx, allowed: bool) -> DbResult<()>
         .bind(now_ms())
         .execute(tx.conn())
         .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::Tenant).await
 }
 
 /// Sets the language the tenant's pages and emails use when neither the reader's profile nor
@@ -409,7 +409,7 @@ pub async fn set_default_locale(tx: &mut TenantTx, locale: crate::i18n::Locale) 
         .bind(now_ms())
         .execute(tx.conn())
         .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::Tenant).await
 }
 
 /// The tenant's own assets, which custom CSS may load from: hosts of its branding images.

@@ -94,7 +94,7 @@ pub async fn rename(tx: &mut TenantTx, id: &CompanyId, name: &str) -> DbResult<(
         .bind(now_ms())
         .execute(tx.conn())
         .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::company(id)).await
 }
 
 /// Sets `active` or `deactivated`; deactivating also ends the company's sessions.
@@ -119,7 +119,7 @@ pub async fn set_status(tx: &mut TenantTx, id: &CompanyId, active: bool) -> DbRe
         .execute(tx.conn())
         .await?;
     }
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::company(id)).await
 }
 
 /// Validates a company name.

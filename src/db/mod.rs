@@ -12,6 +12,9 @@ use sqlx::{AnyPool, ConnectOptions};
 use crate::tenancy::TenantScope;
 
 pub mod backup;
+mod group;
+
+pub use group::{MAX_ACTIONS, MAX_WAIT, WriteBatches};
 
 pub use sqlx::Row;
 pub use sqlx::any::AnyRow;
@@ -40,6 +43,9 @@ pub enum DbError {
     /// Migrations failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The shared (group) commit that carried this write failed, so the write is not stored.
+    #[error("the commit carrying this write failed: {0}")]
+    CommitFailed(String),
 }
 
 impl From<sqlx::Error> for DbError {
@@ -70,6 +76,10 @@ pub struct Db {
     backend: Backend,
     /// Wakes this node's job worker when a transaction that enqueued a job commits.
     jobs_committed: std::sync::Arc<tokio::sync::Notify>,
+    /// SQLite: the queue of write actions that share the writer's transactions.
+    group: std::sync::Arc<group::GroupCommit>,
+    /// This node's cache of signed-in principals (see `auth::cache`).
+    principals: std::sync::Arc<crate::auth::cache::PrincipalCache>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -113,7 +123,18 @@ impl Db {
             writer,
             backend,
             jobs_committed: Default::default(),
+            group: Default::default(),
+            // On PostgreSQL other nodes write too: serve entries only once the event bus
+            // listens for their invalidations.
+            principals: std::sync::Arc::new(crate::auth::cache::PrincipalCache::new(
+                backend == Backend::Sqlite,
+            )),
         })
+    }
+
+    /// This node's principal cache.
+    pub fn principals(&self) -> std::sync::Arc<crate::auth::cache::PrincipalCache> {
+        self.principals.clone()
     }
 
     /// A handle bound to `scope`: the only way feature code reaches tenant data.
@@ -141,6 +162,16 @@ impl Db {
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How SQLite's write actions were grouped into commits (all zero on PostgreSQL).
+    pub fn write_batches(&self) -> WriteBatches {
+        self.group.stats()
+    }
+
+    /// Write actions waiting for SQLite's writer right now (zero on PostgreSQL).
+    pub fn writers_waiting(&self) -> usize {
+        self.group.waiting()
     }
 
     /// Wraps `inner` so the database hands back its rows as one JSON array of objects.
@@ -234,12 +265,21 @@ impl<'a> TenantDb<'a> {
 
     /// Starts the one transaction of a write action: the change, its audit row, the jobs it
     /// enqueues and (PostgreSQL) its notifications commit together or not at all.
+    ///
+    /// On SQLite, actions that queue for the writer share one transaction, each in its own
+    /// savepoint (group commit, see `src/db/group.rs`); the action is still atomic and
+    /// [`TenantTx::commit`] still returns only once it is stored.
     pub async fn begin(&self) -> DbResult<TenantTx> {
+        let tx = match self.db.backend {
+            Backend::Sqlite => Tx::Grouped(self.db.group.begin(&self.db.writer).await?),
+            Backend::Postgres => Tx::Own(self.db.writer.begin().await?),
+        };
         Ok(TenantTx {
-            tx: self.db.writer.begin().await?,
+            tx,
             scope: self.scope.clone(),
             backend: self.db.backend,
             jobs_committed: self.db.jobs_committed.clone(),
+            principals: self.db.principals.clone(),
             after_commit: Vec::new(),
         })
     }
@@ -248,19 +288,31 @@ impl<'a> TenantDb<'a> {
 /// Work to do once a transaction has committed (in-process event delivery, waking workers).
 type AfterCommit = Box<dyn FnOnce() + Send>;
 
+/// The transaction a write action runs in.
+enum Tx {
+    /// Its own transaction (PostgreSQL).
+    Own(sqlx::Transaction<'static, sqlx::Any>),
+    /// A place in the writer's shared transaction (SQLite).
+    Grouped(group::Action),
+}
+
 /// One write action's transaction, bound to a tenant.
 pub struct TenantTx {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
+    tx: Tx,
     scope: TenantScope,
     backend: Backend,
     jobs_committed: std::sync::Arc<tokio::sync::Notify>,
+    principals: std::sync::Arc<crate::auth::cache::PrincipalCache>,
     after_commit: Vec<AfterCommit>,
 }
 
 impl TenantTx {
     /// The connection to run this action's statements on.
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+        match &mut self.tx {
+            Tx::Own(tx) => tx,
+            Tx::Grouped(a) => a.conn(),
+        }
     }
 
     /// The scope of the action.
@@ -278,6 +330,11 @@ impl TenantTx {
         self.backend
     }
 
+    /// This node's principal cache (see `auth::cache::changed`).
+    pub fn principals(&self) -> std::sync::Arc<crate::auth::cache::PrincipalCache> {
+        self.principals.clone()
+    }
+
     /// Runs `f` after a successful commit, never after a rollback.
     pub fn after_commit(&mut self, f: impl FnOnce() + Send + 'static) {
         self.after_commit.push(Box::new(f));
@@ -289,13 +346,19 @@ impl TenantTx {
         self.after_commit(move || n.notify_one());
     }
 
-    /// Commits, then runs the after-commit work.
+    /// Commits, then runs the after-commit work. Returns only once the write is stored.
     pub async fn commit(self) -> DbResult<()> {
-        self.tx.commit().await?;
-        for f in self.after_commit {
-            f();
+        match self.tx {
+            Tx::Own(tx) => {
+                tx.commit().await?;
+                for f in self.after_commit {
+                    f();
+                }
+                Ok(())
+            }
+            // The hooks run after the real COMMIT, before this returns.
+            Tx::Grouped(a) => a.commit(self.after_commit).await,
         }
-        Ok(())
     }
 }
 

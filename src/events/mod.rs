@@ -199,17 +199,33 @@ pub fn notify_payload(e: &Event) -> anyhow::Result<String> {
 
 async fn listen(url: &str) -> Result<PgListener, sqlx::Error> {
     let mut l = PgListener::connect(url).await?;
-    l.listen(CHANNEL).await?;
+    l.listen_all([CHANNEL, crate::auth::cache::CHANNEL]).await?;
     Ok(l)
 }
 
-/// Forwards notifications into the local bus forever, reconnecting after errors.
-async fn listen_loop(mut listener: PgListener, url: String, bus: EventBus) {
+/// Forwards notifications into the local bus (and principal invalidations into the node's
+/// cache) forever, reconnecting after errors.
+async fn listen_loop(
+    mut listener: PgListener,
+    url: String,
+    bus: EventBus,
+    principals: Arc<crate::auth::cache::PrincipalCache>,
+) {
     let mut delay = Duration::from_millis(250);
     loop {
-        match listener.recv().await {
-            Ok(n) => {
+        // `try_recv` says when the connection was lost and silently re-established: the
+        // notifications in between are gone, so the principal cache starts over.
+        match listener.try_recv().await {
+            Ok(None) => {
+                tracing::warn!("event listener reconnected; some notifications may be lost");
+                principals.set_live(true);
+            }
+            Ok(Some(n)) => {
                 delay = Duration::from_millis(250);
+                if n.channel() == crate::auth::cache::CHANNEL {
+                    crate::auth::cache::apply_notification(&principals, n.payload());
+                    continue;
+                }
                 match serde_json::from_str::<Event>(n.payload()) {
                     Ok(e) => bus.deliver_local(Arc::new(e)),
                     Err(e) => tracing::warn!(error = %e, "ignoring a malformed event notification"),
@@ -218,12 +234,16 @@ async fn listen_loop(mut listener: PgListener, url: String, bus: EventBus) {
             Err(e) => {
                 // Events published while disconnected are lost; clients refetch on reconnect.
                 tracing::warn!(error = %e, "event listener lost its connection; reconnecting");
+                // Invalidations from other nodes may be missed too: read every session from
+                // the database until the listener is back.
+                principals.set_live(false);
                 loop {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(10));
                     match listen(&url).await {
                         Ok(l) => {
                             listener = l;
+                            principals.set_live(true);
                             break;
                         }
                         Err(e) => tracing::warn!(error = %e, "event listener cannot reconnect"),
@@ -250,7 +270,14 @@ impl EventBus {
         })?;
         // The task holds a handle without the listener, so dropping the last outside handle
         // still stops it.
-        let task = tokio::spawn(listen_loop(listener, url.to_string(), bus.clone()));
+        let principals = db.principals();
+        principals.set_live(true);
+        let task = tokio::spawn(listen_loop(
+            listener,
+            url.to_string(),
+            bus.clone(),
+            principals,
+        ));
         Ok(EventBus {
             pg: Some(db.clone()),
             _listener: Some(Arc::new(ListenerTask(task))),

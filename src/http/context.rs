@@ -327,7 +327,7 @@ async fn resolve_inner(
     // Session first: when signed in, its tenant is authoritative.
     let session_token = cookie(&parts.headers, audience.cookie()).map(str::to_string);
     let principal = match &session_token {
-        Some(t) => sessions::lookup(db, t, audience)
+        Some(t) => crate::auth::cache::lookup(db, t, audience)
             .await
             .map_err(|e| fail(e.into()))?,
         None => None,

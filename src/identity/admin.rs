@@ -265,6 +265,7 @@ struct AppBody {
     name: String,
     url: String,
     icon_url: String,
+    sso: Option<String>,
 }
 
 /// Links out go to web addresses only (no `javascript:`); plain http only on loopback.
@@ -321,12 +322,12 @@ async fn app_add(
         return render_page(&app, &ctx, &actor, None, Some(&e), f).await;
     }
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
-    let id = store::add_app(&mut tx, name, url, icon).await?;
+    let id = store::add_app(&mut tx, name, url, icon, f.sso.is_some()).await?;
     audit::append(
         &mut tx,
         Entry {
             ip: Some(&ctx.ip),
-            detail: json!({ "name": name, "url": url }),
+            detail: json!({ "name": name, "url": url, "sso": f.sso.is_some() }),
             ..Entry::new("identity.hub_app_added")
                 .by(&actor)
                 .target("hub_app", &id)

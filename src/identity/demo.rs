@@ -29,11 +29,13 @@ pub async fn seed(db: &Db, scope: &TenantScope, slug: &str) -> anyhow::Result<()
     store::save(&mut tx, &s).await?;
     // The stack's other apps, ready for the Hub bar (which stays off until staff turn it on).
     if store::apps(db, scope).await?.is_empty() {
-        for (name, url) in [
-            ("Hub", "https://hub.example/"),
-            ("Documentation", "https://docs.example/"),
+        // The Hub takes Portico's signed token (single sign-on out); the documentation site is
+        // a plain link.
+        for (name, url, sso) in [
+            ("Hub", "https://hub.example/", true),
+            ("Documentation", "https://docs.example/", false),
         ] {
-            store::add_app(&mut tx, name, url, "").await?;
+            store::add_app(&mut tx, name, url, "", sso).await?;
         }
     }
     tx.commit().await?;

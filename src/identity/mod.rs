@@ -1,9 +1,10 @@
 //! Identity beyond passwords: Hub single sign-on by signed token, OpenID Connect sign-in
-//! (`oidc/`), passwordless sign-in codes and links, and the Hub bar. `mod.rs` holds the pure rules (token checks, claim mapping);
+//! (`oidc/`), passwordless sign-in codes and links, and the Hub bar (`bar.rs`: single sign-on out). `mod.rs` holds the pure rules (token checks, claim mapping);
 //! `store.rs` the SQL, `hub.rs` and `passwordless.rs` the one-transaction actions, `routes.rs`
 //! and `admin.rs` the pages.
 
 pub mod admin;
+pub mod bar;
 pub mod demo;
 pub mod hub;
 pub mod oidc;
@@ -62,6 +63,10 @@ pub struct HubClaims {
     /// Issuer, checked when the tenant configures one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// Set only on tokens Portico mints for an app of the Hub bar: such a token is signed with
+    /// the same secret, so `/auth/hub` must never take one back as a sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portico_app: Option<String>,
 }
 
 /// Why a Hub token was refused; each has its own page and audit reason.
@@ -152,6 +157,7 @@ pub fn verify(
         || c.jti.trim().is_empty()
         || c.jti.len() > 128
         || c.sub.trim().is_empty()
+        || c.portico_app.is_some()
     {
         return Err(Refusal::Invalid);
     }
@@ -184,6 +190,7 @@ pub fn new_claims(tenant: &str, email: &str, now: i64, lifetime_secs: i64) -> Hu
         jti: uuid::Uuid::new_v4().simple().to_string(),
         aud: None,
         iss: None,
+        portico_app: None,
     }
 }
 

@@ -20,6 +20,7 @@ use crate::web::{PageCtx, render};
 pub fn pages() -> PageRouter {
     PageRouter::default()
         .route("/auth/hub", get(hub_get).post(hub_post))
+        .route("/portal/hub/{id}", get(super::bar::open))
         .merge(super::admin::pages())
         .merge(super::passwordless::pages())
         .merge(super::oidc::flow::pages())

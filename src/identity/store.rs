@@ -150,7 +150,7 @@ pub async fn update_profile(
         .execute(tx.conn())
         .await?;
     }
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::user(user)).await
 }
 
 /// Makes an invited account usable (the Hub vouched for the person).
@@ -164,7 +164,7 @@ pub async fn activate(tx: &mut TenantTx, user: &crate::auth::UserId) -> DbResult
     .bind(now_ms())
     .execute(tx.conn())
     .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::user(user)).await
 }
 
 /// One app of the Hub bar.
@@ -178,12 +178,14 @@ pub struct HubApp {
     pub url: String,
     /// Optional icon URL.
     pub icon_url: String,
+    /// Opened through Portico with a signed token for the person (the app accepts it).
+    pub sso: bool,
 }
 
 /// The tenant's Hub bar apps in bar order.
 pub async fn apps(db: &Db, scope: &TenantScope) -> DbResult<Vec<HubApp>> {
     let rows = sqlx::query(
-        "SELECT id, name, url, icon_url FROM identity_hub_apps WHERE tenant_id = $1 ORDER BY position, id LIMIT 20",
+        "SELECT id, name, url, icon_url, sso FROM identity_hub_apps WHERE tenant_id = $1 ORDER BY position, id LIMIT 20",
     )
     .bind(scope.tenant_id().as_str())
     .fetch_all(db.tenant(scope).reader())
@@ -195,18 +197,25 @@ pub async fn apps(db: &Db, scope: &TenantScope) -> DbResult<Vec<HubApp>> {
                 name: r.try_get("name")?,
                 url: r.try_get("url")?,
                 icon_url: r.try_get("icon_url")?,
+                sso: flag(r, "sso")?,
             })
         })
         .collect()
 }
 
 /// Adds an app at the end of the bar.
-pub async fn add_app(tx: &mut TenantTx, name: &str, url: &str, icon_url: &str) -> DbResult<String> {
+pub async fn add_app(
+    tx: &mut TenantTx,
+    name: &str,
+    url: &str,
+    icon_url: &str,
+    sso: bool,
+) -> DbResult<String> {
     let tenant = tx.tenant_id().to_string();
     let id = new_id();
     sqlx::query(
-        "INSERT INTO identity_hub_apps (id, tenant_id, name, url, icon_url, position, created_at) \
-         VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(position), 0) + 1 FROM identity_hub_apps WHERE tenant_id = $2), $6)",
+        "INSERT INTO identity_hub_apps (id, tenant_id, name, url, icon_url, position, created_at, sso) \
+         VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(position), 0) + 1 FROM identity_hub_apps WHERE tenant_id = $2), $6, $7)",
     )
     .bind(&id)
     .bind(&tenant)
@@ -214,6 +223,7 @@ pub async fn add_app(tx: &mut TenantTx, name: &str, url: &str, icon_url: &str) -
     .bind(url)
     .bind(icon_url)
     .bind(now_ms())
+    .bind(i64::from(sso))
     .execute(tx.conn())
     .await?;
     Ok(id)

@@ -100,7 +100,7 @@ pub async fn save_settings(tx: &mut TenantTx, s: &Settings) -> DbResult<()> {
     .bind(now_ms())
     .execute(tx.conn())
     .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::Tenant).await
 }
 
 /// A named tax rate.

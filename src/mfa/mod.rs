@@ -179,7 +179,7 @@ pub async fn enable(tx: &mut TenantTx, user: &UserId, step: i64) -> DbResult<()>
     .bind(step)
     .execute(tx.conn())
     .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::user(user)).await
 }
 
 /// Turns two-step sign-in off for `user`, inside the action's transaction.
@@ -199,7 +199,7 @@ pub async fn disable(tx: &mut TenantTx, user: &UserId) -> DbResult<()> {
         .bind(user.as_str())
         .execute(tx.conn())
         .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::user(user)).await
 }
 
 fn normalize_recovery(code: &str) -> String {
@@ -358,7 +358,7 @@ pub async fn set_policy(tx: &mut TenantTx, p: Policy) -> DbResult<()> {
     .bind(i64::from(p.client_admins))
     .execute(tx.conn())
     .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::Tenant).await
 }
 
 /// The enrolment page of the principal's area.

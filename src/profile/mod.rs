@@ -196,7 +196,7 @@ pub async fn update(tx: &mut TenantTx, user: &UserId, p: &ProfileInput) -> DbRes
     .bind(now_ms())
     .execute(tx.conn())
     .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::user(user)).await
 }
 
 /// Which notifications a user wants; everything is on until they say otherwise.
@@ -348,5 +348,6 @@ pub async fn end_session(db: &Db, tx: &mut TenantTx, user: &UserId, id: &str) ->
     .bind(&s.hash)
     .execute(tx.conn())
     .await?;
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::Session(s.hash.clone())).await?;
     Ok(r.rows_affected() > 0)
 }

@@ -195,6 +195,7 @@ async fn contact(
                 .execute(tx.conn())
                 .await?;
                 let uid = UserId(id.clone());
+                crate::auth::cache::changed(tx, crate::auth::cache::Change::user(&uid)).await?;
                 if to == "deactivated" {
                     crate::auth::sessions::end_all_for_user_in(tx, &uid, None).await?;
                 } else if to == "invited"

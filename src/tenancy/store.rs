@@ -236,6 +236,8 @@ pub async fn add_domain(db: &Db, scope: &TenantScope, domain: &str) -> Result<()
         Err(crate::db::DbError::Conflict(_)) => return Err(DomainError::Taken),
         Err(e) => return Err(e.into()),
     }
+    // The tenant's `updated_at` moved, and principals carry it.
+    crate::auth::cache::changed(&mut tx, crate::auth::cache::Change::Tenant).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -299,5 +301,5 @@ pub async fn set_time_zone(tx: &mut crate::db::TenantTx, zone: &str) -> DbResult
         .bind(now_ms())
         .execute(tx.conn())
         .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::Tenant).await
 }

@@ -551,13 +551,11 @@ async fn comment_in(
             // The status moved under us, most often because another reply made the same move
             // (two people answering a pending ticket at once). The comment must not be lost:
             // look again and add it with the move that is due now.
+            // Read it in this transaction: on SQLite the move that beat us may be an earlier
+            // action of the same group commit, not committed yet and seen only here.
             Err(DbError::Conflict(_)) if moved.is_none() => {
+                moved = Some(reload(&mut tx, t.number).await?);
                 drop(tx);
-                moved = Some(
-                    store::by_number(&app.db, actor.scope(), t.number)
-                        .await?
-                        .ok_or(AppError::NotFound)?,
-                );
                 continue;
             }
             other => other.map_err(conflict)?,

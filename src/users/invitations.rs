@@ -291,6 +291,8 @@ pub async fn revoke(app: &AppState, actor: &Actor, ip: &str, user: &User) -> App
         sp.commit().await
     }
     .await;
+    // Deleted or deactivated below, either way the account's principals go.
+    crate::auth::cache::changed(&mut tx, crate::auth::cache::Change::user(&user.id)).await?;
     let removed = match deleted {
         Ok(()) => true,
         Err(e) => {

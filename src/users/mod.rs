@@ -244,7 +244,12 @@ pub async fn set_status(
         .bind(now_ms())
         .execute(db.tenant(scope).writer())
         .await?;
-    Ok(())
+    crate::auth::cache::changed_now(
+        db,
+        scope.tenant_id().as_str(),
+        crate::auth::cache::Change::user(id),
+    )
+    .await
 }
 
 /// Sets a password hash (and activates an invited account when `activate`).
@@ -267,7 +272,7 @@ pub async fn set_password(
     .bind(now_ms())
     .execute(tx.conn())
     .await?;
-    Ok(())
+    crate::auth::cache::changed(tx, crate::auth::cache::Change::user(id)).await
 }
 
 /// Records a successful sign-in.

@@ -133,6 +133,8 @@ pub async fn update(
     }
     let tenant = tx.tenant_id().to_string();
     let company = user.company_id.as_ref().map(|c| c.as_str());
+    // Role and status are both carried by the user's principals.
+    crate::auth::cache::changed(&mut tx, crate::auth::cache::Change::user(&user.id)).await?;
     if let Some(r) = role {
         sqlx::query("UPDATE users SET role = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
             .bind(&tenant)

@@ -1537,3 +1537,168 @@ async fn demo_conversations(app: TestApp) {
     assert_eq!(mine["items"].as_array().unwrap().len(), 2);
 }
 crate::db_test!(assistant_demo, demo_conversations);
+
+/// Staff set the greeting, switch sources off and choose who answers escalations: the widget
+/// greets with their words, a switched-off source is never searched, and an escalation is
+/// assigned to the chosen person (who is named to the user). Another tenant's staff member
+/// cannot be chosen.
+async fn greeting_sources_and_escalation_owner(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let tech = app.user_id("acme", "tech@acme.example").await;
+    let nora = app.user_id("northwind", "nora@northwind.example").await;
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true, "mode": "builtin", "actions": ["create_ticket", "escalate"],
+                "greeting": "Hi from the Acme desk!", "sources": ["tickets", "bogus"],
+                "escalate_to": nora }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("sources"));
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true, "mode": "builtin", "actions": ["create_ticket", "escalate"],
+                "greeting": "Hi from the Acme desk!", "sources": ["tickets"], "escalate_to": nora }),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "another tenant's staff"
+    );
+    assert!(r.text().await.unwrap().contains("escalate_to"));
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true, "mode": "builtin", "actions": ["create_ticket", "escalate"],
+                "greeting": "Hi from the Acme desk!", "sources": ["tickets"], "escalate_to": tech }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["sources"], json!(["tickets"]));
+    assert_eq!(s["escalate_to"], tech.as_str());
+
+    let w: Value = bob
+        .get("/api/v1/assistant/widget?path=/portal")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(w["greeting"], "Hi from the Acme desk!");
+
+    // Articles are switched off: the VPN question cites no article.
+    let reply = ask(&bob, "my VPN keeps dropping", None).await;
+    assert!(
+        !urls(&reply).iter().any(|u| u.starts_with("/portal/kb/")),
+        "{reply:#}"
+    );
+    let conv = reply["conversation_id"].as_str().unwrap().to_string();
+    let reply = ask(&bob, "I want to talk to a person", Some(&conv)).await;
+    let token = action(&reply, "escalate")["token"].clone();
+    let r = bob
+        .post_json(
+            "/api/v1/assistant/actions/confirm",
+            &json!({ "token": token }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let done: Value = r.json().await.unwrap();
+    assert!(
+        done["message"].as_str().unwrap().contains("Terry Tech"),
+        "{done:#}"
+    );
+    let number = done["ticket_number"].as_i64().unwrap();
+    let t: Value = staff
+        .get(&format!("/api/v1/admin/tickets/{number}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(t["assignee"]["name"], "Terry Tech");
+
+    // The staff page shows the choices; an empty greeting brings the default back.
+    let html = staff.get("/admin/assistant").await.text().await.unwrap();
+    assert!(html.contains("Hi from the Acme desk!") && html.contains("Terry Tech"));
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true, "mode": "builtin", "actions": ["create_ticket"],
+                "sources": ["articles", "tickets"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let w: Value = bob
+        .get("/api/v1/assistant/widget?path=/portal")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        w["greeting"].as_str().unwrap().starts_with("Hello!"),
+        "{w:#}"
+    );
+    let reply = ask(&bob, "my VPN keeps dropping", None).await;
+    assert!(urls(&reply).contains(&"/portal/kb/connect-to-the-office-vpn".to_string()));
+}
+crate::db_test!(
+    assistant_greeting_sources,
+    greeting_sources_and_escalation_owner
+);
+
+/// With articles switched off the model is not offered `search_articles`, and a call to it
+/// anyway is refused by the tool layer.
+async fn model_is_not_offered_switched_off_sources(db: Db) {
+    let Some((app, fake)) = with_model(
+        db,
+        vec![
+            Turn::Call("search_articles", json!({ "query": "vpn" })),
+            Turn::Say("Nothing I may look at."),
+        ],
+        1_000_000,
+    )
+    .await
+    else {
+        return;
+    };
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let r = staff
+        .put_json(
+            "/api/v1/admin/assistant/settings",
+            &json!({ "enabled": true, "mode": "model", "actions": ["create_ticket"],
+                "sources": ["tickets", "catalog"] }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let reply = ask(&bob, "my VPN keeps dropping", None).await;
+    assert!(urls(&reply).is_empty(), "{reply:#}");
+    let reqs = fake.requests.lock().unwrap();
+    let names: Vec<&str> = reqs[0]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert!(!names.contains(&"search_articles"), "{names:?}");
+    assert!(names.contains(&"list_my_tickets"), "{names:?}");
+    let tool_result = reqs[1]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .expect("tool result");
+    assert!(
+        tool_result["content"]
+            .as_str()
+            .unwrap()
+            .contains("switched off")
+    );
+}
+crate::db_test_with!(
+    assistant_model_sources,
+    model_is_not_offered_switched_off_sources
+);

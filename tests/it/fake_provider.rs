@@ -9,6 +9,8 @@
 //! ending 4242 for the session's customer), and off-session payment intents
 //! (`POST /v1/payment_intents`): a card ending 0002 is declined (402, `card_declined`), any other
 //! succeeds and the signed `payment_intent.succeeded` webhook is delivered before the answer.
+//! Like the real provider, a repeated `Idempotency-Key` answers the first request's result again
+//! (no second intent, no second webhook).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -61,6 +63,8 @@ pub struct FakeIntent {
     pub form: Vec<(String, String)>,
     pub idempotency_key: String,
     pub succeeded: bool,
+    /// The amount asked for.
+    pub amount: i64,
 }
 
 #[derive(Default)]
@@ -72,6 +76,8 @@ struct Inner {
     /// Where webhooks go (set by the test once the app runs).
     webhook_url: Option<String>,
     refused_auth: usize,
+    /// Requests answered from an earlier one with the same idempotency key.
+    replays: usize,
 }
 
 /// A running fake provider.
@@ -140,9 +146,19 @@ impl FakeProvider {
         self.inner.lock().expect("lock").methods.clone()
     }
 
-    /// Payment intents asked for.
+    /// Payment intents asked for (one per idempotency key).
     pub fn intents(&self) -> Vec<FakeIntent> {
         self.inner.lock().expect("lock").intents.clone()
+    }
+
+    /// How many payment intent requests repeated an earlier idempotency key.
+    pub fn replays(&self) -> usize {
+        self.inner.lock().expect("lock").replays
+    }
+
+    /// Stops sending webhooks (as if they were lost), until `deliver_to` again.
+    pub fn hold_webhooks(&self) {
+        self.inner.lock().expect("lock").webhook_url = None;
     }
 
     /// Saves a card for `customer` directly (as if through the hosted page); returns its id.
@@ -424,8 +440,19 @@ async fn create_intent(
                 .map(|name| (name.to_string(), v.clone()))
         })
         .collect();
+    let amount: i64 = get("amount").parse().unwrap_or(0);
     let (id, declined, target) = {
         let mut inner = fake.inner.lock().expect("lock");
+        let earlier = inner
+            .intents
+            .iter()
+            .find(|i| !key.is_empty() && i.idempotency_key == key)
+            .cloned();
+        if let Some(i) = earlier {
+            inner.replays += 1;
+            drop(inner);
+            return intent_answer(&i.id, !i.succeeded, i.amount);
+        }
         let Some(m) = inner
             .methods
             .iter()
@@ -448,21 +475,13 @@ async fn create_intent(
             form: form.clone(),
             idempotency_key: key,
             succeeded: !declined,
+            amount,
         });
         (id, declined, inner.webhook_url.clone())
     };
     if declined {
-        return (
-            StatusCode::PAYMENT_REQUIRED,
-            Json(
-                json!({"error": {"type": "card_error", "code": "card_declined",
-                "message": "Your card was declined.",
-                "payment_intent": {"id": id, "status": "requires_payment_method"}}}),
-            ),
-        )
-            .into_response();
+        return intent_answer(&id, true, amount);
     }
-    let amount: i64 = get("amount").parse().unwrap_or(0);
     if let Some(url) = target {
         let body = json!({
             "id": format!("evt_{id}"),
@@ -483,6 +502,22 @@ async fn create_intent(
         let t = chrono::Utc::now().timestamp();
         let status = FakeProvider::post_signed(&url, &body, WEBHOOK_SECRET, t).await;
         assert_eq!(status, 200, "the app refused the fake provider's webhook");
+    }
+    intent_answer(&id, false, amount)
+}
+
+/// The answer to a payment intent request: declined (402) or succeeded.
+fn intent_answer(id: &str, declined: bool, amount: i64) -> Response {
+    if declined {
+        return (
+            StatusCode::PAYMENT_REQUIRED,
+            Json(
+                json!({"error": {"type": "card_error", "code": "card_declined",
+                "message": "Your card was declined.",
+                "payment_intent": {"id": id, "status": "requires_payment_method"}}}),
+            ),
+        )
+            .into_response();
     }
     Json(json!({"id": id, "object": "payment_intent", "status": "succeeded", "amount": amount}))
         .into_response()

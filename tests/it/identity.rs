@@ -629,3 +629,133 @@ async fn hub_bar_and_its_admin_page(app: TestApp) {
     assert!(actions.iter().any(|a| a == "identity.settings_changed"));
 }
 crate::db_test!(hub_bar, hub_bar_and_its_admin_page);
+
+/// The Hub bar's single sign-on out: an app marked for it opens through Portico with a
+/// one-minute token naming the person, their company and role, audience the app's origin;
+/// the token is refused by Portico's own `/auth/hub`; plain apps get no token; another
+/// tenant's users cannot open acme's apps.
+async fn hub_bar_single_sign_on_out(app: TestApp) {
+    set_options(&app, &["hub_bar_enabled"]).await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let r = staff
+        .post_form(
+            "/admin/integrations/identity/apps",
+            &[
+                ("name", "Hub PSA"),
+                ("url", "https://psa.acme.example/start?from=portal"),
+                ("icon_url", ""),
+                ("sso", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let id_of = |name: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT a.id FROM identity_hub_apps a JOIN tenants t ON t.id = a.tenant_id \
+                 WHERE t.slug = 'acme' AND a.name = $1",
+            )
+            .bind(name)
+            .fetch_one(db.operator("test").reader())
+            .await
+            .unwrap()
+        }
+    };
+    let psa = id_of("Hub PSA").await;
+    let docs = id_of("Documentation").await;
+
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    let html = bob.get("/portal/dashboard").await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("href=\"/portal/hub/{psa}\"")),
+        "{html}"
+    );
+    assert!(html.contains("href=\"https://docs.example/\""));
+
+    let r = bob.get(&format!("/portal/hub/{psa}")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("https://psa.acme.example/start?from=portal&token="),
+        "{location}"
+    );
+    let token = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    // The app verifies it with the tenant's secret and its own origin as audience.
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    v.set_audience(&["https://psa.acme.example"]);
+    let c = jsonwebtoken::decode::<HubClaims>(
+        &token,
+        &jsonwebtoken::DecodingKey::from_secret(DEMO_HUB_SECRET.as_bytes()).unwrap(),
+        &v,
+    )
+    .expect("the app can verify the token")
+    .claims;
+    assert_eq!(c.email, "bob@globex.example");
+    assert_eq!(c.tenant, "acme");
+    assert_eq!(c.role.as_deref(), Some("client_user"));
+    assert_eq!(c.org_type.as_deref(), Some("msp"));
+    assert_eq!(
+        c.company.as_deref(),
+        Some(app.company_id("acme", "Globex").await.as_str())
+    );
+    assert!(c.exp - c.iat <= 60);
+    assert_eq!(c.portico_app.as_deref(), Some(psa.as_str()));
+    // Wrong audience: another app checking its own origin refuses it.
+    let mut other = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    other.set_audience(&["https://docs.example"]);
+    assert!(
+        jsonwebtoken::decode::<HubClaims>(
+            &token,
+            &jsonwebtoken::DecodingKey::from_secret(DEMO_HUB_SECRET.as_bytes()).unwrap(),
+            &other,
+        )
+        .is_err()
+    );
+    // The app cannot turn it into a Portico sign-in.
+    let fresh = app.client();
+    let r = follow(&app, &fresh, "acme", &token).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"identity.hub_app_opened".to_string())
+    );
+
+    // A plain app: straight to its address, no token.
+    let r = bob.get(&format!("/portal/hub/{docs}")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "https://docs.example/");
+
+    // Another tenant's user, and signed-out visitors, reach nothing.
+    let carl = app
+        .api_login("northwind", "carl@contoso.example", "portal")
+        .await;
+    let r = carl.get(&format!("/portal/hub/{psa}")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .client()
+        .get(app.url(&format!("/portal/hub/{psa}?tenant=acme")))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()
+            .get("location")
+            .is_none_or(|l| !l.to_str().unwrap().contains("token=")),
+        "signed out"
+    );
+    assert_ne!(r.status(), StatusCode::OK);
+    // With the bar off, no app opens.
+    set_options(&app, &[]).await;
+    assert_eq!(
+        bob.get(&format!("/portal/hub/{psa}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+crate::db_test!(hub_bar_sso, hub_bar_single_sign_on_out);

@@ -670,3 +670,209 @@ async fn isolation(app: TestApp) {
     assert_eq!(v["amount_minor"], 15000);
 }
 crate::db_test!(isolation_both_dbs, isolation);
+
+/// Leaves a claim for `schedule`'s occurrence on `due_on` as a run that stopped right after
+/// claiming would: pending, last touched `age_ms` ago, the schedule already moved on a week.
+async fn stale_claim(app: &TestApp, schedule: &str, due_on: &str, amount: i64, age_ms: i64) {
+    let tenant = portico::tenancy::store::by_slug(&app.state.db, "grace")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let at = portico::db::now_ms() - age_ms;
+    let db = app.state.db.operator("test");
+    sqlx::query(
+        "INSERT INTO mission_recurring_charges (id, tenant_id, schedule_id, due_on, amount_minor, currency, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'USD', 'pending', $6, $6)",
+    )
+    .bind(portico::db::new_id())
+    .bind(&tenant)
+    .bind(schedule)
+    .bind(due_on)
+    .bind(amount)
+    .bind(at)
+    .execute(db.writer())
+    .await
+    .expect("claim");
+    let next = day(parse(due_on) + chrono::Days::new(7));
+    sqlx::query("UPDATE mission_recurring SET next_on = $2 WHERE id = $1")
+        .bind(schedule)
+        .bind(&next)
+        .execute(db.writer())
+        .await
+        .expect("move on");
+}
+
+fn parse(d: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap()
+}
+
+async fn charge_status(app: &TestApp, schedule: &str, due_on: &str) -> String {
+    sqlx::query(
+        "SELECT status FROM mission_recurring_charges WHERE schedule_id = $1 AND due_on = $2",
+    )
+    .bind(schedule)
+    .bind(due_on)
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .expect("charge")
+    .get::<String, _>(0)
+}
+
+/// A run that stopped between claiming an occurrence and recording its outcome: a later run
+/// takes the claim over once the lease has passed and asks the provider again under the same
+/// key. Never charged before: charged now, once. Already charged (its webhook lost): the
+/// provider answers the first charge again, and the gift is recorded once. Racing runs settle
+/// each claim once.
+async fn recurring_crash_recovery(app: TestApp) {
+    let fake = FakeProvider::start().await;
+    settings(&app, "https://give.grace.example", Some(&fake)).await;
+    let mary = app.api_login("grace", "mary@grace.example", "portal").await;
+    let today = grace_today(&app).await;
+    let v = ok_json(
+        mary.get("/api/v1/mission/giving/recurring").await,
+        StatusCode::OK,
+    )
+    .await;
+    let demo = v["items"][0]["id"].as_str().unwrap().to_string();
+    mary.delete(&format!("/api/v1/mission/giving/recurring/{demo}"))
+        .await;
+    let customer = save_card(&mary, &fake, true).await;
+    let missions = fund(&app, "Missions").await;
+    let new = json!({"fund_id": missions, "amount_minor": 1000, "frequency": "weekly", "start_on": day(today)});
+    let a = ok_json(
+        mary.post_json("/api/v1/mission/giving/recurring", &new)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Claimed a moment ago: another run may still be waiting for the provider; left alone.
+    let lease = portico::mission::giving::recurring::CLAIM_LEASE_MS;
+    stale_claim(&app, &a, &day(today), 1000, 60_000).await;
+    run_job_twice(&app, &day(today)).await;
+    assert!(fake.intents().is_empty(), "{:?}", fake.intents());
+    assert_eq!(charge_status(&app, &a, &day(today)).await, "pending");
+    // Past the lease: charged once, under the occurrence's key, however many runs race.
+    sqlx::query(
+        "UPDATE mission_recurring_charges SET updated_at = updated_at - $2 WHERE schedule_id = $1",
+    )
+    .bind(&a)
+    .bind(lease)
+    .execute(app.state.db.operator("test").writer())
+    .await
+    .unwrap();
+    run_job_twice(&app, &day(today)).await;
+    run_job_twice(&app, &day(today)).await;
+    let intents = fake.intents();
+    assert_eq!(intents.len(), 1, "{intents:?}");
+    assert_eq!(
+        intents[0].idempotency_key,
+        format!("mission-recurring-{a}-{}", day(today))
+    );
+    assert_eq!(gifts_for(&app, &intents[0].id).await, 1);
+    assert_eq!(charge_status(&app, &a, &day(today)).await, "charged");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM mission_gifts WHERE recurring = 1 AND given_on = $1 AND amount_minor = 1000",
+            &[&day(today)],
+        )
+        .await,
+        1
+    );
+    // The schedule's own next date was not charged early.
+    assert_eq!(
+        schedule(&mary, &a).await["next_on"],
+        day(today + chrono::Days::new(7))
+    );
+
+    // The provider took the first charge, but its answer and webhook never arrived.
+    let b = ok_json(
+        mary.post_json(
+            "/api/v1/mission/giving/recurring",
+            &json!({"fund_id": missions, "amount_minor": 2500, "frequency": "weekly", "start_on": day(today)}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = format!("mission-recurring-{b}-{}", day(today));
+    let card = fake
+        .methods()
+        .into_iter()
+        .find(|m| m.customer.as_deref() == Some(customer.as_str()))
+        .unwrap()
+        .id;
+    fake.hold_webhooks();
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/payment_intents", fake.base_url()))
+        .bearer_auth(SECRET_KEY)
+        .header("Idempotency-Key", &key)
+        .form(&[
+            ("amount", "2500"),
+            ("currency", "usd"),
+            ("customer", customer.as_str()),
+            ("payment_method", card.as_str()),
+            ("off_session", "true"),
+            ("confirm", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    fake.deliver_to(&app.url("/webhooks/payments/grace"));
+    let first = fake.intents().pop().unwrap();
+    assert_eq!(gifts_for(&app, &first.id).await, 0);
+    stale_claim(&app, &b, &day(today), 2500, lease + 60_000).await;
+    let replays = fake.replays();
+    run_job_twice(&app, &day(today)).await;
+    run_job_twice(&app, &day(today)).await;
+    let intents = fake.intents();
+    assert_eq!(
+        intents.iter().filter(|i| i.idempotency_key == key).count(),
+        1,
+        "{intents:?}"
+    );
+    assert_eq!(intents.len(), 2, "{intents:?}");
+    assert_eq!(fake.replays(), replays + 1);
+    assert_eq!(gifts_for(&app, &first.id).await, 1);
+    assert_eq!(charge_status(&app, &b, &day(today)).await, "charged");
+    let g = ok_json(mary.get("/api/v1/mission/giving").await, StatusCode::OK).await;
+    let found = g["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["amount_minor"] == 2500 && x["recurring"] == true)
+        .count();
+    assert_eq!(found, 1, "{g}");
+
+    // A claim left by a run that stopped before the gift was cancelled: settled, not charged.
+    let before = fake.intents().len();
+    let c = ok_json(
+        mary.post_json(
+            "/api/v1/mission/giving/recurring",
+            &json!({"fund_id": missions, "amount_minor": 700, "frequency": "weekly", "start_on": day(today)}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    stale_claim(&app, &c, &day(today), 700, lease + 60_000).await;
+    mary.delete(&format!("/api/v1/mission/giving/recurring/{c}"))
+        .await;
+    run_job_twice(&app, &day(today)).await;
+    assert_eq!(fake.intents().len(), before);
+    assert_eq!(charge_status(&app, &c, &day(today)).await, "failed");
+}
+crate::db_test!(recurring_crash_recovery_both_dbs, recurring_crash_recovery);

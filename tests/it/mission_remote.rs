@@ -374,3 +374,151 @@ async fn remote_source_keeps_to_its_tenant(app: TestApp) {
     );
 }
 crate::db_test!(remote_isolation, remote_source_keeps_to_its_tenant);
+
+async fn households_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM mission_households")
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .unwrap()
+}
+
+/// On the remote source the church's own system keeps households: staff see a page saying so
+/// (English and Spanish) instead of Portico's list, forms change nothing, members see a note in
+/// place of the sharing choice and household statement, and the JSON answers 422; never a 404
+/// or a 500.
+async fn remote_households_are_the_church_systems(app: TestApp) {
+    let fake = Fake::start().await;
+    let pastor = app
+        .api_login("grace", "pastor@grace.example", "admin")
+        .await;
+    let household: String = sqlx::query_scalar(
+        "SELECT h.id FROM mission_households h JOIN tenants t ON t.id = h.tenant_id WHERE t.slug = 'grace' ORDER BY h.name LIMIT 1",
+    )
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .unwrap();
+    let before = households_count(&app).await;
+    // Built-in: Portico's list.
+    let html = pastor
+        .get("/admin/mission/households")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"admin-households\""), "{html}");
+
+    let url = format!("http://{}/v1", fake.addr);
+    let r = pastor
+        .post_form(
+            "/admin/mission/settings",
+            &[
+                ("currency", "USD"),
+                ("source", "remote"),
+                ("remote_url", &url),
+                ("remote_key", KEY),
+            ],
+        )
+        .await;
+    assert!(r.status().is_redirection() || r.status() == S::OK);
+
+    for path in [
+        "/admin/mission/households".to_string(),
+        format!("/admin/mission/households/{household}"),
+    ] {
+        let r = pastor.get(&path).await;
+        assert_eq!(r.status(), S::OK, "{path}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Households are managed in your church management system"),
+            "{html}"
+        );
+        assert!(!html.contains("id=\"admin-households\"") && !html.contains("households-next"));
+    }
+    let es = pastor
+        .client
+        .get(app.url("/admin/mission/households"))
+        .header("accept-language", "es")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(es.status(), S::OK);
+    assert!(
+        es.text()
+            .await
+            .unwrap()
+            .contains("Los hogares se gestionan en el sistema de gestión de su iglesia")
+    );
+    // Forms change nothing and lead back to that page.
+    let mark_id = app.user_id("grace", "mark@grace.example").await;
+    for (path, fields) in [
+        (
+            "/admin/mission/households".to_string(),
+            vec![("name", "The Newcomers")],
+        ),
+        (
+            format!("/admin/mission/households/{household}"),
+            vec![("name", "Renamed")],
+        ),
+        (
+            format!("/admin/mission/households/{household}/members"),
+            vec![("user_id", mark_id.as_str())],
+        ),
+        (
+            format!("/admin/mission/households/{household}/delete"),
+            vec![],
+        ),
+    ] {
+        let r = pastor.post_form(&path, &fields).await;
+        assert_eq!(r.status(), S::SEE_OTHER, "{path}");
+        assert_eq!(
+            r.headers()["location"].to_str().unwrap(),
+            "/admin/mission/households"
+        );
+    }
+    assert_eq!(households_count(&app).await, before);
+    // Staff JSON: a clear refusal.
+    for r in [
+        pastor.get("/api/v1/admin/mission/households").await,
+        pastor
+            .post_json("/api/v1/admin/mission/households", &json!({"name": "X"}))
+            .await,
+        pastor
+            .get(&format!("/api/v1/admin/mission/households/{household}"))
+            .await,
+    ] {
+        assert_eq!(r.status(), S::UNPROCESSABLE_ENTITY);
+        let v = body(r).await;
+        assert!(v.to_string().contains("church management system"), "{v}");
+    }
+
+    // The member: a note on the giving page, no sharing form, no household statement.
+    let mary = app.api_login("grace", "mary@grace.example", "portal").await;
+    let r = mary.get("/portal/mission/giving").await;
+    assert_eq!(r.status(), S::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"household-remote\""), "{html}");
+    assert!(!html.contains("id=\"share-statements\"") && !html.contains("household-statement.pdf"));
+    let r = mary
+        .get("/portal/mission/giving/household-statement.pdf?year=2025")
+        .await;
+    assert_eq!(r.status(), S::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "/portal/mission/giving#household"
+    );
+    let r = mary
+        .post_form("/portal/mission/giving/sharing", &[("share", "1")])
+        .await;
+    assert_eq!(r.status(), S::SEE_OTHER);
+    for r in [
+        mary.get("/api/v1/mission/household").await,
+        mary.put_json(
+            "/api/v1/mission/household",
+            &json!({"share_statements": true}),
+        )
+        .await,
+    ] {
+        assert_eq!(r.status(), S::UNPROCESSABLE_ENTITY);
+    }
+}
+crate::db_test!(remote_households, remote_households_are_the_church_systems);

@@ -239,6 +239,73 @@ async fn new_user_is_created_then_linked(app: TestApp) {
 }
 crate::db_test!(oidc_creates_then_links, new_user_is_created_then_linked);
 
+/// The provider's subject is remembered: a person whose address changed at the provider (same
+/// domain, same subject) signs in to the same account, while the new address alone would have
+/// created another one.
+async fn subject_outlives_an_address_change(app: TestApp) {
+    let Some((_staff, idp, id)) = setup(&app).await else {
+        return;
+    };
+    let c = app.client();
+    let cb = to_callback(
+        &app,
+        &c,
+        &idp,
+        "acme",
+        &id,
+        "email=nina@initech.example&subject=entra-7f3a",
+    )
+    .await;
+    assert_eq!(
+        c.get(&cb).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    let first = me(&app, &c).await["user"]["id"].clone();
+
+    // Nina's address is now nina.novak@…; same subject: same account.
+    let c = app.client();
+    let cb = to_callback(
+        &app,
+        &c,
+        &idp,
+        "acme",
+        &id,
+        "email=nina.novak@initech.example&subject=entra-7f3a",
+    )
+    .await;
+    assert_eq!(
+        c.get(&cb).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    let m = me(&app, &c).await;
+    assert_eq!(m["user"]["id"], first);
+    assert_eq!(m["user"]["email"], "nina@initech.example");
+
+    // Another subject with the new address is another person: a new account.
+    let c = app.client();
+    let cb = to_callback(
+        &app,
+        &c,
+        &idp,
+        "acme",
+        &id,
+        "email=nina.novak@initech.example&subject=entra-other",
+    )
+    .await;
+    assert_eq!(
+        c.get(&cb).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_ne!(me(&app, &c).await["user"]["id"], first);
+
+    let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM identity_oidc_subjects")
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .unwrap();
+    assert_eq!(links, 2);
+}
+crate::db_test!(oidc_subject_kept, subject_outlives_an_address_change);
+
 async fn refusals(app: TestApp) {
     let Some((_staff, idp, id)) = setup(&app).await else {
         return;

@@ -7,7 +7,7 @@
 // Prints "ready <issuer>" on stdout once listening.
 //
 // There is no login form: the interaction page signs in the person named by its query
-// (`?email=…&verified=1|0&tamper=none|nonce|expired`), so a test drives the whole flow with
+// (`?email=…&verified=1|0&tamper=none|nonce|expired`, optionally `&subject=…`), so a test drives the whole flow with
 // plain HTTP. `tamper` makes the token endpoint hand out an id_token re-signed with the
 // provider's own key but a wrong nonce or a past expiry: what a broken or hostile provider
 // (or a replayed old token) would look like to the relying party.
@@ -27,10 +27,15 @@ const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: `k-${crypto.randomUUID()}`, use: 'sig', alg: 'RS256' };
 
-// accountId = "<v|u>:<tamper>:<email>"
+// accountId = "<v|u>:<tamper>:<email>", or "<v|u>:<tamper>:subject=<subject>" for a fixed
+// subject whose email is whatever the last sign-in with it said (a person whose address changed
+// at the provider keeps their subject).
+const emailOf = new Map();
 function parseAccount(id) {
   const [v, tamper, ...rest] = id.split(':');
-  return { verified: v === 'v', tamper, email: rest.join(':') };
+  const tail = rest.join(':');
+  const email = tail.startsWith('subject=') ? (emailOf.get(tail) || 'nobody@example.invalid') : tail;
+  return { verified: v === 'v', tamper, email };
 }
 
 const provider = new Provider(issuer, {
@@ -103,7 +108,9 @@ const server = http.createServer(async (req, res) => {
     const email = url.searchParams.get('email') || 'nobody@example.invalid';
     const verified = url.searchParams.get('verified') !== '0';
     const tamper = url.searchParams.get('tamper') || 'none';
-    const accountId = `${verified ? 'v' : 'u'}:${tamper}:${email}`;
+    const subject = url.searchParams.get('subject');
+    if (subject) emailOf.set(`subject=${subject}`, email);
+    const accountId = `${verified ? 'v' : 'u'}:${tamper}:${subject ? `subject=${subject}` : email}`;
     const result = details.prompt.name === 'login' ? { login: { accountId } } : {};
     await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
   } catch (e) {

@@ -354,6 +354,18 @@ pub struct PageFixture {
     pub lower_role: Option<(&'static str, &'static str, &'static str, u16)>,
 }
 
+/// Id of one of acme's demo Hub bar apps.
+async fn acme_hub_app(app: &TestApp, name: &str) -> Option<String> {
+    sqlx::query_scalar(
+        "SELECT a.id FROM identity_hub_apps a JOIN tenants t ON t.id = a.tenant_id \
+         WHERE t.slug = 'acme' AND a.name = $1",
+    )
+    .bind(name)
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .ok()
+}
+
 /// The fixture for a page `(path, method)`, or `None` when none is defined yet.
 pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<PageFixture> {
     let write = method != "get";
@@ -390,14 +402,13 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
                 "bob@globex.example",
             )
         },
+        "/portal/hub/{id}" => page(
+            path.replace("{id}", &acme_hub_app(app, "Hub").await?),
+            vec![],
+            "token=",
+        ),
         "/admin/integrations/identity/apps/{id}/remove" => {
-            let id: String = sqlx::query_scalar(
-                "SELECT a.id FROM identity_hub_apps a JOIN tenants t ON t.id = a.tenant_id \
-                 WHERE t.slug = 'acme' AND a.name = 'Documentation'",
-            )
-            .fetch_one(app.state.db.operator("test").reader())
-            .await
-            .ok()?;
+            let id = acme_hub_app(app, "Documentation").await?;
             PageFixture {
                 lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
                 ..page(path.replace("{id}", &id), vec![], "https://docs.example/")

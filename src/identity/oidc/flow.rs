@@ -23,6 +23,9 @@ use crate::tenancy::Tenant;
 use crate::users::{self, NewUser, User, UserStatus};
 use crate::web::{PageCtx, render};
 
+/// Longest provider subject remembered (OIDC says at most 255 ASCII characters).
+const MAX_SUBJECT: usize = 255;
+
 /// Pages.
 pub fn pages() -> PageRouter {
     PageRouter::default()
@@ -323,7 +326,19 @@ async fn account(
             _ => return Ok(Err(Failure::AccountRefused)),
         }
     }
-    let existing = users::find_for_login(&app.db, &scope, email).await?;
+    // The provider's subject is the stable identity: a person signed in before is found by it
+    // even when their address changed at the provider; else a verified email links the account.
+    let subject = Some(claims.sub.as_str()).filter(|s| !s.is_empty() && s.len() <= MAX_SUBJECT);
+    let linked = match subject {
+        Some(s) => match store::subject_user(&app.db, &scope, &provider.id, s).await? {
+            Some(uid) => users::get(&app.db, &scope, &uid).await?,
+            None => None,
+        },
+        None => None,
+    };
+    let by_subject = linked.is_some();
+    let lookup = linked.map_or_else(|| email.to_string(), |u| u.email);
+    let existing = users::find_for_login(&app.db, &scope, &lookup).await?;
     let mut tx = app.db.tenant(&scope).begin().await?;
     let (user_id, created) = match existing {
         Some(rec) => {
@@ -368,6 +383,9 @@ async fn account(
         }
         None => return Ok(Err(Failure::NoAccount)),
     };
+    if let Some(s) = subject {
+        store::link_subject(&mut tx, &provider.id, s, user_id.as_str()).await?;
+    }
     audit::append(
         &mut tx,
         Entry {
@@ -380,6 +398,7 @@ async fn account(
                 "provider_id": provider.id,
                 "subject": claims.sub,
                 "created": created,
+                "found_by": if by_subject { "subject" } else { "email" },
             }),
             ..Entry::new("identity.oidc_signed_in").target("user", user_id.as_str())
         },

@@ -174,3 +174,45 @@ pub async fn spend_flow(tx: &mut TenantTx, state_hash: &str) -> DbResult<Option<
     })
     .transpose()
 }
+
+/// The account a provider's subject signed in as before, if any.
+pub async fn subject_user(
+    db: &Db,
+    scope: &TenantScope,
+    provider_id: &str,
+    subject: &str,
+) -> DbResult<Option<String>> {
+    let row = sqlx::query(
+        "SELECT user_id FROM identity_oidc_subjects WHERE tenant_id = $1 AND provider_id = $2 AND subject = $3",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(provider_id)
+    .bind(subject)
+    .fetch_optional(db.tenant(scope).reader())
+    .await?;
+    Ok(row.map(|r| r.try_get("user_id")).transpose()?)
+}
+
+/// Remembers (or refreshes) that `subject` of the provider is `user_id`.
+pub async fn link_subject(
+    tx: &mut TenantTx,
+    provider_id: &str,
+    subject: &str,
+    user_id: &str,
+) -> DbResult<()> {
+    let tenant = tx.tenant_id().to_string();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO identity_oidc_subjects (tenant_id, provider_id, subject, user_id, created_at, last_used_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (tenant_id, provider_id, subject) DO UPDATE SET last_used_at = $5",
+    )
+    .bind(&tenant)
+    .bind(provider_id)
+    .bind(subject)
+    .bind(user_id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}

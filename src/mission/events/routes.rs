@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::context::{Ctx, RequestContext};
 use crate::http::{ApiRouter, PageRouter};
 use crate::mission::source::MissionSource;
-use crate::web::{FormErrors, PageCtx, render};
+use crate::web::{FormErrors, PageCtx, form_outcome, render, render_form};
 
 /// Pages.
 pub fn pages() -> PageRouter {
@@ -795,7 +795,7 @@ async fn admin_list_view(
     actor: &Actor,
     cursor: Option<String>,
     form: EventForm,
-    errors: FormErrors,
+    error: Option<&AppError>,
     notice: Option<&'static str>,
 ) -> AppResult<Response> {
     let f = EventFilter {
@@ -807,19 +807,17 @@ async fn admin_list_view(
         ..EventFilter::default()
     };
     let (items, next) = super::list(&app.db, actor.scope(), actor.user_id().as_str(), &f).await?;
-    let failed = !errors.is_empty();
-    let mut r = render(&AdminList {
-        page: PageCtx::new(ctx),
-        items,
-        next: next.map(|c| format!("/admin/mission/events?cursor={}", enc(&c))),
-        form,
-        errors,
-        notice,
-    })?;
-    if failed {
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(r)
+    render_form(
+        &AdminList {
+            page: PageCtx::new(ctx),
+            items,
+            next: next.map(|c| format!("/admin/mission/events?cursor={}", enc(&c))),
+            form,
+            errors: error.map(FormErrors::from).unwrap_or_default(),
+            notice,
+        },
+        error,
+    )
 }
 
 async fn admin_list(
@@ -837,16 +835,7 @@ async fn admin_list(
         waitlist: Some("1".into()),
         ..EventForm::default()
     };
-    admin_list_view(
-        &app,
-        &ctx,
-        &actor,
-        q.cursor,
-        form,
-        FormErrors::default(),
-        notice,
-    )
-    .await
+    admin_list_view(&app, &ctx, &actor, q.cursor, form, None, notice).await
 }
 
 async fn admin_create_form(
@@ -860,15 +849,14 @@ async fn admin_create_form(
         Ok(i) => super::create(&app.db, &actor, &ctx.ip, &i).await,
         Err(e) => Err(e),
     };
-    match created {
-        Ok(id) => {
-            Ok(Redirect::to(&format!("/admin/mission/events/{id}?notice=created")).into_response())
-        }
-        Err(e @ AppError::Validation { .. }) => {
-            admin_list_view(&app, &ctx, &actor, None, f, FormErrors::from(&e), None).await
-        }
-        Err(e) => Err(e),
-    }
+    let done = match &created {
+        Ok(id) => format!("/admin/mission/events/{id}?notice=created"),
+        Err(_) => String::new(),
+    };
+    form_outcome(created, &done, |e| async move {
+        admin_list_view(&app, &ctx, &actor, None, f, Some(&e), None).await
+    })
+    .await
 }
 
 #[derive(askama::Template)]
@@ -888,24 +876,22 @@ async fn admin_detail_view(
     actor: &Actor,
     id: &str,
     form: Option<EventForm>,
-    errors: FormErrors,
+    error: Option<&AppError>,
     notice: Option<&'static str>,
 ) -> AppResult<Response> {
     let e = super::get(&app.db, actor.scope(), actor.user_id().as_str(), id, true).await?;
     let regs = super::registrations(&app.db, actor.scope(), &e.id).await?;
-    let failed = !errors.is_empty();
-    let mut r = render(&AdminDetail {
-        page: PageCtx::new(ctx),
-        form: form.unwrap_or_else(|| EventForm::of(&e, ctx.tz)),
-        e,
-        regs,
-        errors,
-        notice,
-    })?;
-    if failed {
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(r)
+    render_form(
+        &AdminDetail {
+            page: PageCtx::new(ctx),
+            form: form.unwrap_or_else(|| EventForm::of(&e, ctx.tz)),
+            e,
+            regs,
+            errors: error.map(FormErrors::from).unwrap_or_default(),
+            notice,
+        },
+        error,
+    )
 }
 
 async fn admin_detail(
@@ -922,7 +908,7 @@ async fn admin_detail(
         Some("done") => Some("events-notice-done"),
         _ => None,
     };
-    admin_detail_view(&app, &ctx, &actor, &id, None, FormErrors::default(), notice).await
+    admin_detail_view(&app, &ctx, &actor, &id, None, None, notice).await
 }
 
 async fn admin_update_form(
@@ -937,16 +923,11 @@ async fn admin_update_form(
         Ok(i) => super::update(&app.db, &actor, &ctx.ip, &id, &i, &notify(&app)).await,
         Err(e) => Err(e),
     };
-    match done {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/admin/mission/events/{}?notice=saved", enc(&id)))
-                .into_response(),
-        ),
-        Err(e @ AppError::Validation { .. }) => {
-            admin_detail_view(&app, &ctx, &actor, &id, Some(f), FormErrors::from(&e), None).await
-        }
-        Err(e) => Err(e),
-    }
+    let to = format!("/admin/mission/events/{}?notice=saved", enc(&id));
+    form_outcome(done, &to, |e| async move {
+        admin_detail_view(&app, &ctx, &actor, &id, Some(f), Some(&e), None).await
+    })
+    .await
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,13 @@
 //! gift is recorded once per provider id (the payment intent), by the job's answer or the
 //! provider's webhook, whichever comes first. A refusal leaves the schedule active and shows on
 //! the member's page; the missed date is not tried again.
+//!
+//! A run that stops between its claim and recording the outcome (a crash, a deploy) leaves the
+//! claim `pending`. A later run takes such a claim over once it is older than [`CLAIM_LEASE_MS`]
+//! and asks the provider again with the SAME idempotency key, so a charge that did go through
+//! the first time is answered again rather than made twice. Claims older than
+//! [`CLAIM_RETRY_MS`] (beyond the provider's memory of keys) are settled as failed without a
+//! call; the webhook still records the gift if the first charge went through.
 
 use std::time::Duration;
 
@@ -27,6 +34,14 @@ use crate::invoices::service::WebhookOutcome;
 use crate::jobs::{Job, JobError, JobKind};
 use crate::payments::{self, PaymentError, Provider, SessionObject};
 use crate::tenancy::{OrgType, TenantScope};
+
+/// How long a claimed occurrence may stay unsettled before a later run takes it over; far
+/// longer than any provider call, so a run still waiting for its answer is not overtaken.
+pub const CLAIM_LEASE_MS: i64 = 15 * 60 * 1000;
+
+/// How old a claim may be and still be asked again: the provider forgets idempotency keys
+/// after a day, and a key it forgot could charge twice.
+pub const CLAIM_RETRY_MS: i64 = 20 * 3600 * 1000;
 
 /// How often a schedule gives.
 pub const FREQUENCIES: [&str; 2] = ["weekly", "monthly"];
@@ -470,6 +485,7 @@ pub async fn charge_due(
     let Some(p) = give::provider_of(app, scope).await? else {
         return Ok(0);
     };
+    let mut n = retry_stale(app, scope, slug, &p).await?;
     let day = today.format("%Y-%m-%d").to_string();
     let rows = sqlx::query(&format!(
         "{SELECT} AND r.status = 'active' AND r.next_on <= $2 ORDER BY r.next_on, r.id"
@@ -484,7 +500,6 @@ pub async fn charge_due(
         .map(schedule_from)
         .collect::<Result<_, _>>()
         .map_err(crate::db::DbError::from)?;
-    let mut n = 0;
     for s in &due {
         if charge_one(app, scope, slug, &p, s, today).await? {
             n += 1;
@@ -493,14 +508,103 @@ pub async fn charge_due(
     Ok(n)
 }
 
+/// An occurrence this run holds: the claim row and what it charges.
+struct Claimed {
+    id: String,
+    due_on: String,
+    amount_minor: i64,
+}
+
+/// Takes over the tenant's claims left pending past the lease by a run that stopped, and asks
+/// the provider again under the same key; returns how many this run settled.
+async fn retry_stale(
+    app: &AppState,
+    scope: &TenantScope,
+    slug: &str,
+    p: &Provider,
+) -> AppResult<usize> {
+    let now = now_ms();
+    let rows = sqlx::query(
+        "SELECT id, schedule_id, due_on, amount_minor, created_at, updated_at FROM mission_recurring_charges          WHERE tenant_id = $1 AND status = 'pending' AND updated_at < $2 ORDER BY created_at, id",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(now - CLAIM_LEASE_MS)
+    .fetch_all(app.db.tenant(scope).reader())
+    .await
+    .map_err(crate::db::DbError::from)?;
+    let mut n = 0;
+    for r in &rows {
+        let get = |c: &str| r.try_get::<String, _>(c).map_err(crate::db::DbError::from);
+        let (id, schedule_id, due_on) = (get("id")?, get("schedule_id")?, get("due_on")?);
+        let amount_minor: i64 = r
+            .try_get("amount_minor")
+            .map_err(crate::db::DbError::from)?;
+        let created_at: i64 = r.try_get("created_at").map_err(crate::db::DbError::from)?;
+        let seen: i64 = r.try_get("updated_at").map_err(crate::db::DbError::from)?;
+        // Renewing the lease from the value read is the take-over: of two runs, one matches.
+        let mut tx = app.db.tenant(scope).begin().await?;
+        let tenant = tx.tenant_id().to_string();
+        let taken = sqlx::query(
+            "UPDATE mission_recurring_charges SET updated_at = $4              WHERE tenant_id = $1 AND id = $2 AND status = 'pending' AND updated_at = $3",
+        )
+        .bind(&tenant)
+        .bind(&id)
+        .bind(seen)
+        .bind(now_ms().max(seen + 1))
+        .execute(tx.conn())
+        .await
+        .map_err(crate::db::DbError::from)?;
+        if taken.rows_affected() != 1 {
+            continue;
+        }
+        tx.commit().await?;
+        let s = sqlx::query(&format!(
+            "{} AND r.id = $2",
+            SELECT.replace(" AND r.status <> 'cancelled'", "")
+        ))
+        .bind(scope.tenant_id().as_str())
+        .bind(&schedule_id)
+        .fetch_optional(app.db.tenant(scope).reader())
+        .await
+        .map_err(crate::db::DbError::from)?;
+        let Some(s) = s
+            .as_ref()
+            .map(schedule_from)
+            .transpose()
+            .map_err(crate::db::DbError::from)?
+        else {
+            continue;
+        };
+        let c = Claimed {
+            id,
+            due_on,
+            amount_minor,
+        };
+        tracing::warn!(tenant = %slug, schedule = %s.id, due_on = %c.due_on, "retrying an unsettled recurring gift charge");
+        if now - created_at > CLAIM_RETRY_MS {
+            let msg = "The charge could not be confirmed and was not tried again.".to_string();
+            finish(app, scope, &s, &c, Err(msg)).await?;
+        } else if s.status != "active" {
+            // The giver paused or cancelled since: nothing new is charged. Had the first call
+            // gone through, the provider's webhook still records the gift.
+            let msg = "Not charged: the recurring gift was paused or cancelled.".to_string();
+            finish(app, scope, &s, &c, Err(msg)).await?;
+        } else {
+            attempt(app, scope, slug, p, &s, &c).await?;
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Claims the schedule's due occurrence and moves its next day past `today`, in one
-/// transaction; the claim id when this run holds it.
+/// transaction; the claim when this run holds it.
 async fn claim(
     app: &AppState,
     scope: &TenantScope,
     s: &Schedule,
     today: NaiveDate,
-) -> AppResult<Option<String>> {
+) -> AppResult<Option<Claimed>> {
     let Some(start) = crate::mission::parse_date(&s.start_on) else {
         return Ok(None);
     };
@@ -548,7 +652,11 @@ async fn claim(
         return Ok(None);
     }
     tx.commit().await?;
-    Ok(Some(id))
+    Ok(Some(Claimed {
+        id,
+        due_on: s.next_on.clone(),
+        amount_minor: s.amount_minor,
+    }))
 }
 
 /// Charges one due occurrence, once; true when this run made the attempt.
@@ -563,6 +671,20 @@ async fn charge_one(
     let Some(charge) = claim(app, scope, s, today).await? else {
         return Ok(false);
     };
+    attempt(app, scope, slug, p, s, &charge).await?;
+    Ok(true)
+}
+
+/// Asks the provider for a held occurrence's charge (under the occurrence's own key, the same
+/// on every try) and records the outcome.
+async fn attempt(
+    app: &AppState,
+    scope: &TenantScope,
+    slug: &str,
+    p: &Provider,
+    s: &Schedule,
+    charge: &Claimed,
+) -> AppResult<()> {
     let customer = give::customer(&app.db, scope, &s.member_id).await?;
     let card = match &customer {
         Some(c) => give::first_card(p, c).await.map_err(|e| e.to_string()),
@@ -572,17 +694,17 @@ async fn charge_one(
         (_, Err(e)) => Err(e),
         (Some(customer), Ok(Some(card))) => {
             let req = payments::IntentRequest {
-                amount: s.amount_minor,
+                amount: charge.amount_minor,
                 currency: s.currency.clone(),
                 customer,
                 payment_method: card.id,
                 metadata: [
                     ("tenant".to_string(), slug.to_string()),
-                    ("mission_charge".to_string(), charge.clone()),
+                    ("mission_charge".to_string(), charge.id.clone()),
                     ("schedule_id".to_string(), s.id.clone()),
                 ]
                 .into(),
-                idempotency_key: format!("mission-recurring-{}-{}", s.id, s.next_on),
+                idempotency_key: format!("mission-recurring-{}-{}", s.id, charge.due_on),
             };
             match payments::create_payment_intent(p, &req).await {
                 Ok(pi) if pi.status == "succeeded" || pi.status == "processing" => Ok(pi.id),
@@ -593,8 +715,7 @@ async fn charge_one(
         }
         _ => Err("No card is saved for recurring gifts.".to_string()),
     };
-    finish(app, scope, s, &charge, outcome).await?;
-    Ok(true)
+    finish(app, scope, s, charge, outcome).await
 }
 
 /// The gift of a charged occurrence.
@@ -615,22 +736,22 @@ async fn finish(
     app: &AppState,
     scope: &TenantScope,
     s: &Schedule,
-    charge: &str,
+    charge: &Claimed,
     outcome: Result<String, String>,
 ) -> AppResult<()> {
+    let (due_on, amount) = (&charge.due_on, charge.amount_minor);
     let mut tx = app.db.tenant(scope).begin().await?;
     let tenant = tx.tenant_id().to_string();
     let now = now_ms();
     match &outcome {
         Ok(pi) => {
-            let gift = give::insert_confirmed(&mut tx, &gift_of(s, &s.next_on, s.amount_minor), pi)
-                .await?;
+            let gift = give::insert_confirmed(&mut tx, &gift_of(s, due_on, amount), pi).await?;
             sqlx::query(
                 "UPDATE mission_recurring_charges SET status = 'charged', intent_id = $3, error = NULL, updated_at = $4 \
                  WHERE tenant_id = $1 AND id = $2",
             )
             .bind(&tenant)
-            .bind(charge)
+            .bind(&charge.id)
             .bind(pi)
             .bind(now)
             .execute(tx.conn())
@@ -648,8 +769,8 @@ async fn finish(
                 .target("recurring_gift", &s.id)
                 .with("name", s.fund_name.clone())
                 .with("member_id", s.member_id.clone())
-                .with("due_on", s.next_on.clone())
-                .with("amount_minor", s.amount_minor)
+                .with("due_on", due_on.clone())
+                .with("amount_minor", amount)
                 .with("intent", pi.clone());
             if let Some(g) = gift {
                 e = e.with("gift", g);
@@ -663,7 +784,7 @@ async fn finish(
                  WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
             )
             .bind(&tenant)
-            .bind(charge)
+            .bind(&charge.id)
             .bind(&msg)
             .bind(now)
             .execute(tx.conn())
@@ -685,8 +806,8 @@ async fn finish(
                     .target("recurring_gift", &s.id)
                     .with("name", s.fund_name.clone())
                     .with("member_id", s.member_id.clone())
-                    .with("due_on", s.next_on.clone())
-                    .with("amount_minor", s.amount_minor)
+                    .with("due_on", due_on.clone())
+                    .with("amount_minor", amount)
                     .with("error", msg.clone()),
             )
             .await?;

@@ -149,6 +149,8 @@ struct GivingPage {
     statement_year: String,
     next: Option<String>,
     household: crate::mission::households::MyHousehold,
+    /// Households are kept in the church management system (remote source).
+    household_remote: bool,
     household_notice: Option<&'static str>,
     give: super::give::GiveOptions,
     schedules: Vec<super::recurring::Schedule>,
@@ -243,8 +245,13 @@ pub(super) async fn giving_response(
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
     let v = giving_view(app, &me, q).await?;
-    let household =
-        crate::mission::households::mine(&app.db, me.scope(), me.user_id().as_str()).await?;
+    let household_remote =
+        crate::mission::households::routes::kept_remotely(app, me.scope()).await?;
+    let household = if household_remote {
+        crate::mission::households::MyHousehold::default()
+    } else {
+        crate::mission::households::mine(&app.db, me.scope(), me.user_id().as_str()).await?
+    };
     let funds = MissionSource::for_tenant(app, me.scope())
         .await?
         .funds()
@@ -317,6 +324,7 @@ pub(super) async fn giving_response(
         statement_year: statement_year.to_string(),
         next,
         household,
+        household_remote,
         household_notice: (n.notice.as_deref() == Some("sharing"))
             .then_some("households-notice-sharing"),
         v,

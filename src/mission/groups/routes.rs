@@ -16,7 +16,7 @@ use crate::auth::{Actor, Permission, PortalUser, StaffUser};
 use crate::error::{AppError, AppResult};
 use crate::http::context::{Ctx, RequestContext};
 use crate::http::{ApiRouter, PageRouter};
-use crate::web::{FormErrors, PageCtx, render};
+use crate::web::{FormErrors, PageCtx, form_outcome, render, render_form};
 
 /// Pages.
 pub fn pages() -> PageRouter {
@@ -564,26 +564,24 @@ async fn admin_list_view(
     ctx: &RequestContext,
     actor: &Actor,
     form: GroupForm,
-    errors: FormErrors,
+    error: Option<&AppError>,
     category_name: String,
     notice: Option<&'static str>,
 ) -> AppResult<Response> {
     let items = super::list(&app.db, actor.scope(), "", &GroupFilter::default()).await?;
-    let failed = !errors.is_empty();
-    let mut r = render(&AdminList {
-        page: PageCtx::new(ctx),
-        items,
-        categories: super::categories(&app.db, actor.scope()).await?,
-        days: super::DAYS,
-        form,
-        errors,
-        category_name,
-        notice,
-    })?;
-    if failed {
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(r)
+    render_form(
+        &AdminList {
+            page: PageCtx::new(ctx),
+            items,
+            categories: super::categories(&app.db, actor.scope()).await?,
+            days: super::DAYS,
+            form,
+            errors: error.map(FormErrors::from).unwrap_or_default(),
+            category_name,
+            notice,
+        },
+        error,
+    )
 }
 
 fn staff_notice(n: Option<&str>) -> Option<&'static str> {
@@ -612,7 +610,7 @@ async fn admin_list(
         &ctx,
         &actor,
         form,
-        FormErrors::default(),
+        None,
         String::new(),
         staff_notice(q.notice.as_deref()),
     )
@@ -626,24 +624,15 @@ async fn admin_create_form(
     axum::Form(f): axum::Form<GroupForm>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageGroups)?;
-    match super::create(&app.db, &actor, &ctx.ip, &f.input()).await {
-        Ok(id) => {
-            Ok(Redirect::to(&format!("/admin/mission/groups/{id}?notice=created")).into_response())
-        }
-        Err(e @ AppError::Validation { .. }) => {
-            admin_list_view(
-                &app,
-                &ctx,
-                &actor,
-                f,
-                FormErrors::from(&e),
-                String::new(),
-                None,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let result = super::create(&app.db, &actor, &ctx.ip, &f.input()).await;
+    let done = match &result {
+        Ok(id) => format!("/admin/mission/groups/{id}?notice=created"),
+        Err(_) => String::new(),
+    };
+    form_outcome(result, &done, |e| async move {
+        admin_list_view(&app, &ctx, &actor, f, Some(&e), String::new(), None).await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -659,26 +648,19 @@ async fn admin_category_form(
     axum::Form(f): axum::Form<CategoryForm>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageGroups)?;
-    match super::create_category(&app.db, &actor, &ctx.ip, &f.category).await {
-        Ok(_) => Ok(Redirect::to("/admin/mission/groups?notice=done").into_response()),
-        Err(e @ AppError::Validation { .. }) => {
+    let result = super::create_category(&app.db, &actor, &ctx.ip, &f.category).await;
+    form_outcome(
+        result,
+        "/admin/mission/groups?notice=done",
+        |e| async move {
             let form = GroupForm {
                 open: Some("1".into()),
                 ..GroupForm::default()
             };
-            admin_list_view(
-                &app,
-                &ctx,
-                &actor,
-                form,
-                FormErrors::from(&e),
-                f.category,
-                None,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+            admin_list_view(&app, &ctx, &actor, form, Some(&e), f.category, None).await
+        },
+    )
+    .await
 }
 
 async fn admin_category_delete_form(
@@ -713,28 +695,26 @@ async fn admin_detail_view(
     actor: &Actor,
     id: &str,
     form: Option<GroupForm>,
-    errors: FormErrors,
+    error: Option<&AppError>,
     notice: Option<&'static str>,
 ) -> AppResult<Response> {
     let scope = actor.scope();
     let g = super::get(&app.db, scope, "", id).await?;
-    let failed = !errors.is_empty();
-    let mut r = render(&AdminDetail {
-        page: PageCtx::new(ctx),
-        members: super::people(&app.db, scope, &g.id, "active").await?,
-        requests: super::people(&app.db, scope, &g.id, "pending").await?,
-        people: super::tenant_members(&app.db, scope).await?,
-        categories: super::categories(&app.db, scope).await?,
-        days: super::DAYS,
-        form: form.unwrap_or_else(|| GroupForm::of(&g)),
-        g,
-        errors,
-        notice,
-    })?;
-    if failed {
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(r)
+    render_form(
+        &AdminDetail {
+            page: PageCtx::new(ctx),
+            members: super::people(&app.db, scope, &g.id, "active").await?,
+            requests: super::people(&app.db, scope, &g.id, "pending").await?,
+            people: super::tenant_members(&app.db, scope).await?,
+            categories: super::categories(&app.db, scope).await?,
+            days: super::DAYS,
+            form: form.unwrap_or_else(|| GroupForm::of(&g)),
+            g,
+            errors: error.map(FormErrors::from).unwrap_or_default(),
+            notice,
+        },
+        error,
+    )
 }
 
 async fn admin_detail(
@@ -751,18 +731,18 @@ async fn admin_detail(
         &actor,
         &id,
         None,
-        FormErrors::default(),
+        None,
         staff_notice(q.notice.as_deref()),
     )
     .await
 }
 
+fn admin_group_url(id: &str, notice: &str) -> String {
+    format!("/admin/mission/groups/{}?notice={notice}", enc(id))
+}
+
 fn to_admin_group(id: &str, notice: &str) -> Response {
-    Redirect::to(&format!(
-        "/admin/mission/groups/{}?notice={notice}",
-        enc(id)
-    ))
-    .into_response()
+    Redirect::to(&admin_group_url(id, notice)).into_response()
 }
 
 async fn admin_update_form(
@@ -773,13 +753,12 @@ async fn admin_update_form(
     axum::Form(f): axum::Form<GroupForm>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageGroups)?;
-    match super::update(&app.db, &actor, &ctx.ip, &id, &f.input()).await {
-        Ok(()) => Ok(to_admin_group(&id, "saved")),
-        Err(e @ AppError::Validation { .. }) => {
-            admin_detail_view(&app, &ctx, &actor, &id, Some(f), FormErrors::from(&e), None).await
-        }
-        Err(e) => Err(e),
-    }
+    let result = super::update(&app.db, &actor, &ctx.ip, &id, &f.input()).await;
+    let done = admin_group_url(&id, "saved");
+    form_outcome(result, &done, |e| async move {
+        admin_detail_view(&app, &ctx, &actor, &id, Some(f), Some(&e), None).await
+    })
+    .await
 }
 
 async fn admin_delete_form(
@@ -809,13 +788,13 @@ async fn admin_leader_form(
     axum::Form(f): axum::Form<LeaderForm>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageGroups)?;
-    match super::set_leader(&app.db, &actor, &ctx.ip, &id, &f.user_id, f.leader == "1").await {
-        Ok(()) => Ok(to_admin_group(&id, "done")),
-        Err(e @ AppError::Validation { .. }) => {
-            admin_detail_view(&app, &ctx, &actor, &id, None, FormErrors::from(&e), None).await
-        }
-        Err(e) => Err(e),
-    }
+    let result =
+        super::set_leader(&app.db, &actor, &ctx.ip, &id, &f.user_id, f.leader == "1").await;
+    let done = admin_group_url(&id, "done");
+    form_outcome(result, &done, |e| async move {
+        admin_detail_view(&app, &ctx, &actor, &id, None, Some(&e), None).await
+    })
+    .await
 }
 
 async fn admin_decide_form(

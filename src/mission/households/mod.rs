@@ -43,7 +43,7 @@ pub struct Resident {
 }
 
 /// A member's own household, as they see it.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct MyHousehold {
     /// The household, when the member is in one.
     pub household: Option<Household>,

@@ -1,5 +1,10 @@
 //! Household pages and JSON: the staff's list, detail, create, rename, members and delete; the
 //! member's sharing choice and household giving statement.
+//!
+//! A tenant on the remote Mission source keeps its households in its church management system
+//! (the Mission API has no households endpoint; see docs/mission-api.md): staff pages say so,
+//! member pages show a notice instead of the sharing form and statement, and the JSON answers
+//! 422 `households-error-remote`. Portico's own household tables are left as they are.
 
 use aide::axum::routing::{get_with, put_with};
 use axum::Json;
@@ -15,7 +20,7 @@ use crate::auth::{Actor, Permission, PortalUser, StaffUser};
 use crate::error::{AppError, AppResult};
 use crate::http::context::{Ctx, RequestContext};
 use crate::http::{ApiRouter, PageRouter};
-use crate::web::{FormErrors, PageCtx, render};
+use crate::web::{FormErrors, PageCtx, form_outcome, render, render_form};
 
 /// Pages.
 pub fn pages() -> PageRouter {
@@ -98,6 +103,48 @@ fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// Whether the tenant's households live in its church management system (remote source).
+pub async fn kept_remotely(app: &AppState, scope: &crate::tenancy::TenantScope) -> AppResult<bool> {
+    Ok(crate::mission::settings::load(&app.db, scope).await?.source == "remote")
+}
+
+/// Refuses a households request of a remote-source tenant (JSON).
+async fn refuse_remote(app: &AppState, actor: &Actor) -> AppResult<()> {
+    if kept_remotely(app, actor.scope()).await? {
+        return Err(AppError::Unprocessable(
+            crate::i18n::k("households-error-remote").into(),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(askama::Template)]
+#[template(path = "mission/templates/admin_households_remote.html")]
+struct AdminRemote {
+    page: PageCtx,
+}
+
+/// The staff's households page of a remote-source tenant: where households are managed.
+async fn remote_page(
+    app: &AppState,
+    ctx: &RequestContext,
+    actor: &Actor,
+) -> AppResult<Option<Response>> {
+    if !kept_remotely(app, actor.scope()).await? {
+        return Ok(None);
+    }
+    Ok(Some(render(&AdminRemote {
+        page: PageCtx::new(ctx),
+    })?))
+}
+
+/// A staff form post of a remote-source tenant changes nothing and leads to that page.
+async fn remote_post(app: &AppState, actor: &Actor) -> AppResult<Option<Response>> {
+    Ok(kept_remotely(app, actor.scope())
+        .await?
+        .then(|| Redirect::to("/admin/mission/households").into_response()))
+}
+
 #[derive(Deserialize, Default)]
 struct ListQuery {
     #[serde(default)]
@@ -134,23 +181,21 @@ async fn admin_list_view(
     actor: &Actor,
     cursor: Option<&str>,
     name: String,
-    errors: FormErrors,
+    error: Option<&AppError>,
     notice: Option<&'static str>,
 ) -> AppResult<Response> {
     let (items, next) = super::list(&app.db, actor.scope(), cursor, super::PAGE_SIZE).await?;
-    let failed = !errors.is_empty();
-    let mut r = render(&AdminList {
-        page: PageCtx::new(ctx),
-        items,
-        next: next.map(|c| format!("/admin/mission/households?cursor={}", enc(&c))),
-        name_value: name,
-        errors,
-        notice,
-    })?;
-    if failed {
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(r)
+    render_form(
+        &AdminList {
+            page: PageCtx::new(ctx),
+            items,
+            next: next.map(|c| format!("/admin/mission/households?cursor={}", enc(&c))),
+            name_value: name,
+            errors: error.map(FormErrors::from).unwrap_or_default(),
+            notice,
+        },
+        error,
+    )
 }
 
 async fn admin_list(
@@ -160,13 +205,16 @@ async fn admin_list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
+    if let Some(r) = remote_page(&app, &ctx, &actor).await? {
+        return Ok(r);
+    }
     admin_list_view(
         &app,
         &ctx,
         &actor,
         q.cursor.as_deref().filter(|c| !c.is_empty()),
         String::new(),
-        FormErrors::default(),
+        None,
         notice(q.notice.as_deref()),
     )
     .await
@@ -185,17 +233,18 @@ async fn admin_create_form(
     axum::Form(f): axum::Form<NameForm>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
-    match super::create(&app.db, &actor, &ctx.ip, &f.name).await {
-        Ok(id) => Ok(Redirect::to(&format!(
-            "/admin/mission/households/{}?notice=created",
-            enc(&id)
-        ))
-        .into_response()),
-        Err(e @ AppError::Validation { .. }) => {
-            admin_list_view(&app, &ctx, &actor, None, f.name, FormErrors::from(&e), None).await
-        }
-        Err(e) => Err(e),
+    if let Some(r) = remote_post(&app, &actor).await? {
+        return Ok(r);
     }
+    let result = super::create(&app.db, &actor, &ctx.ip, &f.name).await;
+    let done = match &result {
+        Ok(id) => format!("/admin/mission/households/{}?notice=created", enc(id)),
+        Err(_) => String::new(),
+    };
+    form_outcome(result, &done, |e| async move {
+        admin_list_view(&app, &ctx, &actor, None, f.name, Some(&e), None).await
+    })
+    .await
 }
 
 #[derive(askama::Template)]
@@ -216,25 +265,23 @@ async fn admin_detail_view(
     actor: &Actor,
     id: &str,
     name: Option<String>,
-    errors: FormErrors,
+    error: Option<&AppError>,
     notice: Option<&'static str>,
 ) -> AppResult<Response> {
     let scope = actor.scope();
     let h = super::get(&app.db, scope, id).await?;
-    let failed = !errors.is_empty();
-    let mut r = render(&AdminDetail {
-        page: PageCtx::new(ctx),
-        members: super::residents(&app.db, scope, &h.id).await?,
-        people: super::unhoused(&app.db, scope).await?,
-        name_value: name.unwrap_or_else(|| h.name.clone()),
-        h,
-        errors,
-        notice,
-    })?;
-    if failed {
-        *r.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(r)
+    render_form(
+        &AdminDetail {
+            page: PageCtx::new(ctx),
+            members: super::residents(&app.db, scope, &h.id).await?,
+            people: super::unhoused(&app.db, scope).await?,
+            name_value: name.unwrap_or_else(|| h.name.clone()),
+            h,
+            errors: error.map(FormErrors::from).unwrap_or_default(),
+            notice,
+        },
+        error,
+    )
 }
 
 async fn admin_detail(
@@ -245,24 +292,23 @@ async fn admin_detail(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
+    if let Some(r) = remote_page(&app, &ctx, &actor).await? {
+        return Ok(r);
+    }
     admin_detail_view(
         &app,
         &ctx,
         &actor,
         &id,
         None,
-        FormErrors::default(),
+        None,
         notice(q.notice.as_deref()),
     )
     .await
 }
 
-fn to_detail(id: &str, notice: &str) -> Response {
-    Redirect::to(&format!(
-        "/admin/mission/households/{}?notice={notice}",
-        enc(id)
-    ))
-    .into_response()
+fn detail_url(id: &str, notice: &str) -> String {
+    format!("/admin/mission/households/{}?notice={notice}", enc(id))
 }
 
 async fn admin_rename_form(
@@ -273,22 +319,15 @@ async fn admin_rename_form(
     axum::Form(f): axum::Form<NameForm>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
-    match super::rename(&app.db, &actor, &ctx.ip, &id, &f.name).await {
-        Ok(()) => Ok(to_detail(&id, "saved")),
-        Err(e @ AppError::Validation { .. }) => {
-            admin_detail_view(
-                &app,
-                &ctx,
-                &actor,
-                &id,
-                Some(f.name),
-                FormErrors::from(&e),
-                None,
-            )
-            .await
-        }
-        Err(e) => Err(e),
+    if let Some(r) = remote_post(&app, &actor).await? {
+        return Ok(r);
     }
+    let result = super::rename(&app.db, &actor, &ctx.ip, &id, &f.name).await;
+    let done = detail_url(&id, "saved");
+    form_outcome(result, &done, |e| async move {
+        admin_detail_view(&app, &ctx, &actor, &id, Some(f.name), Some(&e), None).await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -305,13 +344,15 @@ async fn admin_add_form(
     axum::Form(f): axum::Form<MemberForm>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
-    match super::add_member(&app.db, &actor, &ctx.ip, &id, &f.user_id).await {
-        Ok(()) => Ok(to_detail(&id, "added")),
-        Err(e @ AppError::Validation { .. }) => {
-            admin_detail_view(&app, &ctx, &actor, &id, None, FormErrors::from(&e), None).await
-        }
-        Err(e) => Err(e),
+    if let Some(r) = remote_post(&app, &actor).await? {
+        return Ok(r);
     }
+    let result = super::add_member(&app.db, &actor, &ctx.ip, &id, &f.user_id).await;
+    let done = detail_url(&id, "added");
+    form_outcome(result, &done, |e| async move {
+        admin_detail_view(&app, &ctx, &actor, &id, None, Some(&e), None).await
+    })
+    .await
 }
 
 async fn admin_remove_form(
@@ -321,8 +362,11 @@ async fn admin_remove_form(
     Path((id, uid)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
+    if let Some(r) = remote_post(&app, &actor).await? {
+        return Ok(r);
+    }
     super::remove_member(&app.db, &actor, &ctx.ip, &id, &uid).await?;
-    Ok(to_detail(&id, "removed"))
+    Ok(Redirect::to(&detail_url(&id, "removed")).into_response())
 }
 
 async fn admin_delete_form(
@@ -332,6 +376,9 @@ async fn admin_delete_form(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
+    if let Some(r) = remote_post(&app, &actor).await? {
+        return Ok(r);
+    }
     super::delete(&app.db, &actor, &ctx.ip, &id).await?;
     Ok(Redirect::to("/admin/mission/households?notice=deleted").into_response())
 }
@@ -351,6 +398,10 @@ async fn sharing_form(
     axum::Form(f): axum::Form<SharingForm>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
+    // Kept by the church management system: the giving page says so; nothing to save here.
+    if kept_remotely(&app, me.scope()).await? {
+        return Ok(Redirect::to("/portal/mission/giving#household").into_response());
+    }
     super::set_sharing(&app.db, &me, &ctx.ip, f.share.as_deref() == Some("1")).await?;
     Ok(Redirect::to("/portal/mission/giving?notice=sharing").into_response())
 }
@@ -368,6 +419,9 @@ async fn household_statement(
     Query(q): Query<YearQuery>,
 ) -> AppResult<Response> {
     let me = user.require(Permission::MissionAccess)?;
+    if kept_remotely(&app, me.scope()).await? {
+        return Ok(Redirect::to("/portal/mission/giving#household").into_response());
+    }
     let tz = crate::mission::tenant_zone(&user.tenant.time_zone);
     let year = q
         .year
@@ -416,6 +470,7 @@ async fn household_statement(
 
 async fn api_mine(State(app): State<AppState>, user: PortalUser) -> AppResult<Json<MyHousehold>> {
     let me = user.require(Permission::MissionAccess)?;
+    refuse_remote(&app, &me).await?;
     Ok(Json(
         super::mine(&app.db, me.scope(), me.user_id().as_str()).await?,
     ))
@@ -436,6 +491,7 @@ async fn api_set_sharing(
     Json(b): Json<SharingBody>,
 ) -> AppResult<Json<MyHousehold>> {
     let me = user.require(Permission::MissionAccess)?;
+    refuse_remote(&app, &me).await?;
     super::set_sharing(&app.db, &me, &ctx.ip, b.share_statements).await?;
     Ok(Json(
         super::mine(&app.db, me.scope(), me.user_id().as_str()).await?,
@@ -467,6 +523,7 @@ async fn api_admin_list(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Json<HouseholdPage>> {
     let actor = staff.require(Permission::ManageUsers)?;
+    refuse_remote(&app, &actor).await?;
     let (items, next_cursor) = super::list(
         &app.db,
         actor.scope(),
@@ -493,6 +550,7 @@ async fn api_admin_create(
     Json(b): Json<NameBody>,
 ) -> AppResult<Response> {
     let actor = staff.require(Permission::ManageUsers)?;
+    refuse_remote(&app, &actor).await?;
     let id = super::create(&app.db, &actor, &ctx.ip, &b.name).await?;
     let h = super::get(&app.db, actor.scope(), &id).await?;
     Ok((StatusCode::CREATED, Json(h)).into_response())
@@ -519,6 +577,7 @@ async fn api_admin_get(
     Path(id): Path<String>,
 ) -> AppResult<Json<AdminHousehold>> {
     let actor = staff.require(Permission::ManageUsers)?;
+    refuse_remote(&app, &actor).await?;
     Ok(Json(admin_household(&app, &actor, &id).await?))
 }
 
@@ -530,6 +589,7 @@ async fn api_admin_rename(
     Json(b): Json<NameBody>,
 ) -> AppResult<Json<AdminHousehold>> {
     let actor = staff.require(Permission::ManageUsers)?;
+    refuse_remote(&app, &actor).await?;
     super::rename(&app.db, &actor, &ctx.ip, &id, &b.name).await?;
     Ok(Json(admin_household(&app, &actor, &id).await?))
 }
@@ -547,6 +607,7 @@ async fn api_admin_delete(
     Path(id): Path<String>,
 ) -> AppResult<Json<Deleted>> {
     let actor = staff.require(Permission::ManageUsers)?;
+    refuse_remote(&app, &actor).await?;
     super::delete(&app.db, &actor, &ctx.ip, &id).await?;
     Ok(Json(Deleted { deleted: true }))
 }
@@ -558,6 +619,7 @@ async fn api_admin_add(
     Path((id, user_id)): Path<(String, String)>,
 ) -> AppResult<Json<AdminHousehold>> {
     let actor = staff.require(Permission::ManageUsers)?;
+    refuse_remote(&app, &actor).await?;
     super::add_member(&app.db, &actor, &ctx.ip, &id, &user_id).await?;
     Ok(Json(admin_household(&app, &actor, &id).await?))
 }
@@ -569,6 +631,7 @@ async fn api_admin_remove(
     Path((id, user_id)): Path<(String, String)>,
 ) -> AppResult<Json<AdminHousehold>> {
     let actor = staff.require(Permission::ManageUsers)?;
+    refuse_remote(&app, &actor).await?;
     super::remove_member(&app.db, &actor, &ctx.ip, &id, &user_id).await?;
     Ok(Json(admin_household(&app, &actor, &id).await?))
 }

@@ -161,3 +161,6 @@ identity-oidc-error-domain = Each line needs a valid, distinct domain.
 identity-oidc-error-company = Each domain needs a company of this portal after "=".
 identity-oidc-error-domains = Enter between 1 and 50 allowed domains.
 identity-oidc-error-limit = A portal can have at most 20 sign-in providers.
+identity-bar-app-sso = Sign people in with single sign-on
+identity-bar-app-sso-hint = The app accepts Portico's signed token (HS256 with this tenant's Hub secret, valid for one minute, its audience the app's address). Without a Hub secret the link opens the app without a token.
+identity-bar-app-sso-badge = Single sign-on

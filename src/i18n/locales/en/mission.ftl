@@ -227,6 +227,11 @@ households-notice-sharing = Your choice was saved.
 households-error-name = Enter a name for the household.
 households-error-member = Choose a member of this church.
 households-error-elsewhere = This member is already in another household. Remove them there first.
+households-remote-title = Households are managed in your church management system
+households-remote-body = This church's Mission data comes from its church management system, through the Mission API set in Mission settings. Households, and who shares gifts on a household giving statement, are kept there: add, change or remove them in that system.
+households-remote-members = Members see a note on their giving page saying their household is kept by the church, and ask church staff for changes or a household statement.
+households-remote-mine = Your household and its giving statement are kept in the church's management system. Ask church staff if something needs to change.
+households-error-remote = Households are managed in the church management system, not in this portal.
 
 # Year-end statements
 nav-giving-statements = Giving statements

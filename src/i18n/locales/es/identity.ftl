@@ -161,3 +161,6 @@ identity-oidc-error-domain = Cada línea necesita un dominio válido y distinto.
 identity-oidc-error-company = Cada dominio necesita una empresa de este portal después de «=».
 identity-oidc-error-domains = Escriba entre 1 y 50 dominios permitidos.
 identity-oidc-error-limit = Un portal puede tener como máximo 20 proveedores de acceso.
+identity-bar-app-sso = Iniciar sesión con inicio de sesión único
+identity-bar-app-sso-hint = La aplicación acepta el token firmado de Portico (HS256 con el secreto Hub de este cliente, válido un minuto, con la dirección de la aplicación como audiencia). Sin secreto Hub, el enlace abre la aplicación sin token.
+identity-bar-app-sso-badge = Inicio de sesión único

@@ -227,6 +227,11 @@ households-notice-sharing = Se guardó su elección.
 households-error-name = Escriba un nombre para el hogar.
 households-error-member = Elija un miembro de esta iglesia.
 households-error-elsewhere = Este miembro ya está en otro hogar. Quítelo de allí primero.
+households-remote-title = Los hogares se gestionan en el sistema de gestión de su iglesia
+households-remote-body = Los datos de Misión de esta iglesia vienen de su sistema de gestión, a través de la API de Misión configurada en los ajustes de Misión. Los hogares, y quién comparte sus donativos en el estado de donativos del hogar, se llevan allí: añádalos, cámbielos o elimínelos en ese sistema.
+households-remote-members = Los miembros ven una nota en su página de donativos que dice que la iglesia lleva su hogar, y piden los cambios o un estado del hogar al personal de la iglesia.
+households-remote-mine = Su hogar y su estado de donativos se llevan en el sistema de gestión de la iglesia. Pregunte al personal de la iglesia si hay que cambiar algo.
+households-error-remote = Los hogares se gestionan en el sistema de gestión de la iglesia, no en este portal.
 
 # Year-end statements
 nav-giving-statements = Constancias de donaciones

@@ -1,0 +1,2 @@
+-- Hub bar apps that take Portico's signed token (single sign-on out).
+ALTER TABLE identity_hub_apps ADD COLUMN sso INTEGER NOT NULL DEFAULT 0;
