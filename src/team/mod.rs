@@ -148,9 +148,15 @@ pub async fn invite(
         return Err(AppError::fields(errs));
     };
     if let Some(existing) = users::find_for_login(&app.db, actor.scope(), &email).await?
-        && existing.user.company_id.as_ref() != Some(&company.id)
+        && !users::memberships::is_member(&app.db, actor.scope(), &existing.user.id, &company.id)
+            .await?
     {
-        return unrevealed_invitation(app, actor, ip, &company, &email, &name, role).await;
+        let who = Invited {
+            email: &email,
+            name: &name,
+            role,
+        };
+        return unrevealed_invitation(app, p, actor, ip, &company, &who, &existing).await;
     }
     invitations::invite(
         app,
@@ -168,18 +174,28 @@ pub async fn invite(
     .await
 }
 
+/// The address, name and role a company admin typed.
+struct Invited<'a> {
+    email: &'a str,
+    name: &'a str,
+    role: Role,
+}
+
 /// The answer to inviting an address that has an account outside the admin's company: the
 /// same as a fresh invitation (after the same seat check), so a company admin cannot probe
-/// which addresses have accounts elsewhere. Nothing is written but a staff-only audit row.
+/// which addresses have accounts elsewhere. Nothing is written but the masked invitation and
+/// a staff-only audit row; an active client person is mailed an offer of a membership, which
+/// they accept on "Your companies" (until then the company sees a pending invitation).
 async fn unrevealed_invitation(
     app: &AppState,
+    p: &Principal,
     actor: &Actor,
     ip: &str,
     company: &Company,
-    email: &str,
-    name: &str,
-    role: Role,
+    who: &Invited<'_>,
+    existing: &users::LoginRecord,
 ) -> AppResult<User> {
+    let (email, name, role) = (who.email, who.name, who.role);
     // A full company refuses a fresh invitation too: the masked one takes a seat like it.
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
     invitations::reserve_seat(tx.conn(), actor.scope(), company.id.as_str()).await?;
@@ -198,6 +214,11 @@ async fn unrevealed_invitation(
     entry.company_id = None;
     entry.ip = Some(ip);
     audit::append(&mut tx, entry).await?;
+    if existing.user.role.kind() == crate::auth::UserKind::Client
+        && existing.user.status == UserStatus::Active
+    {
+        users::memberships::offer(&mut tx, app, &p.tenant, &p.name, existing, company).await?;
+    }
     tx.commit().await?;
     Ok(User {
         id,

@@ -24,6 +24,7 @@ pub fn pages() -> PageRouter {
     PageRouter::default()
         .route("/portal/companies", get(switch_page))
         .route("/portal/companies/switch", post(switch_form))
+        .route("/portal/companies/accept", post(accept_form))
         .route(
             "/admin/companies/{id}/members",
             get(members_page).post(add_form),
@@ -54,6 +55,7 @@ pub fn api() -> ApiRouter {
 struct SwitchPage {
     page: PageCtx,
     memberships: Vec<Membership>,
+    offers: Vec<memberships::Offer>,
 }
 
 async fn switch_page(
@@ -62,13 +64,36 @@ async fn switch_page(
     Ctx(ctx): Ctx,
 ) -> AppResult<Response> {
     user.require(Permission::PortalAccess)?;
-    let memberships =
-        memberships::of_user(&app.db, &user.scope(), &user.user_id, user.company_id.as_ref())
-            .await?;
+    let memberships = memberships::of_user(
+        &app.db,
+        &user.scope(),
+        &user.user_id,
+        user.company_id.as_ref(),
+    )
+    .await?;
+    let offers = memberships::offers(&app.db, &user.scope(), &user.email).await?;
     render(&SwitchPage {
         page: PageCtx::new(&ctx),
         memberships,
+        offers,
     })
+}
+
+/// The invitation to accept.
+#[derive(Deserialize)]
+struct AcceptInput {
+    #[serde(default)]
+    invitation_id: String,
+}
+
+async fn accept_form(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+    axum::Form(f): axum::Form<AcceptInput>,
+) -> AppResult<Response> {
+    memberships::accept(&app, &user, &ctx.ip, &f.invitation_id).await?;
+    Ok(Redirect::to("/portal/companies").into_response())
 }
 
 /// The company to switch to.

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::audit::{self, Entry};
+use crate::auth::cache::{self, Change};
 use crate::auth::{Actor, Permission, Principal, Role, UserId, UserKind, sessions};
 use crate::companies::{Company, CompanyId};
 use crate::db::{Db, DbError, DbResult, Row, now_ms};
@@ -99,6 +100,8 @@ pub async fn switch(app: &AppState, p: &Principal, ip: &str, company: &str) -> A
     if !sessions::switch_company(&mut tx, &p.session_hash, &p.user_id, &target).await? {
         return Err(AppError::NotFound);
     }
+    // The cached principal of this session carries the old company and role (on every node).
+    cache::changed(&mut tx, Change::Session(p.session_hash.clone())).await?;
     let from = p.company_id.as_ref().map(|c| c.as_str()).unwrap_or("");
     audit::append(
         &mut tx,
@@ -127,7 +130,10 @@ pub async fn add(
     role: Role,
 ) -> AppResult<()> {
     if role.kind() != UserKind::Client {
-        return Err(AppError::field("role", "Choose company admin, user or viewer."));
+        return Err(AppError::field(
+            "role",
+            "Choose company admin, user or viewer.",
+        ));
     }
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
     super::invitations::reserve_seat(tx.conn(), actor.scope(), company.id.as_str()).await?;
@@ -155,6 +161,8 @@ pub async fn add(
         }
         Err(e) => return Err(e.into()),
     }
+    // The person's principals carry their membership count (the header's switcher).
+    cache::changed(&mut tx, Change::user(user)).await?;
     audit::append(
         &mut tx,
         Entry {
@@ -216,12 +224,14 @@ pub async fn remove(
     if role == "admin" && status == "active" {
         super::service::guard_company_admin(&mut tx, company.as_str()).await?;
     }
-    sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2 AND company_id = $3")
-        .bind(&tenant)
-        .bind(user.as_str())
-        .bind(company.as_str())
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(
+        "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2 AND company_id = $3",
+    )
+    .bind(&tenant)
+    .bind(user.as_str())
+    .bind(company.as_str())
+    .execute(tx.conn())
+    .await?;
     if home.as_deref() == Some(company.as_str()) {
         sqlx::query(
             "UPDATE users SET (company_id, role) = (SELECT m.company_id, m.role FROM memberships m \
@@ -234,12 +244,16 @@ pub async fn remove(
         .execute(tx.conn())
         .await?;
     }
-    sqlx::query("UPDATE sessions SET company_id = NULL WHERE tenant_id = $1 AND user_id = $2 AND company_id = $3")
-        .bind(&tenant)
-        .bind(user.as_str())
-        .bind(company.as_str())
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(
+        "UPDATE sessions SET company_id = NULL WHERE tenant_id = $1 AND user_id = $2 AND company_id = $3",
+    )
+    .bind(&tenant)
+    .bind(user.as_str())
+    .bind(company.as_str())
+    .execute(tx.conn())
+    .await?;
+    // Sessions in the company fall back home, and every principal's count (or home) changed.
+    cache::changed(&mut tx, Change::user(user)).await?;
     audit::append(
         &mut tx,
         Entry {
@@ -249,6 +263,165 @@ pub async fn remove(
             ..Entry::new("membership.removed")
                 .by(actor)
                 .target("user", user.as_str())
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether `user` already holds a membership in `company`.
+pub async fn is_member(
+    db: &Db,
+    scope: &TenantScope,
+    user: &UserId,
+    company: &CompanyId,
+) -> DbResult<bool> {
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM memberships WHERE tenant_id = $1 AND user_id = $2 AND company_id = $3",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(user.as_str())
+    .bind(company.as_str())
+    .fetch_one(db.tenant(scope).reader())
+    .await?
+    .try_get("n")?;
+    Ok(n > 0)
+}
+
+/// A company admin's invitation waiting for the signed-in person (a masked invitation to
+/// their address, see `team::masked`).
+#[derive(Clone, Debug)]
+pub struct Offer {
+    /// The masked invitation's id.
+    pub id: String,
+    /// The inviting company's name.
+    pub company_name: String,
+    /// The role offered.
+    pub role: Role,
+}
+
+/// Mails `person` (an active client account) that `company` invites them, inside the
+/// invitation's transaction. The link leads to "Your companies", where they accept.
+pub async fn offer(
+    tx: &mut crate::db::TenantTx,
+    app: &AppState,
+    tenant: &crate::tenancy::Tenant,
+    inviter: &str,
+    person: &super::LoginRecord,
+    company: &Company,
+) -> AppResult<()> {
+    use crate::i18n::{Arg, Translator, for_recipient};
+    use crate::jobs::JobKind;
+    let t = Translator::new(for_recipient(
+        person.language.as_deref(),
+        Some(&tenant.default_locale),
+    ));
+    let company_name = ("company", Arg::Str(company.name.clone()));
+    crate::jobs::EmailJob {
+        to: person.user.email.clone(),
+        subject: t.args(
+            "email-membership-subject",
+            std::slice::from_ref(&company_name),
+        ),
+        lines: vec![
+            t.arg("email-hello", "name", &person.user.name),
+            t.args(
+                "email-membership-intro",
+                &[
+                    ("inviter", Arg::Str(inviter.to_string())),
+                    ("portal", Arg::Str(tenant.branding.portal_name.clone())),
+                    company_name,
+                ],
+            ),
+            t.get("email-membership-body"),
+        ],
+        action_url: Some(format!("{}/portal/companies", app.config.base_url)),
+        action_label: Some(t.get("email-membership-action")),
+        lang: Some(t.lang().into()),
+        reply_to: None,
+    }
+    .enqueue(tx)
+    .await?;
+    Ok(())
+}
+
+/// The invitations waiting for the person with `email`, by company name.
+pub async fn offers(db: &Db, scope: &TenantScope, email: &str) -> DbResult<Vec<Offer>> {
+    let rows = sqlx::query(
+        "SELECT m.id, c.name AS company_name, m.role FROM masked_invitations m \
+         JOIN companies c ON c.tenant_id = m.tenant_id AND c.id = m.company_id \
+         WHERE m.tenant_id = $1 AND m.email = $2 AND c.status = 'active' ORDER BY c.name, m.id",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(email)
+    .fetch_all(db.tenant(scope).reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok(Offer {
+                id: r.try_get("id")?,
+                company_name: r.try_get("company_name")?,
+                role: Role::from_key(&role).unwrap_or(Role::ClientViewer),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(DbError::from)
+}
+
+/// The signed-in person accepts invitation `id` (addressed to their email): it becomes a
+/// membership with the offered role, in one transaction. The seat it held passes to the
+/// membership. Anyone else's invitation, or a forged id, is a 404.
+pub async fn accept(app: &AppState, p: &Principal, ip: &str, id: &str) -> AppResult<()> {
+    let actor = p.require(Permission::PortalAccess)?;
+    if p.role.kind() != UserKind::Client {
+        return Err(AppError::NotFound);
+    }
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    let tenant = tx.tenant_id().to_string();
+    let row = sqlx::query(
+        "DELETE FROM masked_invitations WHERE tenant_id = $1 AND id = $2 AND email = $3 \
+         RETURNING company_id, role",
+    )
+    .bind(&tenant)
+    .bind(id)
+    .bind(&p.email)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let company: String = row.try_get("company_id")?;
+    let role_key: String = row.try_get("role")?;
+    let role = Role::from_key(&role_key)
+        .filter(|r| r.kind() == UserKind::Client)
+        .ok_or(AppError::NotFound)?;
+    let added = sqlx::query(
+        "INSERT INTO memberships (tenant_id, user_id, company_id, role, created_at) \
+         SELECT c.tenant_id, $2, c.id, $4, $5 FROM companies c \
+         WHERE c.tenant_id = $1 AND c.id = $3 AND c.status = 'active' \
+         ON CONFLICT (tenant_id, user_id, company_id) DO NOTHING",
+    )
+    .bind(&tenant)
+    .bind(p.user_id.as_str())
+    .bind(&company)
+    .bind(role.stored_role())
+    .bind(now_ms())
+    .execute(tx.conn())
+    .await?;
+    if added.rows_affected() == 0 {
+        // A deactivated company, or a membership made meanwhile: nothing to accept.
+        return Err(AppError::NotFound);
+    }
+    cache::changed(&mut tx, Change::user(&p.user_id)).await?;
+    audit::append(
+        &mut tx,
+        Entry {
+            ip: Some(ip),
+            company_id: Some(company.as_str()),
+            detail: json!({ "role": role.key() }),
+            ..Entry::new("membership.accepted")
+                .by(&actor)
+                .target("user", p.user_id.as_str())
         },
     )
     .await?;

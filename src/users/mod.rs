@@ -224,7 +224,10 @@ pub async fn insert(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    if let Some(company) = u.company_id.filter(|_| u.role.kind() == crate::auth::UserKind::Client) {
+    if let Some(company) = u
+        .company_id
+        .filter(|_| u.role.kind() == crate::auth::UserKind::Client)
+    {
         memberships::sync_home(conn, scope.tenant_id().as_str(), &id, company, u.role).await?;
     }
     Ok(UserId(id))

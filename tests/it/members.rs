@@ -44,7 +44,10 @@ async fn switching_isolates_companies(app: TestApp) {
     assert!(list.iter().any(|x| x["company_id"] == globex.as_str()
         && x["role"] == "client_user"
         && x["active"] == false));
-    assert!(list.iter().any(|x| x["company_id"] == initech.as_str() && x["active"] == true));
+    assert!(
+        list.iter()
+            .any(|x| x["company_id"] == initech.as_str() && x["active"] == true)
+    );
     let initech_ticket = ticket(&cora, "Initech payroll secret").await;
     // The header offers the switch.
     let page = cora.get("/portal/dashboard").await.text().await.unwrap();
@@ -55,17 +58,27 @@ async fn switching_isolates_companies(app: TestApp) {
     assert_eq!(m["user"]["company_id"], globex.as_str());
     assert_eq!(m["role"], "client_user");
     let globex_ticket = ticket(&cora, "Globex merger plans").await;
-    let tickets = cora.get("/api/v1/tickets?status=all&limit=200").await.text().await.unwrap();
+    let tickets = cora
+        .get("/api/v1/tickets?status=all&limit=200")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(tickets.contains("Globex merger plans"));
     assert!(!tickets.contains("Initech payroll secret"), "{tickets}");
     assert_eq!(
-        cora.get(&format!("/api/v1/tickets/{initech_ticket}")).await.status(),
+        cora.get(&format!("/api/v1/tickets/{initech_ticket}"))
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     let page = cora.get("/portal/tickets").await.text().await.unwrap();
     assert!(!page.contains("Initech payroll secret"));
     // A Globex user sees no invoices there.
-    assert_eq!(cora.get("/api/v1/invoices").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        cora.get("/api/v1/invoices").await.status(),
+        StatusCode::FORBIDDEN
+    );
 
     // Back in Initech (by the page form): Globex's ticket is out of reach.
     let r = cora
@@ -73,11 +86,18 @@ async fn switching_isolates_companies(app: TestApp) {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/portal/dashboard");
-    let tickets = cora.get("/api/v1/tickets?status=all&limit=200").await.text().await.unwrap();
+    let tickets = cora
+        .get("/api/v1/tickets?status=all&limit=200")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(tickets.contains("Initech payroll secret"));
     assert!(!tickets.contains("Globex merger plans"), "{tickets}");
     assert_eq!(
-        cora.get(&format!("/api/v1/tickets/{globex_ticket}")).await.status(),
+        cora.get(&format!("/api/v1/tickets/{globex_ticket}"))
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     let invoices = cora.get("/api/v1/invoices?limit=200").await;
@@ -88,9 +108,17 @@ async fn switching_isolates_companies(app: TestApp) {
     }
     let page = cora.get("/portal/companies").await.text().await.unwrap();
     assert!(page.contains("Globex") && page.contains("Initech"));
-    assert!(app.audit_actions("acme").await.iter().any(|a| a == "membership.switched"));
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .iter()
+            .any(|a| a == "membership.switched")
+    );
 }
-crate::db_test!(members_switching_isolates_companies, switching_isolates_companies);
+crate::db_test!(
+    members_switching_isolates_companies,
+    switching_isolates_companies
+);
 
 /// A company that is not one of the person's, or another tenant's, is refused and changes
 /// nothing.
@@ -133,11 +161,17 @@ async fn staff_add_and_remove(app: TestApp) {
     let bob_id = app.user_id("acme", "bob@globex.example").await;
     let path = format!("/admin/companies/{initech}/members");
     let r = staff
-        .post_form(&path, &[("email", "bob@globex.example"), ("role", "client_viewer")])
+        .post_form(
+            &path,
+            &[("email", "bob@globex.example"), ("role", "client_viewer")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let again = staff
-        .post_form(&path, &[("email", "bob@globex.example"), ("role", "client_viewer")])
+        .post_form(
+            &path,
+            &[("email", "bob@globex.example"), ("role", "client_viewer")],
+        )
         .await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     let page = staff.get(&path).await.text().await.unwrap();
@@ -175,7 +209,10 @@ async fn last_admin_under_concurrency(app: TestApp) {
     // Cora is an Initech admin too: take her admin role away first (a Globex-home membership
     // would be simpler, but the demo makes Initech her home); Bob joins as admin.
     let r = staff
-        .post_form(&path, &[("email", "bob@globex.example"), ("role", "client_admin")])
+        .post_form(
+            &path,
+            &[("email", "bob@globex.example"), ("role", "client_admin")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let bob = app.user_id("acme", "bob@globex.example").await;
@@ -199,15 +236,13 @@ async fn last_admin_under_concurrency(app: TestApp) {
     let remove = |id: String| {
         let staff = &staff;
         let path = format!("{path}/remove");
-        async move {
-            staff
-                .post_form(&path, &[("user_id", &id)])
-                .await
-                .status()
-        }
+        async move { staff.post_form(&path, &[("user_id", &id)]).await.status() }
     };
     let (a, b) = tokio::join!(remove(bob), remove(ian));
-    let ok = [a, b].iter().filter(|s| **s == StatusCode::SEE_OTHER).count();
+    let ok = [a, b]
+        .iter()
+        .filter(|s| **s == StatusCode::SEE_OTHER)
+        .count();
     let refused = [a, b]
         .iter()
         .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
@@ -222,4 +257,111 @@ async fn last_admin_under_concurrency(app: TestApp) {
     .unwrap();
     assert_eq!(admins, 1);
 }
-crate::db_test!(members_last_admin_under_concurrency, last_admin_under_concurrency);
+crate::db_test!(
+    members_last_admin_under_concurrency,
+    last_admin_under_concurrency
+);
+
+/// The `invitation_id` of the first pending invitation on "Your companies".
+fn invitation_id(page: &str) -> String {
+    let marker = "name=\"invitation_id\" value=\"";
+    let start = page.find(marker).expect("an invitation on the page") + marker.len();
+    page[start..]
+        .split('"')
+        .next()
+        .expect("closing quote")
+        .to_string()
+}
+
+/// A company admin invites the address of an existing client person of another company: no
+/// second account; the person is mailed an offer, sees it on "Your companies" and accepts it
+/// into a membership with the offered role (nobody else can); the company then lists them.
+async fn admin_invites_existing_person(app: TestApp) {
+    let initech = app.company_id("acme", "Initech").await;
+    let ian = app.api_login("acme", "ian@initech.example", "portal").await;
+    let r = ian
+        .post_json(
+            "/api/v1/team",
+            &json!({ "email": "bob@globex.example", "name": "Bob", "role": "client_viewer" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mail = app.last_mail_to("bob@globex.example").await;
+    assert!(mail.contains("/portal/companies"), "{mail}");
+    assert!(mail.contains("Initech"), "{mail}");
+    let bob = app.api_login("acme", "bob@globex.example", "portal").await;
+    assert_eq!(me(&bob).await["memberships"].as_array().unwrap().len(), 1);
+    let dashboard = bob.get("/portal/dashboard").await.text().await.unwrap();
+    assert!(
+        !dashboard.contains("company-switch"),
+        "one company: no switcher"
+    );
+    let page = bob.get("/portal/companies").await.text().await.unwrap();
+    assert!(page.contains("Initech"), "{page}");
+    let id = invitation_id(&page);
+    // Only the invited person accepts it.
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let r = alice
+        .post_form("/portal/companies/accept", &[("invitation_id", &id)])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = bob
+        .post_form("/portal/companies/accept", &[("invitation_id", &id)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The very next request of the same session shows the switcher (cache invalidated).
+    let dashboard = bob.get("/portal/dashboard").await.text().await.unwrap();
+    assert!(
+        dashboard.contains("company-switch"),
+        "switcher after accepting"
+    );
+    let m = me(&bob).await;
+    let list = m["memberships"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{m}");
+    assert!(
+        list.iter()
+            .any(|x| x["company_id"] == initech.as_str() && x["role"] == "client_viewer"),
+        "{m}"
+    );
+    assert_eq!(switch(&bob, &initech).await, StatusCode::NO_CONTENT);
+    assert_eq!(me(&bob).await["role"], "client_viewer");
+    // Accepted once: the same id is gone.
+    let r = bob
+        .post_form("/portal/companies/accept", &[("invitation_id", &id)])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Initech lists Bob once, as an active member in the offered role; one account only.
+    let team: Value = ian
+        .get("/api/v1/team?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bobs: Vec<&Value> = team["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["email"] == "bob@globex.example")
+        .collect();
+    assert_eq!(bobs.len(), 1, "{team}");
+    assert_eq!(bobs[0]["status"], "active");
+    assert_eq!(bobs[0]["role"], "client_viewer");
+    let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = $1")
+        .bind("bob@globex.example")
+        .fetch_one(app.state.db.operator("test").reader())
+        .await
+        .unwrap();
+    assert_eq!(accounts, 1);
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .iter()
+            .any(|a| a == "membership.accepted")
+    );
+}
+crate::db_test!(
+    members_admin_invites_existing_person,
+    admin_invites_existing_person
+);

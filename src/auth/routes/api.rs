@@ -57,7 +57,11 @@ pub(super) struct MeTenant {
 }
 
 /// The signed-in user with their memberships (read for client users only).
-pub(super) async fn me_with_memberships(app: &AppState, p: &Principal, csrf: String) -> AppResult<Me> {
+pub(super) async fn me_with_memberships(
+    app: &AppState,
+    p: &Principal,
+    csrf: String,
+) -> AppResult<Me> {
     let mut me = me_of(p, csrf);
     if p.role.kind() == crate::auth::UserKind::Client {
         me.memberships = crate::users::memberships::of_user(

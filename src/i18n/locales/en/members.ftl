@@ -17,3 +17,6 @@ members-remove = Remove from company
 members-remove-named = Remove { $name } from this company
 members-confirm-remove = Remove { $name } from this company? They keep their account and their other companies.
 members-manage = Members
+members-offers-title = Invitations to other companies
+members-accept = Accept
+members-accept-named = Accept the invitation to { $company }

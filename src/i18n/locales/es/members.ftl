@@ -17,3 +17,6 @@ members-remove = Quitar de la empresa
 members-remove-named = Quitar a { $name } de esta empresa
 members-confirm-remove = ¿Quitar a { $name } de esta empresa? Conserva su cuenta y sus otras empresas.
 members-manage = Miembros
+members-offers-title = Invitaciones de otras empresas
+members-accept = Aceptar
+members-accept-named = Aceptar la invitación de { $company }
