@@ -41,6 +41,8 @@ async fn team_is_isolated(app: TestApp) {
         [
             "alice@globex.example",
             "bob@globex.example",
+            // The demo consultant belongs to Globex by a membership (home: Initech).
+            "cora@consulting.example",
             "vera@globex.example"
         ]
     );
@@ -362,6 +364,16 @@ async fn switch_to_team_plan(app: &TestApp) {
         .execute(app.state.db.operator("test").reader())
         .await
         .unwrap();
+    // The seat counts below are Globex's own three people: the demo consultant's Globex
+    // membership (her second company) would take a fourth seat.
+    sqlx::query(
+        "DELETE FROM memberships WHERE company_id = $1 AND user_id = \
+         (SELECT id FROM users WHERE email = 'cora@consulting.example')",
+    )
+    .bind(app.company_id("acme", "Globex").await)
+    .execute(app.state.db.operator("test").reader())
+    .await
+    .unwrap();
 }
 
 async fn plan_caps_company_seats(app: TestApp) {
