@@ -222,11 +222,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<ConversationPage>> {
     let actor = user.require(Permission::PortalAccess)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .and_then(|c| c.split_once('.'))
-        .and_then(|(t, i)| Some((t.parse::<i64>().ok()?, i.to_string())));
+    let after = q.cursor.as_deref().and_then(store::parse_cursor);
     let mut items = store::list(
         &app.db,
         actor.scope(),
@@ -237,7 +233,7 @@ async fn list(
     .await?;
     let next_cursor = if items.len() as i64 > PAGE {
         items.truncate(PAGE as usize);
-        items.last().map(|c| format!("{}.{}", c.updated_at, c.id))
+        items.last().map(store::cursor_of)
     } else {
         None
     };
@@ -400,26 +396,44 @@ struct Escalation {
     user_name: String,
 }
 
-/// Escalated conversations.
+/// A page of escalated conversations.
 #[derive(Serialize, schemars::JsonSchema)]
 struct EscalationList {
     items: Vec<Escalation>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    next_cursor: Option<String>,
 }
+
+const ESCALATION_PAGE: i64 = 50;
 
 async fn escalations(
     State(app): State<AppState>,
     staff: StaffUser,
+    Query(q): Query<ListQuery>,
 ) -> AppResult<Json<EscalationList>> {
     let actor = staff.require(Permission::ManageTickets)?;
-    let items = store::escalations(&app.db, actor.scope(), 50)
-        .await?
+    let after = q.cursor.as_deref().and_then(store::parse_cursor);
+    let mut rows = store::escalations(
+        &app.db,
+        actor.scope(),
+        after.as_ref().map(|(t, i)| (*t, i.as_str())),
+        ESCALATION_PAGE + 1,
+    )
+    .await?;
+    let next_cursor = if rows.len() as i64 > ESCALATION_PAGE {
+        rows.truncate(ESCALATION_PAGE as usize);
+        rows.last().map(|(c, _)| store::cursor_of(c))
+    } else {
+        None
+    };
+    let items = rows
         .into_iter()
         .map(|(conversation, user_name)| Escalation {
             conversation,
             user_name,
         })
         .collect();
-    Ok(Json(EscalationList { items }))
+    Ok(Json(EscalationList { items, next_cursor }))
 }
 
 async fn staff_conversation(

@@ -598,6 +598,10 @@ struct AdminPage {
     saved: bool,
     usage: MonthUsage,
     conversations: Vec<Transcript>,
+    /// The link to the next, older page of escalations, when there is one.
+    older: Option<String>,
+    /// Showing an older page of the queue (offers the way back to the newest).
+    paged: bool,
     all_actions: Vec<(&'static str, &'static str, bool)>,
     all_sources: Vec<(&'static str, &'static str, bool)>,
     staff: Vec<crate::tickets::store::Pick>,
@@ -606,9 +610,11 @@ struct AdminPage {
 #[derive(Deserialize, Default)]
 struct Notice {
     notice: Option<String>,
+    /// The escalation queue's cursor (older escalations).
+    older: Option<String>,
 }
 
-/// Recent conversations shown to staff: only escalated ones (the others are the users' own).
+/// Escalated conversations per page of the queue (staff see no others: those are the users' own).
 const RECENT: i64 = 10;
 
 async fn render_page(
@@ -618,22 +624,47 @@ async fn render_page(
     s: SettingsView,
     errors: FormErrors,
     saved: bool,
+    older: Option<&str>,
 ) -> AppResult<Response> {
     let scope = actor.scope();
     let usage = month_usage(&app.db, scope).await?;
-    let mut conversations = Vec::new();
-    for (conversation, user_name) in store::escalations(&app.db, scope, RECENT).await? {
-        let messages = store::messages(&app.db, scope, &conversation.id)
-            .await?
-            .iter()
-            .map(service::view)
-            .collect();
-        conversations.push(Transcript {
-            conversation,
-            user_name,
-            messages,
-        });
-    }
+    let paged = older.is_some();
+    let after = older.and_then(store::parse_cursor);
+    let mut rows = store::escalations(
+        &app.db,
+        scope,
+        after.as_ref().map(|(t, i)| (*t, i.as_str())),
+        RECENT + 1,
+    )
+    .await?;
+    let older = if rows.len() as i64 > RECENT {
+        rows.truncate(RECENT as usize);
+        rows.last().map(|(c, _)| {
+            format!(
+                "/admin/assistant?older={}#as-conv-h",
+                url::form_urlencoded::byte_serialize(store::cursor_of(c).as_bytes())
+                    .collect::<String>()
+            )
+        })
+    } else {
+        None
+    };
+    // The page's transcripts are independent reads: side by side, not one after another.
+    let conversations = futures::future::try_join_all(rows.into_iter().map(
+        |(conversation, user_name)| async move {
+            let messages = store::messages(&app.db, scope, &conversation.id)
+                .await?
+                .iter()
+                .map(service::view)
+                .collect();
+            Ok::<_, AppError>(Transcript {
+                conversation,
+                user_name,
+                messages,
+            })
+        },
+    ))
+    .await?;
     let all_actions = ActionKind::ALL
         .iter()
         .map(|a| (a.as_str(), a.label_key(), s.actions.contains(a)))
@@ -650,6 +681,8 @@ async fn render_page(
         saved,
         usage,
         conversations,
+        older,
+        paged,
         all_actions,
         all_sources,
         staff,
@@ -671,6 +704,7 @@ async fn page(
         view_of(&app, &s),
         FormErrors::default(),
         q.notice.as_deref() == Some("saved"),
+        q.older.as_deref(),
     )
     .await
 }
@@ -760,7 +794,7 @@ async fn form(
                 .filter_map(|a| SourceKind::parse(a))
                 .collect();
             v.escalate_to = non_empty(&f.escalate_to);
-            let mut r = render_page(&app, &actor, &ctx, v, FormErrors(errs), false).await?;
+            let mut r = render_page(&app, &actor, &ctx, v, FormErrors(errs), false, None).await?;
             *r.status_mut() = StatusCode::BAD_REQUEST;
             Ok(r)
         }

@@ -84,19 +84,37 @@ pub async fn escalated(db: &Db, scope: &TenantScope, id: &str) -> DbResult<Optio
     Ok(row.as_ref().map(conversation).transpose()?)
 }
 
-/// Escalated conversations of the tenant, newest first, with the owner's name.
+/// The keyset cursor after `c` in a newest-first list of conversations.
+pub fn cursor_of(c: &Conversation) -> String {
+    format!("{}.{}", c.updated_at, c.id)
+}
+
+/// Reads a cursor made by [`cursor_of`]; anything else starts from the newest.
+pub fn parse_cursor(c: &str) -> Option<(i64, String)> {
+    let (t, i) = c.split_once('.')?;
+    Some((t.parse().ok()?, i.to_string()))
+}
+
+/// Escalated conversations of the tenant, newest first, with the owner's name, after the
+/// keyset `(updated_at, id)` of the previous page.
 pub async fn escalations(
     db: &Db,
     scope: &TenantScope,
+    after: Option<(i64, &str)>,
     limit: i64,
 ) -> DbResult<Vec<(Conversation, String)>> {
+    let (t, i) = after.unwrap_or((i64::MAX, ""));
     let sql = format!(
         "SELECT {CONV_COLS}, u.name AS user_name FROM assistant_conversations c \
          JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.user_id \
-         WHERE c.tenant_id = $1 AND c.escalated_ticket IS NOT NULL ORDER BY c.updated_at DESC, c.id DESC LIMIT $2"
+         WHERE c.tenant_id = $1 AND c.escalated_ticket IS NOT NULL \
+         AND (c.updated_at < $2 OR (c.updated_at = $2 AND ($3 = '' OR c.id < $3))) \
+         ORDER BY c.updated_at DESC, c.id DESC LIMIT $4"
     );
     let rows = sqlx::query(&sql)
         .bind(scope.tenant_id().as_str())
+        .bind(t)
+        .bind(i)
         .bind(limit)
         .fetch_all(db.tenant(scope).reader())
         .await?;

@@ -1702,3 +1702,101 @@ crate::db_test_with!(
     assistant_model_sources,
     model_is_not_offered_switched_off_sources
 );
+
+/// The escalation queue pages by cursor, in the JSON and on the admin page: every escalated
+/// conversation appears once (ties on the time broken by id), newest first, and another
+/// tenant's never.
+async fn escalation_queue_pages(app: TestApp) {
+    use sqlx::Row;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let writer = app.state.db.operator("test").writer();
+    for (slug, email, n) in [
+        ("acme", "bob@globex.example", 60),
+        ("northwind", "nora@northwind.example", 3),
+    ] {
+        let row = sqlx::query(
+            "SELECT u.tenant_id, u.id FROM users u JOIN tenants t ON t.id = u.tenant_id \
+             WHERE t.slug = $1 AND u.email = $2",
+        )
+        .bind(slug)
+        .bind(email)
+        .fetch_one(writer)
+        .await
+        .unwrap();
+        let (tenant, user): (String, String) = (row.get(0), row.get(1));
+        for i in 0..n {
+            // Pairs share a time, so the cursor must break ties by id.
+            let at = 2_000_000_000_000_i64 + (i / 2) as i64;
+            sqlx::query(
+                "INSERT INTO assistant_conversations (tenant_id, id, user_id, title, escalated_ticket, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 1, $5, $5)",
+            )
+            .bind(&tenant)
+            .bind(format!("queue-{slug}-{i:03}"))
+            .bind(&user)
+            .bind(format!("Queue {slug} {i:03}"))
+            .bind(at)
+            .execute(writer)
+            .await
+            .unwrap();
+        }
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let mut url = "/api/v1/admin/assistant/escalations".to_string();
+    let mut pages = 0;
+    loop {
+        let page: Value = staff.get(&url).await.json().await.unwrap();
+        pages += 1;
+        for item in page["items"].as_array().unwrap() {
+            seen.push(item["title"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/admin/assistant/escalations?cursor={c}"),
+            None => break,
+        }
+        assert!(pages < 10, "the cursor moves on");
+    }
+    assert!(pages >= 2, "60 escalations take more than one page of 50");
+    let ours: Vec<&String> = seen
+        .iter()
+        .filter(|t| t.starts_with("Queue acme"))
+        .collect();
+    let expected: Vec<String> = (0..60)
+        .rev()
+        .map(|i| format!("Queue acme {i:03}"))
+        .collect();
+    assert_eq!(
+        ours,
+        expected.iter().collect::<Vec<_>>(),
+        "each once, newest first"
+    );
+    assert!(!seen.iter().any(|t| t.starts_with("Queue northwind")));
+
+    // The admin page: ten at a time, with a link to the older ones and back.
+    let first = staff.get("/admin/assistant").await.text().await.unwrap();
+    assert!(first.contains("Queue acme 059") && first.contains("Queue acme 050"));
+    assert!(!first.contains("Queue acme 049"));
+    let cursor = first
+        .split("?older=")
+        .nth(1)
+        .and_then(|s| s.split(['#', '"', '&']).next())
+        .expect("a link to older escalations");
+    let second = staff
+        .get(&format!("/admin/assistant?older={cursor}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(second.contains("Queue acme 049") && second.contains("Queue acme 040"));
+    assert!(!second.contains("Queue acme 050") && !second.contains("Queue acme 039"));
+    assert!(
+        second.contains("assistant#as-conv-h\">"),
+        "a way back to the newest"
+    );
+    assert!(
+        !first.contains("assistant#as-conv-h\">"),
+        "the newest page has no way back"
+    );
+    assert!(!second.contains("Queue northwind"));
+}
+crate::db_test!(assistant_escalation_queue, escalation_queue_pages);

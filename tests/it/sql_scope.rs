@@ -288,6 +288,7 @@ const OPERATOR_CALLERS: &[(&str, &[&str])] = &[
         "src/audit/mod.rs",
         &["migration status", "re-keying audit chains at migration"],
     ),
+    ("src/auth/cache.rs", &["principal cache invalidation"]),
     ("src/auth/sessions.rs", &["session lookup by token hash"]),
     ("src/auth/throttle.rs", &["sign-in throttle"]),
     ("src/auth/tokens.rs", &["one-time token lookup by its hash"]),

@@ -85,15 +85,20 @@ async fn bad_bodies_and_parameters(app: TestApp) {
         // for it only "never a server error" applies.
         let mut reads_body = true;
         for (what, body) in bodies {
-            let r = s
+            let sent = s
                 .client
                 .request(m.to_uppercase().parse().unwrap(), app.url(&target))
                 .header("x-csrf-token", &s.csrf)
                 .header("content-type", "application/json")
                 .body(body)
                 .send()
-                .await
-                .unwrap();
+                .await;
+            // The server may answer 413 and close before an oversized body is fully written;
+            // the client then sees a broken pipe, which is a refusal too.
+            let r = match sent {
+                Err(e) if what == "oversized" && e.is_request() => continue,
+                other => other.unwrap(),
+            };
             let status = r.status();
             if what == "malformed JSON" {
                 reads_body = status == StatusCode::BAD_REQUEST;
