@@ -270,6 +270,88 @@ pub async fn remove(
     Ok(())
 }
 
+/// The role `user` holds in `company` by membership, if any.
+pub async fn role_in(
+    db: &Db,
+    scope: &TenantScope,
+    user: &UserId,
+    company: &CompanyId,
+) -> DbResult<Option<(Role, i64)>> {
+    let row = sqlx::query(
+        "SELECT role, (SELECT COUNT(*) FROM memberships a WHERE a.tenant_id = $1 AND a.user_id = $2) AS n \
+         FROM memberships WHERE tenant_id = $1 AND user_id = $2 AND company_id = $3",
+    )
+    .bind(scope.tenant_id().as_str())
+    .bind(user.as_str())
+    .bind(company.as_str())
+    .fetch_optional(db.tenant(scope).reader())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let role: String = row.try_get("role")?;
+    let n: i64 = row.try_get("n")?;
+    Ok(Role::from_stored("client", &role).map(|r| (r, n)))
+}
+
+/// Changes the role `user` holds in `company` (not their home company: that goes through
+/// `users::service::update`, which keeps the home row in step). Demoting the company's last
+/// active admin is refused under the company's row lock.
+pub async fn set_role(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    company: &CompanyId,
+    user: &UserId,
+    role: Role,
+) -> AppResult<()> {
+    if role.kind() != UserKind::Client {
+        return Err(AppError::field(
+            "role",
+            "Choose company admin, user or viewer.",
+        ));
+    }
+    let mut tx = app.db.tenant(actor.scope()).begin().await?;
+    let tenant = tx.tenant_id().to_string();
+    let old: String = sqlx::query(
+        "SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2 AND company_id = $3",
+    )
+    .bind(&tenant)
+    .bind(user.as_str())
+    .bind(company.as_str())
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(AppError::NotFound)?
+    .try_get("role")?;
+    sqlx::query(
+        "UPDATE memberships SET role = $4 WHERE tenant_id = $1 AND user_id = $2 AND company_id = $3",
+    )
+    .bind(&tenant)
+    .bind(user.as_str())
+    .bind(company.as_str())
+    .bind(role.stored_role())
+    .execute(tx.conn())
+    .await?;
+    if old == "admin" && role != Role::ClientAdmin {
+        // Counts after the update, so a concurrent demotion of the other admin waits and fails.
+        super::service::guard_company_admin(&mut tx, company.as_str()).await?;
+    }
+    // Sessions in this company carry the old role in their cached principal.
+    cache::changed(&mut tx, Change::user(user)).await?;
+    audit::append(
+        &mut tx,
+        Entry {
+            ip: Some(ip),
+            company_id: Some(company.as_str()),
+            detail: json!({ "from": old, "to": role.stored_role() }),
+            ..Entry::new("membership.role_changed")
+                .by(actor)
+                .target("user", user.as_str())
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Whether `user` already holds a membership in `company`.
 pub async fn is_member(
     db: &Db,

@@ -365,3 +365,190 @@ crate::db_test!(
     members_admin_invites_existing_person,
     admin_invites_existing_person
 );
+
+/// A company admin manages a person who belongs to their company by membership only: the role
+/// changes in that company alone, "deactivate" takes them out of the company (their account
+/// and home company stay), and two admins demoting each other at once leave one admin.
+async fn company_admin_manages_memberships(app: TestApp) {
+    let initech = app.company_id("acme", "Initech").await;
+    let cora = app.user_id("acme", "cora@consulting.example").await;
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    // Cora is in Globex's team in her Globex role.
+    let team: Value = alice.get("/api/v1/team").await.json().await.unwrap();
+    let row = team["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == cora.as_str())
+        .cloned()
+        .expect("Cora listed in Globex");
+    assert_eq!(row["role"], "client_user", "{row}");
+
+    // Promote her in Globex: her Initech role (admin) and her home stay.
+    let path = format!("/api/v1/team/{cora}");
+    let r = alice
+        .patch_json(&path, &json!({ "role": "client_admin" }))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let u: Value = r.json().await.unwrap();
+    assert_eq!(u["role"], "client_admin", "{u}");
+    let cora_s = app
+        .api_login("acme", "cora@consulting.example", "portal")
+        .await;
+    let m = me(&cora_s).await;
+    assert_eq!(m["user"]["company_id"], initech.as_str(), "{m}");
+    assert!(
+        m["memberships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["role"] == "client_admin"),
+        "{m}"
+    );
+
+    // Alice and Cora are Globex's two admins; each demotes the other at the same moment.
+    let alice_id = app.user_id("acme", "alice@globex.example").await;
+    let globex = app.company_id("acme", "Globex").await;
+    assert_eq!(switch(&cora_s, &globex).await, StatusCode::NO_CONTENT);
+    let to_user = json!({ "role": "client_user" });
+    let demote_cora = alice.patch_json(&path, &to_user);
+    let alice_path = format!("/api/v1/team/{alice_id}");
+    let demote_alice = cora_s.patch_json(&alice_path, &to_user);
+    let (a, b) = tokio::join!(demote_cora, demote_alice);
+    let mut codes = [a.status(), b.status()];
+    codes.sort();
+    assert_eq!(
+        codes,
+        [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY],
+        "exactly one demotion wins"
+    );
+    let admins: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM memberships WHERE company_id = $1 AND role = 'admin'",
+    )
+    .bind(&globex)
+    .fetch_one(app.state.db.operator("test").reader())
+    .await
+    .unwrap();
+    assert_eq!(admins, 1);
+    // If Cora won, she makes Alice an admin again (Alice signs in anew: a role change ends
+    // the sessions of the person changed).
+    let alice = if b.status() == StatusCode::OK {
+        let r = cora_s
+            .patch_json(&alice_path, &json!({ "role": "client_admin" }))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        app.api_login("acme", "alice@globex.example", "portal")
+            .await
+    } else {
+        alice
+    };
+    let r = alice.delete(&path).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let team: Value = alice.get("/api/v1/team").await.json().await.unwrap();
+    assert!(
+        !team["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["id"] == cora.as_str()),
+        "{team}"
+    );
+    // Cora still signs in, at home in Initech, with one membership left.
+    let cora_s = app
+        .api_login("acme", "cora@consulting.example", "portal")
+        .await;
+    let m = me(&cora_s).await;
+    assert_eq!(m["user"]["company_id"], initech.as_str(), "{m}");
+    assert_eq!(m["memberships"].as_array().unwrap().len(), 1, "{m}");
+    // Gone from Globex means gone: a second removal is a 404, as for a stranger.
+    assert_eq!(alice.delete(&path).await.status(), StatusCode::NOT_FOUND);
+}
+crate::db_test!(
+    members_company_admin_manages_memberships,
+    company_admin_manages_memberships
+);
+
+/// Policies follow the active company: one addressed to Initech reaches Cora (home) and one
+/// addressed to Globex reaches her too (membership), but each is seen only while she is in
+/// its company — list, count, detail and signing steps alike.
+async fn policies_follow_active_company(app: TestApp) {
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let globex = app.company_id("acme", "Globex").await;
+    let initech = app.company_id("acme", "Initech").await;
+    let mut ids = Vec::new();
+    for (title, company) in [
+        ("Initech clean desk", &initech),
+        ("Globex travel rules", &globex),
+    ] {
+        let r = staff
+            .post_json(
+                "/api/v1/admin/documents/policies",
+                &json!({ "title": title, "body": "Rules.", "version": "1.0",
+                         "company_ids": [company] }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let p: Value = r.json().await.unwrap();
+        let id = p["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["user_email"] == "cora@consulting.example")
+            .unwrap_or_else(|| panic!("Cora signs {title}: {p}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ids.push(id);
+    }
+    let cora = app
+        .api_login("acme", "cora@consulting.example", "portal")
+        .await;
+    for (company, mine, other) in [(&initech, &ids[0], &ids[1]), (&globex, &ids[1], &ids[0])] {
+        assert_eq!(switch(&cora, company).await, StatusCode::NO_CONTENT);
+        let list: Value = cora.get("/api/v1/signatures").await.json().await.unwrap();
+        let seen: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["id"].as_str())
+            .collect();
+        assert!(seen.contains(&mine.as_str()), "{list}");
+        assert!(!seen.contains(&other.as_str()), "{list}");
+        let page = cora.get("/portal/documents").await.text().await.unwrap();
+        let other_title = if company == &initech {
+            "Globex travel rules"
+        } else {
+            "Initech clean desk"
+        };
+        assert!(!page.contains(other_title), "{other_title} shown");
+        for path in [
+            format!("/api/v1/signatures/{other}"),
+            format!("/portal/documents/{other}/sign"),
+        ] {
+            assert_eq!(
+                cora.get(&path).await.status(),
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
+        let r = cora
+            .post_json(
+                &format!("/api/v1/signatures/{other}/read"),
+                &json!({ "content_hash": "0".repeat(64) }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            cora.get(&format!("/api/v1/signatures/{mine}"))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+}
+crate::db_test!(
+    members_policies_follow_active_company,
+    policies_follow_active_company
+);
