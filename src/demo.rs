@@ -146,6 +146,14 @@ const DEMO: &[DemoTenant] = &[
                 role: Role::ClientAdmin,
                 company: Some("Initech"),
             },
+            // A consultant in two client companies: admin at Initech (home), user at Globex
+            // (the membership added by `demo_memberships`); the header offers a switch.
+            DemoUser {
+                email: "cora@consulting.example",
+                name: "Cora Consultant",
+                role: Role::ClientAdmin,
+                company: Some("Initech"),
+            },
         ],
     },
     // A second MSP, so isolation between two tenants of the same kind is visible (and tested)
@@ -305,6 +313,9 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
             });
         }
         demo_profiles(db, &scope).await?;
+        if t.slug == "acme" {
+            demo_memberships(db, &scope).await?;
+        }
         crate::identity::demo::seed(db, &scope, t.slug).await?;
         if t.org_type == OrgType::Msp {
             crate::tickets::demo::seed(db, &scope).await?;
@@ -326,6 +337,29 @@ pub async fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
         }
     }
     Ok(logins)
+}
+
+/// Second memberships of demo people: (email, company, stored role).
+const DEMO_MEMBERSHIPS: &[(&str, &str, &str)] = &[("cora@consulting.example", "Globex", "user")];
+
+/// Adds the demo people's memberships in further companies, once.
+async fn demo_memberships(db: &Db, scope: &TenantScope) -> anyhow::Result<()> {
+    for (email, company, role) in DEMO_MEMBERSHIPS {
+        sqlx::query(
+            "INSERT INTO memberships (tenant_id, user_id, company_id, role, created_at) \
+             SELECT u.tenant_id, u.id, c.id, $4, u.created_at FROM users u \
+             JOIN companies c ON c.tenant_id = u.tenant_id AND c.name = $3 \
+             WHERE u.tenant_id = $1 AND u.email = $2 \
+             ON CONFLICT (tenant_id, user_id, company_id) DO NOTHING",
+        )
+        .bind(scope.tenant_id().as_str())
+        .bind(*email)
+        .bind(*company)
+        .bind(*role)
+        .execute(db.tenant(scope).writer())
+        .await?;
+    }
+    Ok(())
 }
 
 /// Profile details of demo users: (email, job title, phone, time zone, language).

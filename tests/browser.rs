@@ -428,6 +428,57 @@ async fn client_admin_pages_render() {
     browser.close().await;
 }
 
+/// A person in two companies sees the switcher in the header, picks the other company on
+/// "Your companies", and the header follows; both pages pass axe and fit a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn person_in_two_companies_switches() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let browser = Browser::launch().await;
+    browser
+        .sign_in(&server, "acme", "cora@consulting.example")
+        .await;
+    for (size, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        browser.resize(size).await;
+        browser.goto(&server.url("/portal/dashboard")).await;
+        let switch = browser.wait_for("a.company-switch").await;
+        let label = switch.text().await.unwrap_or_default();
+        assert!(
+            label.contains("Initech"),
+            "header shows the home company: {label}"
+        );
+        browser
+            .screenshot(&format!("portal-switcher-{suffix}.png"))
+            .await;
+        browser.goto(&server.url("/portal/companies")).await;
+        browser.wait_for("main#main h1").await;
+        browser
+            .screenshot(&format!("portal-companies-{suffix}.png"))
+            .await;
+    }
+    browser
+        .wait_for(r#"form[action="/portal/companies/switch"] button[type="submit"]"#)
+        .await
+        .click()
+        .await
+        .expect("click switch");
+    let label = browser
+        .wait_until("the header to show Globex", async || {
+            let el = browser
+                .client
+                .find(Locator::Css("a.company-switch"))
+                .await
+                .ok()?;
+            let text = el.text().await.ok()?;
+            text.contains("Globex").then_some(text)
+        })
+        .await;
+    assert!(!label.contains("Initech"), "{label}");
+    browser.close().await;
+}
+
 /// A client raises a ticket through the form, sees it, and staff find it in their queue.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tickets_raise_and_work() {

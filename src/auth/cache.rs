@@ -30,6 +30,9 @@
 //!
 //! Companies (name, status): `companies::rename`, `companies::set_status`.
 //!
+//! Memberships (active company, role there, membership count): `users::memberships::switch`
+//! (one session), `add` and `remove` (the person).
+//!
 //! Tenants (branding, locale, time zone, MFA policy, billing viewers, `updated_at`):
 //! - `branding::save`, `branding::set_default_locale`, `branding::set_remote_images`,
 //!   `branding::assets` (logo, favicon, background);

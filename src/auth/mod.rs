@@ -370,6 +370,8 @@ pub struct Principal {
     /// The tenant's billing settings let this role see invoices (beyond the static
     /// `ViewInvoices` of company admins); menus read it, `billing_actor` decides access.
     pub billing_viewer: bool,
+    /// Companies the person holds a membership in (more than one shows the switcher).
+    pub membership_count: i64,
 }
 
 impl Principal {

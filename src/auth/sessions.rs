@@ -56,9 +56,12 @@ pub async fn create(
     Ok(token)
 }
 
-/// Resolves a session token into its principal in one indexed query (session, user, company
-/// and tenant together), ending it when expired or when the user or company is inactive.
-/// Requests go through `auth::cache::lookup`, which wraps this.
+/// Resolves a session token into its principal in one indexed query (session, user, active
+/// membership, company and tenant together), ending it when expired or when the user or
+/// company is inactive. The session's active company (`sessions.company_id`) picks the
+/// membership whose company and role the principal takes; none, or one that no longer exists,
+/// means the person's home company (`users.company_id`/`role`). Requests go through
+/// `auth::cache::lookup`, which wraps this.
 pub async fn lookup(db: &Db, token: &str, audience: Audience) -> DbResult<Option<Arc<Principal>>> {
     Ok(lookup_timed(db, token, audience).await?.map(|(p, _)| p))
 }
@@ -80,12 +83,17 @@ pub async fn lookup_timed(
 ) -> DbResult<Option<(Arc<Principal>, SessionTimes)>> {
     let hash = token_hash(token);
     let sql = format!(
-        "SELECT s.last_seen_at, s.expires_at, u.id AS u_id, u.email, u.name, u.kind, u.role, \
-         u.status, u.company_id, c.name AS company_name, c.status AS company_status, \
+        "SELECT s.last_seen_at, s.expires_at, u.id AS u_id, u.email, u.name, u.kind, \
+         COALESCE(m.role, u.role) AS role, u.status, COALESCE(m.company_id, u.company_id) AS company_id, \
+         c.name AS company_name, c.status AS company_status, \
+         (SELECT COUNT(*) FROM memberships mc WHERE mc.tenant_id = s.tenant_id AND mc.user_id = s.user_id) \
+         AS membership_count, \
          u.mfa_enabled_at, u.language, u.time_zone AS u_time_zone, t.require_mfa_staff, t.require_mfa_client_admins, \
          b.viewer_roles AS billing_viewer_roles, {TENANT_COLUMNS} \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id \
-         LEFT JOIN companies c ON c.id = u.company_id \
+         LEFT JOIN memberships m ON m.tenant_id = s.tenant_id AND m.user_id = s.user_id \
+         AND m.company_id = s.company_id \
+         LEFT JOIN companies c ON c.id = COALESCE(m.company_id, u.company_id) \
          LEFT JOIN billing_settings b ON b.tenant_id = s.tenant_id \
          WHERE s.token_hash = $1 AND s.audience = $2"
     );
@@ -151,6 +159,7 @@ pub async fn lookup_timed(
         language: row.try_get("language")?,
         time_zone: row.try_get("u_time_zone")?,
         billing_viewer,
+        membership_count: row.try_get("membership_count")?,
     });
     Ok(Some((principal, times)))
 }
@@ -217,4 +226,30 @@ pub async fn end_all_for_user(
     .await?;
     super::cache::changed_now(db, scope.tenant_id().as_str(), Change::user(user)).await?;
     Ok(r.rows_affected())
+}
+
+/// Makes `company` the active company of the session `hash` of `user`, inside the action's
+/// transaction; `false` (nothing changed) unless the user holds a membership in that company
+/// of this tenant. The home company is stored as NULL, so a later change of home follows.
+pub async fn switch_company(
+    tx: &mut crate::db::TenantTx,
+    hash: &str,
+    user: &UserId,
+    company: &CompanyId,
+) -> DbResult<bool> {
+    let tenant = tx.tenant_id().to_string();
+    let r = sqlx::query(
+        "UPDATE sessions SET company_id = CASE WHEN $4 = (SELECT u.company_id FROM users u \
+         WHERE u.tenant_id = $1 AND u.id = $3) THEN NULL ELSE $4 END \
+         WHERE tenant_id = $1 AND token_hash = $2 AND user_id = $3 AND audience = 'portal' \
+         AND EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = $1 AND m.user_id = $3 \
+         AND m.company_id = $4)",
+    )
+    .bind(&tenant)
+    .bind(hash)
+    .bind(user.as_str())
+    .bind(company.as_str())
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected() == 1)
 }

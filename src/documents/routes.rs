@@ -173,6 +173,7 @@ async fn api_list(
         &app.db,
         &user.scope(),
         user.user_id.as_str(),
+        user.company_id.as_ref().map(|c| c.as_str()).unwrap_or(""),
         which,
         after.as_ref(),
     )
@@ -348,6 +349,7 @@ async fn list_page(
                 &app.db,
                 &user.scope(),
                 user.user_id.as_str(),
+                user.company_id.as_ref().map(|c| c.as_str()).unwrap_or(""),
                 w,
                 after.as_ref(),
             )
@@ -371,7 +373,13 @@ async fn list_page(
         )
     };
     let now = now_ms();
-    let pending = store::pending_count(&app.db, &user.scope(), user.user_id.as_str()).await?;
+    let pending = store::pending_count(
+        &app.db,
+        &user.scope(),
+        user.user_id.as_str(),
+        user.company_id.as_ref().map(|c| c.as_str()).unwrap_or(""),
+    )
+    .await?;
     render(&ListPage {
         page: PageCtx::new(&ctx),
         tab,

@@ -344,6 +344,10 @@ pub async fn own(app: &AppState, p: &Principal, id: &str) -> AppResult<Signature
     if s.user_id != p.user_id.as_str() {
         return Err(AppError::NotFound);
     }
+    let company = p.company_id.as_ref().map(|c| c.as_str()).unwrap_or("");
+    if !store::seen_from(&app.db, &p.scope(), id, company).await? {
+        return Err(AppError::NotFound);
+    }
     Ok(s)
 }
 

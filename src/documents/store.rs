@@ -361,12 +361,13 @@ pub async fn add_company(tx: &mut TenantTx, policy_id: &str, company_id: &str) -
     Ok(())
 }
 
-/// Active client users of a company.
+/// Active client users with a membership in a company (home or not).
 pub async fn company_users(tx: &mut TenantTx, company_id: &str) -> DbResult<Vec<String>> {
     let tenant = tx.tenant_id().to_string();
     let rows = sqlx::query(
-        "SELECT id FROM users WHERE tenant_id = $1 AND company_id = $2 AND kind = 'client' \
-         AND status = 'active' ORDER BY id",
+        "SELECT u.id FROM users u JOIN memberships m ON m.tenant_id = u.tenant_id AND m.user_id = u.id \
+         WHERE u.tenant_id = $1 AND m.company_id = $2 AND u.kind = 'client' \
+         AND u.status = 'active' ORDER BY u.id",
     )
     .bind(&tenant)
     .bind(company_id)
@@ -461,11 +462,40 @@ pub enum Which {
     Signed,
 }
 
-/// One page of a user's requests: pending ones by due date, signed ones newest first.
+/// A request is seen from the signer's active company (`$6`) unless it came through another
+/// of their companies: when the policy is addressed to a company the signer belongs to, it
+/// shows only while they are in one of the policy's companies. A policy sent to the person by
+/// name (not through a company of theirs) follows them everywhere, so a person in two
+/// companies never sees one company's policies while in the other.
+const IN_COMPANY: &str = "(NOT EXISTS (SELECT 1 FROM doc_policy_companies pc JOIN memberships m \
+     ON m.tenant_id = pc.tenant_id AND m.company_id = pc.company_id AND m.user_id = s.user_id \
+     WHERE pc.tenant_id = s.tenant_id AND pc.policy_id = s.policy_id) \
+     OR EXISTS (SELECT 1 FROM doc_policy_companies pc \
+     WHERE pc.tenant_id = s.tenant_id AND pc.policy_id = s.policy_id AND pc.company_id = $6))";
+
+/// Whether the request `id` is seen from `company` (see `IN_COMPANY`).
+pub async fn seen_from(db: &Db, scope: &TenantScope, id: &str, company: &str) -> DbResult<bool> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM doc_signatures s WHERE s.tenant_id = $1 AND s.id = $2 AND {}",
+        IN_COMPANY.replace("$6", "$3")
+    );
+    let n: i64 = sqlx::query(&sql)
+        .bind(scope.tenant_id().as_str())
+        .bind(id)
+        .bind(company)
+        .fetch_one(db.tenant(scope).reader())
+        .await?
+        .try_get(0)?;
+    Ok(n > 0)
+}
+
+/// One page of a user's requests seen from their active `company` (see `IN_COMPANY`):
+/// pending ones by due date, signed ones newest first.
 pub async fn mine(
     db: &Db,
     scope: &TenantScope,
     user_id: &str,
+    company: &str,
     which: Which,
     after: Option<&Cursor>,
 ) -> DbResult<(Vec<Signature>, Option<Cursor>)> {
@@ -480,13 +510,14 @@ pub async fn mine(
     let rows = sqlx::query(&format!(
         "SELECT {SIG_COLS} FROM {SIG_FROM} WHERE s.tenant_id = $1 AND s.user_id = $2 AND {filter} \
          AND (s.created_at < $3 OR (s.created_at = $3 AND ($4 = '' OR s.id < $4))) \
-         ORDER BY {order} LIMIT $5"
+         AND {IN_COMPANY} ORDER BY {order} LIMIT $5"
     ))
     .bind(scope.tenant_id().as_str())
     .bind(user_id)
     .bind(at)
     .bind(id)
     .bind(PAGE + 1)
+    .bind(company)
     .fetch_all(db.tenant(scope).reader())
     .await?;
     let mut items = rows
@@ -501,15 +532,22 @@ pub async fn mine(
     Ok((items, next))
 }
 
-/// How many requests wait for the user.
-pub async fn pending_count(db: &Db, scope: &TenantScope, user_id: &str) -> DbResult<i64> {
-    let row = sqlx::query(
+/// How many requests wait for the user in their active `company`.
+pub async fn pending_count(
+    db: &Db,
+    scope: &TenantScope,
+    user_id: &str,
+    company: &str,
+) -> DbResult<i64> {
+    let row = sqlx::query(&format!(
         "SELECT COUNT(*) FROM doc_signatures s JOIN doc_policies p ON p.tenant_id = s.tenant_id \
          AND p.id = s.policy_id WHERE s.tenant_id = $1 AND s.user_id = $2 \
-         AND s.state IN ('pending', 'read', 'acknowledged') AND p.status = 'active'",
-    )
+         AND s.state IN ('pending', 'read', 'acknowledged') AND p.status = 'active' AND {}",
+        IN_COMPANY.replace("$6", "$3")
+    ))
     .bind(scope.tenant_id().as_str())
     .bind(user_id)
+    .bind(company)
     .fetch_one(db.tenant(scope).reader())
     .await?;
     Ok(row.try_get::<i64, _>(0)?)

@@ -121,9 +121,11 @@ impl Event {
         match p.audience {
             Audience::Admin => p.can(Permission::AdminAccess),
             Audience::Portal => {
-                self.participants.iter().any(|u| u == p.user_id.as_str())
-                    || (self.company_id.is_some()
-                        && self.company_id.as_deref() == p.company_id.as_ref().map(|c| c.as_str()))
+                // A person in several companies sees a company's events only while in it.
+                match self.company_id.as_deref() {
+                    Some(c) => Some(c) == p.company_id.as_ref().map(|c| c.as_str()),
+                    None => self.participants.iter().any(|u| u == p.user_id.as_str()),
+                }
             }
         }
     }

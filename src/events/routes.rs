@@ -75,6 +75,9 @@ struct Conn {
 async fn recheck(c: &mut Conn, since: Instant) -> bool {
     let checks = c.app.events.checks.clone();
     match checks.session(&c.app.db, &c.token, c.audience, since).await {
+        // A switch of company ends the stream: it is filed under the company it started in,
+        // and the client reconnects into the new one.
+        Ok(Some(p)) if p.company_id != c.principal.company_id => false,
         Ok(Some(p)) => {
             c.principal = p;
             c.next_check = Instant::now() + RECHECK;

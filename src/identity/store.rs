@@ -138,6 +138,18 @@ pub async fn update_profile(
     .bind(now_ms())
     .execute(tx.conn())
     .await?;
+    if role.kind() == crate::auth::UserKind::Client {
+        // The home membership follows the role the Hub sends.
+        sqlx::query(
+            "UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2 \
+             AND company_id = (SELECT company_id FROM users WHERE tenant_id = $1 AND id = $2)",
+        )
+        .bind(&tenant)
+        .bind(user.as_str())
+        .bind(role.stored_role())
+        .execute(tx.conn())
+        .await?;
+    }
     crate::auth::cache::changed(tx, crate::auth::cache::Change::user(user)).await
 }
 

@@ -90,7 +90,13 @@ async fn dashboard(app: &AppState, p: &Principal, ctx: &RequestContext) -> AppRe
         .collect();
     let pending_signatures = match tickets {
         Some(_) => Some(
-            crate::documents::store::pending_count(&app.db, &p.scope(), p.user_id.as_str()).await?,
+            crate::documents::store::pending_count(
+                &app.db,
+                &p.scope(),
+                p.user_id.as_str(),
+                p.company_id.as_ref().map(|c| c.as_str()).unwrap_or(""),
+            )
+            .await?,
         ),
         None => None,
     };

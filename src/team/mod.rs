@@ -9,7 +9,7 @@ use crate::app::AppState;
 use serde_json::json;
 
 use crate::audit::{self, Entry};
-use crate::auth::{Actor, Principal, Role};
+use crate::auth::{Actor, Principal, Role, UserKind};
 use crate::companies::{self, Company};
 use crate::db::Row;
 use crate::error::{AppError, AppResult, FieldError};
@@ -61,17 +61,35 @@ pub async fn member(app: &AppState, actor: &Actor, id: &str) -> AppResult<User> 
     Ok(lookup(app, actor, id).await?.0)
 }
 
-/// A member, and whether it is a masked invitation (see `masked`).
-async fn lookup(app: &AppState, actor: &Actor, id: &str) -> AppResult<(User, bool)> {
-    if let Some(user) = users::get(&app.db, actor.scope(), id).await?
-        && users::service::reachable(Policy::Company, actor, &user)
-    {
-        return Ok((user, false));
-    }
+/// How a listed person belongs to the admin's company.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Belongs {
+    /// Their home company; `elsewhere` when they also belong to other companies.
+    Home { elsewhere: bool },
+    /// A membership beside a home company elsewhere: the company admin manages the
+    /// membership, never the account.
+    Membership,
+    /// A masked invitation (see `masked`).
+    Masked,
+}
+
+/// A member (shown in their role in this company), and how they belong to it.
+async fn lookup(app: &AppState, actor: &Actor, id: &str) -> AppResult<(User, Belongs)> {
     let company = actor.company_id().ok_or(AppError::NotFound)?;
+    if let Some(mut user) = users::get(&app.db, actor.scope(), id).await?
+        && user.role.kind() == UserKind::Client
+        && let Some((role, n)) =
+            users::memberships::role_in(&app.db, actor.scope(), &user.id, company).await?
+    {
+        if users::service::reachable(Policy::Company, actor, &user) {
+            return Ok((user, Belongs::Home { elsewhere: n > 1 }));
+        }
+        user.role = role;
+        return Ok((user, Belongs::Membership));
+    }
     masked::get(&app.db, actor.scope(), company, id)
         .await?
-        .map(|u| (u, true))
+        .map(|u| (u, Belongs::Masked))
         .ok_or(AppError::NotFound)
 }
 
@@ -148,9 +166,15 @@ pub async fn invite(
         return Err(AppError::fields(errs));
     };
     if let Some(existing) = users::find_for_login(&app.db, actor.scope(), &email).await?
-        && existing.user.company_id.as_ref() != Some(&company.id)
+        && !users::memberships::is_member(&app.db, actor.scope(), &existing.user.id, &company.id)
+            .await?
     {
-        return unrevealed_invitation(app, actor, ip, &company, &email, &name, role).await;
+        let who = Invited {
+            email: &email,
+            name: &name,
+            role,
+        };
+        return unrevealed_invitation(app, p, actor, ip, &company, &who, &existing).await;
     }
     invitations::invite(
         app,
@@ -168,18 +192,28 @@ pub async fn invite(
     .await
 }
 
+/// The address, name and role a company admin typed.
+struct Invited<'a> {
+    email: &'a str,
+    name: &'a str,
+    role: Role,
+}
+
 /// The answer to inviting an address that has an account outside the admin's company: the
 /// same as a fresh invitation (after the same seat check), so a company admin cannot probe
-/// which addresses have accounts elsewhere. Nothing is written but a staff-only audit row.
+/// which addresses have accounts elsewhere. Nothing is written but the masked invitation and
+/// a staff-only audit row; an active client person is mailed an offer of a membership, which
+/// they accept on "Your companies" (until then the company sees a pending invitation).
 async fn unrevealed_invitation(
     app: &AppState,
+    p: &Principal,
     actor: &Actor,
     ip: &str,
     company: &Company,
-    email: &str,
-    name: &str,
-    role: Role,
+    who: &Invited<'_>,
+    existing: &users::LoginRecord,
 ) -> AppResult<User> {
+    let (email, name, role) = (who.email, who.name, who.role);
     // A full company refuses a fresh invitation too: the masked one takes a seat like it.
     let mut tx = app.db.tenant(actor.scope()).begin().await?;
     invitations::reserve_seat(tx.conn(), actor.scope(), company.id.as_str()).await?;
@@ -198,6 +232,11 @@ async fn unrevealed_invitation(
     entry.company_id = None;
     entry.ip = Some(ip);
     audit::append(&mut tx, entry).await?;
+    if existing.user.role.kind() == crate::auth::UserKind::Client
+        && existing.user.status == UserStatus::Active
+    {
+        users::memberships::offer(&mut tx, app, &p.tenant, &p.name, existing, company).await?;
+    }
     tx.commit().await?;
     Ok(User {
         id,
@@ -255,6 +294,8 @@ pub async fn set_active(
 }
 
 /// Changes a member's role and status together: both are checked before either is written.
+/// For someone who also belongs to other companies, deactivating takes them out of this
+/// company only; their account and other memberships stay.
 pub async fn update(
     app: &AppState,
     actor: &Actor,
@@ -262,12 +303,72 @@ pub async fn update(
     id: &str,
     u: Update<'_>,
 ) -> AppResult<User> {
-    let (user, is_masked) = lookup(app, actor, id).await?;
-    if is_masked {
-        return update_masked(app, actor, ip, user, u).await;
+    let (user, belongs) = lookup(app, actor, id).await?;
+    match belongs {
+        Belongs::Masked => return update_masked(app, actor, ip, user, u).await,
+        Belongs::Home { elsewhere: false } => {
+            users::service::update(app, actor, ip, Policy::Company, &user, u).await?;
+        }
+        Belongs::Home { elsewhere: true } | Belongs::Membership => {
+            return update_membership(app, actor, ip, user, belongs, u).await;
+        }
     }
-    users::service::update(app, actor, ip, Policy::Company, &user, u).await?;
     member(app, actor, id).await
+}
+
+/// `update` for a person who belongs to other companies too.
+async fn update_membership(
+    app: &AppState,
+    actor: &Actor,
+    ip: &str,
+    mut user: User,
+    belongs: Belongs,
+    u: Update<'_>,
+) -> AppResult<User> {
+    let company = actor.company_id().ok_or(AppError::NotFound)?.clone();
+    let is_self = actor.user_id() == &user.id;
+    if u.active == Some(false) {
+        if is_self {
+            return Err(AppError::Unprocessable(
+                "You cannot remove yourself from your company. Ask another company admin.".into(),
+            ));
+        }
+        users::memberships::remove(app, actor, ip, &company, &user.id).await?;
+        user.status = UserStatus::Deactivated;
+        return Ok(user);
+    }
+    if u.active == Some(true) && user.status == UserStatus::Deactivated {
+        return Err(AppError::Unprocessable(
+            "This person's account was deactivated by their home company; only they or staff can \
+             reactivate it."
+                .into(),
+        ));
+    }
+    let Some(key) = u.role else {
+        return Ok(user);
+    };
+    let role = team_role(key)
+        .ok_or_else(|| AppError::field("role", "Choose company admin, user or viewer."))?;
+    if role == user.role {
+        return Ok(user);
+    }
+    if is_self {
+        return Err(AppError::Unprocessable(
+            "You cannot change your own role. Ask another company admin.".into(),
+        ));
+    }
+    if matches!(belongs, Belongs::Home { .. }) {
+        // The home role lives on the account too; the service keeps both in step.
+        let only_role = Update {
+            role: Some(key),
+            active: None,
+        };
+        users::service::update(app, actor, ip, Policy::Company, &user, only_role).await?;
+    } else {
+        users::memberships::set_role(app, actor, ip, &company, &user.id, role).await?;
+    }
+    user.role = role;
+    Ok(user)
 }
 
 /// `update` for a masked invitation: a role change is kept, deactivation withdraws it.
@@ -317,11 +418,11 @@ async fn update_masked(
 /// Removes a member: a pending invitation is revoked (the account deleted), anyone who has
 /// joined is deactivated (their history stays attributable).
 pub async fn remove(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResult<()> {
-    let (user, is_masked) = lookup(app, actor, id).await?;
-    if is_masked {
+    let (user, belongs) = lookup(app, actor, id).await?;
+    if belongs == Belongs::Masked {
         return withdraw_masked(app, actor, ip, &user).await;
     }
-    if user.status == UserStatus::Invited {
+    if user.status == UserStatus::Invited && belongs == (Belongs::Home { elsewhere: false }) {
         invitations::revoke(app, actor, ip, &user).await
     } else {
         set_active(app, actor, ip, id, false).await.map(|_| ())
@@ -336,8 +437,8 @@ pub async fn resend(
     ip: &str,
     id: &str,
 ) -> AppResult<User> {
-    let (user, is_masked) = lookup(app, actor, id).await?;
-    if is_masked {
+    let (user, belongs) = lookup(app, actor, id).await?;
+    if belongs == Belongs::Masked {
         // Nothing to send; the answer is the same as for a real resend.
         let mut tx = app.db.tenant(actor.scope()).begin().await?;
         audit_masked(&mut tx, actor, ip, "user.masked_invitation_resent", &user).await?;
@@ -351,9 +452,12 @@ pub async fn resend(
 
 /// Revokes a pending invitation.
 pub async fn revoke(app: &AppState, actor: &Actor, ip: &str, id: &str) -> AppResult<()> {
-    let (user, is_masked) = lookup(app, actor, id).await?;
-    if is_masked {
-        return withdraw_masked(app, actor, ip, &user).await;
+    let (user, belongs) = lookup(app, actor, id).await?;
+    match belongs {
+        Belongs::Masked => return withdraw_masked(app, actor, ip, &user).await,
+        // Someone with a home elsewhere has no invitation of this company to revoke.
+        Belongs::Membership => return Err(AppError::NotFound),
+        Belongs::Home { .. } => {}
     }
     invitations::revoke(app, actor, ip, &user).await
 }

@@ -275,6 +275,7 @@ async fn receive_inner(
         language: sender.language.clone(),
         time_zone: None,
         billing_viewer: false,
+        membership_count: 0,
     };
     let Some(t) = store::by_number(&app.db, &scope, number).await? else {
         return Ok(refuse(

@@ -83,7 +83,8 @@ pub async fn reserve_seat(
     }
     let row = sqlx::query(
         "SELECT p.name AS plan, p.max_client_users_per_company AS max_users, \
-         (SELECT COUNT(*) FROM users u WHERE u.tenant_id = $1 AND u.company_id = $2 \
+         (SELECT COUNT(*) FROM memberships mm JOIN users u ON u.tenant_id = mm.tenant_id \
+          AND u.id = mm.user_id WHERE mm.tenant_id = $1 AND mm.company_id = $2 \
           AND u.status IN ('active', 'invited')) \
          + (SELECT COUNT(*) FROM masked_invitations m WHERE m.tenant_id = $1 \
           AND m.company_id = $2) AS used \
@@ -278,6 +279,7 @@ pub async fn revoke(app: &AppState, actor: &Actor, ip: &str, user: &User) -> App
         for sql in [
             "DELETE FROM one_time_tokens WHERE tenant_id = $1 AND user_id = $2",
             "DELETE FROM notification_prefs WHERE tenant_id = $1 AND user_id = $2",
+            "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
             "DELETE FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'invited'",
         ] {
             sqlx::query(sql)

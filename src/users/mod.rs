@@ -1,6 +1,8 @@
 //! Users of a tenant: staff, client users and members; invitations, roles, deactivation.
 
 pub mod invitations;
+pub mod membership_routes;
+pub mod memberships;
 pub mod routes;
 pub mod service;
 
@@ -154,10 +156,17 @@ pub async fn list(
     cursor: Option<&str>,
     limit: i64,
 ) -> DbResult<Vec<User>> {
+    // One company's list holds everyone with a membership there, in that membership's role.
+    let columns = USER_COLUMNS.replace(
+        "u.role,",
+        "COALESCE((SELECT mm.role FROM memberships mm WHERE mm.tenant_id = u.tenant_id \
+         AND mm.user_id = u.id AND mm.company_id = $2), u.role) AS role,",
+    );
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN companies c ON c.id = u.company_id \
-         WHERE u.tenant_id = $1 AND ($2 = '' OR u.company_id = $2) AND u.email > $3 \
-         ORDER BY u.email LIMIT $4"
+        "SELECT {columns} FROM users u LEFT JOIN companies c ON c.id = u.company_id \
+         WHERE u.tenant_id = $1 AND ($2 = '' OR u.company_id = $2 OR EXISTS (SELECT 1 FROM memberships mm \
+         WHERE mm.tenant_id = u.tenant_id AND mm.user_id = u.id AND mm.company_id = $2)) \
+         AND u.email > $3 ORDER BY u.email LIMIT $4"
     );
     let rows = sqlx::query(&sql)
         .bind(scope.tenant_id().as_str())
@@ -213,8 +222,14 @@ pub async fn insert(
     .bind(u.status.as_str())
     .bind(u.password_hash)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if let Some(company) = u
+        .company_id
+        .filter(|_| u.role.kind() == crate::auth::UserKind::Client)
+    {
+        memberships::sync_home(conn, scope.tenant_id().as_str(), &id, company, u.role).await?;
+    }
     Ok(UserId(id))
 }
 

@@ -143,6 +143,11 @@ pub async fn update(
             .bind(now_ms())
             .execute(tx.conn())
             .await?;
+        if let Some(c) = company
+            && r.kind() == UserKind::Client
+        {
+            super::memberships::sync_home(tx.conn(), &tenant, user.id.as_str(), c, r).await?;
+        }
         audit::append(
             &mut tx,
             Entry {
@@ -225,8 +230,9 @@ async fn guard_last_admin(tx: &mut TenantTx, guard: Guard<'_>) -> AppResult<()> 
         ),
         Guard::Company(c) => (
             "UPDATE companies SET updated_at = updated_at WHERE tenant_id = $1 AND id = $2",
-            "SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND company_id = $2 AND kind = 'client' \
-             AND role = 'admin' AND status = 'active'",
+            "SELECT COUNT(*) AS n FROM memberships m JOIN users u ON u.tenant_id = m.tenant_id \
+             AND u.id = m.user_id WHERE m.tenant_id = $1 AND m.company_id = $2 AND u.kind = 'client' \
+             AND m.role = 'admin' AND u.status = 'active'",
             "Your company must keep at least one active company admin. Make someone else an admin first.",
             c,
         ),
@@ -249,6 +255,12 @@ async fn guard_last_admin(tx: &mut TenantTx, guard: Guard<'_>) -> AppResult<()> 
         return Err(AppError::Unprocessable(message.into()));
     }
     Ok(())
+}
+
+/// Refuses a change that would leave `company` without an active company admin (counting
+/// memberships), inside the caller's transaction and under the company's row lock.
+pub(crate) async fn guard_company_admin(tx: &mut TenantTx, company: &str) -> AppResult<()> {
+    guard_last_admin(tx, Guard::Company(company)).await
 }
 
 /// True when `user` is a kind the policy may touch at all (used by callers' lookups).

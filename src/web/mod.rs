@@ -88,6 +88,8 @@ pub struct PageCtx {
     pub staff: bool,
     /// The Hub bar's apps (portal pages of tenants that turned it on).
     pub hub_bar: Vec<crate::identity::store::HubApp>,
+    /// The active company's name, for people with more than one (the header's switcher).
+    pub company_switch: Option<String>,
 }
 
 impl PageCtx {
@@ -176,6 +178,11 @@ impl PageCtx {
             asset_version: ASSET_VERSION,
             t: Translator::zoned(ctx.locale, ctx.tz),
             hub_bar: ctx.hub_bar.clone(),
+            company_switch: ctx
+                .principal
+                .as_ref()
+                .filter(|p| p.audience == Audience::Portal && p.membership_count > 1)
+                .and_then(|p| p.company_name.clone()),
         }
     }
 

@@ -30,6 +30,7 @@ mod isolation;
 mod jobs;
 mod kb;
 mod legal_push;
+mod members;
 mod mfa;
 mod mission;
 mod mission_events;

@@ -165,6 +165,18 @@ async fn every_json_route_answers_its_schema(app: TestApp) {
     ))
     .await;
     run(call(M::GET, "/api/v1/me", "/api/v1/me", Some(&bob), None)).await;
+    let cora = app
+        .api_login("acme", "cora@consulting.example", "portal")
+        .await;
+    let me = run(call(M::GET, "/api/v1/me", "/api/v1/me", Some(&cora), None)).await;
+    assert_eq!(me["memberships"].as_array().map(Vec::len), Some(2), "{me}");
+    // The switch answers 204 without a body; it is documented all the same.
+    assert!(doc["paths"]["/api/v1/me/company"]["post"].is_object());
+    let schemas = doc["components"]["schemas"].to_string();
+    assert!(
+        schemas.contains("\"memberships\""),
+        "Me documents its memberships"
+    );
     run(call(
         M::GET,
         "/api/v1/admin/me",

@@ -329,3 +329,104 @@ async fn changes_apply_on_the_next_request(app: TestApp) {
     assert_eq!(alice.me(&app).await.0, StatusCode::UNAUTHORIZED);
 }
 crate::db_test!(principal_cache_changes, changes_apply_on_the_next_request);
+
+/// Switching company and losing the active company's membership change what a cached
+/// session's principal carries: the very next request shows the new company and role.
+async fn membership_changes_apply_on_the_next_request(app: TestApp) {
+    let globex = app.company_id("acme", "Globex").await;
+    let initech = app.company_id("acme", "Initech").await;
+    let cora = Raw::login(&app, "cora@consulting.example", "portal").await;
+    cora.warm(&app).await;
+    let (_, m) = cora.me(&app).await;
+    assert_eq!(m["user"]["company_id"], initech.as_str(), "{m}");
+    assert_eq!(
+        cora.send(
+            &app,
+            "POST",
+            "/api/v1/me/company",
+            json!({ "company_id": globex })
+        )
+        .await,
+        StatusCode::NO_CONTENT
+    );
+    let (_, m) = cora.me(&app).await;
+    assert_eq!(m["user"]["company_id"], globex.as_str(), "switched: {m}");
+    assert_eq!(m["role"], "client_user");
+    // Cached again in Globex; then staff take her out of Globex: back home at once.
+    cora.warm(&app).await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let cora_id = app.user_id("acme", "cora@consulting.example").await;
+    let r = staff
+        .post_form(
+            &format!("/admin/companies/{globex}/members/remove"),
+            &[("user_id", &cora_id)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, m) = cora.me(&app).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(m["user"]["company_id"], initech.as_str(), "home again: {m}");
+    assert_eq!(m["role"], "client_admin");
+    assert_eq!(m["memberships"].as_array().map(Vec::len), Some(1), "{m}");
+    // Added again by staff: the header's switcher returns on the next page.
+    let r = staff
+        .post_form(
+            &format!("/admin/companies/{globex}/members"),
+            &[
+                ("email", "cora@consulting.example"),
+                ("role", "client_user"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = cora
+        .http
+        .get(app.url("/portal/dashboard"))
+        .header(header::COOKIE, &cora.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("company-switch"), "switcher after the add");
+}
+crate::db_test!(
+    principal_cache_membership_changes,
+    membership_changes_apply_on_the_next_request
+);
+
+/// Two nodes on one PostgreSQL: a switch made on node A shows on node B, which had the
+/// session cached in the old company, within a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switch_applies_on_the_other_node_within_a_second() {
+    let Some(a) = TestApp::spawn(Db::Postgres).await else {
+        return;
+    };
+    let b = a.spawn_peer().await;
+    let globex = a.company_id("acme", "Globex").await;
+    let cora = Raw::login(&a, "cora@consulting.example", "portal").await;
+    cora.warm(&b).await;
+    assert_eq!(
+        cora.send(
+            &a,
+            "POST",
+            "/api/v1/me/company",
+            json!({ "company_id": globex })
+        )
+        .await,
+        StatusCode::NO_CONTENT
+    );
+    let start = Instant::now();
+    loop {
+        let (_, m) = cora.me(&b).await;
+        if m["user"]["company_id"] == globex.as_str() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "node B still serves the old company: {m}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

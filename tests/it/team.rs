@@ -41,6 +41,8 @@ async fn team_is_isolated(app: TestApp) {
         [
             "alice@globex.example",
             "bob@globex.example",
+            // The demo consultant belongs to Globex by a membership (home: Initech).
+            "cora@consulting.example",
             "vera@globex.example"
         ]
     );
@@ -89,8 +91,21 @@ async fn team_is_isolated(app: TestApp) {
     let ian_s = app.api_login("acme", "ian@initech.example", "portal").await;
     let r = send(&ian_s, &app, "GET", "/api/v1/team", None).await;
     let page: Value = r.json().await.unwrap();
-    assert_eq!(page["items"][0]["role"], "client_admin");
-    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    // Initech's team: Ian and Cora (Initech is her home; she is in Globex too), both admins.
+    let emails: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, ["cora@consulting.example", "ian@initech.example"]);
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["role"] == "client_admin")
+    );
 
     // A user and a viewer may not manage the team.
     for who in ["bob@globex.example", "vera@globex.example"] {
@@ -362,6 +377,16 @@ async fn switch_to_team_plan(app: &TestApp) {
         .execute(app.state.db.operator("test").reader())
         .await
         .unwrap();
+    // The seat counts below are Globex's own three people: the demo consultant's Globex
+    // membership (her second company) would take a fourth seat.
+    sqlx::query(
+        "DELETE FROM memberships WHERE company_id = $1 AND user_id = \
+         (SELECT id FROM users WHERE email = 'cora@consulting.example')",
+    )
+    .bind(app.company_id("acme", "Globex").await)
+    .execute(app.state.db.operator("test").reader())
+    .await
+    .unwrap();
 }
 
 async fn plan_caps_company_seats(app: TestApp) {

@@ -379,7 +379,9 @@ pub async fn page_fixture(app: &TestApp, path: &str, method: &str) -> Option<Pag
     Some(match path {
         "/admin/companies/{id}"
         | "/admin/companies/{id}/deactivate"
-        | "/admin/companies/{id}/activate" => PageFixture {
+        | "/admin/companies/{id}/activate"
+        | "/admin/companies/{id}/members"
+        | "/admin/companies/{id}/members/remove" => PageFixture {
             lower_role: Some(("acme", "tech@acme.example", "admin", 403)),
             ..page(
                 path.replace("{id}", &app.company_id("acme", "Globex").await),

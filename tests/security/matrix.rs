@@ -123,6 +123,11 @@ async fn isolation_matrix(app: TestApp) {
         .api_login("acme", "alice@globex.example", "portal")
         .await;
     let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    // A member of Globex and Initech, signed in to Initech (her home): Globex's objects are
+    // out of reach until she switches.
+    let member_elsewhere = app
+        .api_login("acme", "cora@consulting.example", "portal")
+        .await;
     for (path, m) in object_routes() {
         let f = fixture(&app, &path, &m)
             .await
@@ -155,6 +160,13 @@ async fn isolation_matrix(app: TestApp) {
                 Some(&other_company_admin),
                 &[403, 404],
             ));
+            if !mission {
+                attackers.push((
+                    "Globex member while in Initech",
+                    Some(&member_elsewhere),
+                    &[403, 404],
+                ));
+            }
             // A Mission route is 404 to every MSP session; its own tenant's staff cookie is
             // the one that must be refused as the wrong audience.
             let staff = if path.contains("/mission/") {
@@ -207,6 +219,9 @@ async fn page_isolation_matrix(app: TestApp) {
         .api_login("acme", "alice@globex.example", "portal")
         .await;
     let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let member_elsewhere = app
+        .api_login("acme", "cora@consulting.example", "portal")
+        .await;
     // Without a usable session a page sends the visitor to sign in (GET) or refuses the form.
     const NO_SESSION: &[u16] = &[303, 401, 403];
     for (path, m) in page_object_routes() {
@@ -234,6 +249,13 @@ async fn page_isolation_matrix(app: TestApp) {
             // A member without the page's permission is refused before any lookup (403).
             attackers.push(("other tenant's member", Some(foreign_member), &[403, 404]));
             attackers.push(("other company's admin", Some(&other_company_admin), &[404]));
+            if !mission {
+                attackers.push((
+                    "Globex member while in Initech",
+                    Some(&member_elsewhere),
+                    &[403, 404],
+                ));
+            }
             let staff = if path.contains("/mission/") {
                 &other_tenant_staff
             } else {
@@ -277,6 +299,69 @@ async fn page_isolation_matrix(app: TestApp) {
     }
 }
 crate::db_test!(page_isolation, page_isolation_matrix);
+
+/// The company switch (API and page form) and accepting a membership invitation take only
+/// the person's own: another tenant's company, a company of the tenant they are not in, a
+/// forged id, a staff or no session are refused, and the session stays where it was.
+async fn company_switch_refuses_foreign_companies(app: TestApp) {
+    let globex = app.company_id("acme", "Globex").await;
+    let initech = app.company_id("acme", "Initech").await;
+    let contoso = app.company_id("northwind", "Contoso").await;
+    let mary = app.api_login("grace", "mary@grace.example", "portal").await;
+    let alice = app
+        .api_login("acme", "alice@globex.example", "portal")
+        .await;
+    let cora = app
+        .api_login("acme", "cora@consulting.example", "portal")
+        .await;
+    let staff = app.api_login("acme", "staff@acme.example", "admin").await;
+    let cases: [(&str, Option<&Session>, &str, &[u16]); 7] = [
+        ("anonymous", None, &globex, &[401]),
+        ("staff session", Some(&staff), &globex, &[401]),
+        ("other tenant's member", Some(&mary), &globex, &[404]),
+        ("member of Globex only", Some(&alice), &initech, &[404]),
+        (
+            "member of both, other tenant's company",
+            Some(&cora),
+            &contoso,
+            &[404],
+        ),
+        ("forged id", Some(&cora), "' OR 1=1 --", &[404]),
+        ("empty id", Some(&cora), "", &[404]),
+    ];
+    for (who, s, company, allowed) in cases {
+        let body = json!({ "company_id": company });
+        let (status, _) = send(&app, s, "post", "/api/v1/me/company", &body).await;
+        assert!(
+            allowed.contains(&status.as_u16()),
+            "{who}: API answered {status}"
+        );
+        if let Some(s) = s {
+            let r = s
+                .post_form("/portal/companies/switch", &[("company_id", company)])
+                .await;
+            // A staff session reaches no portal form at all (403); the rest are 401 or 404.
+            assert!(
+                [401, 403, 404].contains(&r.status().as_u16()),
+                "{who}: page answered {}",
+                r.status()
+            );
+            let r = s
+                .post_form("/portal/companies/accept", &[("invitation_id", company)])
+                .await;
+            assert!(
+                [401, 403, 404].contains(&r.status().as_u16()),
+                "{who}: accept answered {}",
+                r.status()
+            );
+        }
+    }
+    for (s, home) in [(&alice, &globex), (&cora, &initech)] {
+        let m: serde_json::Value = s.get("/api/v1/me").await.json().await.expect("me");
+        assert_eq!(m["user"]["company_id"], home.as_str(), "{m}");
+    }
+}
+crate::db_test!(company_switch, company_switch_refuses_foreign_companies);
 
 async fn every_cookie_write_needs_the_csrf_token(app: TestApp) {
     let portal = app

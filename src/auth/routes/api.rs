@@ -35,6 +35,8 @@ pub struct Me {
     audience: Audience,
     permissions: Vec<crate::auth::Permission>,
     navigation: Vec<NavItem>,
+    /// The companies the person belongs to (client users), with the active one marked.
+    memberships: Vec<crate::users::memberships::Membership>,
     csrf_token: String,
 }
 
@@ -52,6 +54,25 @@ pub(super) struct MeTenant {
     slug: String,
     name: String,
     portal_name: String,
+}
+
+/// The signed-in user with their memberships (read for client users only).
+pub(super) async fn me_with_memberships(
+    app: &AppState,
+    p: &Principal,
+    csrf: String,
+) -> AppResult<Me> {
+    let mut me = me_of(p, csrf);
+    if p.role.kind() == crate::auth::UserKind::Client {
+        me.memberships = crate::users::memberships::of_user(
+            &app.db,
+            &p.scope(),
+            &p.user_id,
+            p.company_id.as_ref(),
+        )
+        .await?;
+    }
+    Ok(me)
 }
 
 pub(super) fn me_of(p: &Principal, csrf: String) -> Me {
@@ -73,6 +94,7 @@ pub(super) fn me_of(p: &Principal, csrf: String) -> Me {
         audience: p.audience,
         permissions: p.role.permissions().to_vec(),
         navigation: crate::web::navigation(p, ""),
+        memberships: Vec::new(),
         csrf_token: csrf,
     }
 }
@@ -110,7 +132,7 @@ pub(super) async fn api_login(
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("new session not found")))?;
     let csrf = crate::http::context::session_csrf(&app.config.secret_key, &principal.session_hash);
-    let mut r = Json(me_of(&principal, csrf)).into_response();
+    let mut r = Json(me_with_memberships(&app, &principal, csrf).await?).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(audience.cookie(), &token, None, app.config.secure_cookies),
@@ -138,8 +160,14 @@ pub(super) async fn api_logout(State(app): State<AppState>, Ctx(ctx): Ctx) -> Ap
     Ok(r)
 }
 
-pub(super) async fn api_me(user: PortalUser, Ctx(ctx): Ctx) -> Json<Me> {
-    Json(me_of(&user, ctx.csrf_token.clone()))
+pub(super) async fn api_me(
+    State(app): State<AppState>,
+    user: PortalUser,
+    Ctx(ctx): Ctx,
+) -> AppResult<Json<Me>> {
+    Ok(Json(
+        me_with_memberships(&app, &user, ctx.csrf_token.clone()).await?,
+    ))
 }
 
 pub(super) async fn api_admin_me(user: StaffUser, Ctx(ctx): Ctx) -> Json<Me> {

@@ -21,3 +21,8 @@ email-ticket-action = View the ticket
 
 email-footer-help = Questions? Write to
 email-footer-reason = You are receiving this email because you have an account on { $portal }, or were invited to one.
+
+email-membership-subject = Invitation to { $company }
+email-membership-intro = { $inviter } invited you to join { $company } on the { $portal } portal.
+email-membership-body = You keep your account and your sign-in. Sign in and open “Your companies” to accept; until you do, nothing changes.
+email-membership-action = See the invitation

@@ -27,3 +27,6 @@ notice-sessions-ended = Signed out. Those sessions have ended.
 notice-mfa-enabled = Two-step sign-in is on. Keep your recovery codes somewhere safe.
 notice-mfa-disabled = Two-step sign-in is off.
 notice-session-ended = Your session has ended. Please sign in again.
+msg-membership-duplicate = That person is already a member of this company.
+msg-membership-only-company = This is the person's only company. Deactivate the account instead.
+msg-membership-no-client = No client account uses that address in this organisation.

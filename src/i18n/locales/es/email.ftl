@@ -21,3 +21,8 @@ email-ticket-action = Ver la solicitud
 
 email-footer-help = ¿Preguntas? Escriba a
 email-footer-reason = Recibe este correo porque tiene una cuenta en { $portal } o le invitaron a abrirla.
+
+email-membership-subject = Invitación de { $company }
+email-membership-intro = { $inviter } le ha invitado a unirse a { $company } en el portal { $portal }.
+email-membership-body = Conserva su cuenta y su inicio de sesión. Inicie sesión y abra «Sus empresas» para aceptar; hasta entonces no cambia nada.
+email-membership-action = Ver la invitación

@@ -26,3 +26,6 @@ notice-sessions-ended = Sesiones cerradas. Esas sesiones han terminado.
 notice-mfa-enabled = El inicio de sesión en dos pasos está activado. Guarde sus códigos de recuperación en un lugar seguro.
 notice-mfa-disabled = El inicio de sesión en dos pasos está desactivado.
 notice-session-ended = Su sesión ha terminado. Inicie sesión de nuevo.
+msg-membership-duplicate = Esa persona ya es miembro de esta empresa.
+msg-membership-only-company = Es la única empresa de esta persona. Desactive la cuenta en su lugar.
+msg-membership-no-client = Ninguna cuenta de cliente usa esa dirección en esta organización.
