@@ -11,7 +11,7 @@ use crate::audit::{self, Entry};
 use crate::auth::cache::{self, Change};
 use crate::auth::{Actor, Permission, Principal, Role, UserId, UserKind, sessions};
 use crate::companies::{Company, CompanyId};
-use crate::db::{Db, DbError, DbResult, Row, now_ms};
+use crate::db::{Db, DbError, DbResult, Row, TenantTx, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::TenantScope;
 
@@ -162,17 +162,14 @@ pub async fn add(
         Err(e) => return Err(e.into()),
     }
     // The person's principals carry their membership count (the header's switcher).
-    cache::changed(&mut tx, Change::user(user)).await?;
-    audit::append(
+    record(
         &mut tx,
-        Entry {
-            ip: Some(ip),
-            company_id: Some(company.id.as_str()),
-            detail: json!({ "role": role.key() }),
-            ..Entry::new("membership.added")
-                .by(actor)
-                .target("user", user.as_str())
-        },
+        actor,
+        ip,
+        "membership.added",
+        company.id.as_str(),
+        user,
+        json!({ "role": role.key() }),
     )
     .await?;
     tx.commit().await?;
@@ -253,17 +250,14 @@ pub async fn remove(
     .execute(tx.conn())
     .await?;
     // Sessions in the company fall back home, and every principal's count (or home) changed.
-    cache::changed(&mut tx, Change::user(user)).await?;
-    audit::append(
+    record(
         &mut tx,
-        Entry {
-            ip: Some(ip),
-            company_id: Some(company.as_str()),
-            detail: json!({ "role": role }),
-            ..Entry::new("membership.removed")
-                .by(actor)
-                .target("user", user.as_str())
-        },
+        actor,
+        ip,
+        "membership.removed",
+        company.as_str(),
+        user,
+        json!({ "role": role }),
     )
     .await?;
     tx.commit().await?;
@@ -335,17 +329,14 @@ pub async fn set_role(
         super::service::guard_company_admin(&mut tx, company.as_str()).await?;
     }
     // Sessions in this company carry the old role in their cached principal.
-    cache::changed(&mut tx, Change::user(user)).await?;
-    audit::append(
+    record(
         &mut tx,
-        Entry {
-            ip: Some(ip),
-            company_id: Some(company.as_str()),
-            detail: json!({ "from": old, "to": role.stored_role() }),
-            ..Entry::new("membership.role_changed")
-                .by(actor)
-                .target("user", user.as_str())
-        },
+        actor,
+        ip,
+        "membership.role_changed",
+        company.as_str(),
+        user,
+        json!({ "from": old, "to": role.stored_role() }),
     )
     .await?;
     tx.commit().await?;
@@ -359,16 +350,32 @@ pub async fn is_member(
     user: &UserId,
     company: &CompanyId,
 ) -> DbResult<bool> {
-    let n: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM memberships WHERE tenant_id = $1 AND user_id = $2 AND company_id = $3",
+    Ok(role_in(db, scope, user, company).await?.is_some())
+}
+
+/// In the caller's transaction: drops `user`'s cached principals on every node (their
+/// membership count, role or home changed) and audits `action` in `company`.
+async fn record(
+    tx: &mut TenantTx,
+    actor: &Actor,
+    ip: &str,
+    action: &'static str,
+    company: &str,
+    user: &UserId,
+    detail: serde_json::Value,
+) -> AppResult<()> {
+    cache::changed(tx, Change::user(user)).await?;
+    audit::append(
+        tx,
+        Entry {
+            ip: Some(ip),
+            company_id: Some(company),
+            detail,
+            ..Entry::new(action).by(actor).target("user", user.as_str())
+        },
     )
-    .bind(scope.tenant_id().as_str())
-    .bind(user.as_str())
-    .bind(company.as_str())
-    .fetch_one(db.tenant(scope).reader())
-    .await?
-    .try_get("n")?;
-    Ok(n > 0)
+    .await?;
+    Ok(())
 }
 
 /// A company admin's invitation waiting for the signed-in person (a masked invitation to
@@ -494,17 +501,14 @@ pub async fn accept(app: &AppState, p: &Principal, ip: &str, id: &str) -> AppRes
         // A deactivated company, or a membership made meanwhile: nothing to accept.
         return Err(AppError::NotFound);
     }
-    cache::changed(&mut tx, Change::user(&p.user_id)).await?;
-    audit::append(
+    record(
         &mut tx,
-        Entry {
-            ip: Some(ip),
-            company_id: Some(company.as_str()),
-            detail: json!({ "role": role.key() }),
-            ..Entry::new("membership.accepted")
-                .by(&actor)
-                .target("user", p.user_id.as_str())
-        },
+        &actor,
+        ip,
+        "membership.accepted",
+        company.as_str(),
+        &p.user_id,
+        json!({ "role": role.key() }),
     )
     .await?;
     tx.commit().await?;
